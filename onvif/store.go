@@ -1,0 +1,368 @@
+package onvif
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+)
+
+// ONVIF user levels (tt:UserLevel).
+const (
+	LevelAdministrator = "Administrator"
+	LevelOperator      = "Operator"
+	LevelUser          = "User"
+)
+
+// Discovery modes (tt:DiscoveryMode).
+const (
+	Discoverable    = "Discoverable"
+	NonDiscoverable = "NonDiscoverable"
+)
+
+// MaxUsers bounds the number of ONVIF users a device stores.
+const MaxUsers = 16
+
+// Errors returned by the Store's user operations. The device service maps
+// them to ONVIF faults.
+var (
+	ErrUserExists   = errors.New("onvif: user already exists")
+	ErrUnknownUser  = errors.New("onvif: no such user")
+	ErrFixedUser    = errors.New("onvif: the configured administrator cannot be changed")
+	ErrTooManyUsers = errors.New("onvif: too many users")
+	ErrBadUser      = errors.New("onvif: invalid user name, password or level")
+)
+
+// User is an ONVIF user created through CreateUsers.
+type User struct {
+	Name     string `json:"name"`
+	Password string `json:"password"`
+	// Level is LevelAdministrator, LevelOperator or LevelUser.
+	Level string `json:"level"`
+}
+
+// Profile is a media profile. Fixed profiles are created by the media
+// service and cannot be deleted; the others come from CreateProfile.
+// Configuration fields hold configuration tokens, "" when the profile has
+// no such configuration.
+type Profile struct {
+	Token        string `json:"token"`
+	Name         string `json:"name"`
+	Fixed        bool   `json:"fixed,omitempty"`
+	VideoSource  string `json:"videoSource,omitempty"`
+	VideoEncoder string `json:"videoEncoder,omitempty"`
+	AudioSource  string `json:"audioSource,omitempty"`
+	AudioEncoder string `json:"audioEncoder,omitempty"`
+}
+
+// VideoEncoderSettings are the client-settable parts of a video encoder
+// configuration (SetVideoEncoderConfiguration). Zero values mean the
+// media service's default.
+type VideoEncoderSettings struct {
+	Name           string  `json:"name,omitempty"`
+	Quality        float64 `json:"quality,omitempty"`
+	FrameRateLimit int     `json:"frameRateLimit,omitempty"`
+	BitrateLimit   int     `json:"bitrateLimit,omitempty"`
+	GovLength      int     `json:"govLength,omitempty"`
+	SessionTimeout string  `json:"sessionTimeout,omitempty"`
+}
+
+// State is the persisted settable state of a device.
+type State struct {
+	// Scopes are the configurable scopes (fixed scopes come from Device).
+	Scopes []string `json:"scopes"`
+	// DiscoveryMode is Discoverable or NonDiscoverable.
+	DiscoveryMode string `json:"discoveryMode"`
+	// Hostname is "" when none was set.
+	Hostname string `json:"hostname,omitempty"`
+	// Users are the ONVIF users (the configured administrator is not
+	// among them).
+	Users []User `json:"users,omitempty"`
+	// Profiles are the media profiles, fixed ones included, in order.
+	Profiles []Profile `json:"profiles,omitempty"`
+	// VideoEncoders holds settings per video encoder configuration token.
+	VideoEncoders map[string]VideoEncoderSettings `json:"videoEncoders,omitempty"`
+}
+
+// DefaultState is the state of a new device and after a factory reset.
+func DefaultState() State {
+	return State{Scopes: DefaultScopes(), DiscoveryMode: Discoverable}
+}
+
+// clone returns a deep copy so callers never share slices with the store.
+func (st State) clone() State {
+	c := st
+	c.Scopes = slices.Clone(st.Scopes)
+	c.Users = slices.Clone(st.Users)
+	c.Profiles = slices.Clone(st.Profiles)
+	if st.VideoEncoders != nil {
+		c.VideoEncoders = make(map[string]VideoEncoderSettings, len(st.VideoEncoders))
+		for k, v := range st.VideoEncoders {
+			c.VideoEncoders[k] = v
+		}
+	}
+	return c
+}
+
+// Store holds a device's settable state, persisted as JSON in one file
+// (written atomically, mode 0600 since it holds passwords). It also answers
+// httpauth.Users: the configured administrator (SetAdmin, not persisted)
+// plus the ONVIF users. Safe for concurrent use.
+type Store struct {
+	path string
+
+	mu        sync.RWMutex
+	st        State
+	adminUser string
+	adminPass string
+	watchers  []func()
+}
+
+// OpenStore loads the state from path, or starts from DefaultState when the
+// file does not exist yet. An empty path keeps the state in memory only.
+func OpenStore(path string) (*Store, error) {
+	s := &Store{path: path, st: DefaultState()}
+	if path == "" {
+		return s, nil
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("onvif: read state: %w", err)
+	}
+	st := DefaultState()
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("onvif: parse state %s: %w", path, err)
+	}
+	if st.DiscoveryMode != NonDiscoverable {
+		st.DiscoveryMode = Discoverable
+	}
+	s.st = st
+	return s, nil
+}
+
+// Path returns the file the state is persisted to ("" = memory only).
+func (s *Store) Path() string { return s.path }
+
+// Get returns a copy of the current state.
+func (s *Store) Get() State {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.st.clone()
+}
+
+// Update applies fn to a copy of the state; if fn returns nil the copy
+// becomes the state, is persisted and the watchers are called. If fn or
+// the write fails the state is unchanged.
+func (s *Store) Update(fn func(st *State) error) error {
+	s.mu.Lock()
+	next := s.st.clone()
+	if err := fn(&next); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if err := s.save(next); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	s.st = next
+	watchers := slices.Clone(s.watchers)
+	s.mu.Unlock()
+	for _, w := range watchers {
+		w()
+	}
+	return nil
+}
+
+// Reset restores DefaultState (SetSystemFactoryDefault). Fixed profiles are
+// recreated by the media service on its next request.
+func (s *Store) Reset() error {
+	return s.Update(func(st *State) error {
+		*st = DefaultState()
+		return nil
+	})
+}
+
+// Watch registers fn to be called after every successful Update (for
+// example to bump the WS-Discovery MetadataVersion when scopes change). fn
+// runs on the updating goroutine, without the store's lock held.
+func (s *Store) Watch(fn func()) {
+	s.mu.Lock()
+	s.watchers = append(s.watchers, fn)
+	s.mu.Unlock()
+}
+
+func (s *Store) save(st State) error {
+	if s.path == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("onvif: encode state: %w", err)
+	}
+	dir := filepath.Dir(s.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("onvif: state dir: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".state-*.json")
+	if err != nil {
+		return fmt.Errorf("onvif: write state: %w", err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(append(b, '\n'))
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, s.path)
+	}
+	if werr != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("onvif: write state: %w", werr)
+	}
+	return nil
+}
+
+// SetAdmin sets the configured administrator (from the command line or the
+// config file). It is not persisted and cannot be changed or deleted
+// through ONVIF. An empty user removes it.
+func (s *Store) SetAdmin(user, password string) {
+	s.mu.Lock()
+	s.adminUser, s.adminPass = user, password
+	s.mu.Unlock()
+}
+
+// Admin returns the configured administrator's name, "" when none.
+func (s *Store) Admin() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.adminUser
+}
+
+// Password returns the password of user: the configured administrator or
+// an ONVIF user. It implements httpauth.Users.
+func (s *Store) Password(user string) (string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.adminUser != "" && subtle.ConstantTimeCompare([]byte(user), []byte(s.adminUser)) == 1 {
+		return s.adminPass, true
+	}
+	for _, u := range s.st.Users {
+		if u.Name == user {
+			return u.Password, true
+		}
+	}
+	return "", false
+}
+
+// Level returns the user level of user; the configured administrator is
+// LevelAdministrator.
+func (s *Store) Level(user string) (string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.adminUser != "" && user == s.adminUser {
+		return LevelAdministrator, true
+	}
+	for _, u := range s.st.Users {
+		if u.Name == user {
+			return u.Level, true
+		}
+	}
+	return "", false
+}
+
+// Len returns the number of users that can log in (administrator
+// included). Zero means the device is open: no credentials are required.
+func (s *Store) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := len(s.st.Users)
+	if s.adminUser != "" {
+		n++
+	}
+	return n
+}
+
+// CreateUsers adds users atomically (CreateUsers): all or none.
+func (s *Store) CreateUsers(users []User) error {
+	admin := s.Admin()
+	return s.Update(func(st *State) error {
+		for _, u := range users {
+			if !validUser(u) {
+				return fmt.Errorf("%w: %q", ErrBadUser, u.Name)
+			}
+			if u.Name == admin && admin != "" {
+				return fmt.Errorf("%w: %q", ErrUserExists, u.Name)
+			}
+			if slices.ContainsFunc(st.Users, func(x User) bool { return x.Name == u.Name }) {
+				return fmt.Errorf("%w: %q", ErrUserExists, u.Name)
+			}
+			st.Users = append(st.Users, u)
+		}
+		if len(st.Users) > MaxUsers {
+			return ErrTooManyUsers
+		}
+		return nil
+	})
+}
+
+// DeleteUsers removes users by name atomically (DeleteUsers).
+func (s *Store) DeleteUsers(names []string) error {
+	admin := s.Admin()
+	return s.Update(func(st *State) error {
+		for _, n := range names {
+			if n == admin && admin != "" {
+				return ErrFixedUser
+			}
+			i := slices.IndexFunc(st.Users, func(x User) bool { return x.Name == n })
+			if i < 0 {
+				return fmt.Errorf("%w: %q", ErrUnknownUser, n)
+			}
+			st.Users = slices.Delete(st.Users, i, i+1)
+		}
+		return nil
+	})
+}
+
+// SetUsers changes existing users' passwords and levels atomically
+// (SetUser). An empty Password keeps the old one.
+func (s *Store) SetUsers(users []User) error {
+	admin := s.Admin()
+	return s.Update(func(st *State) error {
+		for _, u := range users {
+			if u.Name == admin && admin != "" {
+				return ErrFixedUser
+			}
+			i := slices.IndexFunc(st.Users, func(x User) bool { return x.Name == u.Name })
+			if i < 0 {
+				return fmt.Errorf("%w: %q", ErrUnknownUser, u.Name)
+			}
+			if u.Password == "" {
+				u.Password = st.Users[i].Password
+			}
+			if !validUser(u) {
+				return fmt.Errorf("%w: %q", ErrBadUser, u.Name)
+			}
+			st.Users[i] = u
+		}
+		return nil
+	})
+}
+
+func validUser(u User) bool {
+	if u.Name == "" || len(u.Name) > 64 || u.Password == "" || len(u.Password) > 128 {
+		return false
+	}
+	switch u.Level {
+	case LevelAdministrator, LevelOperator, LevelUser:
+		return true
+	}
+	return false
+}
