@@ -1,0 +1,458 @@
+// Package httpauth authenticates HTTP and RTSP requests with HTTP Digest
+// (RFC 7616: SHA-256 and MD5, qop=auth, plus the RFC 2069 form without qop
+// that some clients still send) and HTTP Basic (RFC 7617).
+//
+// Nonces are stateless: each is a timestamp and random bytes signed with an
+// HMAC key that lives only in memory, so the server keeps nothing per client
+// and an expired nonce is recognised and answered with stale=true.
+//
+// The core, Authenticator.Check, takes the method, the request URI and the
+// Authorization header value as strings so that the same Authenticator serves
+// net/http handlers (Middleware) and the RTSP server.
+package httpauth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/md5" //nolint:gosec // MD5 is what RFC 7616 digest clients still use
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Errors returned by Check. Callers answer all of them with 401 and
+// ChallengesFor(err); they differ only for logging and for stale=true.
+var (
+	// ErrNoCredentials means the request carried no Authorization header.
+	ErrNoCredentials = errors.New("httpauth: no credentials")
+	// ErrMalformed means the Authorization header could not be parsed or
+	// lacks a required parameter.
+	ErrMalformed = errors.New("httpauth: malformed authorization header")
+	// ErrUnsupported means an unknown scheme, algorithm or qop.
+	ErrUnsupported = errors.New("httpauth: unsupported authentication scheme")
+	// ErrBasicNotAllowed means Basic credentials were sent but AllowBasic is false.
+	ErrBasicNotAllowed = errors.New("httpauth: basic authentication not allowed")
+	// ErrBadCredentials means an unknown user or a wrong password (the two
+	// are deliberately not distinguished).
+	ErrBadCredentials = errors.New("httpauth: bad credentials")
+	// ErrStaleNonce means the digest response was right but its nonce has
+	// expired; the client should retry with the fresh nonce of a stale=true
+	// challenge without asking the user again.
+	ErrStaleNonce = errors.New("httpauth: stale nonce")
+	// ErrRealm means the digest realm does not match.
+	ErrRealm = errors.New("httpauth: wrong realm")
+	// ErrURIMismatch means the digest uri parameter is not the request URI.
+	ErrURIMismatch = errors.New("httpauth: digest uri does not match request")
+)
+
+// Users looks up a user's password. An Authenticator whose Users is nil, or
+// implements Len() int and returns 0, requires no authentication.
+type Users interface {
+	Password(user string) (password string, ok bool)
+}
+
+// StaticUsers is a fixed user → password map.
+type StaticUsers map[string]string
+
+// Password implements Users.
+func (s StaticUsers) Password(user string) (string, bool) {
+	p, ok := s[user]
+	return p, ok
+}
+
+// Len returns the number of users; 0 means no authentication is required.
+func (s StaticUsers) Len() int { return len(s) }
+
+// DefaultNonceLifetime is how long a digest nonce stays valid.
+const DefaultNonceLifetime = 5 * time.Minute
+
+// Authenticator checks credentials against Users. The zero value with Users
+// set works, but New sets AllowBasic; all methods are safe for concurrent use.
+type Authenticator struct {
+	// Realm is sent in challenges and checked in digest responses.
+	// It defaults to "chinesium".
+	Realm string
+	// Users holds the accounts; nil or empty means no authentication.
+	Users Users
+	// AllowBasic accepts Basic credentials and offers a Basic challenge.
+	// New sets it to true (NVRs fetching snapshots often use Basic).
+	AllowBasic bool
+	// NonceLifetime is how long a nonce is accepted before the client is
+	// told stale=true. It defaults to DefaultNonceLifetime.
+	NonceLifetime time.Duration
+
+	once sync.Once
+	key  [32]byte // HMAC key for nonces, random per process
+	now  func() time.Time
+}
+
+// New returns an Authenticator for realm and users that also accepts Basic.
+func New(realm string, users Users) *Authenticator {
+	return &Authenticator{Realm: realm, Users: users, AllowBasic: true}
+}
+
+func (a *Authenticator) init() {
+	a.once.Do(func() {
+		if _, err := rand.Read(a.key[:]); err != nil {
+			panic(fmt.Sprintf("httpauth: crypto/rand failed: %v", err))
+		}
+		if a.now == nil {
+			a.now = time.Now
+		}
+	})
+}
+
+func (a *Authenticator) realm() string {
+	if a.Realm == "" {
+		return "chinesium"
+	}
+	return a.Realm
+}
+
+func (a *Authenticator) lifetime() time.Duration {
+	if a.NonceLifetime <= 0 {
+		return DefaultNonceLifetime
+	}
+	return a.NonceLifetime
+}
+
+// Required reports whether at least one user is configured, i.e. whether
+// requests must authenticate.
+func (a *Authenticator) Required() bool {
+	if a == nil || a.Users == nil {
+		return false
+	}
+	if l, ok := a.Users.(interface{ Len() int }); ok && l.Len() == 0 {
+		return false
+	}
+	return true
+}
+
+// Check authenticates one request. method is the request method ("GET",
+// "DESCRIBE"), uri the request target as sent on the request line, and
+// authorization the Authorization header value. It returns the user name on
+// success. When Required is false it returns "", nil for any input.
+func (a *Authenticator) Check(method, uri, authorization string) (user string, err error) {
+	if !a.Required() {
+		return "", nil
+	}
+	a.init()
+	if strings.TrimSpace(authorization) == "" {
+		return "", ErrNoCredentials
+	}
+	c, err := ParseCredentials(authorization)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	switch {
+	case strings.EqualFold(c.Scheme, "Basic"):
+		return a.checkBasic(&c)
+	case strings.EqualFold(c.Scheme, "Digest"):
+		return a.checkDigest(method, uri, &c)
+	}
+	return "", fmt.Errorf("%w: %q", ErrUnsupported, c.Scheme)
+}
+
+// dummyPassword is compared against when the user is unknown so that an
+// unknown user costs the same time as a wrong password.
+const dummyPassword = "\x00no such user\x00"
+
+func (a *Authenticator) password(user string) (string, bool) {
+	p, ok := a.Users.Password(user)
+	if !ok {
+		return dummyPassword, false
+	}
+	return p, true
+}
+
+func (a *Authenticator) checkBasic(c *Credentials) (string, error) {
+	if !a.AllowBasic {
+		return "", ErrBasicNotAllowed
+	}
+	if c.Token68 == "" {
+		return "", fmt.Errorf("%w: basic without token", ErrMalformed)
+	}
+	raw, err := base64.StdEncoding.DecodeString(c.Token68)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return "", fmt.Errorf("%w: basic without colon", ErrMalformed)
+	}
+	want, known := a.password(user)
+	// Compare fixed-size hashes so the comparison leaks no length.
+	w := sha256.Sum256([]byte(want))
+	g := sha256.Sum256([]byte(pass))
+	if subtle.ConstantTimeCompare(w[:], g[:]) != 1 || !known {
+		return "", ErrBadCredentials
+	}
+	return user, nil
+}
+
+// algorithm describes one digest hash algorithm.
+type algorithm struct {
+	name string
+	hash func() hash.Hash
+	sess bool
+}
+
+func lookupAlgorithm(name string) (algorithm, bool) {
+	switch strings.ToUpper(name) {
+	case "", "MD5":
+		return algorithm{"MD5", md5.New, false}, true
+	case "MD5-SESS":
+		return algorithm{"MD5-sess", md5.New, true}, true
+	case "SHA-256":
+		return algorithm{"SHA-256", sha256.New, false}, true
+	case "SHA-256-SESS":
+		return algorithm{"SHA-256-sess", sha256.New, true}, true
+	}
+	return algorithm{}, false
+}
+
+func (al algorithm) h(parts ...string) string {
+	hh := al.hash()
+	for i, p := range parts {
+		if i > 0 {
+			hh.Write([]byte{':'})
+		}
+		hh.Write([]byte(p))
+	}
+	return hex.EncodeToString(hh.Sum(nil))
+}
+
+func (a *Authenticator) checkDigest(method, uri string, c *Credentials) (string, error) {
+	get := func(name string) string { v, _ := c.Get(name); return v }
+	user, hasUser := c.Get("username")
+	if !hasUser {
+		// RFC 7616 §3.4.4: username* carries an RFC 8187 ext-value.
+		ext, ok := c.Get("username*")
+		if !ok {
+			return "", fmt.Errorf("%w: no username", ErrMalformed)
+		}
+		u, err := decodeExtValue(ext)
+		if err != nil {
+			return "", fmt.Errorf("%w: %w", ErrMalformed, err)
+		}
+		user = u
+	}
+	if strings.EqualFold(get("userhash"), "true") {
+		return "", fmt.Errorf("%w: userhash", ErrUnsupported)
+	}
+	nonce, response, duri := get("nonce"), get("response"), get("uri")
+	if nonce == "" || response == "" {
+		return "", fmt.Errorf("%w: nonce and response are required", ErrMalformed)
+	}
+	if _, ok := c.Get("uri"); !ok {
+		return "", fmt.Errorf("%w: no uri", ErrMalformed)
+	}
+	al, ok := lookupAlgorithm(get("algorithm"))
+	if !ok {
+		return "", fmt.Errorf("%w: algorithm %q", ErrUnsupported, get("algorithm"))
+	}
+	if get("realm") != a.realm() {
+		return "", ErrRealm
+	}
+	qop, hasQop := c.Get("qop")
+	nc, cnonce := get("nc"), get("cnonce")
+	if hasQop {
+		if !strings.EqualFold(qop, "auth") {
+			return "", fmt.Errorf("%w: qop %q", ErrUnsupported, qop)
+		}
+		if nc == "" || cnonce == "" {
+			return "", fmt.Errorf("%w: qop=auth needs nc and cnonce", ErrMalformed)
+		}
+	}
+	if al.sess && cnonce == "" {
+		return "", fmt.Errorf("%w: %s needs cnonce", ErrMalformed, al.name)
+	}
+	if !uriMatches(duri, uri) {
+		return "", ErrURIMismatch
+	}
+	fresh := a.verifyNonce(nonce)
+
+	pass, known := a.password(user)
+	ha1 := al.h(user, a.realm(), pass)
+	if al.sess {
+		ha1 = al.h(ha1, nonce, cnonce)
+	}
+	ha2 := al.h(method, duri)
+	var want string
+	if hasQop {
+		want = al.h(ha1, nonce, nc, cnonce, qop, ha2)
+	} else {
+		want = al.h(ha1, nonce, ha2)
+	}
+	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(response))) != 1 || !known {
+		return "", ErrBadCredentials
+	}
+	if !fresh {
+		return "", ErrStaleNonce
+	}
+	return user, nil
+}
+
+// uriMatches reports whether the digest uri parameter designates the request
+// target. They are normally identical; RTSP clients sometimes send the
+// absolute URL in one place and the path in the other, so the path and
+// query are compared when the strings differ.
+func uriMatches(digestURI, requestURI string) bool {
+	if digestURI == requestURI {
+		return true
+	}
+	d, err1 := url.Parse(digestURI)
+	r, err2 := url.Parse(requestURI)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	dp, rp := d.EscapedPath(), r.EscapedPath()
+	if dp == "" {
+		dp = "/"
+	}
+	if rp == "" {
+		rp = "/"
+	}
+	return dp == rp && d.RawQuery == r.RawQuery
+}
+
+// decodeExtValue decodes an RFC 8187 ext-value such as UTF-8'en'%C3%A4 (the language may be empty).
+func decodeExtValue(v string) (string, error) {
+	charset, rest, ok := strings.Cut(v, "'")
+	if !ok || !strings.EqualFold(charset, "UTF-8") {
+		return "", errors.New("bad ext-value")
+	}
+	_, enc, ok := strings.Cut(rest, "'")
+	if !ok {
+		return "", errors.New("bad ext-value")
+	}
+	return url.PathUnescape(enc)
+}
+
+// Nonce layout, before base64url: 8-byte big-endian issue time (Unix
+// nanoseconds), 12 random bytes, 16 bytes of HMAC-SHA256 over the first 20.
+const (
+	nonceTime = 8
+	nonceRand = 12
+	nonceMAC  = 16
+	nonceLen  = nonceTime + nonceRand + nonceMAC
+)
+
+// maxSkew tolerates a nonce whose timestamp is slightly in the future
+// (clock steps on the server).
+const maxSkew = 5 * time.Second
+
+func (a *Authenticator) newNonce() string {
+	a.init()
+	var b [nonceLen]byte
+	binary.BigEndian.PutUint64(b[:nonceTime], uint64(a.now().UnixNano()))
+	if _, err := rand.Read(b[nonceTime : nonceTime+nonceRand]); err != nil {
+		panic(fmt.Sprintf("httpauth: crypto/rand failed: %v", err))
+	}
+	m := hmac.New(sha256.New, a.key[:])
+	m.Write(b[:nonceTime+nonceRand])
+	copy(b[nonceTime+nonceRand:], m.Sum(nil))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// verifyNonce reports whether nonce was issued by a and is still fresh.
+// Expired nonces and nonces we did not issue (for instance before a
+// restart, which changes the key) are both "not fresh": the caller checks
+// the response first, so a client that knows the password is told
+// stale=true and retries with a new nonce, and any other gets a plain 401.
+func (a *Authenticator) verifyNonce(nonce string) (fresh bool) {
+	if len(nonce) != base64.RawURLEncoding.EncodedLen(nonceLen) {
+		return false
+	}
+	var b [nonceLen]byte
+	if n, err := base64.RawURLEncoding.Decode(b[:], []byte(nonce)); err != nil || n != nonceLen {
+		return false
+	}
+	m := hmac.New(sha256.New, a.key[:])
+	m.Write(b[:nonceTime+nonceRand])
+	if !hmac.Equal(m.Sum(nil)[:nonceMAC], b[nonceTime+nonceRand:]) {
+		return false
+	}
+	issued := time.Unix(0, int64(binary.BigEndian.Uint64(b[:nonceTime])))
+	age := a.now().Sub(issued)
+	return age >= -maxSkew && age <= a.lifetime()
+}
+
+// Challenges returns the WWW-Authenticate values to send with a 401, each
+// with a fresh nonce, in order of preference: Digest SHA-256, Digest MD5,
+// then Basic when AllowBasic. Clients that keep only the last Digest
+// challenge (ffmpeg) thus end up with MD5, which they all support.
+func (a *Authenticator) Challenges() []string { return a.challenges(false) }
+
+// ChallengesFor is Challenges for a request that failed with err: when err
+// is ErrStaleNonce the digest challenges carry stale=true so that clients
+// retry with the new nonce without asking for the password again.
+func (a *Authenticator) ChallengesFor(err error) []string {
+	return a.challenges(errors.Is(err, ErrStaleNonce))
+}
+
+func (a *Authenticator) challenges(stale bool) []string {
+	realm := quote(a.realm())
+	nonce := a.newNonce()
+	tail := ""
+	if stale {
+		tail = ", stale=true"
+	}
+	out := []string{
+		"Digest realm=" + realm + `, qop="auth", algorithm=SHA-256, nonce="` + nonce + `"` + tail,
+		"Digest realm=" + realm + `, qop="auth", algorithm=MD5, nonce="` + nonce + `"` + tail,
+	}
+	if a.AllowBasic {
+		out = append(out, "Basic realm="+realm+`, charset="UTF-8"`)
+	}
+	return out
+}
+
+type userKey struct{}
+
+// User returns the authenticated user stored in ctx by Middleware, or "".
+func User(ctx context.Context) string {
+	u, _ := ctx.Value(userKey{}).(string)
+	return u
+}
+
+// Middleware wraps next so that it is only reached with valid credentials
+// when Required; other requests get 401 with Challenges. The user name is
+// available to next through User(r.Context()).
+func (a *Authenticator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.Required() {
+			next.ServeHTTP(w, r)
+			return
+		}
+		user, err := a.Check(r.Method, r.RequestURI, r.Header.Get("Authorization"))
+		if err != nil {
+			a.Deny(w, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, user)))
+	})
+}
+
+// Deny writes a 401 response with the challenges for err.
+func (a *Authenticator) Deny(w http.ResponseWriter, err error) {
+	h := w.Header()
+	for _, c := range a.ChallengesFor(err) {
+		h.Add("WWW-Authenticate", c)
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = w.Write([]byte("401 unauthorized: valid credentials are required (HTTP Digest or Basic)\n"))
+}
