@@ -1,0 +1,12 @@
+// Package audio converts the cameras' audio: it decodes IMA ADPCM to 16-bit
+// PCM, encodes PCM as G.711 µ-law for RTP (payload type 0) and writes the
+// header of an endless WAV stream for HTTP listeners.
+//
+// The cameras send 8 kHz mono IMA ADPCM, one independent block per packet
+// (PROTOCOL.md §6): a 4-byte header holding the encoder state (i16 predictor,
+// little-endian; u8 step index; one pad byte), then 4-bit codes with the
+// first sample in the low nibble.
+package audio
+
+// SampleRate is the cameras' audio sample rate in Hz.
+const SampleRate = 8000
