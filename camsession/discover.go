@@ -1,0 +1,106 @@
+package camsession
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"syscall"
+	"time"
+)
+
+// Found is a camera that answered a discovery broadcast.
+type Found struct {
+	// IP is the address the answer came from.
+	IP netip.Addr
+	// Name is the camera's name/UID from the port response.
+	Name string
+	// DataPort is the camera's current data port.
+	DataPort uint16
+}
+
+// discoverRepeat is how often Discover repeats its probe while it waits:
+// broadcasts get lost like every other datagram (PROTOCOL.md §9.2).
+const discoverRepeat = 500 * time.Millisecond
+
+// Discover finds cameras by broadcasting the port request (PROTOCOL.md §8)
+// to broadcast, usually 255.255.255.255:10104 (127.255.255.255:10104 reaches
+// fake cameras on loopback), and collecting the 1TEG 0x0c answers until
+// timeout. The probe is repeated every 500 ms. The result has one entry per
+// answering IP, sorted by IP. Cancelling ctx stops early and returns what
+// was found with ctx's error.
+func Discover(ctx context.Context, broadcast netip.AddrPort, timeout time.Duration) ([]Found, error) {
+	if !broadcast.Addr().Unmap().Is4() || broadcast.Port() == 0 {
+		return nil, fmt.Errorf("discover: broadcast address %v must be IPv4 with a port, e.g. 255.255.255.255:10104", broadcast)
+	}
+	broadcast = netip.AddrPortFrom(broadcast.Addr().Unmap(), broadcast.Port())
+	if timeout <= 0 {
+		return nil, fmt.Errorf("discover: timeout %v must be positive", timeout)
+	}
+	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_BROADCAST, 1)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	pc, err := lc.ListenPacket(ctx, "udp4", "0.0.0.0:0")
+	if err != nil {
+		return nil, fmt.Errorf("discover: open socket: %w", err)
+	}
+	conn := pc.(*net.UDPConn)
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Now()) })
+	defer stop()
+
+	probe := AppendPortRequest(nil)
+	found := map[netip.Addr]Found{}
+	buf := make([]byte, MaxDatagram)
+	end := time.Now().Add(timeout)
+	for next := time.Now(); ; {
+		now := time.Now()
+		if !now.Before(end) || ctx.Err() != nil {
+			break
+		}
+		if !now.Before(next) {
+			if _, err := conn.WriteToUDPAddrPort(probe, broadcast); err != nil {
+				return nil, fmt.Errorf("discover: send to %v: %w", broadcast, err)
+			}
+			next = now.Add(discoverRepeat)
+		}
+		if ctx.Err() == nil {
+			deadline := next
+			if end.Before(deadline) {
+				deadline = end
+			}
+			_ = conn.SetReadDeadline(deadline)
+		}
+		n, src, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return nil, fmt.Errorf("discover: receive: %w", err)
+		}
+		r, err := ParsePortResponse(buf[:n])
+		if err != nil {
+			continue
+		}
+		ip := src.Addr().Unmap()
+		found[ip] = Found{IP: ip, Name: r.Name, DataPort: r.DataPort}
+	}
+	out := make([]Found, 0, len(found))
+	for _, f := range found {
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b Found) int { return a.IP.Compare(b.IP) })
+	if err := ctx.Err(); err != nil {
+		return out, fmt.Errorf("discover: %w", err)
+	}
+	return out, nil
+}
