@@ -1,0 +1,549 @@
+// Package discovery is the WS-Discovery (2005/04, as profiled by ONVIF) target service:
+// one responder on 239.255.255.250:3702 answers Probe and Resolve for every virtual
+// device of the bridge, and multicasts Hello and Bye when devices come and go.
+//
+// Answers are sent from, and advertise, the address of the interface the request came
+// in on (IP_PKTINFO). Malformed datagrams are counted and ignored; no fault is ever sent.
+// Answers are size-bounded and rate-limited per source address, so the responder cannot
+// be used as an amplifier.
+package discovery
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/net/ipv4"
+)
+
+// Target is what the responder announces: one ONVIF virtual device.
+type Target interface {
+	// EndpointUUID is the stable endpoint identity, advertised as urn:uuid:<uuid>.
+	EndpointUUID() uuid.UUID
+	// Scopes are the device's scope URIs.
+	Scopes() []string
+	// XAddrs are the device service URLs reachable through the local address local.
+	XAddrs(local netip.Addr) []string
+	// Discoverable is false in ONVIF NonDiscoverable mode: the target stays silent.
+	Discoverable() bool
+	// MetadataVersion increases whenever scopes or XAddrs change.
+	MetadataVersion() uint32
+}
+
+// DefaultGroup is the WS-Discovery IPv4 multicast group and port.
+var DefaultGroup = netip.MustParseAddrPort("239.255.255.250:3702")
+
+// Config configures a Responder. The zero value is ready to use.
+type Config struct {
+	// Interfaces names the interfaces to join the group on. Empty means every interface
+	// that is up, multicast-capable, not loopback and has an IPv4 address; the set is
+	// re-scanned every Rescan so interfaces that appear later are joined too.
+	Interfaces []string
+	// Group is the multicast group and port. It defaults to DefaultGroup. A port of 0
+	// binds an ephemeral port (tests).
+	Group netip.AddrPort
+	// MaxDelay is the upper bound of the random delay before answering a multicast
+	// Probe or Resolve (WS-Discovery APP_MAX_DELAY). It defaults to 500 ms; a negative
+	// value answers at once.
+	MaxDelay time.Duration
+	// RatePerSource is how many requests per second one source address may get answered
+	// (token bucket with a burst of twice the rate). It defaults to 10.
+	RatePerSource float64
+	// MaxAnswerSize bounds an answer datagram; a larger one is not sent. Default 8192.
+	MaxAnswerSize int
+	// Rescan is the interval of the interface re-scan. It defaults to 30 s.
+	Rescan time.Duration
+	// Listen is the address to bind. It defaults to 0.0.0.0 (needed for multicast).
+	Listen netip.Addr
+	// UnicastOnly answers only directed (unicast) Probe and Resolve sent to Listen:
+	// no group membership, no Hello or Bye. For networks multicast cannot cross
+	// (container bridges) and for tests.
+	UnicastOnly bool
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Stats counts what the responder saw and did.
+type Stats struct {
+	Received    uint64 // datagrams read
+	Malformed   uint64 // not parseable as a WS-Discovery message
+	Ignored     uint64 // parsed but not for us (other actions, unmatched types)
+	Probes      uint64
+	Resolves    uint64
+	Answers     uint64 // ProbeMatches/ResolveMatches datagrams sent
+	RateLimited uint64 // requests dropped by the per-source limit
+	Oversize    uint64 // answers not sent because they were too large
+	Announced   uint64 // Hello/Bye datagrams sent
+	SendErrors  uint64
+}
+
+// Responder is the WS-Discovery target service shared by all virtual devices.
+type Responder struct {
+	cfg      Config
+	log      *slog.Logger
+	conn     *net.UDPConn
+	pc       *ipv4.PacketConn
+	group    *net.UDPAddr
+	instance uint32
+	msgNum   atomic.Uint32
+	limiter  *limiter
+
+	mu      sync.Mutex
+	targets []Target
+	ifaces  map[int]*net.Interface // joined interfaces by index
+	running bool
+
+	pending sync.WaitGroup
+	closing atomic.Bool
+
+	received, malformed, ignored, probes, resolves, answers,
+	rateLimited, oversize, announced, sendErrors atomic.Uint64
+}
+
+// New opens the UDP socket and joins the multicast group on the configured interfaces.
+// It fails when the socket cannot be bound or no interface could join.
+func New(cfg Config) (*Responder, error) {
+	if !cfg.Group.IsValid() {
+		cfg.Group = DefaultGroup
+	}
+	if cfg.MaxDelay == 0 {
+		cfg.MaxDelay = 500 * time.Millisecond
+	}
+	if cfg.RatePerSource <= 0 {
+		cfg.RatePerSource = 10
+	}
+	if cfg.MaxAnswerSize <= 0 {
+		cfg.MaxAnswerSize = 8192
+	}
+	if cfg.Rescan <= 0 {
+		cfg.Rescan = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	if !cfg.Listen.IsValid() {
+		cfg.Listen = netip.IPv4Unspecified()
+	}
+	pconn, err := lc.ListenPacket(context.Background(), "udp4", netip.AddrPortFrom(cfg.Listen, cfg.Group.Port()).String())
+	if err != nil {
+		return nil, fmt.Errorf("discovery: listen: %w", err)
+	}
+	conn := pconn.(*net.UDPConn)
+	r := &Responder{
+		cfg:      cfg,
+		log:      cfg.Logger.With("component", "ws-discovery"),
+		conn:     conn,
+		pc:       ipv4.NewPacketConn(conn),
+		group:    &net.UDPAddr{IP: cfg.Group.Addr().AsSlice(), Port: conn.LocalAddr().(*net.UDPAddr).Port},
+		instance: uint32(time.Now().Unix()),
+		limiter:  newLimiter(cfg.RatePerSource, 2*cfg.RatePerSource),
+		ifaces:   map[int]*net.Interface{},
+	}
+	if err := r.pc.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("discovery: IP_PKTINFO: %w", err)
+	}
+	if cfg.UnicastOnly {
+		return r, nil
+	}
+	_ = r.pc.SetMulticastTTL(1)
+	if _, err := r.join(); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// LocalPort is the UDP port the responder listens on.
+func (r *Responder) LocalPort() int { return r.group.Port }
+
+// InstanceID is the AppSequence InstanceId of this responder (its start time in Unix seconds).
+func (r *Responder) InstanceID() uint32 { return r.instance }
+
+// Stats returns a snapshot of the counters.
+func (r *Responder) Stats() Stats {
+	return Stats{
+		Received: r.received.Load(), Malformed: r.malformed.Load(), Ignored: r.ignored.Load(),
+		Probes: r.probes.Load(), Resolves: r.resolves.Load(), Answers: r.answers.Load(),
+		RateLimited: r.rateLimited.Load(), Oversize: r.oversize.Load(), Announced: r.announced.Load(),
+		SendErrors: r.sendErrors.Load(),
+	}
+}
+
+// join joins the group on every wanted interface not joined yet and returns the new ones.
+func (r *Responder) join() ([]*net.Interface, error) {
+	all, err := net.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("discovery: interfaces: %w", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var added []*net.Interface
+	var errs []error
+	for i := range all {
+		ifi := &all[i]
+		if len(r.cfg.Interfaces) > 0 {
+			if !slices.Contains(r.cfg.Interfaces, ifi.Name) {
+				continue
+			}
+		} else if ifi.Flags&net.FlagUp == 0 || ifi.Flags&net.FlagMulticast == 0 || ifi.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		if _, ok := r.ifaces[ifi.Index]; ok {
+			continue
+		}
+		if !ifaceAddr(ifi, netip.Addr{}).IsValid() {
+			continue
+		}
+		if err := r.pc.JoinGroup(ifi, r.group); err != nil {
+			errs = append(errs, fmt.Errorf("join %s: %w", ifi.Name, err))
+			continue
+		}
+		r.ifaces[ifi.Index] = ifi
+		added = append(added, ifi)
+		r.log.Debug("joined multicast group", "interface", ifi.Name)
+	}
+	if len(r.ifaces) == 0 {
+		return nil, fmt.Errorf("discovery: no usable multicast interface: %w", errors.Join(errs...))
+	}
+	for _, e := range errs {
+		r.log.Warn("multicast join failed", "err", e)
+	}
+	return added, nil
+}
+
+// ifaceAddr picks the IPv4 address of ifi to advertise towards peer: the one whose
+// subnet contains peer, else the first IPv4 address.
+func ifaceAddr(ifi *net.Interface, peer netip.Addr) netip.Addr {
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return netip.Addr{}
+	}
+	var first netip.Addr
+	for _, a := range addrs {
+		ipn, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		pfx, ok := netipPrefix(ipn)
+		if !ok || !pfx.Addr().Is4() {
+			continue
+		}
+		if peer.IsValid() && pfx.Contains(peer) {
+			return pfx.Addr()
+		}
+		if !first.IsValid() {
+			first = pfx.Addr()
+		}
+	}
+	return first
+}
+
+func netipPrefix(n *net.IPNet) (netip.Prefix, bool) {
+	a, ok := netip.AddrFromSlice(n.IP)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	ones, _ := n.Mask.Size()
+	return netip.PrefixFrom(a.Unmap(), ones), true
+}
+
+// Add registers a target and multicasts its Hello (when running and discoverable).
+func (r *Responder) Add(t Target) {
+	r.mu.Lock()
+	if !slices.Contains(r.targets, t) {
+		r.targets = append(r.targets, t)
+	}
+	running := r.running
+	r.mu.Unlock()
+	if running {
+		r.Hello(t)
+	}
+}
+
+// Remove multicasts a Bye for the target (when discoverable) and unregisters it.
+func (r *Responder) Remove(t Target) {
+	r.mu.Lock()
+	i := slices.Index(r.targets, t)
+	if i >= 0 {
+		r.targets = slices.Delete(r.targets, i, i+1)
+	}
+	running := r.running
+	r.mu.Unlock()
+	if i >= 0 && running {
+		r.Bye(t)
+	}
+}
+
+// Hello multicasts a Hello for t on every joined interface, advertising that interface's
+// XAddrs. Call it when t comes online, changes scopes or XAddrs, or becomes discoverable.
+func (r *Responder) Hello(t Target) {
+	if !t.Discoverable() {
+		return
+	}
+	r.announce(ActionHello, t, nil)
+}
+
+// Bye multicasts a Bye for t on every joined interface. Call it when t goes offline or
+// becomes non-discoverable.
+func (r *Responder) Bye(t Target) { r.announce(ActionBye, t, nil) }
+
+func (r *Responder) announce(a Action, t Target, only []*net.Interface) {
+	if r.cfg.UnicastOnly {
+		return
+	}
+	ifaces := only
+	if ifaces == nil {
+		r.mu.Lock()
+		for _, ifi := range r.ifaces {
+			ifaces = append(ifaces, ifi)
+		}
+		r.mu.Unlock()
+	}
+	for _, ifi := range ifaces {
+		local := ifaceAddr(ifi, netip.Addr{})
+		if !local.IsValid() {
+			continue
+		}
+		m := r.match(t, local)
+		b := AppendMessage(nil, a, r.header(ToDiscovery, ""), m)
+		cm := &ipv4.ControlMessage{IfIndex: ifi.Index, Src: local.AsSlice()}
+		if _, err := r.pc.WriteTo(b, cm, r.group); err != nil {
+			r.sendErrors.Add(1)
+			r.log.Debug("multicast send failed", "action", a, "interface", ifi.Name, "err", err)
+			continue
+		}
+		r.announced.Add(1)
+	}
+}
+
+func (r *Responder) match(t Target, local netip.Addr) Match {
+	return Match{
+		Address:         "urn:uuid:" + t.EndpointUUID().String(),
+		Types:           []xml.Name{TypeNVT, TypeDevice},
+		Scopes:          t.Scopes(),
+		XAddrs:          t.XAddrs(local),
+		MetadataVersion: t.MetadataVersion(),
+	}
+}
+
+func (r *Responder) header(to, relatesTo string) Header {
+	return Header{
+		MessageID:     "urn:uuid:" + uuid.NewString(),
+		RelatesTo:     relatesTo,
+		To:            to,
+		InstanceID:    r.instance,
+		MessageNumber: r.msgNum.Add(1),
+	}
+}
+
+// Run multicasts Hello for every registered target, then answers requests until ctx is
+// done; it then multicasts Bye for every target and closes the socket. It returns nil
+// on cancellation.
+func (r *Responder) Run(ctx context.Context) error {
+	r.mu.Lock()
+	r.running = true
+	targets := slices.Clone(r.targets)
+	r.mu.Unlock()
+	for _, t := range targets {
+		r.Hello(t)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = r.conn.SetReadDeadline(time.Now()) })
+	defer stop()
+	go r.rescan(ctx)
+
+	buf := make([]byte, MaxMessageSize+1)
+	var err error
+	for {
+		n, cm, src, rerr := r.pc.ReadFrom(buf)
+		if rerr != nil {
+			if ctx.Err() == nil {
+				err = fmt.Errorf("discovery: read: %w", rerr)
+			}
+			break
+		}
+		r.received.Add(1)
+		r.handle(buf[:n], cm, src)
+	}
+	r.closing.Store(true)
+	r.pending.Wait()
+	r.mu.Lock()
+	r.running = false
+	targets = slices.Clone(r.targets)
+	r.mu.Unlock()
+	for _, t := range targets {
+		if t.Discoverable() {
+			r.Bye(t)
+		}
+	}
+	r.conn.Close()
+	return err
+}
+
+func (r *Responder) rescan(ctx context.Context) {
+	if len(r.cfg.Interfaces) > 0 || r.cfg.UnicastOnly {
+		return
+	}
+	tk := time.NewTicker(r.cfg.Rescan)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C:
+		}
+		added, err := r.join()
+		if err != nil || len(added) == 0 {
+			continue
+		}
+		r.mu.Lock()
+		targets := slices.Clone(r.targets)
+		r.mu.Unlock()
+		for _, t := range targets {
+			if t.Discoverable() {
+				r.announce(ActionHello, t, added)
+			}
+		}
+	}
+}
+
+func (r *Responder) handle(b []byte, cm *ipv4.ControlMessage, src net.Addr) {
+	udp, ok := src.(*net.UDPAddr)
+	if !ok || cm == nil || udp.Port == 0 {
+		r.malformed.Add(1)
+		return
+	}
+	srcAP := udp.AddrPort()
+	srcAP = netip.AddrPortFrom(srcAP.Addr().Unmap(), srcAP.Port())
+	msg, err := Parse(b)
+	if err != nil {
+		r.malformed.Add(1)
+		r.log.Debug("ignored datagram", "from", srcAP, "err", err)
+		return
+	}
+	switch msg.Action {
+	case ActionProbe:
+		r.probes.Add(1)
+	case ActionResolve:
+		r.resolves.Add(1)
+	default:
+		r.ignored.Add(1)
+		return
+	}
+	if msg.MessageID == "" {
+		r.malformed.Add(1)
+		return
+	}
+	local := r.localAddr(cm, srcAP.Addr())
+	if !local.IsValid() {
+		r.ignored.Add(1)
+		return
+	}
+	if !r.limiter.allow(srcAP.Addr(), time.Now()) {
+		r.rateLimited.Add(1)
+		return
+	}
+	r.mu.Lock()
+	targets := slices.Clone(r.targets)
+	r.mu.Unlock()
+	var answers [][]byte
+	for _, t := range targets {
+		if !t.Discoverable() {
+			continue
+		}
+		var a Action
+		switch msg.Action {
+		case ActionProbe:
+			if !MatchTypes(msg.Types) || (len(msg.Scopes) > 0 && !MatchScopes(msg.MatchBy, msg.Scopes, t.Scopes())) {
+				continue
+			}
+			a = ActionProbeMatches
+		case ActionResolve:
+			if msg.Address != "urn:uuid:"+t.EndpointUUID().String() {
+				continue
+			}
+			a = ActionResolveMatches
+		}
+		out := AppendMessage(nil, a, r.header(ToAnonymous, msg.MessageID), r.match(t, local))
+		if len(out) > r.cfg.MaxAnswerSize {
+			r.oversize.Add(1)
+			r.log.Warn("answer too large, not sent", "endpoint", t.EndpointUUID(), "size", len(out))
+			continue
+		}
+		answers = append(answers, out)
+	}
+	if len(answers) == 0 {
+		r.ignored.Add(1)
+		return
+	}
+	send := func() {
+		for _, out := range answers {
+			wcm := &ipv4.ControlMessage{Src: local.AsSlice(), IfIndex: cm.IfIndex}
+			if _, err := r.pc.WriteTo(out, wcm, net.UDPAddrFromAddrPort(srcAP)); err != nil {
+				r.sendErrors.Add(1)
+				r.log.Debug("answer send failed", "to", srcAP, "err", err)
+				continue
+			}
+			r.answers.Add(1)
+		}
+	}
+	multicast := cm.Dst != nil && cm.Dst.IsMulticast()
+	if !multicast || r.cfg.MaxDelay < 0 || r.closing.Load() {
+		send()
+		return
+	}
+	r.pending.Add(1)
+	time.AfterFunc(randDuration(r.cfg.MaxDelay), func() {
+		defer r.pending.Done()
+		send()
+	})
+}
+
+// localAddr is the address of the receiving interface to answer from and advertise.
+func (r *Responder) localAddr(cm *ipv4.ControlMessage, peer netip.Addr) netip.Addr {
+	if cm.Dst != nil && !cm.Dst.IsMulticast() {
+		if a, ok := netip.AddrFromSlice(cm.Dst); ok && !a.Unmap().IsUnspecified() {
+			return a.Unmap()
+		}
+	}
+	r.mu.Lock()
+	ifi := r.ifaces[cm.IfIndex]
+	r.mu.Unlock()
+	if ifi == nil {
+		var err error
+		if ifi, err = net.InterfaceByIndex(cm.IfIndex); err != nil {
+			return netip.Addr{}
+		}
+	}
+	return ifaceAddr(ifi, peer)
+}
+
+func randDuration(max time.Duration) time.Duration {
+	n, err := rand.Int(rand.Reader, big.NewInt(int64(max)+1))
+	if err != nil {
+		return max / 2
+	}
+	return time.Duration(n.Int64())
+}
