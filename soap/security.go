@@ -1,0 +1,466 @@
+package soap
+
+import (
+	"crypto/sha1" //nolint:gosec // WS-Security PasswordDigest is defined with SHA-1
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/chinesium/chinesium/httpauth"
+	"github.com/chinesium/chinesium/wsdl"
+)
+
+// Access is the access class of an operation (ONVIF Core "User-based
+// access control"). The zero value is ReadSystem, so an operation whose
+// class was forgotten still needs credentials.
+type Access int
+
+// Access classes of ONVIF Core, in the order of the Core's default policy
+// table.
+const (
+	// ReadSystem reads non-sensitive configuration (GetScopes, GetDNS).
+	ReadSystem Access = iota
+	// ReadSystemSensitive reads sensitive configuration.
+	ReadSystemSensitive
+	// ReadSystemSecret reads secrets such as user lists (GetUsers).
+	ReadSystemSecret
+	// WriteSystem changes configuration (SetScopes, CreateUsers).
+	WriteSystem
+	// Unrecoverable may make the device unusable (SystemReboot,
+	// SetSystemFactoryDefault).
+	Unrecoverable
+	// ReadMedia reads media configuration and stream URIs.
+	ReadMedia
+	// Actuate moves or triggers something (PTZ, relays).
+	Actuate
+	// PreAuth needs no credentials (GetSystemDateAndTime, GetCapabilities,
+	// GetServices, GetServiceCapabilities, GetHostname, GetWsdlUrl,
+	// GetEndpointReference).
+	PreAuth
+)
+
+// String returns the Core name of the class, e.g. "READ_SYSTEM".
+func (a Access) String() string {
+	switch a {
+	case ReadSystem:
+		return "READ_SYSTEM"
+	case ReadSystemSensitive:
+		return "READ_SYSTEM_SENSITIVE"
+	case ReadSystemSecret:
+		return "READ_SYSTEM_SECRET"
+	case WriteSystem:
+		return "WRITE_SYSTEM"
+	case Unrecoverable:
+		return "UNRECOVERABLE"
+	case ReadMedia:
+		return "READ_MEDIA"
+	case Actuate:
+		return "ACTUATE"
+	case PreAuth:
+		return "PRE_AUTH"
+	}
+	return fmt.Sprintf("Access(%d)", int(a))
+}
+
+// ONVIF user levels (tt:UserLevel) as Allowed takes them.
+const (
+	LevelAdministrator = "Administrator"
+	LevelOperator      = "Operator"
+	LevelUser          = "User"
+)
+
+// Allowed reports whether a user of the given level may call an operation
+// of class a, per the Core's default access policy: Administrator
+// everything; Operator all but READ_SYSTEM_SECRET, WRITE_SYSTEM and
+// UNRECOVERABLE; User PRE_AUTH, READ_SYSTEM and READ_MEDIA; anyone else
+// (level "") only PRE_AUTH.
+func (a Access) Allowed(level string) bool {
+	switch level {
+	case LevelAdministrator:
+		return true
+	case LevelOperator:
+		return a != ReadSystemSecret && a != WriteSystem && a != Unrecoverable
+	case LevelUser:
+		return a == PreAuth || a == ReadSystem || a == ReadMedia
+	}
+	return a == PreAuth
+}
+
+// Levels is implemented by Users stores that know each user's level
+// (onvif.Store does). Without it every authenticated user is an
+// Administrator.
+type Levels interface {
+	Level(user string) (level string, ok bool)
+}
+
+// Defaults of Security.
+const (
+	// DefaultMaxSkew is how far a UsernameToken's Created may be from the
+	// device clock. It is generous on purpose: Go and Python clients
+	// (use-go/onvif, kerberos, HA after a camera clock reset) sign with
+	// their own clock without compensating for the device's, and some
+	// write local time with a "Z". 24 h covers every time-zone mistake;
+	// replays within the window are refused by the nonce cache.
+	DefaultMaxSkew = 24 * time.Hour
+	// DefaultReplayCacheSize bounds the nonces remembered per Security.
+	// About 100 bytes each, so the default costs at most ~6 MiB, and only
+	// authenticated requests add entries.
+	DefaultReplayCacheSize = 1 << 16
+)
+
+// Errors a UsernameToken is refused with; they are wrapped in a
+// NotAuthorized fault.
+var (
+	// ErrBadToken means the Security header or its UsernameToken is
+	// malformed.
+	ErrBadToken = errors.New("soap: malformed WS-Security UsernameToken")
+	// ErrNoNonce means a PasswordDigest token lacks Nonce or Created,
+	// which ONVIF Core requires the device to reject.
+	ErrNoNonce = errors.New("soap: PasswordDigest without Nonce or Created")
+	// ErrStale means Created is outside the allowed clock skew.
+	ErrStale = errors.New("soap: UsernameToken Created outside the allowed window")
+	// ErrReplay means the nonce was seen before.
+	ErrReplay = errors.New("soap: UsernameToken nonce replayed")
+	// ErrBadPassword means the user is unknown or the password wrong.
+	ErrBadPassword = errors.New("soap: wrong user name or password")
+	// ErrNoCredentials means a request needing credentials had none.
+	ErrNoCredentials = errors.New("soap: no credentials")
+	// ErrLevel means the user's level does not allow the operation.
+	ErrLevel = errors.New("soap: user level does not allow the operation")
+)
+
+// UsernameToken is a parsed wsse:UsernameToken.
+type UsernameToken struct {
+	Username string
+	// Password is the password (PasswordText) or the base64 digest as sent.
+	Password string
+	// Digest reports a PasswordDigest token.
+	Digest bool
+	// Nonce is the decoded nonce, nil when absent.
+	Nonce []byte
+	// Created is the wsu:Created string as sent ("" when absent); the digest
+	// covers these exact bytes.
+	Created string
+}
+
+// ParseSecurity finds the wsse:Security header among the children of the
+// SOAP Header header (which may be nil) and parses its UsernameToken. It
+// returns nil, nil when there is no Security header or it holds no
+// UsernameToken (e.g. only a wsu:Timestamp), and an error wrapping
+// ErrBadToken when the token is malformed.
+func ParseSecurity(header *etree.Element) (*UsernameToken, error) {
+	if header == nil {
+		return nil, nil
+	}
+	var ut *etree.Element
+	for _, sec := range header.ChildElements() {
+		if sec.Tag != "Security" || sec.NamespaceURI() != wsdl.NSWSSE {
+			continue
+		}
+		for _, c := range sec.ChildElements() {
+			if c.Tag == "UsernameToken" && c.NamespaceURI() == wsdl.NSWSSE {
+				if ut != nil {
+					return nil, fmt.Errorf("%w: more than one UsernameToken", ErrBadToken)
+				}
+				ut = c
+			}
+		}
+	}
+	if ut == nil {
+		return nil, nil
+	}
+	tok := &UsernameToken{}
+	var haveUser, havePass bool
+	for _, c := range ut.ChildElements() {
+		ns := c.NamespaceURI()
+		switch {
+		case c.Tag == "Username" && ns == wsdl.NSWSSE:
+			tok.Username, haveUser = strings.TrimSpace(c.Text()), true
+		case c.Tag == "Password" && ns == wsdl.NSWSSE:
+			tok.Password, havePass = c.Text(), true
+			switch typ := strings.TrimSpace(c.SelectAttrValue("Type", "")); {
+			case typ == "" || typ == wsdl.PasswordText || strings.HasSuffix(typ, "#PasswordText"):
+				tok.Digest = false
+			case typ == wsdl.PasswordDigest || strings.HasSuffix(typ, "#PasswordDigest"):
+				tok.Digest = true
+			default:
+				return nil, fmt.Errorf("%w: unknown password type %q", ErrBadToken, typ)
+			}
+		case c.Tag == "Nonce" && ns == wsdl.NSWSSE:
+			n, err := decodeNonce(c)
+			if err != nil {
+				return nil, err
+			}
+			tok.Nonce = n
+		case c.Tag == "Created" && (ns == wsdl.NSWSU || ns == wsdl.NSWSSE):
+			// Some clients put Created in the wsse namespace.
+			tok.Created = strings.TrimSpace(c.Text())
+		}
+	}
+	if !haveUser || !havePass {
+		return nil, fmt.Errorf("%w: Username or Password missing", ErrBadToken)
+	}
+	return tok, nil
+}
+
+func decodeNonce(c *etree.Element) ([]byte, error) {
+	text := strings.TrimSpace(c.Text())
+	enc := strings.TrimSpace(c.SelectAttrValue("EncodingType", ""))
+	if enc != "" && !strings.HasSuffix(enc, "#Base64Binary") {
+		// Only Base64Binary is defined for nonces; anything else (e.g. a
+		// hex encoding some clients claim) is used as the raw bytes.
+		return []byte(text), nil
+	}
+	n, err := base64.StdEncoding.DecodeString(text)
+	if err != nil {
+		n, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(text, "="))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: nonce is not base64", ErrBadToken)
+	}
+	return n, nil
+}
+
+// PasswordDigest computes Base64(SHA-1(nonce ‖ created ‖ password)), the
+// UsernameToken Profile 1.0 digest.
+func PasswordDigest(nonce []byte, created, password string) string {
+	h := sha1.New() //nolint:gosec // mandated by the UsernameToken profile
+	h.Write(nonce)
+	h.Write([]byte(created))
+	h.Write([]byte(password))
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+// ParseCreated parses a wsu:Created value: an xs:dateTime with a zone (or
+// without one, taken as UTC, as some clients send).
+func ParseCreated(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04:05.999999999Z0700"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%w: bad Created %q", ErrBadToken, s)
+}
+
+// Security authenticates SOAP requests. The zero value (or a nil
+// *Security) requires nothing. It is safe for concurrent use once serving
+// has started; set the fields before.
+//
+// Rules (ONVIF Core "Security"):
+//   - With no user configured (Auth nil or Auth.Required() false) every
+//     request is served, and the user of a valid token is still recorded.
+//   - PreAuth operations are served without credentials; credentials that
+//     are sent but wrong are ignored for them (clients such as ODM sign
+//     GetSystemDateAndTime before they know the device's time).
+//   - A request with a WS-Security UsernameToken is authenticated by it; a
+//     bad token gets HTTP 400 with env:Sender/ter:NotAuthorized.
+//   - Otherwise an Authorization header is checked by Auth (HTTP Digest
+//     MD5/SHA-256, or Basic if Auth allows it); a bad or missing one gets
+//     HTTP 401 with Auth's challenges and a NotAuthorized fault body. With
+//     NoHTTPAuth, a request without a token gets HTTP 400 instead.
+//   - If Auth.Users implements Levels, the user's level must allow the
+//     operation's Access class (Access.Allowed).
+type Security struct {
+	// Auth holds the users (shared with the streams and RTSP) and checks
+	// HTTP Digest/Basic credentials. nil means no authentication.
+	Auth *httpauth.Authenticator
+	// NoHTTPAuth refuses HTTP authentication on the SOAP endpoint, so only
+	// WS-Security tokens are accepted and missing credentials get HTTP 400.
+	NoHTTPAuth bool
+	// MaxSkew is how far Created may be from the device clock, either way.
+	// It defaults to DefaultMaxSkew; a negative value disables the check
+	// (nonces are then remembered for DefaultMaxSkew).
+	MaxSkew time.Duration
+	// ReplayCacheSize bounds the remembered nonces; it defaults to
+	// DefaultReplayCacheSize. When full, the oldest nonce is forgotten.
+	ReplayCacheSize int
+	// Now returns the device time; it defaults to time.Now.
+	Now func() time.Time
+
+	mu     sync.Mutex
+	nonces replayCache // guarded by mu
+}
+
+func (s *Security) required() bool { return s != nil && s.Auth.Required() }
+
+func (s *Security) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Security) skew() time.Duration {
+	if s.MaxSkew == 0 {
+		return DefaultMaxSkew
+	}
+	return s.MaxSkew
+}
+
+// VerifyToken checks tok against the users and returns the user name. A
+// PasswordDigest token needs Nonce and Created; Created, when present,
+// must be within MaxSkew of the device clock; a digest token's nonce must
+// not have been used before (it is remembered on success only).
+func (s *Security) VerifyToken(tok *UsernameToken) (string, error) {
+	if s == nil || s.Auth == nil || s.Auth.Users == nil {
+		return "", ErrBadPassword
+	}
+	now := s.now()
+	if tok.Digest && (len(tok.Nonce) == 0 || tok.Created == "") {
+		return "", ErrNoNonce
+	}
+	if tok.Created != "" {
+		created, err := ParseCreated(tok.Created)
+		if err != nil {
+			return "", err
+		}
+		if max := s.skew(); max > 0 && (created.Before(now.Add(-max)) || created.After(now.Add(max))) {
+			return "", fmt.Errorf("%w: Created %s, device time %s", ErrStale, tok.Created, now.UTC().Format(time.RFC3339))
+		}
+	}
+	password, known := s.Auth.Users.Password(tok.Username)
+	if !known {
+		password = "\x00no such user\x00" // same work as a wrong password
+	}
+	var ok bool
+	if tok.Digest {
+		want := PasswordDigest(tok.Nonce, tok.Created, password)
+		got := strings.TrimSpace(tok.Password)
+		ok = subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+	} else {
+		ok = subtle.ConstantTimeCompare([]byte(password), []byte(tok.Password)) == 1
+	}
+	if !ok || !known {
+		return "", ErrBadPassword
+	}
+	if tok.Digest {
+		ttl := s.skew()
+		if ttl < 0 {
+			ttl = DefaultMaxSkew
+		}
+		size := s.ReplayCacheSize
+		if size <= 0 {
+			size = DefaultReplayCacheSize
+		}
+		s.mu.Lock()
+		fresh := s.nonces.add(string(tok.Nonce), now, 2*ttl, size)
+		s.mu.Unlock()
+		if !fresh {
+			return "", ErrReplay
+		}
+	}
+	return tok.Username, nil
+}
+
+// authResult is the outcome of authenticate for a refused request.
+type authError struct {
+	fault  *Fault
+	status int
+	// challenge is set when the answer is 401 with WWW-Authenticate.
+	challenge bool
+	httpErr   error
+}
+
+func (e *authError) Error() string { return e.fault.Error() }
+
+// authenticate applies the rules documented on Security. header is the
+// SOAP Header (may be nil).
+func (s *Security) authenticate(method, uri, authorization string, header *etree.Element, access Access) (string, *authError) {
+	tok, tokErr := ParseSecurity(header)
+	if !s.required() {
+		if tok != nil && tokErr == nil {
+			return tok.Username, nil
+		}
+		return "", nil
+	}
+	user, err := s.credentials(method, uri, authorization, tok, tokErr)
+	if access == PreAuth {
+		if err != nil {
+			return "", nil
+		}
+		return user, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if lv, ok := s.Auth.Users.(Levels); ok {
+		level, _ := lv.Level(user)
+		if !access.Allowed(level) {
+			return "", &authError{fault: NotAuthorized(fmt.Errorf("%w: %s for %s", ErrLevel, level, access)), status: 400}
+		}
+	}
+	return user, nil
+}
+
+func (s *Security) credentials(method, uri, authorization string, tok *UsernameToken, tokErr error) (string, *authError) {
+	if tokErr != nil {
+		return "", &authError{fault: NotAuthorized(tokErr), status: 400}
+	}
+	if tok != nil {
+		user, err := s.VerifyToken(tok)
+		if err != nil {
+			return "", &authError{fault: NotAuthorized(err), status: 400}
+		}
+		return user, nil
+	}
+	if s.NoHTTPAuth {
+		return "", &authError{fault: NotAuthorized(ErrNoCredentials), status: 400}
+	}
+	if strings.TrimSpace(authorization) == "" {
+		return "", &authError{fault: NotAuthorized(ErrNoCredentials), status: 401, challenge: true, httpErr: httpauth.ErrNoCredentials}
+	}
+	user, err := s.Auth.Check(method, uri, authorization)
+	if err != nil {
+		return "", &authError{fault: NotAuthorized(err), status: 401, challenge: true, httpErr: err}
+	}
+	return user, nil
+}
+
+// replayCache remembers nonces for a while, bounded in size: a map for
+// lookups and a FIFO ring of insertion order for expiry and eviction. All
+// entries share one lifetime, so insertion order is expiry order.
+type replayCache struct {
+	seen map[string]time.Time // nonce -> expiry
+	ring []string             // insertion order
+	head int                  // index of the oldest entry in ring
+	n    int                  // entries in ring
+}
+
+// add records nonce until now+ttl and reports whether it was new. Expired
+// entries are dropped first; when size entries remain, the oldest is
+// evicted.
+func (c *replayCache) add(nonce string, now time.Time, ttl time.Duration, size int) bool {
+	if c.seen == nil {
+		c.seen = make(map[string]time.Time)
+		c.ring = make([]string, size)
+	}
+	for c.n > 0 {
+		if exp, ok := c.seen[c.ring[c.head]]; ok && now.Before(exp) {
+			break
+		}
+		c.pop()
+	}
+	if exp, ok := c.seen[nonce]; ok && now.Before(exp) {
+		return false
+	}
+	if c.n == len(c.ring) {
+		c.pop() // full: forget the oldest live nonce
+	}
+	c.seen[nonce] = now.Add(ttl)
+	c.ring[(c.head+c.n)%len(c.ring)] = nonce
+	c.n++
+	return true
+}
+
+func (c *replayCache) pop() {
+	delete(c.seen, c.ring[c.head])
+	c.ring[c.head] = ""
+	c.head = (c.head + 1) % len(c.ring)
+	c.n--
+}
