@@ -24,7 +24,7 @@ func (testURLs) SnapshotURI(host string) (string, error) {
 	return "http://" + host + ":8000/snapshot.jpg", nil
 }
 
-func testDevice(t *testing.T, audio, h264 bool, path string) *Device {
+func testDevice(t testing.TB, audio, h264 bool, path string) *Device {
 	t.Helper()
 	d := NewDevice("Test cam", "127.0.5.1")
 	st, err := OpenStore(path)
