@@ -168,6 +168,18 @@ func (r *Reader[T]) SkipToLatest() {
 	}
 }
 
+// Lag returns how many published frames this reader has not returned yet
+// (0 when it is up to date). Live viewers call SkipToLatest when it grows.
+func (r *Reader[T]) Lag() uint64 {
+	h := r.h
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.last < r.next {
+		return 0
+	}
+	return h.last - r.next + 1
+}
+
 // Dropped returns how many frames this reader skipped.
 func (r *Reader[T]) Dropped() uint64 { return r.dropped }
 
