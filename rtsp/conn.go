@@ -1,0 +1,468 @@
+package rtsp
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// publicMethods is the Public header of OPTIONS responses.
+const publicMethods = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
+
+// serverName is sent in the Server header.
+const serverName = "chinesium"
+
+// conn is one RTSP control connection: a plain TCP connection, or the pair
+// of HTTP connections of a tunnel (requests arrive base64-encoded on the
+// POST, responses and interleaved RTP leave on the GET).
+type conn struct {
+	srv    *Server
+	br     *bufio.Reader // requests and interleaved frames from the client
+	in     io.Closer     // closing it ends the read loop
+	out    net.Conn      // responses and interleaved RTP to the client
+	udp    *udpPair
+	remote netip.Addr
+	// deadline, when set, is the connection whose read deadline bounds
+	// client silence (nil for tunnels, whose input is a pipe).
+	deadline net.Conn
+
+	wmu sync.Mutex
+	bw  *bufio.Writer // guarded by wmu
+
+	closeOnce sync.Once
+	closed    chan struct{}
+
+	smu      sync.Mutex
+	sessions map[*session]struct{} // guarded by smu: sessions set up on this connection
+
+	ibuf []byte // interleaved read buffer, allocated on first use
+}
+
+func newConn(srv *Server, in io.Closer, br *bufio.Reader, out net.Conn, udp *udpPair) *conn {
+	c := &conn{
+		srv: srv, br: br, in: in, out: out, udp: udp,
+		bw:       bufio.NewWriterSize(out, 64<<10),
+		closed:   make(chan struct{}),
+		sessions: make(map[*session]struct{}),
+	}
+	if ap, err := netip.ParseAddrPort(out.RemoteAddr().String()); err == nil {
+		c.remote = ap.Addr().Unmap()
+	}
+	if nc, ok := in.(net.Conn); ok {
+		c.deadline = nc
+	}
+	return c
+}
+
+// close closes the connection; the read loop then ends the sessions that
+// depend on it. Safe to call from any goroutine, any number of times.
+func (c *conn) close() {
+	c.closeOnce.Do(func() {
+		close(c.closed)
+		c.in.Close()
+		c.out.Close()
+	})
+}
+
+// serve reads requests until the connection ends.
+func (c *conn) serve(ctx context.Context) {
+	srv := c.srv
+	srv.mu.Lock()
+	srv.conns[c] = struct{}{}
+	srv.mu.Unlock()
+	stop := context.AfterFunc(ctx, c.close)
+	defer func() {
+		stop()
+		c.close()
+		srv.mu.Lock()
+		delete(srv.conns, c)
+		srv.mu.Unlock()
+		c.smu.Lock()
+		var owned []*session
+		for ss := range c.sessions {
+			owned = append(owned, ss)
+		}
+		c.smu.Unlock()
+		for _, ss := range owned {
+			// Interleaved sessions die with their connection; UDP
+			// sessions live on until TEARDOWN or their timeout
+			// (RFC 2326 §1.1: a session is not tied to a connection).
+			if ss.kind == transportTCP {
+				ss.close("connection closed")
+			}
+		}
+	}()
+	for {
+		if c.deadline != nil {
+			_ = c.deadline.SetReadDeadline(time.Now().Add(srv.idleTimeout()))
+		}
+		b, err := c.br.Peek(1)
+		if err != nil {
+			return
+		}
+		if b[0] == interleavedMagic {
+			if c.ibuf == nil {
+				c.ibuf = make([]byte, 65535)
+			}
+			if _, _, err := readInterleaved(c.br, c.ibuf); err != nil {
+				return
+			}
+			// RTCP receiver reports from an interleaved client keep its
+			// sessions alive.
+			c.touchSessions()
+			continue
+		}
+		req, err := readRequest(c.br)
+		if err != nil {
+			if errors.Is(err, errMessage) {
+				srv.logger().Info("rtsp: bad request, closing connection", "remote", c.remote, "err", err)
+				_ = c.writeResponse(&response{status: 400}, "")
+			}
+			return
+		}
+		res, after := c.handle(req)
+		if err := c.writeResponse(res, req.header.get("CSeq")); err != nil {
+			return
+		}
+		if after != nil {
+			after()
+		}
+	}
+}
+
+func (c *conn) touchSessions() {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	for ss := range c.sessions {
+		ss.touch()
+	}
+}
+
+func (c *conn) writeResponse(res *response, cseq string) error {
+	res.header = append(header{{"Server", serverName}}, res.header...)
+	b := res.appendTo(make([]byte, 0, 512+len(res.body)), cseq)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.out.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if _, err := c.bw.Write(b); err != nil {
+		return err
+	}
+	return c.bw.Flush()
+}
+
+// writeInterleaved sends every packet of u on channel ch (RFC 2326 §10.12).
+func (c *conn) writeInterleaved(ch byte, u *unit) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.out.SetWriteDeadline(time.Now().Add(writeTimeout))
+	var hdr [4]byte
+	err := u.packets(func(p []byte) error {
+		_, err := c.bw.Write(appendInterleavedHeader(hdr[:0], ch, len(p)))
+		if err == nil {
+			_, err = c.bw.Write(p)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.bw.Flush()
+}
+
+// writeInterleavedPacket sends one packet on channel ch.
+func (c *conn) writeInterleavedPacket(ch byte, p []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.out.SetWriteDeadline(time.Now().Add(writeTimeout))
+	var hdr [4]byte
+	if _, err := c.bw.Write(appendInterleavedHeader(hdr[:0], ch, len(p))); err != nil {
+		return err
+	}
+	if _, err := c.bw.Write(p); err != nil {
+		return err
+	}
+	return c.bw.Flush()
+}
+
+// target is what a request URL names.
+type target struct {
+	path  *path
+	media mediaKind // kindJPEG or kindH264
+	track int       // trackID, -1 when the URL is the aggregate one
+	base  string    // the aggregate URL as the client wrote it, no trailing slash
+}
+
+// resolve maps rtsp://host/<name>/<jpeg|h264>[/trackID=N] to a target.
+func (c *conn) resolve(raw string) (target, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Path == "" {
+		return target{}, false
+	}
+	p := strings.Trim(u.Path, "/")
+	t := target{track: -1}
+	if i := strings.LastIndexByte(p, '/'); i >= 0 && strings.HasPrefix(p[i+1:], "trackID=") {
+		n, err := strconv.Atoi(p[i+1+len("trackID="):])
+		if err != nil || n < 0 {
+			return target{}, false
+		}
+		t.track = n
+		p = p[:i]
+	}
+	i := strings.LastIndexByte(p, '/')
+	if i < 0 {
+		return target{}, false
+	}
+	switch p[i+1:] {
+	case "jpeg":
+		t.media = kindJPEG
+	case "h264":
+		t.media = kindH264
+	default:
+		return target{}, false
+	}
+	t.path = c.srv.lookupPath(p[:i])
+	if t.path == nil {
+		return target{}, false
+	}
+	base := raw
+	if q := strings.IndexByte(base, '?'); q >= 0 {
+		base = base[:q]
+	}
+	base = strings.TrimSuffix(base, "/")
+	if t.track >= 0 {
+		base = base[:strings.LastIndexByte(base, '/')]
+	}
+	t.base = base
+	return t, true
+}
+
+// mediaTrack returns the track with index i of the target's URL: 0 is the
+// video, 1 the audio.
+func (t target) mediaTrack(i int) *track {
+	switch {
+	case i == 0 && t.media == kindJPEG:
+		return t.path.jpeg
+	case i == 0:
+		return t.path.h264.track
+	case i == 1:
+		return t.path.audio
+	}
+	return nil
+}
+
+func status(code int) *response { return &response{status: code} }
+
+// handle answers one request. The returned function, if any, runs after the
+// response has been written (PLAY starts the stream only then, so RTP never
+// overtakes the response on an interleaved connection).
+func (c *conn) handle(req *request) (*response, func()) {
+	srv := c.srv
+	var ss *session
+	if id := sessionID(req.header.get("Session")); id != "" {
+		ss = srv.lookupSession(id)
+		if ss != nil && req.method != "TEARDOWN" {
+			ss.touch()
+		}
+	}
+	c.touchSessions()
+
+	if req.method == "OPTIONS" {
+		return &response{status: 200, header: header{{"Public", publicMethods}}}, nil
+	}
+	switch req.method {
+	case "DESCRIBE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER":
+	default:
+		return &response{status: 501, header: header{{"Public", publicMethods}}}, nil
+	}
+	user, err := srv.Auth.Check(req.method, req.uri, req.header.get("Authorization"))
+	if err != nil {
+		res := status(401)
+		for _, ch := range srv.Auth.ChallengesFor(err) {
+			res.header.add("WWW-Authenticate", ch)
+		}
+		srv.logger().Debug("rtsp: authentication failed", "remote", c.remote, "method", req.method, "err", err)
+		return res, nil
+	}
+	if ss != nil && ss.user != user {
+		ss = nil // another user's session id: as if it did not exist
+	}
+	switch req.method {
+	case "DESCRIBE":
+		return c.describe(req), nil
+	case "SETUP":
+		return c.setup(req, ss, user), nil
+	}
+	if ss == nil {
+		if req.method == "GET_PARAMETER" || req.method == "SET_PARAMETER" {
+			if req.header.get("Session") == "" {
+				return status(200), nil // a connection-level keep-alive
+			}
+		}
+		return status(454), nil
+	}
+	sessHdr := header{{"Session", ss.id}}
+	switch req.method {
+	case "PLAY":
+		return c.play(req, ss)
+	case "PAUSE":
+		ss.pause()
+		return &response{status: 200, header: sessHdr}, nil
+	case "TEARDOWN":
+		c.forget(ss)
+		ss.close("teardown")
+		return &response{status: 200, header: sessHdr}, nil
+	}
+	return &response{status: 200, header: sessHdr}, nil // GET_PARAMETER, SET_PARAMETER
+}
+
+// sessionID returns the id of a Session header value ("id;timeout=60").
+func sessionID(v string) string {
+	id, _, _ := strings.Cut(v, ";")
+	return strings.TrimSpace(id)
+}
+
+func (c *conn) forget(ss *session) {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	delete(c.sessions, ss)
+}
+
+func (c *conn) describe(req *request) *response {
+	t, ok := c.resolve(req.uri)
+	if !ok || t.track >= 0 {
+		return status(404)
+	}
+	sdp, err := c.srv.buildSDP(t, c.out.LocalAddr())
+	if err != nil {
+		c.srv.logger().Error("rtsp: cannot describe stream", "path", t.path.name, "media", t.media.String(), "err", err)
+		return &response{status: 503, header: header{{"Content-Type", "text/plain"}}, body: []byte(err.Error() + "\n")}
+	}
+	return &response{status: 200, header: header{
+		{"Content-Type", "application/sdp"},
+		{"Content-Base", t.base + "/"},
+	}, body: sdp}
+}
+
+func (c *conn) setup(req *request, ss *session, user string) *response {
+	srv := c.srv
+	t, ok := c.resolve(req.uri)
+	if !ok {
+		return status(404)
+	}
+	idx := max(t.track, 0)
+	tr := t.mediaTrack(idx)
+	if tr == nil {
+		return status(404)
+	}
+	if t.media == kindH264 {
+		if err := srv.checkH264(); err != nil {
+			srv.logger().Error("rtsp: h264 unavailable", "err", err)
+			return status(503)
+		}
+	}
+	tp, err := parseTransport(req.header.get("Transport"))
+	if err != nil {
+		return &response{status: 461, body: []byte(err.Error() + "\n")}
+	}
+	if req.header.get("Session") != "" {
+		if ss == nil {
+			return status(454)
+		}
+		if ss.path != t.path || ss.media != t.media {
+			return status(459)
+		}
+		if ss.kind != tp.kind {
+			return status(461)
+		}
+	}
+	if ss == nil {
+		ss = &session{
+			id: newSessionID(), srv: srv, path: t.path, media: t.media, user: user,
+			kind: tp.kind, conn: c, udp: c.udp, tracks: make([]*sessionTrack, 2),
+			queue: make(chan queued, queueLen),
+		}
+		ss.timer = time.AfterFunc(srv.sessionTimeout(), func() { ss.close("timeout") })
+		srv.addSession(ss)
+		c.smu.Lock()
+		c.sessions[ss] = struct{}{}
+		c.smu.Unlock()
+		srv.logger().Info("rtsp: session started", "session", ss.id, "path", t.path.name,
+			"media", t.media.String(), "transport", tp.kind.String(), "remote", c.remote, "user", user)
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.playing {
+		return status(455)
+	}
+	st := &sessionTrack{s: ss, t: tr, index: idx}
+	var th string
+	if tp.kind == transportUDP {
+		if !c.remote.IsValid() {
+			return status(461)
+		}
+		// RTP goes only to the address the request came from: a
+		// destination= parameter would let anyone aim the stream at a
+		// third party.
+		st.rtpAddr = netip.AddrPortFrom(c.remote, uint16(tp.clientPorts[0]))
+		st.rtcpAddr = netip.AddrPortFrom(c.remote, uint16(tp.clientPorts[1]))
+		a, b := c.udp.ports()
+		th = fmt.Sprintf("RTP/AVP;unicast;client_port=%d-%d;server_port=%d-%d;ssrc=%08X",
+			tp.clientPorts[0], tp.clientPorts[1], a, b, tr.ssrc)
+		srv.mu.Lock()
+		srv.rtcpFrom[st.rtcpAddr] = st
+		srv.mu.Unlock()
+	} else {
+		ch := tp.interleaved
+		if !tp.hasChannels {
+			ch = [2]int{2 * idx, 2*idx + 1}
+		}
+		for _, o := range ss.tracks {
+			if o != nil && o.index != idx && (int(o.channels[0]) == ch[0] || int(o.channels[1]) == ch[1]) {
+				return &response{status: 461, body: []byte("interleaved channels already in use\n")}
+			}
+		}
+		st.channels = [2]byte{byte(ch[0]), byte(ch[1])}
+		th = fmt.Sprintf("RTP/AVP/TCP;unicast;interleaved=%d-%d;ssrc=%08X", ch[0], ch[1], tr.ssrc)
+	}
+	ss.tracks[idx] = st
+	timeout := int(srv.sessionTimeout() / time.Second)
+	return &response{status: 200, header: header{
+		{"Transport", th},
+		{"Session", ss.id + ";timeout=" + strconv.Itoa(max(timeout, 1))},
+	}}
+}
+
+func (c *conn) play(req *request, ss *session) (*response, func()) {
+	t, ok := c.resolve(req.uri)
+	if !ok || t.path != ss.path || t.media != ss.media {
+		return status(404), nil
+	}
+	ss.mu.Lock()
+	var info []string
+	now := time.Now()
+	for _, st := range ss.tracks {
+		if st != nil {
+			info = append(info, fmt.Sprintf("url=%s/trackID=%d;seq=%d;rtptime=%d",
+				t.base, st.index, st.t.nextSeq(), st.t.rtpTime(now)))
+		}
+	}
+	ss.mu.Unlock()
+	if len(info) == 0 {
+		return status(455), nil
+	}
+	res := &response{status: 200, header: header{
+		{"Session", ss.id},
+		{"Range", "npt=now-"},
+		{"RTP-Info", strings.Join(info, ",")},
+	}}
+	return res, ss.play
+}

@@ -1,0 +1,456 @@
+package rtsp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/chinesium/chinesium/stream"
+)
+
+// ErrNoH264 reports that H.264 cannot be offered: ffmpeg is missing or
+// lacks the libx264 encoder.
+var ErrNoH264 = errors.New("rtsp: h264 unavailable")
+
+// gopFrames is the keyframe interval: about one second of camera video, so
+// a client joining a running stream waits at most that long for a picture.
+const gopFrames = 15
+
+// encoderArgs are ffmpeg's arguments for turning a pipe of JPEGs into raw
+// H.264 (Annex B) on stdout with as little delay as x264 allows: no
+// B-frames, no lookahead, one slice per picture, packets flushed at once.
+// extra goes before the output (the probe adds -frames:v 1).
+func encoderArgs(extra ...string) []string {
+	args := []string{
+		"-hide_banner", "-loglevel", "error", "-nostdin",
+		"-f", "mjpeg", "-i", "pipe:0",
+		"-an", "-fps_mode", "passthrough",
+		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
+		"-threads", "1", "-g", strconv.Itoa(gopFrames), "-bf", "0", "-pix_fmt", "yuv420p",
+	}
+	args = append(args, extra...)
+	return append(args, "-flush_packets", "1", "-f", "h264", "pipe:1")
+}
+
+// checkH264 finds out once whether ffmpeg with libx264 can be run.
+func (s *Server) checkH264() error {
+	s.h264Once.Do(func() {
+		path, err := exec.LookPath(s.ffmpeg())
+		if err != nil {
+			s.h264Err = fmt.Errorf("%w: ffmpeg not found (%q): %w", ErrNoH264, s.ffmpeg(), err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, path, "-hide_banner", "-encoders").Output()
+		if err != nil {
+			s.h264Err = fmt.Errorf("%w: %s -encoders: %w", ErrNoH264, path, err)
+			return
+		}
+		if !bytes.Contains(out, []byte("libx264")) {
+			s.h264Err = fmt.Errorf("%w: %s has no libx264 encoder", ErrNoH264, path)
+		}
+	})
+	if s.h264Err != nil {
+		return s.h264Err
+	}
+	return nil
+}
+
+// H264Available reports whether ffmpeg with libx264 was found, i.e.
+// whether the /h264 URLs work.
+func (s *Server) H264Available() bool { return s.checkH264() == nil }
+
+// h264Track is a camera's H.264 track: an ffmpeg child process encodes the
+// camera's JPEGs while at least one session plays it.
+type h264Track struct {
+	*track
+	hub *stream.Hub
+
+	mu       sync.Mutex
+	sps, pps []byte // guarded by mu; the latest parameter sets seen
+}
+
+func newH264Track(srv *Server, hub *stream.Hub) *h264Track {
+	h := &h264Track{hub: hub}
+	h.track = newTrack(srv, kindH264, payloadTypeH264, 90000, h.produce)
+	return h
+}
+
+// setParams records parameter sets from the encoder.
+func (h *h264Track) setParams(sps, pps []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if sps != nil {
+		h.sps = sps
+	}
+	if pps != nil {
+		h.pps = pps
+	}
+}
+
+func (h *h264Track) params() (sps, pps []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sps, h.pps
+}
+
+// parameterSets returns the SPS and PPS for the SDP. Before the encoder
+// has run, it encodes one camera frame with the same settings to learn
+// them (the SDP must be ready at DESCRIBE time).
+func (h *h264Track) parameterSets(ctx context.Context) (sps, pps []byte, err error) {
+	if sps, pps = h.params(); sps != nil && pps != nil {
+		return sps, pps, nil
+	}
+	srv := h.srv
+	if err := srv.checkH264(); err != nil {
+		return nil, nil, err
+	}
+	srv.probeMu.Lock()
+	defer srv.probeMu.Unlock()
+	if sps, pps = h.params(); sps != nil && pps != nil {
+		return sps, pps, nil
+	}
+	f := h.hub.Latest()
+	if f == nil {
+		r := h.hub.NewReader()
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		f, err = r.Next(wctx)
+		cancel()
+		r.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("no frame from the camera yet: %w", err)
+		}
+	}
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(pctx, srv.ffmpeg(), encoderArgs("-frames:v", "1")...)
+	cmd.Stdin = bytes.NewReader(f.JPEG)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: probe encode: %w: %s", ErrNoH264, err, strings.TrimSpace(stderr.String()))
+	}
+	for _, nal := range splitAnnexB(out) {
+		switch nal[0] & 0x1F {
+		case nalSPS:
+			h.setParams(bytes.Clone(nal), nil)
+		case nalPPS:
+			h.setParams(nil, bytes.Clone(nal))
+		}
+	}
+	if sps, pps = h.params(); sps == nil || pps == nil {
+		return nil, nil, fmt.Errorf("%w: probe encode produced no SPS/PPS", ErrNoH264)
+	}
+	return sps, pps, nil
+}
+
+// H.264 NAL unit types (ITU-T H.264 Table 7-1) and RFC 6184 packet types.
+const (
+	nalSlice = 1
+	nalIDR   = 5
+	nalSEI   = 6
+	nalSPS   = 7
+	nalPPS   = 8
+	nalAUD   = 9
+	nalFUA   = 28
+)
+
+// splitAnnexB returns the NAL units of a complete Annex B byte stream.
+func splitAnnexB(b []byte) [][]byte {
+	var nals [][]byte
+	for {
+		i := startCode(b)
+		if i < 0 {
+			if n := trimZeros(b); len(n) > 0 && len(nals) > 0 {
+				nals = append(nals, n)
+			}
+			return nals
+		}
+		if n := trimZeros(b[:i]); len(n) > 0 {
+			nals = append(nals, n)
+		}
+		b = b[i+3:]
+	}
+}
+
+// startCode returns the index of the first 00 00 01 in b, or -1.
+func startCode(b []byte) int { return bytes.Index(b, []byte{0, 0, 1}) }
+
+// trimZeros drops the trailing zero bytes that belong to a following
+// four-byte start code (or are trailing_zero_8bits).
+func trimZeros(b []byte) []byte {
+	for len(b) > 0 && b[len(b)-1] == 0 {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// produce runs one ffmpeg encoder until ctx ends or ffmpeg fails.
+func (h *h264Track) produce(ctx context.Context, t *track) error {
+	srv := h.srv
+	if err := srv.checkH264(); err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, srv.ffmpeg(), encoderArgs()...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGKILL) }
+	cmd.WaitDelay = 2 * time.Second
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	stderr := &tailBuffer{max: 2048}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("%w: start ffmpeg: %w", ErrNoH264, err)
+	}
+	srv.logger().Info("rtsp: h264 encoder started", "pid", cmd.Process.Pid)
+	times := &frameTimes{}
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer stdin.Close()
+		r := h.hub.NewReader()
+		defer r.Close()
+		for {
+			// Always encode the newest frame: when ffmpeg falls behind,
+			// frames are skipped rather than queued.
+			r.SkipToLatest()
+			f, err := r.Next(feedCtx)
+			if err != nil {
+				return
+			}
+			at := f.Time
+			if at.IsZero() {
+				at = time.Now()
+			}
+			times.push(at)
+			if _, err := stdin.Write(f.JPEG); err != nil {
+				return
+			}
+		}
+	})
+	readErr := h.readAccessUnits(stdout, t, times)
+	stopFeed()
+	wg.Wait()
+	waitErr := cmd.Wait()
+	srv.logger().Info("rtsp: h264 encoder stopped", "pid", cmd.Process.Pid)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if readErr == nil {
+		readErr = waitErr
+	}
+	return fmt.Errorf("ffmpeg exited: %w: %s", readErr, strings.TrimSpace(stderr.String()))
+}
+
+// readAccessUnits cuts ffmpeg's Annex B output into access units and
+// dispatches each as RTP packets. A NAL unit is complete when the next
+// start code arrives; with one slice per picture, a picture's slice ends
+// its access unit.
+func (h *h264Track) readAccessUnits(r io.Reader, t *track, times *frameTimes) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var (
+		pending []byte   // bytes after the last start code seen
+		au      [][]byte // NAL units of the access unit being collected
+		started bool
+		chunk   = make([]byte, 64<<10)
+	)
+	for {
+		n, err := br.Read(chunk)
+		if n > 0 {
+			pending = append(pending, chunk[:n]...)
+			for {
+				i := startCode(pending)
+				if i < 0 {
+					break
+				}
+				if started {
+					if nal := trimZeros(pending[:i]); len(nal) > 0 {
+						au = h.collect(t, au, bytes.Clone(nal), times)
+					}
+				}
+				started = true
+				pending = pending[i+3:]
+			}
+			if !started && len(pending) > 1<<20 {
+				return fmt.Errorf("no H.264 start code in ffmpeg output")
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// collect adds a NAL unit to the access unit and sends the unit when the
+// NAL is the picture's slice.
+func (h *h264Track) collect(t *track, au [][]byte, nal []byte, times *frameTimes) [][]byte {
+	switch typ := nal[0] & 0x1F; typ {
+	case nalAUD:
+		return au
+	case nalSPS:
+		h.setParams(nal, nil)
+	case nalPPS:
+		h.setParams(nil, nal)
+	case nalSlice, nalIDR:
+		au = append(au, nal)
+		key := false
+		hasSPS := false
+		for _, n := range au {
+			switch n[0] & 0x1F {
+			case nalIDR:
+				key = true
+			case nalSPS:
+				hasSPS = true
+			}
+		}
+		if key && !hasSPS {
+			// Every IDR carries its parameter sets in-band, so a client
+			// that joins at this IDR can decode without the SDP.
+			if sps, pps := h.params(); sps != nil && pps != nil {
+				au = append([][]byte{sps, pps}, au...)
+			}
+		}
+		u := packetizeH264(au)
+		u.key = key
+		t.finish(u, times.pop(t))
+		t.dispatch(u)
+		return au[:0]
+	}
+	return append(au, nal)
+}
+
+// packetizeH264 packs NAL units as RTP payloads (RFC 6184
+// packetization-mode 1): a NAL that fits is a single NAL unit packet,
+// larger ones are split into FU-A fragments.
+func packetizeH264(nals [][]byte) *unit {
+	const fuMax = maxPayload - 2 // FU indicator + FU header
+	size, count := 0, 0
+	for _, n := range nals {
+		if len(n) <= maxPayload {
+			size += rtpHeaderLen + len(n)
+			count++
+			continue
+		}
+		k := (len(n) - 1 + fuMax - 1) / fuMax
+		size += k*(rtpHeaderLen+2) + len(n) - 1
+		count += k
+	}
+	u := startUnit(size, count)
+	var zero [rtpHeaderLen]byte
+	for _, n := range nals {
+		if len(n) <= maxPayload {
+			u.buf = append(u.buf, zero[:]...)
+			u.buf = append(u.buf, n...)
+			u.ends = append(u.ends, len(u.buf))
+			continue
+		}
+		indicator := n[0]&0xE0 | nalFUA
+		typ := n[0] & 0x1F
+		data := n[1:]
+		for first := true; len(data) > 0; first = false {
+			k := min(len(data), fuMax)
+			fh := typ
+			if first {
+				fh |= 0x80
+			}
+			if k == len(data) {
+				fh |= 0x40
+			}
+			u.buf = append(u.buf, zero[:]...)
+			u.buf = append(u.buf, indicator, fh)
+			u.buf = append(u.buf, data[:k]...)
+			u.ends = append(u.ends, len(u.buf))
+			data = data[k:]
+		}
+	}
+	return u
+}
+
+// frameTimes remembers when the frames fed to ffmpeg arrived from the
+// camera, so each encoded picture gets its frame's timestamp rather than
+// the (bursty) time it came out of the encoder. ffmpeg is run with
+// -fps_mode passthrough and no B-frames: pictures come out in input order,
+// one per frame.
+type frameTimes struct {
+	mu    sync.Mutex
+	times []time.Time // guarded by mu
+	last  uint32      // last timestamp handed out; used by the reader only
+	have  bool
+}
+
+// maxEncoderDelay is how long a frame may plausibly stay inside ffmpeg;
+// older entries belong to frames ffmpeg dropped (a JPEG it could not
+// decode) and are skipped.
+const maxEncoderDelay = time.Second
+
+func (ft *frameTimes) push(at time.Time) {
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	if len(ft.times) > 64 {
+		ft.times = ft.times[1:]
+	}
+	ft.times = append(ft.times, at)
+}
+
+// pop returns the RTP timestamp of the next picture, never going backwards.
+func (ft *frameTimes) pop(t *track) uint32 {
+	now := time.Now()
+	at := now
+	ft.mu.Lock()
+	for len(ft.times) > 0 {
+		at, ft.times = ft.times[0], ft.times[1:]
+		if now.Sub(at) < maxEncoderDelay || len(ft.times) == 0 {
+			break
+		}
+	}
+	ft.mu.Unlock()
+	ts := t.rtpTime(at)
+	if ft.have && int32(ts-ft.last) <= 0 {
+		ts = ft.last + 1
+	}
+	ft.last, ft.have = ts, true
+	return ts
+}
+
+// tailBuffer keeps the last max bytes written to it (ffmpeg's stderr, for
+// error messages).
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = t.b[len(t.b)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}

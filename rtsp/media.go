@@ -1,0 +1,129 @@
+package rtsp
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/chinesium/chinesium/audio"
+	"github.com/chinesium/chinesium/rtsp/rtpjpeg"
+	"github.com/chinesium/chinesium/stream"
+)
+
+// waitClosed handles a hub that was closed: the producer idles until its
+// readers leave instead of being restarted in a loop.
+func waitClosed(ctx context.Context, err error) error {
+	if errors.Is(err, stream.ErrClosed) {
+		<-ctx.Done()
+		return nil
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// jpegProducer packetizes every frame of hub once as RTP/JPEG (RFC 2435).
+// Frames that do not fit RFC 2435 are re-encoded; broken frames are
+// skipped and counted.
+func jpegProducer(hub *stream.Hub) producer {
+	return func(ctx context.Context, t *track) error {
+		r := hub.NewReader()
+		defer r.Close()
+		var normalized, broken uint64
+		var lastLog time.Time
+		for {
+			f, err := r.Next(ctx)
+			if err != nil {
+				return waitClosed(ctx, err)
+			}
+			fr, renc, err := rtpjpeg.ParseOrNormalize(f.JPEG)
+			if renc {
+				normalized++
+			}
+			if err != nil {
+				broken++
+			}
+			if (renc || err != nil) && time.Since(lastLog) > 10*time.Second {
+				lastLog = time.Now()
+				t.srv.logger().Warn("rtsp: camera JPEGs need work for RTP/JPEG",
+					"reencoded", normalized, "unusable", broken, "last_err", err)
+			}
+			if err != nil {
+				continue
+			}
+			size, n := fr.PayloadSize(maxPayload, rtpHeaderLen)
+			u := startUnit(size, n)
+			if u.buf, u.ends, err = fr.AppendPayloads(u.buf, u.ends, maxPayload, rtpHeaderLen); err != nil {
+				continue
+			}
+			at := f.Time
+			if at.IsZero() {
+				at = time.Now()
+			}
+			u.key = true
+			t.finish(u, t.rtpTime(at))
+			t.dispatch(u)
+			if r.Dropped() > 0 {
+				r.SkipToLatest()
+			}
+		}
+	}
+}
+
+// audioResync is how far the running audio timestamp may drift from the
+// arrival clock before it is reset (a lost packet, a camera pause).
+const audioResync = 250 * time.Millisecond
+
+// pcmuProducer turns the camera's IMA ADPCM blocks into G.711 µ-law RTP
+// packets (payload type 0, 8 kHz). Timestamps count samples, so the audio
+// plays without gaps, and are pulled back to the arrival clock after a gap.
+func pcmuProducer(hub *stream.AudioHub) producer {
+	return func(ctx context.Context, t *track) error {
+		r := hub.NewReaderAfterLatest()
+		defer r.Close()
+		var (
+			dec    audio.Decoder
+			pcm    []int16
+			next   uint32
+			nextAt time.Time
+			have   bool
+		)
+		for {
+			a, err := r.Next(ctx)
+			if err != nil {
+				return waitClosed(ctx, err)
+			}
+			pcm = dec.Decode(pcm[:0], a.ADPCM)
+			if len(pcm) == 0 {
+				continue
+			}
+			at := a.Time
+			if at.IsZero() {
+				at = time.Now()
+			}
+			dur := time.Duration(len(pcm)) * time.Second / 8000
+			start := at.Add(-dur)
+			if !have || start.Sub(nextAt).Abs() > audioResync {
+				next = t.rtpTime(start)
+				nextAt = start
+				have = true
+			}
+			ts := next
+			for len(pcm) > 0 {
+				n := min(len(pcm), maxPayload)
+				u := startUnit(rtpHeaderLen+n, 1)
+				u.buf = u.buf[:rtpHeaderLen]
+				u.buf = audio.AppendMuLaw(u.buf, pcm[:n])
+				u.ends = append(u.ends, len(u.buf))
+				u.key = true
+				t.finish(u, ts)
+				t.dispatch(u)
+				ts += uint32(n)
+				pcm = pcm[n:]
+			}
+			next = ts
+			nextAt = nextAt.Add(dur)
+		}
+	}
+}

@@ -1,0 +1,317 @@
+package rtsp
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chinesium/chinesium/httpauth"
+	"github.com/chinesium/chinesium/stream"
+)
+
+// DefaultSessionTimeout is the session timeout announced in the Session
+// header and enforced when Server.SessionTimeout is zero.
+const DefaultSessionTimeout = 60 * time.Second
+
+// Source is what the server streams for one camera.
+type Source struct {
+	// Video carries the camera's JPEG frames. Required.
+	Video *stream.Hub
+	// Audio carries the camera's IMA ADPCM blocks; nil means no audio
+	// track.
+	Audio *stream.AudioHub
+}
+
+// Server is an RTSP server (RFC 2326) for cameras registered with Handle.
+// Set the fields before the first call of Handle or Serve and do not change
+// them afterwards.
+type Server struct {
+	// Auth authenticates every request except OPTIONS with Digest (or
+	// Basic when it allows it). Nil, or no users, means open access.
+	Auth *httpauth.Authenticator
+	// Logger receives session and error events. It defaults to
+	// slog.Default().
+	Logger *slog.Logger
+	// SessionTimeout ends a session that sent no request and no RTCP
+	// report for this long. It defaults to DefaultSessionTimeout (60 s).
+	SessionTimeout time.Duration
+	// FFmpeg is the ffmpeg executable that encodes H.264. It defaults to
+	// "ffmpeg" (looked up in PATH).
+	FFmpeg string
+
+	mu       sync.Mutex
+	paths    map[string]*path                 // guarded by mu
+	sessions map[string]*session              // guarded by mu
+	tunnels  map[string]*tunnel               // guarded by mu; by x-sessioncookie
+	rtcpFrom map[netip.AddrPort]*sessionTrack // guarded by mu; client RTCP address -> track
+	conns    map[*conn]struct{}               // guarded by mu
+
+	h264Once sync.Once
+	h264Err  error
+	probeMu  sync.Mutex // serializes probe encodes
+}
+
+// path is one camera: rtsp://host/<name>/jpeg and rtsp://host/<name>/h264.
+type path struct {
+	name  string
+	src   Source
+	jpeg  *track
+	h264  *h264Track
+	audio *track // nil without audio; shared by both URLs
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+func (s *Server) sessionTimeout() time.Duration {
+	if s.SessionTimeout > 0 {
+		return s.SessionTimeout
+	}
+	return DefaultSessionTimeout
+}
+
+func (s *Server) ffmpeg() string {
+	if s.FFmpeg != "" {
+		return s.FFmpeg
+	}
+	return "ffmpeg"
+}
+
+func (s *Server) initLocked() {
+	if s.paths == nil {
+		s.paths = make(map[string]*path)
+		s.sessions = make(map[string]*session)
+		s.tunnels = make(map[string]*tunnel)
+		s.rtcpFrom = make(map[netip.AddrPort]*sessionTrack)
+		s.conns = make(map[*conn]struct{})
+	}
+}
+
+// Handle serves src as rtsp://host:port/<name>/jpeg (RTP/JPEG) and
+// rtsp://host:port/<name>/h264 (H.264 encoded by ffmpeg while watched),
+// each with a G.711 µ-law audio track when src.Audio is not nil. Calling
+// Handle again with the same name replaces the source for new sessions.
+func (s *Server) Handle(name string, src Source) {
+	name = strings.Trim(name, "/")
+	p := &path{name: name, src: src}
+	p.jpeg = newTrack(s, kindJPEG, 26, 90000, jpegProducer(src.Video))
+	p.h264 = newH264Track(s, src.Video)
+	if src.Audio != nil {
+		p.audio = newTrack(s, kindPCMU, 0, 8000, pcmuProducer(src.Audio))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.initLocked()
+	s.paths[name] = p
+}
+
+func (s *Server) lookupPath(name string) *path {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.initLocked()
+	return s.paths[name]
+}
+
+// udpPair is the server's RTP and RTCP sockets for one listener.
+type udpPair struct {
+	rtp, rtcp *net.UDPConn
+}
+
+// listenUDPPair binds an even RTP port and the next odd RTCP port on ip
+// (RFC 3550 §11).
+func listenUDPPair(ip net.IP) (*udpPair, error) {
+	var lastErr error
+	for range 50 {
+		rtp, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip})
+		if err != nil {
+			return nil, fmt.Errorf("rtsp: udp listen: %w", err)
+		}
+		port := rtp.LocalAddr().(*net.UDPAddr).Port
+		if port%2 != 0 || port == 65535 {
+			rtp.Close()
+			continue
+		}
+		rtcp, err := net.ListenUDP("udp", &net.UDPAddr{IP: ip, Port: port + 1})
+		if err != nil {
+			lastErr = err
+			rtp.Close()
+			continue
+		}
+		return &udpPair{rtp: rtp, rtcp: rtcp}, nil
+	}
+	return nil, fmt.Errorf("rtsp: no free even/odd udp port pair: %w", lastErr)
+}
+
+func (u *udpPair) ports() (int, int) {
+	return u.rtp.LocalAddr().(*net.UDPAddr).Port, u.rtcp.LocalAddr().(*net.UDPAddr).Port
+}
+
+func (u *udpPair) close() {
+	u.rtp.Close()
+	u.rtcp.Close()
+}
+
+// Serve accepts RTSP connections on ln until ctx is done, then closes ln
+// and every connection and session it started, and returns nil. On the
+// same port it accepts RTSP with interleaved RTP and RTSP tunnelled in HTTP
+// (a GET and a POST with the same x-sessioncookie). RTP over UDP uses an
+// even/odd port pair bound on the listener's address.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.mu.Lock()
+	s.initLocked()
+	s.mu.Unlock()
+	var ip net.IP
+	if ta, ok := ln.Addr().(*net.TCPAddr); ok {
+		ip = ta.IP
+	}
+	udp, err := listenUDPPair(ip)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { s.readUDP(udp.rtcp, true) })
+	wg.Go(func() { s.readUDP(udp.rtp, false) })
+	wg.Go(func() {
+		<-ctx.Done()
+		ln.Close()
+	})
+	defer func() {
+		cancel()
+		udp.close()
+		s.closeAll(udp)
+		wg.Wait()
+	}()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			return fmt.Errorf("rtsp: accept: %w", err)
+		}
+		wg.Go(func() { s.serveConn(ctx, nc, udp) })
+	}
+}
+
+// closeAll ends the connections and sessions that use udp.
+func (s *Server) closeAll(udp *udpPair) {
+	s.mu.Lock()
+	var conns []*conn
+	for c := range s.conns {
+		if c.udp == udp {
+			conns = append(conns, c)
+		}
+	}
+	var sessions []*session
+	for _, ss := range s.sessions {
+		if ss.udp == udp {
+			sessions = append(sessions, ss)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.close()
+	}
+	for _, ss := range sessions {
+		ss.close("server stopped")
+	}
+}
+
+// readUDP reads RTCP receiver reports (and hole-punching RTP packets) from
+// clients; each counts as a keep-alive for the session that sends to that
+// address.
+func (s *Server) readUDP(pc *net.UDPConn, isRTCP bool) {
+	buf := make([]byte, 2048)
+	for {
+		_, from, err := pc.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		if !isRTCP {
+			continue
+		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		s.mu.Lock()
+		st := s.rtcpFrom[from]
+		s.mu.Unlock()
+		if st != nil {
+			st.s.touch()
+		}
+	}
+}
+
+func (s *Server) addSession(ss *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sessions[ss.id] = ss
+}
+
+func (s *Server) lookupSession(id string) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessions[id]
+}
+
+func (s *Server) removeSession(ss *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions[ss.id] == ss {
+		delete(s.sessions, ss.id)
+	}
+	for _, st := range ss.tracks {
+		if st != nil && s.rtcpFrom[st.rtcpAddr] == st {
+			delete(s.rtcpFrom, st.rtcpAddr)
+		}
+	}
+}
+
+// SessionCount returns the number of open RTSP sessions.
+func (s *Server) SessionCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// serveConn tells RTSP from an HTTP tunnel request by the first bytes.
+func (s *Server) serveConn(ctx context.Context, nc net.Conn, udp *udpPair) {
+	br := bufio.NewReaderSize(nc, readBufferLen)
+	_ = nc.SetReadDeadline(time.Now().Add(s.idleTimeout()))
+	head, err := br.Peek(4)
+	if err != nil {
+		nc.Close()
+		return
+	}
+	switch string(head) {
+	case "GET ", "POST":
+		s.serveTunnel(ctx, nc, br, udp)
+		return
+	}
+	c := newConn(s, nc, br, nc, udp)
+	c.serve(ctx)
+}
+
+// idleTimeout is how long a connection may stay silent: clients with a
+// session send a keep-alive within the session timeout.
+func (s *Server) idleTimeout() time.Duration { return 2*s.sessionTimeout() + 10*time.Second }

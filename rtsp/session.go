@@ -1,0 +1,259 @@
+package rtsp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+)
+
+// Session tuning.
+const (
+	// queueLen is how many units (frames or audio blocks) may wait for a
+	// session's writer; beyond that new units are dropped for this session
+	// only, so a client that stops reading never slows the others.
+	queueLen = 64
+	// srInterval is the period of RTCP sender reports (RFC 3550 §6.2
+	// suggests 5 s as the minimum interval for small sessions).
+	srInterval = 5 * time.Second
+	// writeTimeout bounds one write to a TCP client; a client that does
+	// not read for this long is disconnected.
+	writeTimeout = 10 * time.Second
+)
+
+// sessionTrack is one track set up in a session.
+type sessionTrack struct {
+	s     *session
+	t     *track
+	index int // track number in the SDP (trackID=index)
+
+	// UDP destinations (transportUDP).
+	rtpAddr, rtcpAddr netip.AddrPort
+	// Interleaved channels (transportTCP).
+	channels [2]byte
+
+	// waitKey makes the reader skip units until a key unit (H.264 IDR);
+	// guarded by t.mu (only dispatch and addReader touch it).
+	waitKey bool
+	// dropped counts units the session's queue had no room for.
+	dropped atomic.Uint64
+
+	// Owned by the session writer goroutine.
+	packets, octets uint32
+	sentAny         bool
+}
+
+// offer queues u for the session without blocking. Called with t.mu held.
+func (st *sessionTrack) offer(u *unit) {
+	if st.waitKey {
+		if !u.key {
+			return
+		}
+		st.waitKey = false
+	}
+	select {
+	case st.s.queue <- queued{st, u}:
+	default:
+		st.dropped.Add(1)
+		// An H.264 decoder cannot continue after a lost frame until the
+		// next IDR; JPEG and audio units stand alone.
+		st.waitKey = st.t.kind == kindH264
+	}
+}
+
+type queued struct {
+	st *sessionTrack
+	u  *unit
+}
+
+// session is an RTSP session (RFC 2326 §3): the tracks of one camera path
+// set up by one client, with their transport and state.
+type session struct {
+	id    string
+	srv   *Server
+	path  *path
+	media mediaKind // kindJPEG or kindH264: which URL the session is for
+	user  string
+	kind  transportKind
+	conn  *conn // the connection that created it; carries TCP interleaved data
+	udp   *udpPair
+
+	mu      sync.Mutex
+	tracks  []*sessionTrack // guarded by mu; by track index, nil when not set up
+	playing bool            // guarded by mu
+	closed  bool            // guarded by mu
+	cancel  context.CancelFunc
+	done    chan struct{}
+	timer   *time.Timer
+
+	queue chan queued
+}
+
+func newSessionID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// touch resets the session timeout (RFC 2326 §12.37; ONVIF Streaming §5.2.1:
+// any request and RTCP receiver reports keep a session alive).
+func (s *session) touch() { s.timer.Reset(s.srv.sessionTimeout()) }
+
+// play starts sending: every set-up track gets s as a reader.
+func (s *session) play() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.playing || s.closed {
+		return
+	}
+	s.playing = true
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.done = make(chan struct{})
+	go s.writer(ctx, s.done)
+	for _, st := range s.tracks {
+		if st != nil {
+			st.t.addReader(st)
+		}
+	}
+}
+
+// pause stops sending and waits for the writer to finish.
+func (s *session) pause() {
+	s.mu.Lock()
+	if !s.playing {
+		s.mu.Unlock()
+		return
+	}
+	s.playing = false
+	for _, st := range s.tracks {
+		if st != nil {
+			st.t.removeReader(st)
+		}
+	}
+	s.cancel()
+	done := s.done
+	s.mu.Unlock()
+	<-done
+	// Drain what the writer left so a later PLAY starts fresh.
+	for {
+		select {
+		case <-s.queue:
+		default:
+			return
+		}
+	}
+}
+
+// close ends the session for good.
+func (s *session) close(reason string) {
+	s.pause()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	tracks := s.tracks
+	s.mu.Unlock()
+	s.timer.Stop()
+	s.srv.removeSession(s)
+	var dropped uint64
+	for _, st := range tracks {
+		if st != nil {
+			dropped += st.dropped.Load()
+		}
+	}
+	s.srv.logger().Info("rtsp: session closed", "session", s.id, "path", s.path.name, "media", s.media.String(),
+		"transport", s.kind.String(), "reason", reason, "dropped", dropped)
+}
+
+// writer sends queued units and periodic sender reports until ctx ends.
+func (s *session) writer(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	tick := time.NewTicker(srInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case q := <-s.queue:
+			first := !q.st.sentAny
+			if err := s.send(q.st, q.u); err != nil {
+				s.srv.logger().Info("rtsp: write failed, closing connection", "session", s.id, "err", err)
+				s.conn.close()
+				return
+			}
+			if first {
+				s.sendReport(q.st)
+			}
+		case <-tick.C:
+			s.mu.Lock()
+			tracks := s.tracks
+			s.mu.Unlock()
+			for _, st := range tracks {
+				if st != nil && st.sentAny {
+					s.sendReport(st)
+				}
+			}
+		}
+	}
+}
+
+func (s *session) send(st *sessionTrack, u *unit) error {
+	st.sentAny = true
+	st.packets += uint32(len(u.ends))
+	st.octets += uint32(u.octets)
+	if s.kind == transportTCP {
+		return s.conn.writeInterleaved(st.channels[0], u)
+	}
+	_ = u.packets(func(p []byte) error {
+		// UDP send errors (an ICMP unreachable, a full socket buffer) lose
+		// the packet like the network would; the session timeout ends
+		// sessions whose client is gone.
+		_, _ = s.udp.rtp.WriteToUDPAddrPort(p, st.rtpAddr)
+		return nil
+	})
+	return nil
+}
+
+// sendReport sends an RTCP sender report (RFC 3550 §6.4.1) for st: the
+// current wall-clock time and the same instant on the track's RTP clock, so
+// receivers can map RTP timestamps to real time.
+func (s *session) sendReport(st *sessionTrack) {
+	now := time.Now()
+	sr := rtcp.SenderReport{
+		SSRC:        st.t.ssrc,
+		NTPTime:     ntpTime(now),
+		RTPTime:     st.t.rtpTime(now),
+		PacketCount: st.packets,
+		OctetCount:  st.octets,
+	}
+	b, err := sr.Marshal()
+	if err != nil {
+		return
+	}
+	if s.kind == transportTCP {
+		if err := s.conn.writeInterleavedPacket(st.channels[1], b); err != nil {
+			s.conn.close()
+		}
+		return
+	}
+	_, _ = s.udp.rtcp.WriteToUDPAddrPort(b, st.rtcpAddr)
+}
+
+// ntpEpochOffset is the number of seconds from 1900-01-01 (NTP) to
+// 1970-01-01 (Unix).
+const ntpEpochOffset = 2208988800
+
+// ntpTime returns t as a 64-bit NTP timestamp (RFC 5905 §6).
+func ntpTime(t time.Time) uint64 {
+	sec := uint64(t.Unix()) + ntpEpochOffset
+	frac := uint64(t.Nanosecond()) << 32 / uint64(time.Second)
+	return sec<<32 | frac
+}

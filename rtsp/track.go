@@ -1,0 +1,232 @@
+package rtsp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// mediaKind is the payload format of a track.
+type mediaKind int
+
+const (
+	kindJPEG mediaKind = iota // RFC 2435, payload type 26, 90 kHz
+	kindH264                  // RFC 6184, dynamic payload type 96, 90 kHz
+	kindPCMU                  // G.711 µ-law, payload type 0, 8 kHz
+)
+
+func (k mediaKind) String() string {
+	switch k {
+	case kindJPEG:
+		return "jpeg"
+	case kindH264:
+		return "h264"
+	}
+	return "pcmu"
+}
+
+// RTP constants.
+const (
+	rtpHeaderLen = 12
+	// maxPayload keeps every RTP packet inside one Ethernet frame:
+	// 1500 (MTU) - 20 (IPv4) - 8 (UDP) - 12 (RTP) - 60 (room for tunnels).
+	maxPayload = 1400
+	// payloadTypeH264 is the dynamic payload type announced in the SDP.
+	payloadTypeH264 = 96
+)
+
+// unit is one frame (or audio block) packetized once and sent to every
+// reader: buf holds the complete RTP packets back to back, ends[i] is the
+// offset just past packet i. A unit is immutable once dispatched.
+type unit struct {
+	buf  []byte
+	ends []int
+	// key is true when a decoder can start with this unit (always for JPEG
+	// and audio; H.264 IDR access units).
+	key bool
+	// octets is the payload byte count, for RTCP sender reports.
+	octets int
+}
+
+// packets calls fn for every RTP packet of u.
+func (u *unit) packets(fn func(p []byte) error) error {
+	start := 0
+	for _, e := range u.ends {
+		if err := fn(u.buf[start:e]); err != nil {
+			return err
+		}
+		start = e
+	}
+	return nil
+}
+
+// producer turns a camera's frames into units for a track until ctx ends.
+type producer func(ctx context.Context, t *track) error
+
+// track is one RTP stream of a camera (its JPEG video, its H.264 video or
+// its audio), shared by every session that plays it. Its producer runs only
+// while at least one session plays the track.
+type track struct {
+	srv         *Server
+	kind        mediaKind
+	payloadType uint8
+	clockRate   int
+	ssrc        uint32
+	produce     producer
+
+	// The RTP clock: rtpTime(t) = baseRTP + (t - baseTime) * clockRate.
+	baseTime time.Time
+	baseRTP  uint32
+	// seq is the sequence number of the next packet.
+	seq atomic.Uint32
+
+	mu      sync.Mutex
+	readers map[*sessionTrack]struct{} // guarded by mu
+	cancel  context.CancelFunc         // guarded by mu; non-nil while the producer runs
+	done    chan struct{}              // guarded by mu; closed when the producer returned
+}
+
+func random32() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return binary.BigEndian.Uint32(b[:])
+}
+
+func newTrack(srv *Server, kind mediaKind, pt uint8, rate int, p producer) *track {
+	t := &track{
+		srv: srv, kind: kind, payloadType: pt, clockRate: rate, produce: p,
+		ssrc: random32(), baseTime: time.Now(), baseRTP: random32(),
+		readers: make(map[*sessionTrack]struct{}),
+	}
+	t.seq.Store(random32() & 0xFFFF)
+	return t
+}
+
+// rtpTime converts a wall-clock time to the track's RTP clock.
+func (t *track) rtpTime(at time.Time) uint32 {
+	d := at.Sub(t.baseTime)
+	sec, frac := d/time.Second, d%time.Second
+	ticks := int64(sec)*int64(t.clockRate) + int64(frac)*int64(t.clockRate)/int64(time.Second)
+	return t.baseRTP + uint32(ticks)
+}
+
+// nextSeq returns the sequence number the next packet will carry.
+func (t *track) nextSeq() uint16 { return uint16(t.seq.Load()) }
+
+// startUnit returns a unit whose buffer has room for size bytes.
+func startUnit(size, packets int) *unit {
+	return &unit{buf: make([]byte, 0, size), ends: make([]int, 0, packets)}
+}
+
+// finish writes the RTP headers into the room left before every payload
+// (RFC 3550 §5.1): version 2, the marker on the last packet, the track's
+// payload type, consecutive sequence numbers, timestamp ts and the SSRC.
+func (t *track) finish(u *unit, ts uint32) {
+	start := 0
+	for i, e := range u.ends {
+		h := u.buf[start : start+rtpHeaderLen]
+		h[0] = 0x80
+		h[1] = t.payloadType
+		if i == len(u.ends)-1 {
+			h[1] |= 0x80
+		}
+		seq := uint16(t.seq.Add(1) - 1)
+		binary.BigEndian.PutUint16(h[2:], seq)
+		binary.BigEndian.PutUint32(h[4:], ts)
+		binary.BigEndian.PutUint32(h[8:], t.ssrc)
+		u.octets += e - start - rtpHeaderLen
+		start = e
+	}
+}
+
+// dispatch hands u to every reader without waiting for any of them.
+func (t *track) dispatch(u *unit) {
+	t.mu.Lock()
+	for st := range t.readers {
+		st.offer(u)
+	}
+	t.mu.Unlock()
+}
+
+// readerCount returns how many sessions play the track.
+func (t *track) readerCount() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.readers)
+}
+
+// addReader makes st receive the track's units, starting the producer when
+// st is the first reader.
+func (t *track) addReader(st *sessionTrack) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st.waitKey = true
+	t.readers[st] = struct{}{}
+	if t.cancel != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	prev := t.done
+	done := make(chan struct{})
+	t.cancel, t.done = cancel, done
+	go func() {
+		defer close(done)
+		if prev != nil {
+			<-prev // the previous producer (e.g. an ffmpeg child) must be gone first
+		}
+		t.run(ctx)
+	}()
+}
+
+// run keeps the producer going while there are readers, restarting it
+// after a failure with a growing pause.
+func (t *track) run(ctx context.Context) {
+	backoff := 250 * time.Millisecond
+	for {
+		err := t.produce(ctx, t)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			t.srv.logger().Warn("rtsp: track producer failed, restarting", "track", t.kind.String(), "err", err, "in", backoff)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// removeReader stops sending to st and stops the producer after the last
+// reader left. It returns the producer's done channel when it was stopped.
+func (t *track) removeReader(st *sessionTrack) <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.readers[st]; !ok {
+		return nil
+	}
+	delete(t.readers, st)
+	if len(t.readers) > 0 || t.cancel == nil {
+		return nil
+	}
+	t.cancel()
+	t.cancel = nil
+	return t.done
+}
+
+// stopped returns a channel closed once no producer runs.
+func (t *track) stopped() <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done == nil {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return t.done
+}

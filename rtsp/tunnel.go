@@ -1,0 +1,192 @@
+package rtsp
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// tunnel is an RTSP-over-HTTP tunnel (the QuickTime scheme that ONVIF
+// Streaming §5.1.1.4 requires): the client opens a GET that carries the
+// server's output for the whole session and sends its RTSP requests
+// base64-encoded in the body of one or more POSTs; both carry the same
+// x-sessioncookie. The HTTP layer itself is not authenticated (ONVIF),
+// the RTSP requests inside are.
+type tunnel struct {
+	cookie string
+	remote netip.Addr
+	pr     *io.PipeReader
+	pw     *io.PipeWriter
+	mu     sync.Mutex // serializes POST bodies into pw
+}
+
+// maxTunnels bounds the tunnels waiting for or using a POST.
+const maxTunnels = 256
+
+func remoteAddr(nc net.Conn) netip.Addr {
+	ap, err := netip.ParseAddrPort(nc.RemoteAddr().String())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+func (s *Server) serveTunnel(ctx context.Context, nc net.Conn, br *bufio.Reader, udp *udpPair) {
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		nc.Close()
+		return
+	}
+	cookie := req.Header.Get("X-Sessioncookie")
+	if cookie == "" || len(cookie) > 128 {
+		httpError(nc, 400, "RTSP over HTTP needs an x-sessioncookie header")
+		return
+	}
+	switch req.Method {
+	case http.MethodGet:
+		s.tunnelGet(ctx, nc, br, udp, cookie)
+	case http.MethodPost:
+		s.tunnelPost(nc, br, cookie)
+	default:
+		httpError(nc, 405, "only GET and POST are tunnelled")
+	}
+}
+
+func httpError(nc net.Conn, code int, msg string) {
+	_ = nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(nc, "HTTP/1.0 %d %s\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s\n",
+		code, http.StatusText(code), len(msg)+1, msg)
+	nc.Close()
+}
+
+// tunnelGet answers the GET and runs the tunnel's RTSP connection: input
+// from the pipe the POSTs feed, output on the GET connection.
+func (s *Server) tunnelGet(ctx context.Context, nc net.Conn, br *bufio.Reader, udp *udpPair, cookie string) {
+	pr, pw := io.Pipe()
+	tn := &tunnel{cookie: cookie, remote: remoteAddr(nc), pr: pr, pw: pw}
+	s.mu.Lock()
+	if _, dup := s.tunnels[cookie]; dup || len(s.tunnels) >= maxTunnels {
+		s.mu.Unlock()
+		httpError(nc, 503, "tunnel cookie in use or too many tunnels")
+		return
+	}
+	s.tunnels[cookie] = tn
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.tunnels, cookie)
+		s.mu.Unlock()
+	}()
+	_ = nc.SetReadDeadline(time.Time{})
+	_ = nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if _, err := io.WriteString(nc, "HTTP/1.0 200 OK\r\n"+
+		"Server: "+serverName+"\r\n"+
+		"Connection: close\r\n"+
+		"Cache-Control: no-store\r\n"+
+		"Pragma: no-cache\r\n"+
+		"Content-Type: application/x-rtsp-tunnelled\r\n\r\n"); err != nil {
+		nc.Close()
+		return
+	}
+	// The client sends nothing more on the GET; its end means the tunnel's end.
+	go func() {
+		_, _ = io.Copy(io.Discard, br)
+		pr.CloseWithError(io.EOF)
+		nc.Close()
+	}()
+	c := newConn(s, pipeCloser{pr}, bufio.NewReaderSize(pr, readBufferLen), nc, udp)
+	c.serve(ctx)
+}
+
+type pipeCloser struct{ pr *io.PipeReader }
+
+func (p pipeCloser) Close() error { return p.pr.CloseWithError(io.EOF) }
+
+// tunnelPost decodes the POST body into the tunnel's RTSP input until the
+// client closes the POST. The body is read from the connection directly:
+// clients send a bogus Content-Length (32767) and keep writing.
+func (s *Server) tunnelPost(nc net.Conn, br *bufio.Reader, cookie string) {
+	defer nc.Close()
+	s.mu.Lock()
+	tn := s.tunnels[cookie]
+	s.mu.Unlock()
+	if tn == nil || tn.remote != remoteAddr(nc) {
+		httpError(nc, 404, "no tunnel with this x-sessioncookie")
+		return
+	}
+	tn.mu.Lock()
+	defer tn.mu.Unlock()
+	dec := &base64Stream{r: br}
+	buf := make([]byte, 4096)
+	for {
+		_ = nc.SetReadDeadline(time.Now().Add(s.idleTimeout()))
+		n, err := dec.Read(buf)
+		if n > 0 {
+			if _, werr := tn.pw.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			if err != io.EOF {
+				s.logger().Info("rtsp: bad tunnel POST body", "remote", tn.remote, "err", err)
+				tn.pw.CloseWithError(err)
+			}
+			return
+		}
+	}
+}
+
+// base64Stream decodes a stream of base64 text in which every RTSP message
+// may have been encoded separately, so padding ('=') can occur in the
+// middle. It decodes quantum by quantum and ignores whitespace.
+type base64Stream struct {
+	r    io.Reader
+	in   [512]byte
+	quad [4]byte
+	n    int    // characters in quad
+	out  []byte // decoded, not yet returned
+	err  error
+}
+
+func (d *base64Stream) Read(p []byte) (int, error) {
+	for len(d.out) == 0 {
+		if d.err != nil {
+			return 0, d.err
+		}
+		n, err := d.r.Read(d.in[:])
+		for _, c := range d.in[:n] {
+			switch c {
+			case ' ', '\t', '\r', '\n':
+				continue
+			}
+			d.quad[d.n] = c
+			d.n++
+			if d.n == 4 {
+				var dec [3]byte
+				k, derr := base64.StdEncoding.Decode(dec[:], d.quad[:])
+				if derr != nil {
+					d.err = fmt.Errorf("%w: base64: %w", errMessage, derr)
+					break
+				}
+				d.out = append(d.out, dec[:k]...)
+				d.n = 0
+			}
+		}
+		if err != nil && d.err == nil {
+			d.err = err
+		}
+	}
+	n := copy(p, d.out)
+	d.out = d.out[n:]
+	if len(d.out) == 0 {
+		d.out = d.out[:0:0]
+	}
+	return n, nil
+}
