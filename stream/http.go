@@ -1,0 +1,334 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/chinesium/chinesium/audio"
+	"github.com/chinesium/chinesium/camsession"
+	"github.com/chinesium/chinesium/httpauth"
+)
+
+// Defaults of Camera's optional fields.
+const (
+	// DefaultMaxSnapshotAge is how old the newest frame may be for
+	// /snapshot.jpg to serve it.
+	DefaultMaxSnapshotAge = 5 * time.Second
+	// DefaultWriteTimeout is how long one frame may take to reach a
+	// viewer before the connection is dropped.
+	DefaultWriteTimeout = 10 * time.Second
+	// DefaultMaxLag is how many frames a viewer may fall behind before it
+	// skips to the newest one.
+	DefaultMaxLag = 2
+)
+
+// Boundary separates the parts of /stream.mjpeg.
+const Boundary = "chinesiumframe"
+
+// Content types of the endpoints.
+const (
+	// MultipartContentType is the Content-Type of /stream.mjpeg.
+	MultipartContentType = "multipart/x-mixed-replace;boundary=" + Boundary
+	// RawMJPEGContentType is the Content-Type of /raw.mjpeg: JPEGs back to
+	// back with nothing in between, what `ffmpeg -f mjpeg` (and ffmpeg's
+	// probe, helped by the .mjpeg extension) reads.
+	RawMJPEGContentType = "video/x-motion-jpeg"
+)
+
+// Camera serves one camera's hubs over HTTP. Fields are read when
+// Register is called and by each request; do not change them afterwards.
+type Camera struct {
+	// Video is the camera's frame hub (required).
+	Video *Hub
+	// Audio is the camera's audio hub; nil when the camera has no audio.
+	Audio *AudioHub
+	// MaxSnapshotAge is how recent the newest frame must be for
+	// /snapshot.jpg; it defaults to DefaultMaxSnapshotAge.
+	MaxSnapshotAge time.Duration
+	// Auth, when it has users, protects every endpoint with HTTP Digest or
+	// Basic. nil means open access.
+	Auth *httpauth.Authenticator
+	// Logger receives one line per viewer that leaves; nil discards.
+	Logger *slog.Logger
+
+	// WriteTimeout bounds the time one frame or audio packet may take to
+	// be written to a viewer; a viewer that stops reading is disconnected
+	// after it. It defaults to DefaultWriteTimeout.
+	WriteTimeout time.Duration
+	// MaxLag is how many frames a viewer may be behind before it skips to
+	// the newest frame; it defaults to DefaultMaxLag.
+	MaxLag int
+
+	now func() time.Time // for tests; defaults to time.Now
+}
+
+// Register adds the camera's endpoints to r under paths relative to r
+// (use a mux subrouter per camera):
+//
+//	/stream.mjpeg  multipart/x-mixed-replace MJPEG (browsers' <img>, VLC, ffmpeg)
+//	/raw.mjpeg     concatenated JPEGs (ffmpeg -f mjpeg)
+//	/snapshot.jpg  the newest frame, or 503 when it is older than MaxSnapshotAge
+//	/audio.wav     the camera's audio as an endless 8 kHz mono 16-bit WAV
+func (c *Camera) Register(r *mux.Router) {
+	wrap := func(h http.HandlerFunc) http.Handler {
+		var hh http.Handler = h
+		if c.Auth != nil {
+			hh = c.Auth.Middleware(h)
+		}
+		// Methods are checked here rather than with mux's Methods so that
+		// other methods get 405 (mux answers 404 in subrouters).
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if req.Method != http.MethodGet && req.Method != http.MethodHead {
+				w.Header().Set("Allow", "GET, HEAD")
+				textError(w, http.StatusMethodNotAllowed, "405 method not allowed: use GET")
+				return
+			}
+			hh.ServeHTTP(w, req)
+		})
+	}
+	r.Handle("/stream.mjpeg", wrap(c.serveMultipart))
+	r.Handle("/raw.mjpeg", wrap(c.serveRaw))
+	r.Handle("/snapshot.jpg", wrap(c.serveSnapshot))
+	r.Handle("/audio.wav", wrap(c.serveAudio))
+}
+
+func (c *Camera) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}
+
+func (c *Camera) timeNow() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
+
+func (c *Camera) writeTimeout() time.Duration {
+	if c.WriteTimeout > 0 {
+		return c.WriteTimeout
+	}
+	return DefaultWriteTimeout
+}
+
+func (c *Camera) maxLag() uint64 {
+	if c.MaxLag > 0 {
+		return uint64(c.MaxLag)
+	}
+	return DefaultMaxLag
+}
+
+// noCache marks a response as live content that nobody may store.
+func noCache(h http.Header) {
+	h.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0")
+	h.Set("Pragma", "no-cache")
+	h.Set("Expires", "0")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+// streamHeaders prepares an endless response: no caching, and no chunked
+// encoding ("Transfer-Encoding: identity" makes net/http send the body as
+// is and close the connection at the end), which also keeps the write path
+// free of allocations.
+func streamHeaders(w http.ResponseWriter, contentType string) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	noCache(h)
+	h.Set("Connection", "close")
+	h.Set("Transfer-Encoding", "identity")
+}
+
+// textError answers with a plain-text explanation.
+func textError(w http.ResponseWriter, code int, msg string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	noCache(h)
+	w.WriteHeader(code)
+	_, _ = fmt.Fprintln(w, msg)
+}
+
+// viewer is the per-connection state of a streaming response.
+type viewer struct {
+	c     *Camera
+	w     http.ResponseWriter
+	rc    *http.ResponseController
+	fl    http.Flusher // nil when the writer cannot flush
+	buf   []byte       // reused part header
+	sent  uint64
+	start time.Time
+}
+
+func (c *Camera) newViewer(w http.ResponseWriter) *viewer {
+	fl, _ := w.(http.Flusher)
+	return &viewer{c: c, w: w, rc: http.NewResponseController(w), fl: fl, buf: make([]byte, 0, 128), start: c.timeNow()}
+}
+
+// write writes the pieces of one frame and flushes them to the client,
+// within the write timeout.
+func (v *viewer) write(parts ...[]byte) error {
+	// An error means the writer has no deadline support (a recorder in
+	// tests): then a stuck client just blocks its own goroutine.
+	_ = v.rc.SetWriteDeadline(time.Now().Add(v.c.writeTimeout()))
+	for _, p := range parts {
+		if _, err := v.w.Write(p); err != nil {
+			return fmt.Errorf("write to viewer: %w", err)
+		}
+	}
+	if v.fl != nil {
+		v.fl.Flush()
+	}
+	v.sent++
+	return nil
+}
+
+// nextFrame waits for the next frame for a live viewer: one that fell
+// more than MaxLag frames behind skips to the newest.
+func (c *Camera) nextFrame(ctx context.Context, r *FrameReader) (*camsession.Frame, error) {
+	if r.Lag() > c.maxLag() {
+		r.SkipToLatest()
+	}
+	f, err := r.Next(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("next frame: %w", err)
+	}
+	return f, nil
+}
+
+// done logs how a viewer's stream ended.
+func (c *Camera) done(req *http.Request, kind string, v *viewer, dropped uint64, err error) {
+	level := slog.LevelDebug
+	reason := "client left"
+	switch {
+	case errors.Is(err, ErrClosed):
+		reason = "camera stream closed"
+	case errors.Is(err, context.Canceled):
+	default:
+		level = slog.LevelInfo
+		reason = err.Error()
+	}
+	c.logger().Log(req.Context(), level, "viewer left", "stream", kind, "remote", req.RemoteAddr,
+		"user", httpauth.User(req.Context()), "sent", v.sent, "dropped", dropped,
+		"duration", c.timeNow().Sub(v.start).Round(time.Millisecond), "reason", reason)
+}
+
+// serveMultipart streams multipart/x-mixed-replace MJPEG. Each part is
+// "Content-Type: image/jpeg" and "Content-Length: n", the JPEG, then the
+// next boundary at once so that browsers show a frame as soon as it is
+// complete rather than when the next one starts.
+func (c *Camera) serveMultipart(w http.ResponseWriter, req *http.Request) {
+	streamHeaders(w, MultipartContentType)
+	if req.Method == http.MethodHead {
+		return
+	}
+	r := c.Video.NewReader()
+	defer r.Close()
+	v := c.newViewer(w)
+	const partHead = "Content-Type: image/jpeg\r\nContent-Length: "
+	trailer := []byte("\r\n--" + Boundary + "\r\n")
+	// The first boundary opens the body.
+	err := v.write(trailer[2:])
+	for err == nil {
+		var f *camsession.Frame
+		if f, err = c.nextFrame(req.Context(), r); err != nil {
+			break
+		}
+		v.buf = append(v.buf[:0], partHead...)
+		v.buf = strconv.AppendInt(v.buf, int64(len(f.JPEG)), 10)
+		v.buf = append(v.buf, "\r\n\r\n"...)
+		err = v.write(v.buf, f.JPEG, trailer)
+	}
+	c.done(req, "multipart", v, r.Dropped(), err)
+}
+
+// serveRaw streams the JPEGs back to back.
+func (c *Camera) serveRaw(w http.ResponseWriter, req *http.Request) {
+	streamHeaders(w, RawMJPEGContentType)
+	if req.Method == http.MethodHead {
+		return
+	}
+	r := c.Video.NewReader()
+	defer r.Close()
+	v := c.newViewer(w)
+	var err error
+	for {
+		var f *camsession.Frame
+		if f, err = c.nextFrame(req.Context(), r); err != nil {
+			break
+		}
+		if err = v.write(f.JPEG); err != nil {
+			break
+		}
+	}
+	c.done(req, "raw", v, r.Dropped(), err)
+}
+
+// serveSnapshot answers with the newest frame when it is recent enough,
+// otherwise 503 with Retry-After and an explanation: never a stale picture
+// without saying so.
+func (c *Camera) serveSnapshot(w http.ResponseWriter, req *http.Request) {
+	maxAge := c.MaxSnapshotAge
+	if maxAge <= 0 {
+		maxAge = DefaultMaxSnapshotAge
+	}
+	f := c.Video.Latest()
+	now := c.timeNow()
+	if f == nil || f.Time.IsZero() || now.Sub(f.Time) > maxAge {
+		w.Header().Set("Retry-After", "2")
+		msg := "503 no picture: the camera has not sent any frame yet (it may be offline or still connecting)"
+		if f != nil && !f.Time.IsZero() {
+			msg = fmt.Sprintf("503 no current picture: the newest frame is %s old (limit %s); the camera may be offline",
+				now.Sub(f.Time).Round(100*time.Millisecond), maxAge)
+		}
+		textError(w, http.StatusServiceUnavailable, msg)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "image/jpeg")
+	h.Set("Content-Length", strconv.Itoa(len(f.JPEG)))
+	noCache(h)
+	h.Set("Last-Modified", f.Time.UTC().Format(http.TimeFormat))
+	h.Set("X-Frame-Age-Ms", strconv.FormatInt(now.Sub(f.Time).Milliseconds(), 10))
+	w.WriteHeader(http.StatusOK)
+	if req.Method != http.MethodHead {
+		_, _ = w.Write(f.JPEG)
+	}
+}
+
+// serveAudio streams the camera's audio as an endless WAV: a header with
+// the largest sizes, then 16-bit PCM decoded from each IMA ADPCM packet.
+func (c *Camera) serveAudio(w http.ResponseWriter, req *http.Request) {
+	if c.Audio == nil {
+		textError(w, http.StatusNotFound, "404 no audio: this camera's audio is not enabled in the bridge")
+		return
+	}
+	streamHeaders(w, "audio/wav")
+	if req.Method == http.MethodHead {
+		return
+	}
+	r := c.Audio.NewReaderAfterLatest()
+	defer r.Close()
+	v := c.newViewer(w)
+	var dec audio.Decoder
+	err := v.write(audio.AppendWAVHeader(v.buf[:0], audio.SampleRate, 1, audio.StreamSize))
+	v.sent = 0
+	pcm := make([]byte, 0, 4096)
+	for err == nil {
+		var a *camsession.Audio
+		if a, err = r.Next(req.Context()); err != nil {
+			err = fmt.Errorf("next audio packet: %w", err)
+			break
+		}
+		pcm = dec.AppendPCM16LE(pcm[:0], a.ADPCM)
+		err = v.write(pcm)
+	}
+	c.done(req, "audio", v, r.Dropped(), err)
+}
