@@ -374,10 +374,9 @@ func (c *Camera) DataPort() int {
 // SetMotion switches between the still scene (false, the default: every
 // frame shows the same picture) and the moving scene (true: a box bouncing
 // across the bars and a counter). It has no effect with Config.Frames.
+// The images of the moving scene are encoded once per camera name, each
+// when first sent.
 func (c *Camera) SetMotion(on bool) {
-	if on && c.set != nil {
-		c.set.moving() // encode the moving scene once, outside the stream loop
-	}
 	c.motion.Store(on)
 }
 
@@ -717,8 +716,7 @@ func (c *Camera) image(seq uint64) []byte {
 		return c.cfg.Frames[(seq-1)%uint64(len(c.cfg.Frames))]
 	}
 	if c.motion.Load() {
-		m := c.set.moving()
-		return m[(seq-1)%uint64(len(m))]
+		return c.set.movingFrame(seq - 1)
 	}
 	return c.set.still
 }

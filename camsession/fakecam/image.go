@@ -26,10 +26,13 @@ const motionFrames = 30
 // comPrefix starts the COM marker spliced into every frame.
 const comPrefix = "chinesium-fake cam="
 
-// frameSet is a set of pre-encoded JPEGs (without the COM marker).
+// frameSet is a camera's pre-encoded JPEGs (without the COM marker): the
+// still scene, and the images of the moving scene, each encoded the first
+// time it is needed and kept.
 type frameSet struct {
+	base   *image.RGBA // the still scene, drawn once
 	still  []byte
-	moving func() [][]byte // generated on first use
+	moving [motionFrames]func() []byte
 }
 
 var (
@@ -44,26 +47,30 @@ func generatedFrames(name string) (*frameSet, error) {
 	if fs, ok := sets[name]; ok {
 		return fs, nil
 	}
-	still, err := encodePattern(name, -1)
+	fs := &frameSet{base: drawBase(name)}
+	still, err := encode(fs.base)
 	if err != nil {
 		return nil, err
 	}
-	fs := &frameSet{still: still}
-	fs.moving = sync.OnceValue(func() [][]byte {
-		out := make([][]byte, motionFrames)
-		for i := range out {
-			b, err := encodePattern(name, i)
+	fs.still = still
+	for i := range fs.moving {
+		fs.moving[i] = sync.OnceValue(func() []byte {
+			b, err := encode(drawMotion(fs.base, i))
 			if err != nil {
-				// Encoding an in-memory RGBA image into a buffer cannot fail;
+				// Encoding an in-memory image into a buffer cannot fail;
 				// fall back to the still image rather than panicking.
-				b = still
+				return still
 			}
-			out[i] = b
-		}
-		return out
-	})
+			return b
+		})
+	}
 	sets[name] = fs
 	return fs, nil
+}
+
+// movingFrame returns image i of the moving scene.
+func (fs *frameSet) movingFrame(i uint64) []byte {
+	return fs.moving[i%motionFrames]()
 }
 
 // Colours of the pattern: 75% bars as on a classic test card.
@@ -86,52 +93,58 @@ var (
 	amber = color.RGBA{255, 176, 0, 255}
 )
 
-// encodePattern draws the test pattern and encodes it as a baseline JPEG.
-// step < 0 draws the still scene; otherwise a box at position step of the
-// motion loop and the counter step.
-func encodePattern(name string, step int) ([]byte, error) {
+// drawBase draws the still scene: colour bars, castellations, a dark band
+// with the camera name and a grey ramp. Each kind of row is drawn once and
+// copied.
+func drawBase(name string) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, Width, Height))
 	barW := Width / len(bars)
-	for x := range Width {
-		i := min(x/barW, len(bars)-1)
-		for y := range 320 {
-			img.SetRGBA(x, y, bars[i])
+	row := func(y int, c func(x int) color.RGBA) {
+		for x := range Width {
+			img.SetRGBA(x, y, c(x))
 		}
-		for y := 320; y < 360; y++ {
-			img.SetRGBA(x, y, castellations[i])
-		}
-		for y := 360; y < Height; y++ {
-			img.SetRGBA(x, y, band)
-		}
-		// A grey ramp under the text.
-		g := uint8(x * 255 / (Width - 1))
-		for y := 460; y < Height; y++ {
-			img.SetRGBA(x, y, color.RGBA{g, g, g, 255})
+	}
+	row(0, func(x int) color.RGBA { return bars[min(x/barW, len(bars)-1)] })
+	row(320, func(x int) color.RGBA { return castellations[min(x/barW, len(bars)-1)] })
+	row(360, func(int) color.RGBA { return band })
+	row(460, func(x int) color.RGBA { g := uint8(x * 255 / (Width - 1)); return color.RGBA{g, g, g, 255} })
+	for _, span := range [][2]int{{0, 320}, {320, 360}, {360, 460}, {460, Height}} {
+		src := img.Pix[span[0]*img.Stride : (span[0]+1)*img.Stride]
+		for y := span[0] + 1; y < span[1]; y++ {
+			copy(img.Pix[y*img.Stride:], src)
 		}
 	}
 	drawText(img, 16, 376, 6, strings.ToUpper(name), ink)
-	if step >= 0 {
-		// A checkered box bouncing across the bars: a triangle wave in x,
-		// half the frequency in y.
-		const box = 96
-		span := motionFrames / 2
-		tx := step % motionFrames
-		if tx > span {
-			tx = motionFrames - tx
-		}
-		x0 := tx * (Width - box) / span
-		y0 := 40 + (step%motionFrames)*(320-box-80)/motionFrames
-		for y := range box {
-			for x := range box {
-				c := color.RGBA{16, 16, 16, 255}
-				if (x/16+y/16)%2 == 0 {
-					c = amber
-				}
-				img.SetRGBA(x0+x, y0+y, c)
-			}
-		}
-		drawText(img, Width-16-3*4*6, 416, 6, fmt.Sprintf("%03d", step), amber)
+	return img
+}
+
+// drawMotion draws image step of the moving scene: a checkered box bouncing
+// across the bars (a triangle wave in x, a slow ramp in y) and the counter.
+func drawMotion(base *image.RGBA, step int) *image.RGBA {
+	img := &image.RGBA{Pix: bytes.Clone(base.Pix), Stride: base.Stride, Rect: base.Rect}
+	const box = 96
+	span := motionFrames / 2
+	tx := step % motionFrames
+	if tx > span {
+		tx = motionFrames - tx
 	}
+	x0 := tx * (Width - box) / span
+	y0 := 40 + (step%motionFrames)*(320-box-80)/motionFrames
+	for y := range box {
+		for x := range box {
+			c := color.RGBA{16, 16, 16, 255}
+			if (x/16+y/16)%2 == 0 {
+				c = amber
+			}
+			img.SetRGBA(x0+x, y0+y, c)
+		}
+	}
+	drawText(img, Width-16-3*4*6, 416, 6, fmt.Sprintf("%03d", step), amber)
+	return img
+}
+
+// encode encodes a baseline JPEG.
+func encode(img image.Image) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 80}); err != nil {
 		return nil, fmt.Errorf("encode test pattern: %w", err)
