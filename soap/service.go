@@ -36,6 +36,10 @@ type Request struct {
 	// valid credentials (possible for PreAuth operations, or when no user
 	// is configured).
 	User string
+	// Service is the service that dispatched the request. Handlers may
+	// look at its Ops (GetServices lists the services present) or call
+	// another operation through it.
+	Service *Service
 }
 
 // Handler answers one operation: it returns the response element (placed
@@ -134,7 +138,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeFault(w, version, http.StatusInternalServerError, ActionNotSupported(op))
 		return
 	}
-	req := &Request{Version: version, Op: op, Header: env.Header, Body: env.Payload, HTTP: r, User: user}
+	req := &Request{Version: version, Op: op, Header: env.Header, Body: env.Payload, HTTP: r, User: user, Service: s}
 	resp, err := s.call(r.Context(), operation.Handler, req)
 	if err != nil {
 		f := AsFault(err)
