@@ -35,21 +35,26 @@ type piece struct {
 	off, n int32 // n < 0: not received
 }
 
-// assembler collects the packets of one frame index. Assemblers are reused;
-// their buffers keep their capacity so that a steady stream allocates nothing
-// per packet.
+// assembler collects the packets of one frame index. Assemblers and their
+// piece tables are reused. The payload buffer is allocated when a frame
+// starts (sized from the previous frames) and, when the packets arrived in
+// order, handed over as the frame's JPEG without a copy; otherwise it is
+// kept for the next frame.
 type assembler struct {
 	index   uint16
 	dead    bool    // given up (and counted); later packets are ignored
 	ordered bool    // every packet so far arrived in index order: buf is the frame
-	buf     []byte  // payloads in arrival order
+	buf     []byte  // payloads in arrival order; nil after a hand-over
 	pieces  []piece // by packet index
 	count   int     // distinct packets stored
 	top     int     // highest packet index stored, -1 when none
 }
 
-func (a *assembler) reset(index uint16) {
+func (a *assembler) reset(index uint16, sizeHint int) {
 	a.index, a.dead, a.ordered = index, false, true
+	if a.buf == nil {
+		a.buf = make([]byte, 0, sizeHint)
+	}
 	a.buf = a.buf[:0]
 	a.pieces = a.pieces[:0]
 	a.count, a.top = 0, -1
@@ -92,8 +97,9 @@ func (a *assembler) edge(head bool) (b0, b1 byte, ok bool) {
 // the next frame's packet 0. When a frame completes, older partial frames can
 // no longer be shown in order and are dropped.
 //
-// Memory is bounded by MaxFrameSize × (MaxFramesInFlight + 1). After warm-up
-// Push allocates only for an emitted frame (the Frame and its JPEG).
+// Memory is bounded by about MaxFrameSize × (MaxFramesInFlight + 1). Push
+// allocates nothing per packet: a frame costs one buffer, allocated by its
+// first packet and handed over as the JPEG, plus the Frame itself.
 //
 // A Reassembler is not safe for concurrent use, except Stats, which may be
 // called from any goroutine.
@@ -110,6 +116,7 @@ type Reassembler struct {
 	done       uint16 // newest frame index finished (emitted or given up)
 	haveDone   bool
 	seq        uint64
+	sizeHint   int // capacity for the next frame buffer
 
 	complete, dropped, dups, reorders, late atomic.Uint64
 }
@@ -130,14 +137,12 @@ func NewReassembler(maxFrameSize, maxFramesInFlight int) *Reassembler {
 		maxFrame:   maxFrameSize,
 		maxFlight:  maxFramesInFlight,
 		maxPackets: maxPackets,
+		sizeHint:   min(maxFrameSize, 64<<10),
 		flight:     make([]*assembler, 0, maxFramesInFlight),
 		free:       make([]*assembler, 0, maxFramesInFlight+1),
 	}
 	for range maxFramesInFlight + 1 {
-		r.free = append(r.free, &assembler{
-			buf:    make([]byte, 0, min(maxFrameSize, 64<<10)),
-			pieces: make([]piece, 0, min(maxPackets, 128)),
-		})
+		r.free = append(r.free, &assembler{pieces: make([]piece, 0, min(maxPackets, 128))})
 	}
 	return r
 }
@@ -200,7 +205,7 @@ func (r *Reassembler) Push(m Media) *Frame {
 		}
 		a = r.free[len(r.free)-1]
 		r.free = r.free[:len(r.free)-1]
-		a.reset(f)
+		a.reset(f, r.sizeHint)
 		r.flight = append(r.flight, a)
 	}
 	if a.dead {
@@ -295,15 +300,24 @@ func (r *Reassembler) finishDropped(a *assembler) {
 }
 
 func (r *Reassembler) emit(a *assembler) *Frame {
-	jpeg := make([]byte, len(a.buf))
+	// The clip keeps readers who append to the JPEG from sharing spare
+	// capacity.
+	var jpeg []byte
 	if a.ordered {
-		copy(jpeg, a.buf)
+		jpeg = a.buf[:len(a.buf):len(a.buf)]
+		a.buf = nil // handed over: never written again
 	} else {
+		// append allocates without zeroing what is overwritten next.
+		jpeg = append([]byte(nil), a.buf...)
+		jpeg = jpeg[:len(jpeg):len(jpeg)]
 		n := 0
 		for _, p := range a.pieces[:a.top+1] {
 			n += copy(jpeg[n:], a.buf[p.off:p.off+p.n])
 		}
 	}
+	// Room for the next frame: this one plus a margin, so that a frame
+	// rarely outgrows its buffer.
+	r.sizeHint = min(r.maxFrame, len(jpeg)+len(jpeg)/8+1024)
 	r.seq++
 	fr := &Frame{JPEG: jpeg, Index: a.index, Seq: r.seq, Time: time.Now()}
 	r.complete.Add(1)

@@ -452,20 +452,30 @@ func (s *Session) receive() {
 	buf := make([]byte, MaxDatagram)
 	var fails int
 	for {
-		n, src, err := s.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			fails++
-			if fails%100 == 1 {
-				s.log.Warn("receive error", "err", err, "count", fails)
-			}
-			time.Sleep(10 * time.Millisecond)
+		err := s.receiveOne(buf)
+		if err == nil {
 			continue
 		}
-		s.handle(buf[:n], src)
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		fails++
+		if fails%100 == 1 {
+			s.log.Warn("receive error", "err", err, "count", fails)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// receiveOne reads and handles one datagram, using buf as the receive
+// buffer.
+func (s *Session) receiveOne(buf []byte) error {
+	n, src, err := s.conn.ReadFromUDPAddrPort(buf)
+	if err != nil {
+		return err
+	}
+	s.handle(buf[:n], src)
+	return nil
 }
 
 // handle processes one datagram from src. b is reused after it returns.
