@@ -1,0 +1,881 @@
+package onvif
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/chinesium/chinesium/soap"
+	"github.com/chinesium/chinesium/wsdl"
+)
+
+// Event topics the bridge raises (ONVIF topic namespace tns1).
+const (
+	// TopicSignalLoss is true while the camera delivers no frames.
+	TopicSignalLoss = "tns1:VideoSource/SignalLoss"
+	// TopicMotionAlarm is true while motion is detected (data item State).
+	TopicMotionAlarm = "tns1:VideoSource/MotionAlarm"
+	// TopicCellMotion is the same motion state as the cell motion detector rule
+	// (data item IsMotion), the topic most NVRs (Frigate, Home Assistant) read.
+	TopicCellMotion = "tns1:RuleEngine/CellMotionDetector/Motion"
+)
+
+// Topic expression dialects and URIs of the events service.
+const (
+	DialectConcreteSet = "http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet"
+	DialectConcrete    = "http://docs.oasis-open.org/wsn/t-1/TopicExpression/Concrete"
+	dialectItemFilter  = "http://www.onvif.org/ver10/tev/messageContentFilter/ItemFilter"
+	actionNotify       = "http://docs.oasis-open.org/wsn/bw-2/NotificationConsumer/Notify"
+	nsXS               = "http://www.w3.org/2001/XMLSchema"
+	// CellMotionRule is the Rule source item of TopicCellMotion events.
+	CellMotionRule = "MyMotionDetectorRule"
+	// AnalyticsToken is the VideoAnalyticsConfigurationToken source item of
+	// TopicCellMotion events.
+	AnalyticsToken = "VideoAnalyticsToken"
+)
+
+// Property operations of property events.
+const (
+	PropertyInitialized = "Initialized"
+	PropertyChanged     = "Changed"
+	PropertyDeleted     = "Deleted"
+)
+
+type simpleItem struct{ name, typ, value string }
+
+// eventTopic describes one topic: where it sits in the topic tree, its source items
+// and its boolean data item.
+type eventTopic struct {
+	name   string
+	source []simpleItem
+	data   string
+}
+
+// eventTopics is the fixed topic set.
+var eventTopics = []eventTopic{
+	{TopicSignalLoss, []simpleItem{{"Source", "tt:ReferenceToken", VideoSourceToken}}, "State"},
+	{TopicMotionAlarm, []simpleItem{{"Source", "tt:ReferenceToken", VideoSourceToken}}, "State"},
+	{TopicCellMotion, []simpleItem{
+		{"VideoSourceConfigurationToken", "tt:ReferenceToken", VideoSourceConfigToken},
+		{"VideoAnalyticsConfigurationToken", "tt:ReferenceToken", AnalyticsToken},
+		{"Rule", "xs:string", CellMotionRule},
+	}, "IsMotion"},
+}
+
+func topicByName(name string) (eventTopic, bool) {
+	for _, t := range eventTopics {
+		if t.name == name {
+			return t, true
+		}
+	}
+	return eventTopic{}, false
+}
+
+// EventsConfig configures the events service. Zero fields take the documented defaults.
+type EventsConfig struct {
+	// BasePath is the path prefix of subscription endpoints; every subscription gets
+	// BasePath+<id>. Default "/onvif/events/subscription/".
+	BasePath string
+	// MaxPullPoints bounds live pull point subscriptions. Default 10.
+	MaxPullPoints int
+	// MaxPushSubscriptions bounds live WS-BaseNotification (push) subscriptions.
+	// Default 10.
+	MaxPushSubscriptions int
+	// MaxQueue bounds the messages kept per subscription; the oldest are dropped.
+	// Default 100.
+	MaxQueue int
+	// MaxPullTimeout caps the PullMessages Timeout. Default 5 min.
+	MaxPullTimeout time.Duration
+	// MaxMessageLimit caps the PullMessages MessageLimit. Default 1024.
+	MaxMessageLimit int
+	// DefaultTermination is the lifetime of a subscription created without
+	// InitialTerminationTime. Default 60 s.
+	DefaultTermination time.Duration
+	// MaxTermination caps requested lifetimes. Default 24 h.
+	MaxTermination time.Duration
+	// Client sends push notifications. Default: 5 s timeout, no redirects.
+	Client *http.Client
+	// Now returns the current time. Default time.Now.
+	Now func() time.Time
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// eventMsg is one property event.
+type eventMsg struct {
+	topic string
+	utc   time.Time
+	op    string
+	value bool
+}
+
+type subscription struct {
+	id          string
+	consumer    string // push consumer URL; "" for pull points
+	filter      []string
+	changedOnly bool
+	expires     time.Time
+	queue       []eventMsg
+	dropped     uint64
+	wake        chan struct{} // closed and replaced when the queue grows or the subscription ends
+	gone        bool
+}
+
+func (s *subscription) push() bool { return s.consumer != "" }
+
+// notifyLocked wakes waiters (pull) or the pusher.
+func (s *subscription) notifyLocked() {
+	close(s.wake)
+	s.wake = make(chan struct{})
+}
+
+type propState struct {
+	value   bool
+	deleted bool
+}
+
+// Events is the ONVIF events service (ver10) of one virtual device: pull point
+// subscriptions, WS-BaseNotification push subscriptions and the property states the
+// bridge sets. Create it with NewEvents; it is safe for concurrent use.
+type Events struct {
+	cfg EventsConfig
+	log *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	states map[string]*propState
+	order  []string // topics in the order first set
+	subs   map[string]*subscription
+}
+
+// NewEvents returns an events service with cfg's defaults filled in.
+func NewEvents(cfg EventsConfig) *Events {
+	if cfg.BasePath == "" {
+		cfg.BasePath = "/onvif/events/subscription/"
+	}
+	if !strings.HasSuffix(cfg.BasePath, "/") {
+		cfg.BasePath += "/"
+	}
+	if cfg.MaxPullPoints <= 0 {
+		cfg.MaxPullPoints = 10
+	}
+	if cfg.MaxPushSubscriptions <= 0 {
+		cfg.MaxPushSubscriptions = 10
+	}
+	if cfg.MaxQueue <= 0 {
+		cfg.MaxQueue = 100
+	}
+	if cfg.MaxPullTimeout <= 0 {
+		cfg.MaxPullTimeout = 5 * time.Minute
+	}
+	if cfg.MaxMessageLimit <= 0 {
+		cfg.MaxMessageLimit = 1024
+	}
+	if cfg.DefaultTermination <= 0 {
+		cfg.DefaultTermination = time.Minute
+	}
+	if cfg.MaxTermination <= 0 {
+		cfg.MaxTermination = 24 * time.Hour
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{
+			Timeout:       5 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Events{
+		cfg: cfg, log: cfg.Logger.With("component", "events"),
+		ctx: ctx, cancel: cancel,
+		states: map[string]*propState{}, subs: map[string]*subscription{},
+	}
+}
+
+// BasePath is the path prefix of the subscription endpoints; the bridge routes it to
+// the same SOAP service as the events service.
+func (e *Events) BasePath() string { return e.cfg.BasePath }
+
+// Close ends all subscriptions and stops push deliveries.
+func (e *Events) Close() {
+	e.cancel()
+	e.mu.Lock()
+	for id, s := range e.subs {
+		e.removeLocked(id, s)
+	}
+	e.mu.Unlock()
+	e.wg.Wait()
+}
+
+// SetState sets a property topic (one of the Topic constants) to value. The first
+// call raises an Initialized event, later calls a Changed event when the value
+// changes; setting the same value again raises nothing.
+func (e *Events) SetState(topic string, value bool) {
+	if _, ok := topicByName(topic); !ok {
+		e.log.Warn("events: unknown topic", "topic", topic)
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	op := PropertyChanged
+	st := e.states[topic]
+	switch {
+	case st == nil:
+		st = &propState{}
+		e.states[topic] = st
+		e.order = append(e.order, topic)
+		op = PropertyInitialized
+	case st.deleted:
+		op = PropertyInitialized
+	case st.value == value:
+		return
+	}
+	st.value, st.deleted = value, false
+	e.publishLocked(eventMsg{topic: topic, utc: e.cfg.Now(), op: op, value: value})
+}
+
+// DeleteState removes a property (the source went away), raising a Deleted event.
+func (e *Events) DeleteState(topic string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := e.states[topic]
+	if st == nil || st.deleted {
+		return
+	}
+	st.deleted = true
+	e.publishLocked(eventMsg{topic: topic, utc: e.cfg.Now(), op: PropertyDeleted, value: st.value})
+}
+
+// State returns a property's current value and whether it is set.
+func (e *Events) State(topic string) (value, ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := e.states[topic]
+	if st == nil || st.deleted {
+		return false, false
+	}
+	return st.value, true
+}
+
+func (e *Events) publishLocked(m eventMsg) {
+	e.expireLocked()
+	for _, s := range e.subs {
+		e.enqueueLocked(s, m)
+	}
+}
+
+func (e *Events) enqueueLocked(s *subscription, m eventMsg) {
+	if !matchTopic(s.filter, m.topic) {
+		return
+	}
+	if s.changedOnly && m.op != PropertyChanged {
+		return
+	}
+	if len(s.queue) >= e.cfg.MaxQueue {
+		s.queue = s.queue[1:]
+		s.dropped++
+	}
+	s.queue = append(s.queue, m)
+	s.notifyLocked()
+}
+
+// initializedLocked queues the current state of every property as Initialized.
+func (e *Events) initializedLocked(s *subscription) {
+	if s.changedOnly {
+		return
+	}
+	now := e.cfg.Now()
+	for _, topic := range e.order {
+		st := e.states[topic]
+		if st.deleted || !matchTopic(s.filter, topic) {
+			continue
+		}
+		if len(s.queue) >= e.cfg.MaxQueue {
+			s.queue = s.queue[1:]
+			s.dropped++
+		}
+		s.queue = append(s.queue, eventMsg{topic: topic, utc: now, op: PropertyInitialized, value: st.value})
+	}
+	s.notifyLocked()
+}
+
+// expireLocked removes subscriptions past their termination time.
+func (e *Events) expireLocked() {
+	now := e.cfg.Now()
+	for id, s := range e.subs {
+		if !now.Before(s.expires) {
+			e.log.Debug("events: subscription expired", "id", id)
+			e.removeLocked(id, s)
+		}
+	}
+}
+
+func (e *Events) removeLocked(id string, s *subscription) {
+	delete(e.subs, id)
+	s.gone = true
+	s.notifyLocked()
+}
+
+// Subscriptions returns the number of live pull point and push subscriptions.
+func (e *Events) Subscriptions() (pull, push int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expireLocked()
+	for _, s := range e.subs {
+		if s.push() {
+			push++
+		} else {
+			pull++
+		}
+	}
+	return pull, push
+}
+
+// matchTopic applies a topic filter: nil matches everything; each entry is a topic
+// path without prefixes, optionally ending in "//." (the topic and its descendants),
+// with "*" matching one segment.
+func matchTopic(filter []string, topic string) bool {
+	if filter == nil {
+		return true
+	}
+	path := stripTopicPrefixes(topic)
+	for _, f := range filter {
+		if rest, ok := strings.CutSuffix(f, "//."); ok {
+			if path == rest || strings.HasPrefix(path, rest+"/") || rest == "" {
+				return true
+			}
+			continue
+		}
+		fs, ps := strings.Split(f, "/"), strings.Split(path, "/")
+		if len(fs) != len(ps) {
+			continue
+		}
+		ok := true
+		for i := range fs {
+			if fs[i] != "*" && fs[i] != ps[i] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// stripTopicPrefixes removes namespace prefixes from every segment: tns1:A/tns1:B -> A/B.
+func stripTopicPrefixes(s string) string {
+	segs := strings.Split(strings.TrimSpace(s), "/")
+	for i, seg := range segs {
+		if _, local, ok := strings.Cut(seg, ":"); ok {
+			segs[i] = local
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+// parseFilter reads a wsnt:Filter: the topic expressions become a filter list (nil
+// when there is none). An unknown dialect is a fault.
+func parseFilter(f *etree.Element) ([]string, error) {
+	if f == nil {
+		return nil, nil
+	}
+	var out []string
+	found := false
+	for _, te := range f.ChildElements() {
+		if te.Tag != "TopicExpression" {
+			continue
+		}
+		found = true
+		d := te.SelectAttrValue("Dialect", DialectConcreteSet)
+		if d != DialectConcreteSet && d != DialectConcrete && !strings.HasPrefix(d, "http://docs.oasis-open.org/wsn/t-1/TopicExpression/") {
+			return nil, soap.Sender("topic expression dialect not supported: "+d, "InvalidArgVal", "TopicExpressionDialectUnknownFault")
+		}
+		for _, alt := range strings.Split(te.Text(), "|") {
+			if alt = strings.TrimSpace(alt); alt != "" {
+				out = append(out, stripTopicPrefixes(alt))
+			}
+		}
+	}
+	if !found {
+		return nil, nil
+	}
+	if out == nil {
+		out = []string{} // an empty expression matches nothing
+	}
+	return out, nil
+}
+
+// evChild returns the first child element with the local name, in any namespace.
+func evChild(e *etree.Element, local string) *etree.Element {
+	if e == nil {
+		return nil
+	}
+	for _, c := range e.ChildElements() {
+		if c.Tag == local {
+			return c
+		}
+	}
+	return nil
+}
+
+func newSubscriptionID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// terminationTime computes a requested termination time, defaulting and capping it.
+func (e *Events) terminationTime(el *etree.Element, now time.Time) (time.Time, error) {
+	if el == nil || strings.TrimSpace(el.Text()) == "" {
+		return now.Add(e.cfg.DefaultTermination), nil
+	}
+	t, err := parseTerminationTime(el.Text(), now)
+	if err != nil {
+		return time.Time{}, soap.Sender(err.Error(), "InvalidArgVal", "UnacceptableTerminationTimeFault")
+	}
+	if !t.After(now) {
+		return time.Time{}, soap.Sender("termination time is not in the future", "InvalidArgVal", "UnacceptableTerminationTimeFault")
+	}
+	if t.Sub(now) > e.cfg.MaxTermination {
+		t = now.Add(e.cfg.MaxTermination)
+	}
+	return t, nil
+}
+
+// subscriptionAddress is the endpoint URL of a subscription, on the host the client used.
+func (e *Events) subscriptionAddress(r *soap.Request, id string) string {
+	scheme, host := "http", "localhost"
+	if r.HTTP != nil {
+		host = r.HTTP.Host
+		if r.HTTP.TLS != nil {
+			scheme = "https"
+		}
+	}
+	return scheme + "://" + host + e.cfg.BasePath + id
+}
+
+// lookup finds the subscription a request addresses: by the request path, else by
+// the WS-Addressing To header. It faults when the subscription is unknown or expired.
+func (e *Events) lookupLocked(r *soap.Request) (*subscription, error) {
+	e.expireLocked()
+	var id string
+	if r.HTTP != nil {
+		id, _ = strings.CutPrefix(r.HTTP.URL.Path, e.cfg.BasePath)
+		if id == r.HTTP.URL.Path {
+			id = ""
+		}
+	}
+	if id == "" {
+		if to := evChild(r.Header, "To"); to != nil {
+			if u, err := url.Parse(strings.TrimSpace(to.Text())); err == nil {
+				id, _ = strings.CutPrefix(u.Path, e.cfg.BasePath)
+			}
+		}
+	}
+	s := e.subs[id]
+	if id == "" || s == nil {
+		return nil, soap.Sender("unknown or expired subscription", "InvalidArgVal", "ResourceUnknownFault")
+	}
+	return s, nil
+}
+
+// evResponse creates a response element.
+func evResponse(name string) *etree.Element { return etree.NewElement(name) }
+
+func evText(parent *etree.Element, tag, text string) *etree.Element {
+	c := parent.CreateElement(tag)
+	c.SetText(text)
+	return c
+}
+
+// EventOps returns the SOAP operation table of the events service: every operation of
+// event.wsdl, the unimplemented ones (Seek, event brokers, pausable and
+// CreatePullPoint interfaces) answered with env:Receiver/ter:ActionNotSupported.
+// GetServiceCapabilities is PRE_AUTH, everything else READ_MEDIA. Mount the same
+// soap.Service on the events service path and on Events.BasePath (prefix).
+func EventOps(e *Events) map[wsdl.Op]soap.Operation {
+	handlers := map[string]soap.Handler{
+		wsdl.EventsGetServiceCapabilities:      e.getServiceCapabilities,
+		wsdl.EventsGetEventProperties:          e.getEventProperties,
+		wsdl.EventsCreatePullPointSubscription: e.createPullPoint,
+		wsdl.EventsPullMessages:                e.pullMessages,
+		wsdl.EventsSetSynchronizationPoint:     e.setSynchronizationPoint,
+		wsdl.WSNTRenew:                         e.renew,
+		wsdl.WSNTUnsubscribe:                   e.unsubscribe,
+		wsdl.WSNTSubscribe:                     e.subscribe,
+	}
+	ops := make(map[wsdl.Op]soap.Operation)
+	for _, info := range wsdl.EventsOperations() {
+		op := info.Op
+		access := soap.ReadMedia
+		if op.Name == wsdl.EventsGetServiceCapabilities {
+			access = soap.PreAuth
+		}
+		h, ok := handlers[op.Name]
+		if !ok {
+			h = func(context.Context, *soap.Request) (*etree.Element, error) { return nil, soap.ActionNotSupported(op) }
+		}
+		ops[op] = soap.Operation{Handler: h, Access: access}
+	}
+	return ops
+}
+
+func (e *Events) getServiceCapabilities(context.Context, *soap.Request) (*etree.Element, error) {
+	resp := evResponse("tev:GetServiceCapabilitiesResponse")
+	c := resp.CreateElement("tev:Capabilities")
+	c.CreateAttr("WSSubscriptionPolicySupport", "true")
+	c.CreateAttr("WSPausableSubscriptionManagerInterfaceSupport", "false")
+	c.CreateAttr("MaxNotificationProducers", strconv.Itoa(e.cfg.MaxPushSubscriptions))
+	c.CreateAttr("MaxPullPoints", strconv.Itoa(e.cfg.MaxPullPoints))
+	c.CreateAttr("PersistentNotificationStorage", "false")
+	return resp, nil
+}
+
+func (e *Events) getEventProperties(context.Context, *soap.Request) (*etree.Element, error) {
+	resp := evResponse("tev:GetEventPropertiesResponse")
+	resp.CreateAttr("xmlns:xs", nsXS)
+	evText(resp, "tev:TopicNamespaceLocation", "http://www.onvif.org/onvif/ver10/topics/topicns.xml")
+	evText(resp, "wsnt:FixedTopicSet", "true")
+	set := resp.CreateElement("wstop:TopicSet")
+	for _, t := range eventTopics {
+		parent := set
+		segs := strings.Split(t.name, "/")
+		for i, seg := range segs {
+			if !strings.Contains(seg, ":") {
+				seg = "tns1:" + seg
+			}
+			var next *etree.Element
+			for _, c := range parent.ChildElements() {
+				if c.FullTag() == seg {
+					next = c
+				}
+			}
+			if next == nil {
+				next = parent.CreateElement(seg)
+			}
+			parent = next
+			if i < len(segs)-1 {
+				continue
+			}
+			parent.CreateAttr("wstop:topic", "true")
+			md := parent.CreateElement("tt:MessageDescription")
+			md.CreateAttr("IsProperty", "true")
+			src := md.CreateElement("tt:Source")
+			for _, it := range t.source {
+				d := src.CreateElement("tt:SimpleItemDescription")
+				d.CreateAttr("Name", it.name)
+				d.CreateAttr("Type", it.typ)
+			}
+			d := md.CreateElement("tt:Data").CreateElement("tt:SimpleItemDescription")
+			d.CreateAttr("Name", t.data)
+			d.CreateAttr("Type", "xs:boolean")
+		}
+	}
+	evText(resp, "wsnt:TopicExpressionDialect", DialectConcreteSet)
+	evText(resp, "wsnt:TopicExpressionDialect", DialectConcrete)
+	evText(resp, "tev:MessageContentFilterDialect", dialectItemFilter)
+	evText(resp, "tev:MessageContentSchemaLocation", "http://www.onvif.org/onvif/ver10/schema/onvif.xsd")
+	return resp, nil
+}
+
+func (e *Events) createPullPoint(_ context.Context, r *soap.Request) (*etree.Element, error) {
+	return e.create(r, "")
+}
+
+// create makes a pull point (consumer "") or push subscription from a
+// CreatePullPointSubscription or Subscribe request.
+func (e *Events) create(r *soap.Request, consumer string) (*etree.Element, error) {
+	filter, err := parseFilter(evChild(r.Body, "Filter"))
+	if err != nil {
+		return nil, err
+	}
+	now := e.cfg.Now()
+	expires, err := e.terminationTime(evChild(r.Body, "InitialTerminationTime"), now)
+	if err != nil {
+		return nil, err
+	}
+	changedOnly := evChild(evChild(r.Body, "SubscriptionPolicy"), "ChangedOnly") != nil
+	e.mu.Lock()
+	e.expireLocked()
+	n := 0
+	for _, s := range e.subs {
+		if s.push() == (consumer != "") {
+			n++
+		}
+	}
+	limit := e.cfg.MaxPullPoints
+	if consumer != "" {
+		limit = e.cfg.MaxPushSubscriptions
+	}
+	if n >= limit {
+		e.mu.Unlock()
+		return nil, soap.Receiver(fmt.Sprintf("at most %d subscriptions of this kind", limit), "Action", "MaxSubscriptions")
+	}
+	s := &subscription{
+		id: newSubscriptionID(), consumer: consumer, filter: filter, changedOnly: changedOnly,
+		expires: expires, wake: make(chan struct{}),
+	}
+	e.subs[s.id] = s
+	e.initializedLocked(s)
+	e.mu.Unlock()
+	if consumer != "" {
+		e.wg.Add(1)
+		go e.pushLoop(s)
+	}
+	e.log.Debug("events: subscription created", "id", s.id, "push", consumer != "", "expires", expires)
+
+	name, refName := "tev:CreatePullPointSubscriptionResponse", "tev:SubscriptionReference"
+	if consumer != "" {
+		name, refName = "wsnt:SubscribeResponse", "wsnt:SubscriptionReference"
+	}
+	resp := evResponse(name)
+	evText(resp.CreateElement(refName), "wsa:Address", e.subscriptionAddress(r, s.id))
+	evText(resp, "wsnt:CurrentTime", xsDateTime(now))
+	evText(resp, "wsnt:TerminationTime", xsDateTime(expires))
+	return resp, nil
+}
+
+func (e *Events) pullMessages(ctx context.Context, r *soap.Request) (*etree.Element, error) {
+	timeout, err := ParseXSDuration(evChildText(r.Body, "Timeout"))
+	if err != nil || timeout < 0 {
+		return nil, soap.InvalidArgVal("PullMessages Timeout must be an xs:duration")
+	}
+	timeout = min(timeout, e.cfg.MaxPullTimeout)
+	limit, err := strconv.Atoi(evChildText(r.Body, "MessageLimit"))
+	if err != nil || limit < 0 {
+		return nil, soap.InvalidArgVal("PullMessages MessageLimit must be an int")
+	}
+	limit = max(1, min(limit, e.cfg.MaxMessageLimit))
+
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		e.mu.Lock()
+		s, err := e.lookupLocked(r)
+		if err != nil {
+			e.mu.Unlock()
+			return nil, err
+		}
+		if s.push() {
+			e.mu.Unlock()
+			return nil, soap.Sender("PullMessages on a push subscription", "InvalidArgVal", "ResourceUnknownFault")
+		}
+		// A pull point stays alive while it is being pulled.
+		if keep := e.cfg.Now().Add(timeout + 10*time.Second); s.expires.Before(keep) && timeout > 0 {
+			s.expires = keep
+		}
+		if len(s.queue) > 0 || timeout == 0 {
+			n := min(limit, len(s.queue))
+			msgs := slices.Clone(s.queue[:n])
+			s.queue = slices.Delete(s.queue, 0, n)
+			now, expires := e.cfg.Now(), s.expires
+			e.mu.Unlock()
+			resp := evResponse("tev:PullMessagesResponse")
+			evText(resp, "tev:CurrentTime", xsDateTime(now))
+			evText(resp, "tev:TerminationTime", xsDateTime(expires))
+			for _, m := range msgs {
+				resp.AddChild(notificationMessage(m, ""))
+			}
+			return resp, nil
+		}
+		wake := s.wake
+		e.mu.Unlock()
+		select {
+		case <-wake:
+		case <-deadline.C:
+			timeout = 0 // answer with what there is (nothing)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-e.ctx.Done():
+			return nil, soap.Receiver("events service stopped")
+		}
+	}
+}
+
+func evChildText(e *etree.Element, local string) string {
+	c := evChild(e, local)
+	if c == nil {
+		return ""
+	}
+	return strings.TrimSpace(c.Text())
+}
+
+// notificationMessage builds a wsnt:NotificationMessage for m; subscription, if not
+// empty, is added as the SubscriptionReference (push).
+func notificationMessage(m eventMsg, subscription string) *etree.Element {
+	nm := etree.NewElement("wsnt:NotificationMessage")
+	if subscription != "" {
+		evText(nm.CreateElement("wsnt:SubscriptionReference"), "wsa:Address", subscription)
+	}
+	topic := evText(nm, "wsnt:Topic", m.topic)
+	topic.CreateAttr("Dialect", DialectConcreteSet)
+	msg := nm.CreateElement("wsnt:Message").CreateElement("tt:Message")
+	msg.CreateAttr("UtcTime", xsDateTime(m.utc))
+	msg.CreateAttr("PropertyOperation", m.op)
+	t, _ := topicByName(m.topic)
+	src := msg.CreateElement("tt:Source")
+	for _, it := range t.source {
+		si := src.CreateElement("tt:SimpleItem")
+		si.CreateAttr("Name", it.name)
+		si.CreateAttr("Value", it.value)
+	}
+	si := msg.CreateElement("tt:Data").CreateElement("tt:SimpleItem")
+	si.CreateAttr("Name", t.data)
+	si.CreateAttr("Value", strconv.FormatBool(m.value))
+	return nm
+}
+
+func (e *Events) setSynchronizationPoint(_ context.Context, r *soap.Request) (*etree.Element, error) {
+	e.mu.Lock()
+	s, err := e.lookupLocked(r)
+	if err == nil {
+		e.initializedLocked(s)
+	}
+	e.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return evResponse("tev:SetSynchronizationPointResponse"), nil
+}
+
+func (e *Events) renew(_ context.Context, r *soap.Request) (*etree.Element, error) {
+	now := e.cfg.Now()
+	tt := evChild(r.Body, "TerminationTime")
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, err := e.lookupLocked(r)
+	if err != nil {
+		return nil, err
+	}
+	expires, err := e.terminationTime(tt, now)
+	if err != nil {
+		return nil, err
+	}
+	s.expires = expires
+	s.notifyLocked() // the pusher re-arms its expiry timer
+	resp := evResponse("wsnt:RenewResponse")
+	evText(resp, "wsnt:TerminationTime", xsDateTime(expires))
+	evText(resp, "wsnt:CurrentTime", xsDateTime(now))
+	return resp, nil
+}
+
+func (e *Events) unsubscribe(_ context.Context, r *soap.Request) (*etree.Element, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, err := e.lookupLocked(r)
+	if err != nil {
+		return nil, err
+	}
+	e.removeLocked(s.id, s)
+	return evResponse("wsnt:UnsubscribeResponse"), nil
+}
+
+func (e *Events) subscribe(_ context.Context, r *soap.Request) (*etree.Element, error) {
+	addr := evChildText(evChild(r.Body, "ConsumerReference"), "Address")
+	u, err := url.Parse(addr)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, soap.InvalidArgVal("ConsumerReference Address must be an http(s) URL")
+	}
+	return e.create(r, u.String())
+}
+
+// pushLoop delivers a push subscription's messages to its consumer until the
+// subscription ends.
+func (e *Events) pushLoop(s *subscription) {
+	defer e.wg.Done()
+	for {
+		e.mu.Lock()
+		if s.gone {
+			e.mu.Unlock()
+			return
+		}
+		msgs := s.queue
+		s.queue = nil
+		wake, expires := s.wake, s.expires
+		e.mu.Unlock()
+		if len(msgs) > 0 {
+			e.notify(s, msgs)
+			continue
+		}
+		wait := time.NewTimer(max(0, expires.Sub(e.cfg.Now())))
+		select {
+		case <-wake:
+		case <-wait.C:
+			e.mu.Lock()
+			e.expireLocked()
+			e.mu.Unlock()
+		case <-e.ctx.Done():
+			wait.Stop()
+			return
+		}
+		wait.Stop()
+	}
+}
+
+// notify POSTs one wsnt:Notify with msgs to the consumer. Failures are logged; the
+// messages are not retried.
+func (e *Events) notify(s *subscription, msgs []eventMsg) {
+	n := etree.NewElement("wsnt:Notify")
+	for _, m := range msgs {
+		n.AddChild(notificationMessage(m, ""))
+	}
+	doc := soap.NewResponse(soap.V12, n)
+	env := doc.Root()
+	h := etree.NewElement(soap.EnvPrefix + ":Header")
+	evText(h, "wsa:Action", actionNotify)
+	evText(h, "wsa:To", s.consumer)
+	env.InsertChildAt(0, h)
+	body := soap.Marshal(doc)
+	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.Client.Timeout+time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.consumer, bytes.NewReader(body))
+	if err != nil {
+		e.log.Warn("events: notify", "consumer", s.consumer, "err", err)
+		return
+	}
+	req.Header.Set("Content-Type", `application/soap+xml; charset=utf-8; action="`+actionNotify+`"`)
+	resp, err := e.cfg.Client.Do(req)
+	if err != nil {
+		if !errors.Is(err, context.Canceled) {
+			e.log.Warn("events: notify failed", "consumer", s.consumer, "err", err)
+		}
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		e.log.Warn("events: notify rejected", "consumer", s.consumer, "status", resp.StatusCode)
+	}
+}
+
+// SetSignalLoss sets TopicSignalLoss: lost is true while the camera delivers no frames.
+func (e *Events) SetSignalLoss(lost bool) { e.SetState(TopicSignalLoss, lost) }
+
+// SetMotion sets both motion topics, TopicMotionAlarm and TopicCellMotion. It fits
+// motion.Config.OnChange.
+func (e *Events) SetMotion(motion bool) {
+	e.SetState(TopicMotionAlarm, motion)
+	e.SetState(TopicCellMotion, motion)
+}
