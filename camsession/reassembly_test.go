@@ -350,3 +350,77 @@ func TestReassembleNoAllocsPerPacket(t *testing.T) {
 		t.Errorf("%v allocations per frame, want <= 2", n)
 	}
 }
+
+// FuzzReassemble pushes arbitrary packet sequences (3-byte records: frame
+// index as a signed offset so that the wrap is near, packet index, payload
+// length; then the payload) into a small reassembler. It must never panic,
+// never exceed its bounds, and only emit SOI..EOI frames made of payloads
+// that were pushed for that frame, in packet order.
+func FuzzReassemble(f *testing.F) {
+	enc := func(ms []Media) []byte {
+		var b []byte
+		for _, m := range ms {
+			b = append(b, byte(int8(int16(m.Frame))), byte(m.Packet), byte(len(m.Payload)))
+			b = append(b, m.Payload...)
+		}
+		return b
+	}
+	j := testJPEG(100, 1)
+	f.Add(enc(packets(0, j, 40)))
+	f.Add(enc(append(packets(65535, j, 30), packets(0, j, 50)...)))
+	ps := packets(3, j, 20)
+	f.Add(enc([]Media{ps[4], ps[0], ps[0], ps[2], ps[1], ps[3]}))
+	f.Add(enc([]Media{{Frame: 1, Payload: []byte{0xff, 0xd8, 0xff, 0xd9}}, {Frame: 1, Packet: 1, Payload: []byte{0xff, 0xd9}}}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		const maxFrame, maxFlight = 300, 3
+		r := NewReassembler(maxFrame, maxFlight)
+		type key struct{ f, p uint16 }
+		pushed := map[key][][]byte{}
+		var emitted uint64
+		for len(b) >= 3 {
+			m := Media{Frame: uint16(int16(int8(b[0]))), Packet: uint16(b[1] & 0x3f)}
+			n := min(int(b[2]&0x7f), len(b)-3)
+			m.Payload = b[3 : 3+n]
+			b = b[3+n:]
+			k := key{m.Frame, m.Packet}
+			pushed[k] = append(pushed[k], bytes.Clone(m.Payload))
+			fr := r.Push(m)
+			if len(r.flight) > maxFlight || len(r.flight)+len(r.free) != maxFlight+1 {
+				t.Fatalf("%d frames in flight, %d free", len(r.flight), len(r.free))
+			}
+			if fr == nil {
+				continue
+			}
+			emitted++
+			jp := fr.JPEG
+			if len(jp) < 4 || len(jp) > maxFrame || jp[0] != 0xff || jp[1] != 0xd8 || jp[len(jp)-2] != 0xff || jp[len(jp)-1] != 0xd9 {
+				t.Fatalf("bad frame % x", jp)
+			}
+			if fr.Seq != emitted || cap(jp) != len(jp) {
+				t.Fatalf("seq %d after %d frames, cap %d len %d", fr.Seq, emitted-1, cap(jp), len(jp))
+			}
+			// Made of pushed payloads, in packet order (checked when each
+			// packet index had a single payload).
+			off, unique := 0, true
+			for p := uint16(0); off < len(jp) && unique; p++ {
+				c := pushed[key{fr.Index, p}]
+				if len(c) == 0 {
+					t.Fatalf("frame %d: packet %d never pushed", fr.Index, p)
+				}
+				for _, x := range c[1:] {
+					unique = unique && bytes.Equal(x, c[0])
+				}
+				if !bytes.HasPrefix(jp[off:], c[0]) {
+					if unique {
+						t.Fatalf("frame %d: packet %d not found at offset %d", fr.Index, p, off)
+					}
+					break
+				}
+				off += len(c[0])
+			}
+		}
+		if s := r.Stats(); s.FramesComplete != emitted {
+			t.Fatalf("stats %+v, emitted %d", s, emitted)
+		}
+	})
+}
