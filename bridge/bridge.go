@@ -1,0 +1,486 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"net/netip"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/mux"
+
+	"github.com/chinesium/chinesium/camsession"
+	"github.com/chinesium/chinesium/httpauth"
+	"github.com/chinesium/chinesium/motion"
+	"github.com/chinesium/chinesium/onvif"
+	"github.com/chinesium/chinesium/onvif/discovery"
+	"github.com/chinesium/chinesium/rtsp"
+	"github.com/chinesium/chinesium/soap"
+	"github.com/chinesium/chinesium/stream"
+	"github.com/chinesium/chinesium/wsdl"
+)
+
+// Realm is the HTTP Digest realm of every endpoint.
+const Realm = "chinesium"
+
+// Paths of the ONVIF services on every camera's HTTP port. The device
+// service path is fixed by ONVIF Core.
+const (
+	DeviceServicePath = "/onvif/device_service"
+	MediaServicePath  = "/onvif/media_service"
+	EventsServicePath = "/onvif/events_service"
+)
+
+// Bridge runs the virtual devices of all configured cameras. Create it
+// with New, then Start it once and Close it once.
+type Bridge struct {
+	cfg     Config
+	log     *slog.Logger
+	rtsp    *rtsp.Server
+	rtspLn  net.Listener
+	cameras []*Camera
+
+	discovery *discovery.Responder // nil when off
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	errs   []error // background failures, reported by Close
+}
+
+// Camera is one camera's virtual device as the bridge runs it.
+type Camera struct {
+	// Config is the camera's configuration with defaults filled in.
+	Config CameraConfig
+	// Device is the ONVIF device model.
+	Device *onvif.Device
+	// Session is the camera session (nil before Start).
+	Session *camsession.Session
+	// Video and Audio carry the camera's frames and audio (Audio is nil
+	// without audio).
+	Video *stream.Hub
+	Audio *stream.AudioHub
+	// Path is the camera's RTSP path name.
+	Path string
+
+	bridge *Bridge
+	ev     *cameraEvents // events service, motion detector, online state (events.go)
+	ln     net.Listener
+	srv    *http.Server
+
+	metadata     atomic.Uint32 // WS-Discovery MetadataVersion
+	discoverable atomic.Bool   // last announced discovery mode
+	mu           sync.Mutex
+	announced    string // scopes and mode last announced, guarded by mu
+}
+
+// New checks cfg and prepares the bridge; nothing is bound before Start.
+func New(cfg Config) (*Bridge, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	b := &Bridge{cfg: cfg, log: cfg.Logger}
+	return b, nil
+}
+
+// Start opens every camera's state, binds every socket (a busy port or a
+// bad address fails here, with nothing left open) and starts serving in
+// the background until ctx is done or Close is called.
+func (b *Bridge) Start(ctx context.Context) (err error) {
+	if b.cancel != nil {
+		return errors.New("bridge: already started")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	b.cancel = cancel
+	var closers []func()
+	defer func() {
+		if err != nil {
+			cancel()
+			for i := len(closers) - 1; i >= 0; i-- {
+				closers[i]()
+			}
+			b.cameras = nil
+		}
+	}()
+
+	rtspUsers := unionUsers{}
+	b.rtsp = &rtsp.Server{
+		Auth:   httpauth.New(Realm, rtspUsers),
+		Logger: b.log.With("component", "rtsp"),
+		FFmpeg: b.cfg.FFmpeg,
+	}
+	rtspAddr := listenAddr(b.cfg.Bind, b.cfg.RTSPPort)
+	b.rtspLn, err = net.Listen("tcp4", rtspAddr)
+	if err != nil {
+		return fmt.Errorf("bridge: RTSP port: %w", err)
+	}
+	closers = append(closers, func() { b.rtspLn.Close() })
+	hasH264 := !b.cfg.NoH264 && b.rtsp.H264Available()
+	if !hasH264 && !b.cfg.NoH264 {
+		b.log.Warn("no ffmpeg with libx264: only the JPEG profile is offered (Home Assistant and UniFi Protect need H.264)")
+	}
+
+	for i, cc := range b.cfg.Cameras {
+		c, err := b.newCamera(cc, hasH264)
+		if err != nil {
+			return fmt.Errorf("bridge: camera %d (%s): %w", i+1, cc.IP, err)
+		}
+		closers = append(closers, c.closeSockets)
+		b.cameras = append(b.cameras, c)
+		rtspUsers = append(rtspUsers, c.Device.Store)
+	}
+	b.rtsp.Auth.Users = rtspUsers
+	if b.cfg.User == "" {
+		b.log.Warn("no user configured: ONVIF, RTSP and the HTTP streams are open to anyone who can reach them (set -user and -password)")
+	}
+
+	b.wg.Go(func() { b.report("rtsp", b.rtsp.Serve(ctx, b.rtspLn)) })
+	b.startDiscovery(ctx) // before the sessions run: their state changes announce
+	for _, c := range b.cameras {
+		c.start(ctx)
+	}
+	return nil
+}
+
+// startDiscovery runs the WS-Discovery responder for every camera when
+// configured. A responder that cannot start is not fatal: the devices are
+// still reachable by address.
+func (b *Bridge) startDiscovery(ctx context.Context) {
+	if b.cfg.Discovery == nil {
+		return
+	}
+	dcfg := *b.cfg.Discovery
+	if dcfg.Logger == nil {
+		dcfg.Logger = b.log.With("component", "discovery")
+	}
+	r, err := discovery.New(dcfg)
+	if err != nil {
+		b.log.Warn("WS-Discovery is off: NVRs must be given the device service URL", "err", err)
+		return
+	}
+	b.discovery = r
+	for _, c := range b.cameras {
+		r.Add(c)
+		c.Device.Store.Watch(c.stateChanged)
+	}
+	b.wg.Go(func() { b.report("discovery", r.Run(ctx)) })
+}
+
+// DiscoveryPort returns the UDP port of the WS-Discovery responder, 0 when
+// it is not running.
+func (b *Bridge) DiscoveryPort() int {
+	if b.discovery == nil {
+		return 0
+	}
+	return b.discovery.LocalPort()
+}
+
+// Close stops everything Start started and waits for it. It returns the
+// errors of background parts that failed while running.
+func (b *Bridge) Close() error {
+	if b.cancel == nil {
+		return nil
+	}
+	b.cancel()
+	for _, c := range b.cameras {
+		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = c.srv.Shutdown(shut)
+		cancel()
+		c.srv.Close()
+	}
+	b.wg.Wait()
+	for _, c := range b.cameras {
+		c.ev.events.Close()
+		c.Video.Close()
+		if c.Audio != nil {
+			c.Audio.Close()
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return errors.Join(b.errs...)
+}
+
+// report records a background part's failure.
+func (b *Bridge) report(what string, err error) {
+	if err == nil || errors.Is(err, http.ErrServerClosed) || errors.Is(err, context.Canceled) {
+		return
+	}
+	b.log.Error("bridge: "+what+" stopped", "err", err)
+	b.mu.Lock()
+	b.errs = append(b.errs, fmt.Errorf("%s: %w", what, err))
+	b.mu.Unlock()
+}
+
+// Cameras returns the running cameras in configuration order.
+func (b *Bridge) Cameras() []*Camera { return append([]*Camera(nil), b.cameras...) }
+
+// RTSPPort returns the port the RTSP server listens on (after Start).
+func (b *Bridge) RTSPPort() int { return portOf(b.rtspLn.Addr()) }
+
+// newCamera builds one camera's device, store, session and HTTP listener.
+func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
+	dev := onvif.NewDevice(cc.Name, cc.ID)
+	store, err := onvif.OpenStore(filepath.Join(b.cfg.StateDir, dev.UUID.String()+".json"))
+	if err != nil {
+		return nil, err
+	}
+	if b.cfg.User != "" {
+		store.SetAdmin(b.cfg.User, b.cfg.Password)
+	}
+	dev.Store = store
+	dev.HasAudio = b.cfg.Audio
+	dev.HasH264 = hasH264
+	c := &Camera{Config: cc, Device: dev, Video: stream.NewHub(), Path: pathName(cc.Name), bridge: b}
+	st := store.Get()
+	c.discoverable.Store(st.DiscoveryMode != onvif.NonDiscoverable)
+	c.announced = strings.Join(st.Scopes, " ") + "|" + st.DiscoveryMode
+	if b.cfg.Audio {
+		c.Audio = stream.NewAudioHub()
+	}
+	log := b.log.With("camera", cc.Name, "ip", cc.IP.String())
+
+	scfg := camsession.Config{
+		Camera:      cc.IP,
+		ControlPort: cc.ControlPort,
+		LocalIP:     cc.LocalIP,
+		LocalPort:   cc.LocalPort,
+		Audio:       b.cfg.Audio,
+		OnFrame:     c.Video.Publish,
+		Logger:      log.With("component", "session"),
+	}
+	if c.Audio != nil {
+		scfg.OnAudio = c.Audio.Publish
+	}
+	if b.cfg.Session != nil {
+		b.cfg.Session(&scfg)
+	}
+	c.ev = newCameraEvents(log.With("component", "events"), motion.Config{})
+	c.hookSession(&scfg)
+	c.Session, err = camsession.New(scfg)
+	if err != nil {
+		return nil, err
+	}
+	dev.Reboot = c.Session.Restart
+
+	c.ln, err = net.Listen("tcp4", listenAddr(cc.BindIP, cc.HTTPPort))
+	if err != nil {
+		c.Session.Close()
+		return nil, fmt.Errorf("HTTP port: %w", err)
+	}
+	dev.HTTPPort = portOf(c.ln.Addr())
+	dev.RTSPPort = portOf(b.rtspLn.Addr())
+	dev.Media = mediaURLs{rtspPort: dev.RTSPPort, httpPort: dev.HTTPPort, path: c.Path}
+
+	soapAuth := httpauth.New(Realm, store)
+	soapAuth.AllowBasic = false // SOAP clients do Digest or WS-Security
+	svc := &soap.Service{
+		Ops:      services(dev),
+		Security: &soap.Security{Auth: soapAuth},
+		Logger:   log.With("component", "onvif"),
+	}
+	r := mux.NewRouter()
+	for _, p := range []string{DeviceServicePath, MediaServicePath, EventsServicePath} {
+		r.Handle(p, svc)
+	}
+	c.ev.register(svc.Ops, r, svc)
+	(&stream.Camera{
+		Video:          c.Video,
+		Audio:          c.Audio,
+		MaxSnapshotAge: b.cfg.MaxSnapshotAge,
+		Auth:           httpauth.New(Realm, store),
+		Logger:         log.With("component", "http"),
+	}).Register(r)
+	c.srv = &http.Server{
+		Handler:           r,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	b.rtsp.Handle(c.Path, rtsp.Source{Video: c.Video, Audio: c.Audio})
+	return c, nil
+}
+
+// services composes the SOAP operations of a device: device management
+// and media (ver10). Dispatch is on the request element, so every service
+// path serves the same table.
+func services(d *onvif.Device) map[wsdl.Op]soap.Operation {
+	ops := onvif.DeviceOps(d)
+	maps.Copy(ops, onvif.MediaOps(d))
+	return ops
+}
+
+func (c *Camera) start(ctx context.Context) {
+	b := c.bridge
+	b.wg.Go(func() { b.report(c.Config.Name+" session", c.Session.Run(ctx)) })
+	b.wg.Go(func() { b.report(c.Config.Name+" http", c.srv.Serve(c.ln)) })
+	b.wg.Go(func() { b.report(c.Config.Name+" motion", c.runMotion(ctx)) })
+	b.log.Info("camera ready", "camera", c.Config.Name, "onvif", c.DeviceServiceURL(c.Host()),
+		"rtsp", c.RTSPURL(c.Host(), "jpeg"), "mjpeg", c.MJPEGURL(c.Host()))
+}
+
+// EndpointUUID implements discovery.Target: the device's UUID.
+func (c *Camera) EndpointUUID() uuid.UUID { return c.Device.UUID }
+
+// Scopes implements discovery.Target: fixed and configurable scopes.
+func (c *Camera) Scopes() []string { return c.Device.Scopes() }
+
+// XAddrs implements discovery.Target: the device service URL at the
+// camera's own bind address, or at local when it listens on all addresses.
+func (c *Camera) XAddrs(local netip.Addr) []string {
+	host := local.String()
+	if c.Config.BindIP.IsValid() && !c.Config.BindIP.IsUnspecified() {
+		host = c.Config.BindIP.String()
+	}
+	return []string{c.DeviceServiceURL(host)}
+}
+
+// Discoverable implements discovery.Target: false in NonDiscoverable mode.
+func (c *Camera) Discoverable() bool {
+	return c.Device.Store.Get().DiscoveryMode != onvif.NonDiscoverable && !c.ev.offline.Load()
+}
+
+// MetadataVersion implements discovery.Target; it grows with every change
+// of the device's settable state (scopes among them).
+func (c *Camera) MetadataVersion() uint32 { return c.metadata.Load() + 1 }
+
+// stateChanged runs after every store update. When the scopes or the
+// discovery mode changed it bumps the metadata version and announces the
+// device again: Hello, or Bye when it became non-discoverable.
+func (c *Camera) stateChanged() {
+	st := c.Device.Store.Get()
+	now := st.DiscoveryMode != onvif.NonDiscoverable
+	key := strings.Join(st.Scopes, " ") + "|" + st.DiscoveryMode
+	c.mu.Lock()
+	changed := key != c.announced
+	c.announced = key
+	c.mu.Unlock()
+	if !changed {
+		return
+	}
+	c.metadata.Add(1)
+	r := c.bridge.discovery
+	was := c.discoverable.Swap(now)
+	switch {
+	case now:
+		r.Hello(c)
+	case was:
+		r.Bye(c)
+	}
+}
+
+// closeSockets releases a camera that was never started.
+func (c *Camera) closeSockets() {
+	c.ln.Close()
+	c.Session.Close()
+}
+
+// Host returns the address to print in this camera's URLs: its bind
+// address, else the bridge's, else the local address the camera session
+// uses (the interface facing the camera, which is usually the one NVRs
+// reach too).
+func (c *Camera) Host() string {
+	if c.Config.BindIP.IsValid() && !c.Config.BindIP.IsUnspecified() {
+		return c.Config.BindIP.String()
+	}
+	if a := c.Session.LocalAddr().Addr(); a.IsValid() && !a.IsUnspecified() {
+		return a.String()
+	}
+	return "127.0.0.1"
+}
+
+// HTTPPort returns the camera's HTTP port.
+func (c *Camera) HTTPPort() int { return c.Device.HTTPPort }
+
+// DeviceServiceURL returns the ONVIF device service URL reached at host.
+func (c *Camera) DeviceServiceURL(host string) string {
+	return "http://" + hostPort(host, c.Device.HTTPPort) + DeviceServicePath
+}
+
+// RTSPURL returns the RTSP URL of the "jpeg" or "h264" stream at host.
+func (c *Camera) RTSPURL(host, video string) string {
+	u, _ := c.Device.Media.StreamURI(host, video, "RTSP")
+	return u
+}
+
+// MJPEGURL returns the multipart MJPEG URL at host.
+func (c *Camera) MJPEGURL(host string) string {
+	return "http://" + hostPort(host, c.Device.HTTPPort) + "/stream.mjpeg"
+}
+
+// SnapshotURL returns the JPEG snapshot URL at host.
+func (c *Camera) SnapshotURL(host string) string {
+	u, _ := c.Device.Media.SnapshotURI(host)
+	return u
+}
+
+// mediaURLs implements onvif.MediaURLs for one camera.
+type mediaURLs struct {
+	rtspPort, httpPort int
+	path               string
+}
+
+func (m mediaURLs) StreamURI(host, video, transport string) (string, error) {
+	return "rtsp://" + hostPort(host, m.rtspPort) + "/" + m.path + "/" + video, nil
+}
+
+func (m mediaURLs) SnapshotURI(host string) (string, error) {
+	return "http://" + hostPort(host, m.httpPort) + "/snapshot.jpg", nil
+}
+
+// hostPort joins a host (IPv6 already in brackets, as onvif.RequestHost
+// returns it) and a port.
+func hostPort(host string, port int) string {
+	return host + ":" + strconv.Itoa(port)
+}
+
+func listenAddr(ip netip.Addr, port int) string {
+	if port == AnyPort {
+		port = 0
+	}
+	h := ""
+	if ip.IsValid() {
+		h = ip.String()
+	}
+	return net.JoinHostPort(h, strconv.Itoa(port))
+}
+
+func portOf(a net.Addr) int {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.Port
+	}
+	return 0
+}
+
+// unionUsers answers httpauth.Users from every camera's store, for the
+// shared RTSP server: a user of any camera may open any RTSP stream.
+type unionUsers []*onvif.Store
+
+func (u unionUsers) Password(user string) (string, bool) {
+	for _, s := range u {
+		if p, ok := s.Password(user); ok {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// Len reports how many accounts exist across the stores (0 = open).
+func (u unionUsers) Len() int {
+	n := 0
+	for _, s := range u {
+		n += s.Len()
+	}
+	return n
+}
