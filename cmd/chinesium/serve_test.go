@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chinesium/chinesium/camsession/fakecam"
+)
+
+// The serve and demo tests use 127.0.5.x (the bridge's range) with fixed
+// ports below the ephemeral range.
+
+// startServing runs chinesium with args until it has printed want lines
+// of URLs (ending with the login line) and returns them; the process is
+// interrupted at the end of the test and must exit 0.
+func startServing(t *testing.T, args ...string) []string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		_, _ = io.Copy(io.Discard, stdout)
+		done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("chinesium %v after Ctrl-C: %v\nstderr: %s", args, err, stderr.String())
+			}
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("chinesium %v did not stop on Ctrl-C", args)
+		}
+	})
+	var out []string
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("chinesium %v ended early: %v\nstdout: %s\nstderr: %s", args, <-done, strings.Join(out, "\n"), stderr.String())
+			}
+			out = append(out, l)
+			if strings.HasPrefix(l, "No user set") || strings.HasPrefix(l, "Log in as") {
+				return out
+			}
+		case <-timeout:
+			t.Fatalf("chinesium %v printed no URLs\nstdout: %s\nstderr: %s", args, strings.Join(out, "\n"), stderr.String())
+		}
+	}
+}
+
+// urlOf returns the URL on the printed line with the given label.
+func urlOf(t *testing.T, lines []string, camera int, label string) string {
+	t.Helper()
+	cam := -1
+	for _, l := range lines {
+		if !strings.HasPrefix(l, " ") {
+			cam++
+			continue
+		}
+		f := strings.Fields(l)
+		if cam == camera && len(f) >= 2 && strings.Join(f[:len(f)-1], " ") == label {
+			return f[len(f)-1]
+		}
+	}
+	t.Fatalf("no %q URL for camera %d in:\n%s", label, camera, strings.Join(lines, "\n"))
+	return ""
+}
+
+// getFrame fetches a snapshot URL and returns the fake camera that drew it.
+func getFrame(t *testing.T, url, user, password string) string {
+	t.Helper()
+	var last string
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if user != "" {
+			req.SetBasicAuth(user, password)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		last = resp.Status
+		if resp.StatusCode == http.StatusUnauthorized {
+			return "401"
+		}
+		if resp.StatusCode == http.StatusOK {
+			name, _, ok := fakecam.FrameSeq(b)
+			if !ok {
+				t.Fatalf("snapshot %s is not a fake camera frame", url)
+			}
+			return name
+		}
+	}
+	t.Fatalf("snapshot %s: %s", url, last)
+	return ""
+}
+
+// TestDemo runs "chinesium demo" as the README's first command does and
+// checks that both printed cameras serve their own frames.
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	lines := startServing(t, "demo", "-ip", "127.0.5.8", "-bind", "127.0.5.1",
+		"-http-port", "18610", "-rtsp-port", "18654", "-state-dir", t.TempDir())
+	if got := urlOf(t, lines, 0, "ONVIF"); got != "http://127.0.5.1:18610/onvif/device_service" {
+		t.Errorf("ONVIF URL %q", got)
+	}
+	if got := urlOf(t, lines, 1, "RTSP"); got != "rtsp://127.0.5.1:18654/demo-2/jpeg" {
+		t.Errorf("RTSP URL %q", got)
+	}
+	if !strings.Contains(strings.Join(lines, "\n"), "No user set") {
+		t.Errorf("no warning about open access:\n%s", strings.Join(lines, "\n"))
+	}
+	for i, want := range []string{"DEMO-1", "DEMO-2"} {
+		if got := getFrame(t, urlOf(t, lines, i, "snapshot"), "", ""); got != want {
+			t.Errorf("camera %d snapshot from %q, want %q", i, got, want)
+		}
+	}
+	if got := urlOf(t, lines, 0, "MJPEG"); got != "http://127.0.5.1:18610/stream.mjpeg" {
+		t.Errorf("MJPEG URL %q", got)
+	}
+}
+
+// TestServe serves a fake camera with a user: the snapshot needs the
+// credentials. WS-Discovery stays off: tests never multicast beyond
+// loopback.
+func TestServe(t *testing.T) {
+	t.Parallel()
+	startFakecam(t, "127.0.5.10", 10104)
+	lines := startServing(t, "serve", "-discovery=false", "-user", "admin", "-password", "pw", "-bind", "127.0.5.1",
+		"-http-port", "18620", "-rtsp-port", "18655", "-state-dir", t.TempDir(), "127.0.5.10")
+	snap := urlOf(t, lines, 0, "snapshot")
+	if snap != "http://127.0.5.1:18620/snapshot.jpg" {
+		t.Errorf("snapshot URL %q", snap)
+	}
+	if got := getFrame(t, snap, "", ""); got != "401" {
+		t.Errorf("snapshot without credentials: %s", got)
+	}
+	if got := getFrame(t, snap, "admin", "pw"); !strings.HasPrefix(got, "FAKECAM-") {
+		t.Errorf("snapshot from %q", got)
+	}
+}
+
+func TestServeUsage(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"serve"},
+		{"serve", "not-an-ip"},
+		{"serve", "-password", "x", "127.0.5.11"},
+		{"serve", "-user", "x", "127.0.5.11"},
+		{"serve", "-bind", "::1", "127.0.5.11"},
+		{"demo", "extra"},
+		{"demo", "-ip", "10.0.0.1"},
+	} {
+		_, stderr, code := runCLI(t, 10*time.Second, args...)
+		if code != 2 || stderr == "" {
+			t.Errorf("chinesium %v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
