@@ -88,8 +88,8 @@ func (e *Envelope) Op() wsdl.Op {
 
 // ParseEnvelope parses a SOAP 1.2 or 1.1 message. maxDepth bounds the
 // element nesting (DefaultMaxDepth when <= 0). Errors are *Fault values
-// (env:Sender/ter:WellFormed, or env:VersionMismatch for an envelope in an
-// unknown namespace) wrapping ErrMalformed, ErrDoctype, ErrTooDeep or
+// (env:Sender/ter:WellFormed, env:Sender/ter:Namespace for an undeclared
+// prefix, or env:VersionMismatch for an envelope in an unknown namespace) wrapping ErrMalformed, ErrDoctype, ErrTooDeep or
 // ErrVersion.
 func ParseEnvelope(b []byte, maxDepth int) (*Envelope, error) {
 	if maxDepth <= 0 {
@@ -125,7 +125,7 @@ func ParseEnvelope(b []byte, maxDepth int) (*Envelope, error) {
 	if root == nil {
 		return nil, wellFormed(ErrMalformed, "no root element")
 	}
-	if err := checkNoDirectives(root); err != nil {
+	if err := checkTree(root); err != nil {
 		return nil, err
 	}
 	if root.Tag != "Envelope" {
@@ -165,21 +165,34 @@ func ParseEnvelope(b []byte, maxDepth int) (*Envelope, error) {
 	return env, nil
 }
 
-// checkNoDirectives refuses directives (<!DOCTYPE ...>) inside elements,
-// which etree would otherwise keep. encoding/xml never expands entities
-// declared there, but refusing them is simpler to reason about.
-func checkNoDirectives(e *etree.Element) error {
+// checkTree refuses directives (<!DOCTYPE ...>) inside elements, which
+// etree would otherwise keep (encoding/xml never expands entities declared
+// there, but refusing them is simpler to reason about), and prefixes that
+// are not declared, which etree's parser lets through.
+func checkTree(e *etree.Element) error {
+	if e.Space != "" && e.Space != "xmlns" && e.Space != "xml" && e.NamespaceURI() == "" {
+		return namespaceFault(e.Space)
+	}
+	for _, a := range e.Attr {
+		if a.Space != "" && a.Space != "xmlns" && a.Space != "xml" && a.NamespaceURI() == "" {
+			return namespaceFault(a.Space)
+		}
+	}
 	for _, t := range e.Child {
 		switch t := t.(type) {
 		case *etree.Directive:
 			return wellFormed(ErrDoctype, "DOCTYPE and other directives are not allowed")
 		case *etree.Element:
-			if err := checkNoDirectives(t); err != nil {
+			if err := checkTree(t); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+func namespaceFault(prefix string) *Fault {
+	return &Fault{Code: CodeSender, Subcodes: []string{"Namespace"}, Reason: fmt.Sprintf("namespace prefix %q is not declared", prefix), Err: ErrMalformed}
 }
 
 func wellFormed(err error, format string, args ...any) *Fault {
@@ -264,4 +277,33 @@ func versionFromContentType(ct string) Version {
 		return V11
 	}
 	return V12
+}
+
+// CopyWithNamespaces returns a deep copy of e carrying every namespace
+// declaration in scope at e, so it keeps its meaning when placed into
+// another document (for example a request fragment echoed in a response).
+func CopyWithNamespaces(e *etree.Element) *etree.Element {
+	c := e.Copy()
+	declared := map[string]bool{}
+	for _, a := range c.Attr {
+		switch {
+		case a.Space == "xmlns":
+			declared[a.Key] = true
+		case a.Space == "" && a.Key == "xmlns":
+			declared[""] = true
+		}
+	}
+	for p := e.Parent(); p != nil; p = p.Parent() {
+		for _, a := range p.Attr {
+			switch {
+			case a.Space == "xmlns" && !declared[a.Key]:
+				declared[a.Key] = true
+				c.CreateAttr("xmlns:"+a.Key, a.Value)
+			case a.Space == "" && a.Key == "xmlns" && !declared[""]:
+				declared[""] = true
+				c.CreateAttr("xmlns", a.Value)
+			}
+		}
+	}
+	return c
 }

@@ -267,6 +267,7 @@ func TestHostileInput(t *testing.T) {
 		{"no body", `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"/>`, "env:Sender/ter:WellFormed", 400},
 		{"empty body", envelope(V12, "", ""), "env:Sender/ter:InvalidArgs", 400},
 		{"unknown envelope version", `<s:Envelope xmlns:s="urn:soap-3"><s:Body/></s:Envelope>`, "env:VersionMismatch", 500},
+		{"undeclared prefix", `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><tds:GetScopes/></s:Body></s:Envelope>`, "env:Sender/ter:Namespace", 400},
 		{"two roots", envelope(V12, "", bodyDate) + "<x/>", "env:Sender/ter:WellFormed", 400},
 		{"deep nesting", envelope(V12, "", "<tds:GetScopes>"+deep+"</tds:GetScopes>"), "env:Sender/ter:WellFormed", 400},
 		{"entity expansion", laughs, "env:Sender/ter:WellFormed", 400},
