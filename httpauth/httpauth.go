@@ -402,6 +402,10 @@ func (a *Authenticator) ChallengesFor(err error) []string {
 	return a.challenges(errors.Is(err, ErrStaleNonce))
 }
 
+// challenges builds the challenge list. Both Digest challenges carry the
+// same nonce: clients that fold all WWW-Authenticate headers into one
+// parameter list (Python's requests and httpx) then still get a coherent
+// nonce, whichever algorithm value they keep.
 func (a *Authenticator) challenges(stale bool) []string {
 	realm := quote(a.realm())
 	nonce := a.newNonce()

@@ -220,6 +220,14 @@ func TestUnauthenticatedGets401WithChallenges(t *testing.T) {
 	if q, _ := c0.Get("qop"); q != "auth" {
 		t.Errorf("qop %q", q)
 	}
+	// Python clients (requests, httpx as used by Home Assistant) join the
+	// headers with ", " and keep the last value of each parameter: the
+	// two Digest challenges must therefore share nonce, realm and qop.
+	n0, _ := c0.Get("nonce")
+	n1, _ := c1.Get("nonce")
+	if n0 == "" || n0 != n1 {
+		t.Errorf("digest challenges carry nonces %q and %q, want one shared nonce", n0, n1)
+	}
 }
 
 func TestDigestRealClient(t *testing.T) {

@@ -45,7 +45,7 @@ const (
 // Camera serves one camera's hubs over HTTP. Fields are read when
 // Register is called and by each request; do not change them afterwards.
 type Camera struct {
-	// Video is the camera's frame hub (required).
+	// Video is the camera's frame hub (required: Register panics without).
 	Video *Hub
 	// Audio is the camera's audio hub; nil when the camera has no audio.
 	Audio *AudioHub
@@ -77,6 +77,9 @@ type Camera struct {
 //	/snapshot.jpg  the newest frame, or 503 when it is older than MaxSnapshotAge
 //	/audio.wav     the camera's audio as an endless 8 kHz mono 16-bit WAV
 func (c *Camera) Register(r *mux.Router) {
+	if c.Video == nil {
+		panic("stream: Camera.Video is nil")
+	}
 	wrap := func(h http.HandlerFunc) http.Handler {
 		var hh http.Handler = h
 		if c.Auth != nil {
