@@ -1,0 +1,93 @@
+package bridge
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/chinesium/chinesium/camsession"
+	"github.com/chinesium/chinesium/motion"
+	"github.com/chinesium/chinesium/onvif"
+	"github.com/chinesium/chinesium/soap"
+	"github.com/chinesium/chinesium/wsdl"
+)
+
+// cameraEvents is the event side of one camera: its ONVIF events service, the motion
+// detector feeding it, and whether the camera is offline (which also silences its
+// WS-Discovery announcements).
+type cameraEvents struct {
+	events  *onvif.Events
+	motion  *motion.Detector
+	offline atomic.Bool
+}
+
+// newCameraEvents creates the events service and motion detector of a camera. Until
+// the session reports frames, SignalLoss is true.
+func newCameraEvents(log *slog.Logger, mcfg motion.Config) *cameraEvents {
+	ce := &cameraEvents{events: onvif.NewEvents(onvif.EventsConfig{Logger: log})}
+	mcfg.OnChange = ce.events.SetMotion
+	if mcfg.Logger == nil {
+		mcfg.Logger = log
+	}
+	ce.motion = motion.New(mcfg)
+	ce.events.SetSignalLoss(true)
+	ce.events.SetMotion(false)
+	return ce
+}
+
+// register adds the events operations to ops and routes the subscription endpoints
+// to svc (the same SOAP service, so they are authenticated the same way).
+func (ce *cameraEvents) register(ops map[wsdl.Op]soap.Operation, r *mux.Router, svc http.Handler) {
+	maps.Copy(ops, onvif.EventOps(ce.events))
+	r.PathPrefix(ce.events.BasePath()).Handler(svc)
+}
+
+// run analyses the camera's frames for motion until ctx is done.
+func (c *Camera) runMotion(ctx context.Context) error {
+	return c.ev.motion.Run(ctx, c.Video)
+}
+
+// sessionState turns the camera session's state into the SignalLoss event and the
+// WS-Discovery online/offline announcements (Bye when the camera is lost, Hello when
+// it streams again).
+func (c *Camera) sessionState(s camsession.State) {
+	ce := c.ev
+	switch s {
+	case camsession.StateStreaming:
+		ce.events.SetSignalLoss(false)
+		if ce.offline.Swap(false) {
+			if r := c.bridge.discovery; r != nil {
+				r.Hello(c)
+			}
+		}
+	case camsession.StateLost:
+		ce.events.SetSignalLoss(true)
+		ce.motion.Reset(time.Now())
+		announced := c.Discoverable() // before going offline, which makes it false
+		if !ce.offline.Swap(true) && announced {
+			if r := c.bridge.discovery; r != nil {
+				r.Bye(c)
+			}
+		}
+	}
+}
+
+// Events returns the camera's events service.
+func (c *Camera) Events() *onvif.Events { return c.ev.events }
+
+// hookSession makes the session report its state changes to sessionState, after any
+// OnState already configured.
+func (c *Camera) hookSession(scfg *camsession.Config) {
+	prev := scfg.OnState
+	scfg.OnState = func(s camsession.State) {
+		if prev != nil {
+			prev(s)
+		}
+		c.sessionState(s)
+	}
+}
