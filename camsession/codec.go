@@ -271,7 +271,7 @@ func ParseControl(b []byte) (Control, error) {
 		Command:  binary.LittleEndian.Uint32(b[12:16]),
 		Sub:      binary.LittleEndian.Uint32(b[16:20]),
 		Flag:     binary.LittleEndian.Uint32(b[24:28]),
-		Data:     b[28 : 28+n],
+		Data:     b[28 : 28+n : 28+n],
 	}, nil
 }
 

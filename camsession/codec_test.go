@@ -198,7 +198,7 @@ func TestParseFixedMessages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ctl.Session != 1 || ctl.Command != 0 || ctl.Sub != 1 || len(ctl.Data) != 8 || ctl.Response {
+		if ctl.Session != 1 || ctl.Command != 0 || ctl.Sub != 1 || len(ctl.Data) != 8 || cap(ctl.Data) != 8 || ctl.Response {
 			t.Errorf("control %+v", ctl)
 		}
 		if m, ok := ctl.StreamMask(); !ok || m != c.mask {
