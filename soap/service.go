@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/beevik/etree"
 
@@ -40,6 +41,28 @@ type Request struct {
 	// look at its Ops (GetServices lists the services present) or call
 	// another operation through it.
 	Service *Service
+
+	respHeader []*etree.Element
+}
+
+// AddResponseHeader adds a SOAP header block to the response (for example
+// a wsa:Action). It is ignored if the handler returns an error.
+func (r *Request) AddResponseHeader(e *etree.Element) {
+	r.respHeader = append(r.respHeader, e)
+}
+
+// MessageID returns the request's wsa:MessageID (WS-Addressing 1.0), "" if
+// none.
+func (r *Request) MessageID() string {
+	if r.Header == nil {
+		return ""
+	}
+	for _, h := range r.Header.ChildElements() {
+		if h.Tag == "MessageID" && h.NamespaceURI() == wsdl.NSWSA {
+			return strings.TrimSpace(h.Text())
+		}
+	}
+	return ""
 }
 
 // Handler answers one operation: it returns the response element (placed
@@ -151,7 +174,22 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.logger().Debug("soap: request", "op", op.Name, "user", user, "remote", r.RemoteAddr)
-	s.write(w, version, http.StatusOK, NewResponse(version, resp))
+	doc := NewResponse(version, resp)
+	// WS-Addressing: a request with a MessageID gets a RelatesTo.
+	if id := req.MessageID(); id != "" {
+		rel := etree.NewElement("wsa:RelatesTo")
+		rel.SetText(id)
+		req.respHeader = append([]*etree.Element{rel}, req.respHeader...)
+	}
+	if len(req.respHeader) > 0 {
+		env := doc.Root()
+		h := etree.NewElement(EnvPrefix + ":Header")
+		for _, e := range req.respHeader {
+			h.AddChild(e)
+		}
+		env.InsertChildAt(0, h)
+	}
+	s.write(w, version, http.StatusOK, doc)
 }
 
 // call runs h, turning a panic into an env:Receiver fault and a nil

@@ -1,11 +1,14 @@
 package soap
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/beevik/etree"
 
 	"github.com/chinesium/chinesium/internal/xsdcheck"
 	"github.com/chinesium/chinesium/wsdl"
@@ -343,5 +346,42 @@ func TestReplayCacheBounded(t *testing.T) {
 	}
 	if len(c.seen) != 1 {
 		t.Errorf("expired entries kept: %d", len(c.seen))
+	}
+}
+
+func TestWSAddressingRelatesTo(t *testing.T) {
+	s := testService(nil)
+	s.Ops[opScopes] = Operation{Access: PreAuth, Handler: func(_ context.Context, r *Request) (*etree.Element, error) {
+		a := etree.NewElement("wsa:Action")
+		a.SetText("http://www.onvif.org/ver10/device/wsdl/GetScopesResponse")
+		r.AddResponseHeader(a)
+		return etree.NewElement("tds:GetScopesResponse"), nil
+	}}
+	url := startServer(t, s)
+	hdr := `<wsa:MessageID xmlns:wsa="http://www.w3.org/2005/08/addressing">urn:uuid:1234</wsa:MessageID>`
+	r := post(t, url, ct12, envelope(V12, hdr, bodyScopes))
+	env, err := ParseEnvelope(r.body, 0)
+	if err != nil || env.Header == nil {
+		t.Fatalf("no response header: %v\n%s", err, r.body)
+	}
+	var rel, action string
+	for _, h := range env.Header.ChildElements() {
+		if h.NamespaceURI() != wsdl.NSWSA {
+			continue
+		}
+		switch h.Tag {
+		case "RelatesTo":
+			rel = h.Text()
+		case "Action":
+			action = h.Text()
+		}
+	}
+	if rel != "urn:uuid:1234" || action == "" {
+		t.Errorf("RelatesTo %q, Action %q\n%s", rel, action, r.body)
+	}
+	// Without a MessageID and without handler headers there is no Header.
+	r = post(t, url, ct12, envelope(V12, "", bodyDate))
+	if env, _ := ParseEnvelope(r.body, 0); env.Header != nil {
+		t.Errorf("unexpected Header: %s", r.body)
 	}
 }
