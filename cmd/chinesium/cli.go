@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"strings"
+
+	"github.com/chinesium/chinesium/camsession"
 )
 
 // env is what a command may use of the process: its output streams.
@@ -96,4 +98,33 @@ func parseCameraIP(cmd, s string) (netip.Addr, error) {
 		return netip.Addr{}, usagef("invalid camera IP %q: give the camera's IPv4 address, e.g. chinesium %s 10.10.1.30 (chinesium discover lists cameras)", s, cmd)
 	}
 	return ip, nil
+}
+
+// localFlags are the flags choosing the session's local address.
+type localFlags struct {
+	ip   *string
+	port *int
+}
+
+func addLocalFlags(fs *flagSet) localFlags {
+	return localFlags{
+		ip:   fs.String("local-ip", "", "local IPv4 address to receive on, written into the login (default: the address that routes to the camera)"),
+		port: fs.Int("local-port", 0, "local UDP port (0 = first free from 41773 upward, stable across restarts; -1 = any)"),
+	}
+}
+
+// config fills the local address of a session configuration.
+func (l localFlags) config(cfg *camsession.Config) error {
+	if *l.ip != "" {
+		ip, err := netip.ParseAddr(*l.ip)
+		if err != nil || !ip.Unmap().Is4() || ip.IsUnspecified() {
+			return usagef("invalid -local-ip %q: give an IPv4 address of this machine", *l.ip)
+		}
+		cfg.LocalIP = ip.Unmap()
+	}
+	if *l.port < -1 || *l.port > 65535 {
+		return usagef("-local-port must be -1, 0 or a port number")
+	}
+	cfg.LocalPort = *l.port
+	return nil
 }

@@ -232,11 +232,13 @@ func TestStreamToFFprobe(t *testing.T) {
 }
 
 // TestStreamRestart: a stream killed and started again at once gets frames
-// within 3 s, although the camera still streams to the old process.
+// within 3 s, although the camera still streams to the old process. It uses
+// the default local port search (41773 upward); -local-ip keeps it apart
+// from sessions of other tests, which bind 127.0.0.1.
 func TestStreamRestart(t *testing.T) {
 	t.Parallel()
 	startFakecam(t, "127.0.2.2", 10104, "-fps", "30")
-	first := exec.Command(bin, "stream", "127.0.2.2", "-local-port", "43202")
+	first := exec.Command(bin, "stream", "127.0.2.2", "-local-ip", "127.0.2.202")
 	out, err := first.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +256,7 @@ func TestStreamRestart(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "restart.mjpeg")
 	start := time.Now()
-	_, stderr, code := runCLI(t, 10*time.Second, "stream", "127.0.2.2", "-local-port", "43202", "-frames", "3", "-o", file)
+	_, stderr, code := runCLI(t, 10*time.Second, "stream", "127.0.2.2", "-local-ip", "127.0.2.202", "-frames", "3", "-o", file, "-v")
 	took := time.Since(start)
 	if code != 0 {
 		t.Fatalf("restarted stream exit %d: %s", code, stderr)
@@ -277,6 +279,9 @@ func TestStreamRestart(t *testing.T) {
 			t.Fatalf("frame marker %q %d %v after seq %d", cam, seq, ok, last)
 		}
 		last = seq
+	}
+	if !strings.Contains(stderr, "local=127.0.2.202:41773") {
+		t.Errorf("restarted stream did not get port 41773 back:\n%s", stderr)
 	}
 	t.Logf("restarted stream wrote 3 frames in %v", took.Round(time.Millisecond))
 }
@@ -386,6 +391,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"fakecam", "-loss", "2"}, 2, "probabilities"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"stream", "-no-such-flag", "10.0.0.1"}, 2, ""},
+		{[]string{"stream", "10.0.0.1", "-local-ip", "nowhere"}, 2, "invalid -local-ip"},
+		{[]string{"snapshot", "127.0.2.77", "-o", "x.jpg", "-local-ip", "127.0.2.250", "-local-port", "-2"}, 2, "-local-port"},
 		{[]string{}, 2, ""},
 	} {
 		_, stderr, code := runCLI(t, 10*time.Second, tc.args...)

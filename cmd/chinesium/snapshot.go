@@ -16,7 +16,7 @@ Connects to the camera, saves one whole JPEG picture (640x480) and exits.
 Exits non-zero when the camera does not send a picture within -timeout.`)
 	out := fs.String("o", "", "write the JPEG to this `file` (- = stdout); required")
 	timeout := fs.Duration("timeout", 10*time.Second, "give up if no picture arrives within this time")
-	port := fs.Int("local-port", 0, "local UDP port (0 = first free from 41773 upward; -1 = any)")
+	local := addLocalFlags(fs)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -31,8 +31,13 @@ Exits non-zero when the camera does not send a picture within -timeout.`)
 	if *timeout <= 0 {
 		return usagef("-timeout must be positive")
 	}
+	cfg := camsession.Config{Camera: ip}
+	if err := local.config(&cfg); err != nil {
+		return err
+	}
 	log := fs.logger(e)
-	p, err := newPuller(camsession.Config{Camera: ip, LocalPort: *port, Logger: log})
+	cfg.Logger = log
+	p, err := newPuller(cfg)
 	if err != nil {
 		return err
 	}

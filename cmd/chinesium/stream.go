@@ -25,7 +25,7 @@ The session reconnects by itself when the camera drops out or reboots.`)
 	frames := fs.Int("frames", 0, "stop after this many frames (0 = run until interrupted)")
 	timeout := fs.Duration("timeout", 15*time.Second, "give up if no frame arrives this long after start (0 = wait forever)")
 	audioOut := fs.String("audio", "", "also ask for audio and write it to this WAV `file` (8 kHz mono 16-bit PCM)")
-	port := fs.Int("local-port", 0, "local UDP port (0 = first free from 41773 upward, stable across restarts; -1 = any)")
+	local := addLocalFlags(fs)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -37,8 +37,13 @@ The session reconnects by itself when the camera drops out or reboots.`)
 	if *frames < 0 || *timeout < 0 {
 		return usagef("-frames and -timeout must not be negative")
 	}
+	cfg := camsession.Config{Camera: ip, Audio: *audioOut != ""}
+	if err := local.config(&cfg); err != nil {
+		return err
+	}
 	log := fs.logger(e)
-	p, err := newPuller(camsession.Config{Camera: ip, LocalPort: *port, Audio: *audioOut != "", Logger: log})
+	cfg.Logger = log
+	p, err := newPuller(cfg)
 	if err != nil {
 		return err
 	}
