@@ -89,3 +89,19 @@ func isStandardHuffman(tc, th byte, counts, values []byte) bool {
 	s := &standardHuffman[tc*2+th]
 	return bytes.Equal(counts, s.counts[:]) && bytes.Equal(values, s.values)
 }
+
+// AppendDHT appends a complete DHT marker segment holding the four
+// standard tables, as an RFC 2435 receiver inserts when it rebuilds a JPEG.
+func AppendDHT(dst []byte) []byte {
+	n := 2
+	for _, s := range standardHuffman {
+		n += 17 + len(s.values)
+	}
+	dst = append(dst, 0xFF, markerDHT, byte(n>>8), byte(n))
+	for i, s := range standardHuffman {
+		dst = append(dst, byte(i/2)<<4|byte(i%2))
+		dst = append(dst, s.counts[:]...)
+		dst = append(dst, s.values...)
+	}
+	return dst
+}

@@ -104,13 +104,7 @@ func rebuild(t testing.TB, payloads [][]byte) []byte {
 	}
 	wd, ht := int(w8)*8, int(h8)*8
 	seg(markerSOF0, 8, byte(ht>>8), byte(ht), byte(wd>>8), byte(wd), 3, 1, samp, 0, 2, 0x11, 1, 3, 0x11, 1)
-	var dht []byte
-	for i, s := range standardHuffman {
-		dht = append(dht, byte(i/2)<<4|byte(i%2))
-		dht = append(dht, s.counts[:]...)
-		dht = append(dht, s.values...)
-	}
-	seg(markerDHT, dht...)
+	j = AppendDHT(j)
 	seg(markerSOS, 3, 1, 0x00, 2, 0x11, 3, 0x11, 0, 63, 0)
 	j = append(j, scan...)
 	return append(j, 0xFF, markerEOI)
