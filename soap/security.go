@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -160,11 +161,12 @@ func ParseSecurity(header *etree.Element) (*UsernameToken, error) {
 	}
 	var ut *etree.Element
 	for _, sec := range header.ChildElements() {
-		if sec.Tag != "Security" || sec.NamespaceURI() != wsdl.NSWSSE {
+		wsse := sec.NamespaceURI()
+		if sec.Tag != "Security" || !isWSSE(wsse) {
 			continue
 		}
 		for _, c := range sec.ChildElements() {
-			if c.Tag == "UsernameToken" && c.NamespaceURI() == wsdl.NSWSSE {
+			if c.Tag == "UsernameToken" && c.NamespaceURI() == wsse {
 				if ut != nil {
 					return nil, fmt.Errorf("%w: more than one UsernameToken", ErrBadToken)
 				}
@@ -176,13 +178,14 @@ func ParseSecurity(header *etree.Element) (*UsernameToken, error) {
 		return nil, nil
 	}
 	tok := &UsernameToken{}
+	wsse := ut.NamespaceURI()
 	var haveUser, havePass bool
 	for _, c := range ut.ChildElements() {
 		ns := c.NamespaceURI()
 		switch {
-		case c.Tag == "Username" && ns == wsdl.NSWSSE:
+		case c.Tag == "Username" && ns == wsse:
 			tok.Username, haveUser = strings.TrimSpace(c.Text()), true
-		case c.Tag == "Password" && ns == wsdl.NSWSSE:
+		case c.Tag == "Password" && ns == wsse:
 			tok.Password, havePass = c.Text(), true
 			switch typ := strings.TrimSpace(c.SelectAttrValue("Type", "")); {
 			case typ == "" || typ == wsdl.PasswordText || strings.HasSuffix(typ, "#PasswordText"):
@@ -192,13 +195,13 @@ func ParseSecurity(header *etree.Element) (*UsernameToken, error) {
 			default:
 				return nil, fmt.Errorf("%w: unknown password type %q", ErrBadToken, typ)
 			}
-		case c.Tag == "Nonce" && ns == wsdl.NSWSSE:
+		case c.Tag == "Nonce" && ns == wsse:
 			n, err := decodeNonce(c)
 			if err != nil {
 				return nil, err
 			}
 			tok.Nonce = n
-		case c.Tag == "Created" && (ns == wsdl.NSWSU || ns == wsdl.NSWSSE):
+		case c.Tag == "Created" && (ns == wsdl.NSWSU || ns == wsse):
 			// Some clients put Created in the wsse namespace.
 			tok.Created = strings.TrimSpace(c.Text())
 		}
@@ -207,6 +210,17 @@ func ParseSecurity(header *etree.Element) (*UsernameToken, error) {
 		return nil, fmt.Errorf("%w: Username or Password missing", ErrBadToken)
 	}
 	return tok, nil
+}
+
+// legacyWSSE are pre-OASIS WS-Security namespaces that old clients and
+// firmwares still send; their UsernameToken has the same shape.
+var legacyWSSE = []string{
+	"http://schemas.xmlsoap.org/ws/2002/07/secext",
+	"http://schemas.xmlsoap.org/ws/2003/06/secext",
+}
+
+func isWSSE(ns string) bool {
+	return ns == wsdl.NSWSSE || slices.Contains(legacyWSSE, ns)
 }
 
 func decodeNonce(c *etree.Element) ([]byte, error) {
@@ -282,6 +296,14 @@ type Security struct {
 	ReplayCacheSize int
 	// Now returns the device time; it defaults to time.Now.
 	Now func() time.Time
+	// NoCredentialsFaults answers requests for the listed operations that
+	// carry no credentials at all with the given fault instead of
+	// NotAuthorized. It exists for one client quirk: Synology
+	// Surveillance Station sends one CreateProfile without credentials and
+	// takes NotAuthorized for a wrong password, while
+	// env:Receiver/ter:Action/ter:MaxNVTProfiles lets it carry on. The
+	// operation is still not executed.
+	NoCredentialsFaults map[wsdl.Op]*Fault
 
 	mu     sync.Mutex
 	nonces replayCache // guarded by mu
@@ -371,7 +393,7 @@ func (e *authError) Error() string { return e.fault.Error() }
 
 // authenticate applies the rules documented on Security. header is the
 // SOAP Header (may be nil).
-func (s *Security) authenticate(method, uri, authorization string, header *etree.Element, access Access) (string, *authError) {
+func (s *Security) authenticate(method, uri, authorization string, header *etree.Element, op wsdl.Op, access Access) (string, *authError) {
 	tok, tokErr := ParseSecurity(header)
 	if !s.required() {
 		if tok != nil && tokErr == nil {
@@ -387,6 +409,9 @@ func (s *Security) authenticate(method, uri, authorization string, header *etree
 		return user, nil
 	}
 	if err != nil {
+		if f, ok := s.NoCredentialsFaults[op]; ok && f != nil && errors.Is(err.fault, ErrNoCredentials) {
+			return "", &authError{fault: f, status: f.HTTPStatus()}
+		}
 		return "", err
 	}
 	if lv, ok := s.Auth.Users.(Levels); ok {

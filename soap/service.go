@@ -146,7 +146,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !known {
 		access = ReadSystem
 	}
-	user, aerr := s.Security.authenticate(r.Method, r.RequestURI, r.Header.Get("Authorization"), env.Header, access)
+	user, aerr := s.Security.authenticate(r.Method, r.RequestURI, r.Header.Get("Authorization"), env.Header, op, access)
 	if aerr != nil {
 		s.logger().Debug("soap: not authorized", "op", op.Name, "remote", r.RemoteAddr, "err", aerr.fault.Err)
 		if aerr.challenge {

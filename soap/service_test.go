@@ -385,3 +385,32 @@ func TestWSAddressingRelatesTo(t *testing.T) {
 		t.Errorf("unexpected Header: %s", r.body)
 	}
 }
+
+func TestNoCredentialsFaultQuirk(t *testing.T) {
+	sec := newSecurity()
+	sec.NoCredentialsFaults = map[wsdl.Op]*Fault{opReboot: Action("maximum number of profiles reached", "MaxNVTProfiles")}
+	url := startServer(t, testService(sec))
+	r := post(t, url, ct12, envelope(V12, "", bodyReboot))
+	if r.status != 500 || r.faultCodes(t) != "env:Receiver/ter:Action/ter:MaxNVTProfiles" {
+		t.Errorf("quirk fault: %d %s", r.status, r.body)
+	}
+	// Wrong credentials still get NotAuthorized; other operations too.
+	r = post(t, url, ct12, envelope(V12, token("admin", "bad", time.Now()), bodyReboot))
+	if r.status != 400 || r.faultCodes(t) != "env:Sender/ter:NotAuthorized" {
+		t.Errorf("bad credentials: %d %s", r.status, r.body)
+	}
+	if r := post(t, url, ct12, envelope(V12, "", bodyScopes)); r.status != 401 {
+		t.Errorf("other operation: %d", r.status)
+	}
+	if r := post(t, url, ct12, envelope(V12, token("admin", "s3cret", time.Now()), bodyReboot)); r.status != 200 {
+		t.Errorf("with credentials: %d", r.status)
+	}
+}
+
+func TestLegacyWSSENamespace(t *testing.T) {
+	url := startServer(t, testService(newSecurity()))
+	tok := strings.ReplaceAll(token("admin", "s3cret", time.Now()), wsdl.NSWSSE, "http://schemas.xmlsoap.org/ws/2002/07/secext")
+	if r := post(t, url, ct12, envelope(V12, tok, bodyScopes)); r.status != 200 {
+		t.Errorf("2002 secext token refused: %d %s", r.status, r.body)
+	}
+}
