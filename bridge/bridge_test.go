@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -81,11 +82,25 @@ func TestBridgeServesEachCamera(t *testing.T) {
 			t.Errorf("GetStreamUri with a wrong password: %d %s", status, body)
 		}
 
-		// RTSP: refused without credentials, frames with them.
-		frames, out := probeRTSP(t, withUser(uri, "admin", "secret"))
-		if frames < 3 || !strings.Contains(out, "codec_name=mjpeg") || !strings.Contains(out, "width=640") {
-			t.Errorf("ffprobe read %d frames:\n%s", frames, out)
+		// RTSP: frames over each transport GetStreamUri was asked for; for
+		// HTTP the same URL, opened through the RTSP-over-HTTP tunnel.
+		ffTransport := map[string]string{"TCP": "tcp", "UDP": "udp", "HTTP": "http"}
+		for _, proto := range []string{"TCP", "UDP", "HTTP"} {
+			_, body := soapRequest(t, c.DeviceServiceURL(host), "admin", "secret",
+				strings.Replace(getStreamURIBody, ">TCP<", ">"+proto+"<", 1))
+			if got := elementText(body, "Uri"); got != uri {
+				t.Errorf("GetStreamUri for %s: %q, want %q", proto, got, uri)
+			}
+			frames, out := probeRTSPOver(t, withUser(uri, "admin", "secret"), ffTransport[proto])
+			if frames < 3 || !strings.Contains(out, "codec_name=mjpeg") || !strings.Contains(out, "width=640") {
+				t.Errorf("%s: ffprobe read %d frames:\n%s", proto, frames, out)
+			}
 		}
+	}
+	// RTSP without credentials is refused.
+	ffprobe := needTool(t, "ffprobe")
+	if out, err := exec.Command(ffprobe, "-v", "error", "-rtsp_transport", "tcp", cams[0].RTSPURL(bindIP.String(), "jpeg")).CombinedOutput(); err == nil {
+		t.Errorf("RTSP without credentials accepted: %s", out)
 	}
 }
 

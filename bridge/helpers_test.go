@@ -194,10 +194,17 @@ func withUser(u, user, password string) string {
 // video frames read (up to 5) and the stream description.
 func probeRTSP(t testing.TB, url string) (frames int, out string) {
 	t.Helper()
+	return probeRTSPOver(t, url, "tcp")
+}
+
+// probeRTSPOver is probeRTSP with ffmpeg's -rtsp_transport (udp, tcp or
+// http for the RTSP-over-HTTP tunnel).
+func probeRTSPOver(t testing.TB, url, transport string) (frames int, out string) {
+	t.Helper()
 	ffprobe := needTool(t, "ffprobe")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, ffprobe, "-v", "error", "-rtsp_transport", "tcp",
+	cmd := exec.CommandContext(ctx, ffprobe, "-v", "error", "-rtsp_transport", transport,
 		"-select_streams", "v:0", "-read_intervals", "%+#5",
 		"-show_entries", "stream=codec_name,width,height:frame=pict_type", "-of", "compact", url)
 	b, err := cmd.CombinedOutput()
