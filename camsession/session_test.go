@@ -664,8 +664,8 @@ func TestNewErrors(t *testing.T) {
 		t.Errorf("ports %d and %d", pa, pb)
 	}
 	// Bound to all interfaces, the login still carries the real address.
-	any := newSession(t, camsession.Config{Camera: camIP(9), LocalIP: netip.IPv4Unspecified(), LocalPort: -1})
-	if got := any.LocalAddr(); got.Addr() != netip.MustParseAddr("127.0.0.1") || got.Port() == 0 {
+	wild := newSession(t, camsession.Config{Camera: camIP(9), LocalIP: netip.IPv4Unspecified(), LocalPort: -1})
+	if got := wild.LocalAddr(); got.Addr() != netip.MustParseAddr("127.0.0.1") || got.Port() == 0 {
 		t.Errorf("login address %v with LocalIP 0.0.0.0, want 127.0.0.1:port", got)
 	}
 	// A closed session's Run reports an error instead of hanging.
