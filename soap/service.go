@@ -1,6 +1,7 @@
 package soap
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -127,6 +128,17 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.writeFault(w, version, http.StatusBadRequest, Sender("cannot read request body"))
 		return
+	}
+	if len(bytes.TrimSpace(body)) == 0 && s.Security.required() && !s.Security.NoHTTPAuth {
+		// curl --digest and other HTTP clients probe with an empty POST
+		// and expect the challenge before they send the body again.
+		if _, err := s.Security.Auth.Check(r.Method, r.RequestURI, r.Header.Get("Authorization")); err != nil {
+			for _, c := range s.Security.Auth.ChallengesFor(err) {
+				w.Header().Add("WWW-Authenticate", c)
+			}
+			s.writeFault(w, version, http.StatusUnauthorized, NotAuthorized(err))
+			return
+		}
 	}
 	env, err := ParseEnvelope(body, s.MaxDepth)
 	if err != nil {

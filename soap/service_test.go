@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -412,5 +414,34 @@ func TestLegacyWSSENamespace(t *testing.T) {
 	tok := strings.ReplaceAll(token("admin", "s3cret", time.Now()), wsdl.NSWSSE, "http://schemas.xmlsoap.org/ws/2002/07/secext")
 	if r := post(t, url, ct12, envelope(V12, tok, bodyScopes)); r.status != 200 {
 		t.Errorf("2002 secext token refused: %d %s", r.status, r.body)
+	}
+}
+
+// TestEmptyProbeGetsChallenge: curl --digest first POSTs with an empty body
+// and only sends the body again after a 401 challenge.
+func TestEmptyProbeGetsChallenge(t *testing.T) {
+	url := startServer(t, testService(newSecurity()))
+	r := post(t, url, ct12, "")
+	if r.status != http.StatusUnauthorized || len(r.header.Values("WWW-Authenticate")) == 0 {
+		t.Fatalf("empty probe: %d %v", r.status, r.header)
+	}
+	auth := digestAuthorization(t, r.header.Values("WWW-Authenticate"), "admin", "s3cret", "POST", "/onvif/device_service")
+	r = post(t, url, ct12, envelope(V12, "", bodyScopes), "Authorization", auth)
+	if r.status != http.StatusOK {
+		t.Fatalf("after the challenge: %d %s", r.status, r.body)
+	}
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("curl is needed for the real-client digest check")
+		}
+		t.Skip("curl not installed: real-client digest check skipped")
+	}
+	{
+		out, err := exec.Command(curl, "-s", "--digest", "-u", "admin:s3cret", "-H", "Content-Type: application/soap+xml",
+			"-d", envelope(V12, "", bodyScopes), url).Output()
+		if err != nil || !strings.Contains(string(out), "GetScopesResponse") || !strings.Contains(string(out), `user="admin"`) {
+			t.Errorf("curl --digest: %v\n%s", err, out)
+		}
 	}
 }
