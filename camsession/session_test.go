@@ -674,3 +674,34 @@ func TestNewErrors(t *testing.T) {
 		t.Errorf("Run on a closed session: %v", err)
 	}
 }
+
+// TestSessionLatency: a frame is delivered as soon as its last packet
+// arrives, not when the next frame starts (a whole frame interval later).
+func TestSessionLatency(t *testing.T) {
+	ip := camIP(10)
+	var mu sync.Mutex
+	sentAt := map[uint64]time.Time{}
+	cam, err := fakecam.New(fakecam.Config{IP: ip, FPS: 4, OnFrame: func(f fakecam.FrameSent) {
+		mu.Lock()
+		sentAt[f.Seq] = time.Now()
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, cam.Run)
+	sink := newSink()
+	s := newSession(t, fast(camsession.Config{Camera: ip, OnFrame: sink.on}))
+	start(t, s.Run)
+	const interval = 250 * time.Millisecond
+	for range 3 {
+		f := sink.next(t, 3*time.Second)
+		seq := seqOf(t, f)
+		mu.Lock()
+		lat := f.Time.Sub(sentAt[seq])
+		mu.Unlock()
+		if lat > interval/2 {
+			t.Errorf("frame seq %d delivered %v after it was sent; the frame interval is %v", seq, lat, interval)
+		}
+	}
+}
