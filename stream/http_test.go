@@ -526,33 +526,73 @@ func TestHeadAndMethods(t *testing.T) {
 	}
 }
 
-// TestChromium: headless Chromium shows /stream.mjpeg in an <img>; the
-// page reports the image's naturalWidth back to the test server.
+// TestChromium: headless Chromium shows /stream.mjpeg in an <img> (the
+// image's naturalWidth becomes 640 and its pixels change as frames arrive)
+// and plays /audio.wav in an <audio> element (its currentTime advances).
+// The page reports back to the test server.
 func TestChromium(t *testing.T) {
 	chromium := lookTool(t, "chromium")
-	hub := NewHub()
+	hub, ahub := NewHub(), NewAudioHub()
 	fd := newFeeder(hub, baseJPEGs(t, 2, 60))
 	fd.publish()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go fd.run(ctx, 40*time.Millisecond)
-	report := make(chan string, 4)
-	base := serve(t, &Camera{Video: hub}, func(r *mux.Router) {
+	var st audio.IMAState
+	var pcm []int16
+	for i := range 512 {
+		pcm = append(pcm, int16(6000*math.Sin(float64(i)*2*math.Pi*440/audio.SampleRate)))
+	}
+	packet := audio.EncodeBlock(nil, &st, pcm)
+	go func() {
+		// Chromium's media pipeline (like ffmpeg's wav demuxer, which
+		// checks the first 64 KiB for S/PDIF) reads a few hundred KB
+		// before it starts to play: at real-time rate (16 KB/s) that takes
+		// several seconds, so the test feeds four times faster.
+		tk := time.NewTicker(16 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tk.C:
+				ahub.Publish(&camsession.Audio{ADPCM: packet, Time: time.Now()})
+			}
+		}
+	}()
+	report := make(chan string, 16)
+	base := serve(t, &Camera{Video: hub, Audio: ahub}, func(r *mux.Router) {
 		r.HandleFunc("/page.html", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			fmt.Fprint(w, `<!doctype html><html><body><img id="cam" src="/cam1/stream.mjpeg">
+			fmt.Fprint(w, `<!doctype html><html><body>
+<img id="cam" src="/cam1/stream.mjpeg">
+<audio id="snd" src="/cam1/audio.wav" autoplay></audio>
+<canvas id="cv" width="640" height="480"></canvas>
 <script>
+const report = (q) => fetch("/report?" + q);
 const img = document.getElementById("cam");
-img.onerror = () => fetch("/report?error=1");
+const snd = document.getElementById("snd");
+const cv = document.getElementById("cv").getContext("2d");
+img.onerror = () => report("img=error");
+snd.onerror = () => report("audio=error" + (snd.error ? snd.error.code : ""));
+const seen = new Set();
+let sized = false, live = false, played = false;
 const t = setInterval(() => {
-  if (img.naturalWidth > 0) {
-    clearInterval(t);
-    fetch("/report?w=" + img.naturalWidth + "&h=" + img.naturalHeight);
+  if (!sized && img.naturalWidth > 0) {
+    sized = true;
+    report("img=" + img.naturalWidth + "x" + img.naturalHeight);
   }
+  if (sized && !live) {
+    cv.drawImage(img, 0, 0);
+    seen.add(cv.getImageData(300, 200, 1, 1).data.join(","));
+    if (seen.size >= 2) { live = true; report("live=1"); }
+  }
+  if (!played && snd.currentTime > 0.5) { played = true; report("audio=playing"); }
+  if (snd.paused && !played) { snd.play().catch(e => report("audio=" + encodeURIComponent(e.name))); }
 }, 50);
 </script></body></html>`)
 		})
-		r.HandleFunc("/report", func(w http.ResponseWriter, r *http.Request) {
+		r.HandleFunc("/report", func(_ http.ResponseWriter, r *http.Request) {
 			select {
 			case report <- r.URL.RawQuery:
 			default:
@@ -561,7 +601,8 @@ const t = setInterval(() => {
 	})
 	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-		"--remote-debugging-port=0", "--user-data-dir="+t.TempDir(), base+"/page.html")
+		"--autoplay-policy=no-user-gesture-required", "--remote-debugging-port=0",
+		"--user-data-dir="+t.TempDir(), base+"/page.html")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -573,13 +614,24 @@ const t = setInterval(() => {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 	}()
-	select {
-	case got := <-report:
-		if got != "w=640&h=480" {
-			t.Fatalf("browser reported %q, want w=640&h=480", got)
+	want := map[string]bool{"img=640x480": false, "live=1": false, "audio=playing": false}
+	timeout := time.After(60 * time.Second)
+	start := time.Now()
+	for missing := len(want); missing > 0; {
+		select {
+		case got := <-report:
+			done, ok := want[got]
+			if !ok {
+				t.Fatalf("browser reported %q; want %v", got, want)
+			}
+			if !done {
+				t.Logf("%s after %v", got, time.Since(start).Round(time.Millisecond))
+				want[got] = true
+				missing--
+			}
+		case <-timeout:
+			t.Fatalf("browser reports so far: %v\n%s", want, lastLines(stderr.String(), 20))
 		}
-	case <-time.After(60 * time.Second):
-		t.Fatalf("no report from chromium in 60s\n%s", lastLines(stderr.String(), 20))
 	}
 }
 
