@@ -31,6 +31,14 @@ const discoverRepeat = 500 * time.Millisecond
 // timeout. The probe is repeated every 500 ms. The result has one entry per
 // answering IP, sorted by IP. Cancelling ctx stops early and returns what
 // was found with ctx's error.
+//
+// Checked on Linux: the probe leaves an unbound socket with SO_BROADCAST
+// (Go sets it on every UDP socket; it is set here explicitly too); a
+// datagram to 127.255.255.255 reaches every socket bound to
+// 127.255.255.255:port with SO_REUSEADDR, but not sockets bound to a single
+// address such as 127.0.0.2:port, which is why fake cameras bind the
+// broadcast address separately (fakecam.Config.Discovery). The answers come
+// back unicast from each camera's own address.
 func Discover(ctx context.Context, broadcast netip.AddrPort, timeout time.Duration) ([]Found, error) {
 	if !broadcast.Addr().Unmap().Is4() || broadcast.Port() == 0 {
 		return nil, fmt.Errorf("discover: broadcast address %v must be IPv4 with a port, e.g. 255.255.255.255:10104", broadcast)

@@ -16,6 +16,9 @@ import (
 type env struct {
 	stdout io.Writer
 	stderr io.Writer
+	// stdoutTerminal is true when stdout is a terminal, where binary output
+	// would only garble the screen.
+	stdoutTerminal bool
 }
 
 var (

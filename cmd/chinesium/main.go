@@ -45,7 +45,7 @@ func main() {
 	// of being killed by SIGPIPE, so the command can end cleanly.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:])
+	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, stdoutTerminal: isTerminal(os.Stdout)}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

@@ -390,6 +390,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"fakecam", "-ip", "nope"}, 2, "invalid -ip"},
 		{[]string{"fakecam", "-loss", "2"}, 2, "probabilities"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"fakecam", "-ip", "198.51.100.77"}, 1, "not an address of this machine"},
 		{[]string{"stream", "-no-such-flag", "10.0.0.1"}, 2, ""},
 		{[]string{"stream", "10.0.0.1", "-local-ip", "nowhere"}, 2, "invalid -local-ip"},
 		{[]string{"snapshot", "127.0.2.77", "-o", "x.jpg", "-local-ip", "127.0.2.250", "-local-port", "-2"}, 2, "-local-port"},
@@ -544,5 +545,17 @@ func TestStreamInterrupt(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "stream ended") {
 		t.Errorf("no summary after Ctrl-C: %s", stderr.String())
+	}
+}
+
+// TestNoBinaryOnTerminal: stream and snapshot refuse to write binary data to
+// a terminal and say how to use them instead.
+func TestNoBinaryOnTerminal(t *testing.T) {
+	for _, args := range [][]string{{"stream", "10.0.0.1"}, {"snapshot", "10.0.0.1", "-o", "-"}} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), &env{stdout: &stdout, stderr: &stderr, stdoutTerminal: true}, args)
+		if code != 2 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "terminal") {
+			t.Errorf("%q on a terminal: exit %d, stderr %q", args, code, stderr.String())
+		}
 	}
 }

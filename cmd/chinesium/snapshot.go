@@ -28,6 +28,9 @@ Exits non-zero when the camera does not send a picture within -timeout.`)
 	if *out == "" {
 		return usagef("say where to save the picture with -o, e.g. chinesium snapshot %v -o cam.jpg", ip)
 	}
+	if *out == "-" && e.stdoutTerminal {
+		return usagef("not writing a JPEG to a terminal: redirect it (> cam.jpg) or use -o cam.jpg")
+	}
 	if *timeout <= 0 {
 		return usagef("-timeout must be positive")
 	}

@@ -34,6 +34,9 @@ The session reconnects by itself when the camera drops out or reboots.`)
 	if err != nil {
 		return err
 	}
+	if (*out == "-" || *out == "") && e.stdoutTerminal {
+		return usagef("not writing video to a terminal: pipe it into a player (chinesium stream %v | ffplay -probesize 32 -f mjpeg -) or save it with -o file.mjpeg", ip)
+	}
 	if *frames < 0 || *timeout < 0 {
 		return usagef("-frames and -timeout must not be negative")
 	}
