@@ -52,10 +52,11 @@ type Bridge struct {
 
 	discovery *discovery.Responder // nil when off
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	errs   []error // background failures, reported by Close
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	errs      []error // background failures, reported by Close
 }
 
 // Camera is one camera's virtual device as the bridge runs it.
@@ -187,11 +188,19 @@ func (b *Bridge) DiscoveryPort() int {
 }
 
 // Close stops everything Start started and waits for it. It returns the
-// errors of background parts that failed while running.
+// errors of background parts that failed while running; calling it again
+// returns the same.
 func (b *Bridge) Close() error {
 	if b.cancel == nil {
 		return nil
 	}
+	b.closeOnce.Do(b.close)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return errors.Join(b.errs...)
+}
+
+func (b *Bridge) close() {
 	b.cancel()
 	for _, c := range b.cameras {
 		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -207,9 +216,6 @@ func (b *Bridge) Close() error {
 			c.Audio.Close()
 		}
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return errors.Join(b.errs...)
 }
 
 // report records a background part's failure.
@@ -270,6 +276,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 	c.hookSession(&scfg)
 	c.Session, err = camsession.New(scfg)
 	if err != nil {
+		c.ev.events.Close()
 		return nil, err
 	}
 	dev.Reboot = c.Session.Restart
@@ -277,6 +284,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 	c.ln, err = net.Listen("tcp4", listenAddr(cc.BindIP, cc.HTTPPort))
 	if err != nil {
 		c.Session.Close()
+		c.ev.events.Close()
 		return nil, fmt.Errorf("HTTP port: %w", err)
 	}
 	dev.HTTPPort = portOf(c.ln.Addr())
@@ -384,6 +392,7 @@ func (c *Camera) stateChanged() {
 func (c *Camera) closeSockets() {
 	c.ln.Close()
 	c.Session.Close()
+	c.ev.events.Close()
 }
 
 // Host returns the address to print in this camera's URLs: its bind

@@ -130,6 +130,9 @@ func TestIdentityAndStateSurviveRestart(t *testing.T) {
 	if err := b1.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if err := b1.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
 
 	b2 := startBridge(t, cfg)
 	c = b2.Cameras()[0]

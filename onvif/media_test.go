@@ -159,6 +159,7 @@ var writeOps = [][2]string{
 // each response against the official schemas, for a device with audio and
 // H.264 and for a plain JPEG-only device.
 func TestMediaResponsesValidate(t *testing.T) {
+	t.Parallel()
 	v := xsdcheck.Require(t)
 	covered := map[string]bool{}
 	for _, full := range []bool{true, false} {
