@@ -27,7 +27,7 @@ func TestEventsFromFakeCamera(t *testing.T) {
 
 	startCam := func() (*fakecam.Camera, context.CancelFunc) {
 		t.Helper()
-		cam, err := fakecam.New(fakecam.Config{IP: camIP, Name: "EVENTCAM", FPS: 15, Linger: 200 * time.Millisecond})
+		cam, err := fakecam.New(fakecam.Config{IP: camIP, Name: "EVENTCAM", FPS: 15})
 		if err != nil {
 			t.Fatal(err)
 		}

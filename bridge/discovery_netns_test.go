@@ -1,0 +1,380 @@
+package bridge
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
+
+	"github.com/chinesium/chinesium/camsession"
+	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/onvif/discovery"
+	"github.com/chinesium/chinesium/soap"
+	"github.com/chinesium/chinesium/wsdl"
+)
+
+// bridgeHelperEnv makes TestBridgeHelperProcess run a bridge with one fake camera
+// inside the server namespace of TestDiscoveryInNamespaces.
+const bridgeHelperEnv = "CHINESIUM_BRIDGE_NETNS_HELPER"
+
+// TestBridgeHelperProcess is not a test: run with bridgeHelperEnv set, it runs a fake
+// camera on the namespace's loopback and a bridge with WS-Discovery on every
+// interface, driven by stdin lines "stop" (camera off), "start" (camera on) and
+// "quit". It prints "ready <http port>" and "ok" after each command.
+func TestBridgeHelperProcess(t *testing.T) {
+	if os.Getenv(bridgeHelperEnv) == "" {
+		t.Skip("helper process for TestDiscoveryInNamespaces")
+	}
+	camIP := netip.MustParseAddr("127.0.6.70")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	startCam := func() context.CancelFunc {
+		cam, err := fakecam.New(fakecam.Config{IP: camIP, Name: "NETNS-CAM", FPS: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cctx, ccancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = cam.Run(cctx) }()
+		return func() { ccancel(); <-done }
+	}
+	stopCam := startCam()
+	cfg := Config{
+		RTSPPort: AnyPort, User: "admin", Password: "secret", StateDir: t.TempDir(),
+		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		Cameras:   []CameraConfig{{IP: camIP, HTTPPort: AnyPort, Name: "netns-cam"}},
+		Discovery: &discovery.Config{MaxDelay: 50 * time.Millisecond, RatePerSource: 100},
+		Session: func(c *camsession.Config) {
+			c.LocalPort = -1
+			c.PortTimeout = 200 * time.Millisecond
+			c.MaxBackoff = 500 * time.Millisecond
+			c.MediaTimeout = time.Second
+		},
+	}
+	b, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("ready %d\n", b.Cameras()[0].HTTPPort())
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		switch sc.Text() {
+		case "stop":
+			stopCam()
+		case "start":
+			stopCam = startCam()
+		case "quit":
+			if err := b.Close(); err != nil {
+				t.Error(err)
+			}
+			stopCam()
+			fmt.Println("ok")
+			return
+		}
+		fmt.Println("ok")
+	}
+}
+
+// nsName is a network namespace created by a test.
+type nsName string
+
+// do runs fn on an OS thread moved into the namespace; the thread stays locked and
+// exits with the goroutine. Sockets made by fn stay in the namespace.
+func (n nsName) do(fn func() error) error {
+	fd, err := unix.Open("/var/run/netns/"+string(n), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer unix.Close(fd)
+		if err := unix.Unshare(unix.CLONE_FS); err != nil {
+			errc <- err
+			return
+		}
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			errc <- err
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+func mustRun(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// collectDiscovery reads WS-Discovery datagrams until quiet passes without one.
+func collectDiscovery(t *testing.T, c *net.UDPConn, quiet time.Duration) []*discovery.Message {
+	t.Helper()
+	var out []*discovery.Message
+	buf := make([]byte, 1<<16)
+	for {
+		_ = c.SetReadDeadline(time.Now().Add(quiet))
+		n, err := c.Read(buf)
+		if err != nil {
+			return out
+		}
+		m, err := discovery.Parse(buf[:n])
+		if err != nil {
+			t.Errorf("unparseable datagram: %v\n%s", err, buf[:n])
+			continue
+		}
+		out = append(out, m)
+	}
+}
+
+// waitAnnouncement waits for a Hello or Bye of endpoint on the listener.
+func waitAnnouncement(t *testing.T, c *net.UDPConn, a discovery.Action, endpoint string, within time.Duration) discovery.Match {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		for _, m := range collectDiscovery(t, c, 300*time.Millisecond) {
+			if m.Action == a && len(m.Matches) == 1 && (endpoint == "" || m.Matches[0].Address == endpoint) {
+				return m.Matches[0]
+			}
+		}
+	}
+	t.Fatalf("no %s for %q within %v", a, endpoint, within)
+	return discovery.Match{}
+}
+
+// TestDiscoveryInNamespaces runs the bridge (with a fake camera) in its own network
+// namespace and discovers it from a client namespace over a veth link: Hello when it
+// starts, one ProbeMatch per probe style with the XAddr of the link's address, which
+// answers GetDeviceInformation; the npm onvif client finds it; Bye when the camera
+// stops, Hello when it is back, Bye when the bridge stops.
+func TestDiscoveryInNamespaces(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create network namespaces (ip netns add, veth); run the tests as root")
+	}
+	needTool(t, "ip")
+	var rb [3]byte
+	_, _ = rand.Read(rb[:])
+	id := hex.EncodeToString(rb[:])
+	srv, cli := nsName("chb-"+id+"-s"), nsName("chb-"+id+"-c")
+	for _, n := range []nsName{srv, cli} {
+		mustRun(t, "ip", "netns", "add", string(n))
+		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", string(n)).Run() })
+		mustRun(t, "ip", "-n", string(n), "link", "set", "lo", "up")
+	}
+	mustRun(t, "ip", "-n", string(srv), "link", "add", "s0", "type", "veth", "peer", "name", "c0", "netns", string(cli))
+	mustRun(t, "ip", "-n", string(srv), "addr", "add", "10.77.0.1/24", "dev", "s0")
+	mustRun(t, "ip", "-n", string(srv), "link", "set", "s0", "up")
+	mustRun(t, "ip", "-n", string(cli), "addr", "add", "10.77.0.2/24", "dev", "c0")
+	mustRun(t, "ip", "-n", string(cli), "link", "set", "c0", "up")
+	mustRun(t, "ip", "-n", string(cli), "route", "add", "224.0.0.0/4", "dev", "c0")
+
+	// Client sockets: a listener on the discovery port joined to the group, a probe
+	// socket, and an HTTP client whose connections start in the client namespace.
+	var listen, probe *net.UDPConn
+	if err := cli.do(func() error {
+		ifi, err := net.InterfaceByName("c0")
+		if err != nil {
+			return err
+		}
+		lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+			return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1) })
+		}}
+		l, err := lc.ListenPacket(context.Background(), "udp4", "0.0.0.0:3702")
+		if err != nil {
+			return err
+		}
+		if err := ipv4.NewPacketConn(l).JoinGroup(ifi, &net.UDPAddr{IP: net.IPv4(239, 255, 255, 250)}); err != nil {
+			return err
+		}
+		p, err := net.ListenPacket("udp4", "10.77.0.2:0")
+		if err != nil {
+			return err
+		}
+		listen, probe = l.(*net.UDPConn), p.(*net.UDPConn)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { listen.Close(); probe.Close() })
+	httpc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var c net.Conn
+			err := cli.do(func() (err error) {
+				c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
+				return err
+			})
+			return c, err
+		},
+	}}
+
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", "netns", "exec", string(srv), exe, "-test.run=^TestBridgeHelperProcess$", "-test.v")
+	cmd.Env = append(os.Environ(), bridgeHelperEnv+"=1")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = testWriter{t}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
+	out := bufio.NewScanner(stdout)
+	expect := func(prefix string) string {
+		t.Helper()
+		for out.Scan() {
+			if line := out.Text(); strings.HasPrefix(line, prefix) {
+				return line
+			}
+		}
+		t.Fatalf("helper ended before %q", prefix)
+		return ""
+	}
+	do := func(c string) { t.Helper(); fmt.Fprintln(stdin, c); expect("ok") }
+	port, _ := strconv.Atoi(strings.TrimPrefix(expect("ready "), "ready "))
+	wantXAddr := fmt.Sprintf("http://10.77.0.1:%d/onvif/device_service", port)
+
+	// Hello when the bridge starts.
+	hello := waitAnnouncement(t, listen, discovery.ActionHello, "", 5*time.Second)
+	endpoint := hello.Address
+	if len(hello.XAddrs) != 1 || hello.XAddrs[0] != wantXAddr {
+		t.Errorf("Hello XAddrs %q, want %q", hello.XAddrs, wantXAddr)
+	}
+
+	group := &net.UDPAddr{IP: net.IPv4(239, 255, 255, 250), Port: 3702}
+	for _, style := range []string{"odm.xml", "usego.xml", "tds.xml", "empty.xml", "scope-ha.xml"} {
+		b, err := os.ReadFile(filepath.Join("..", "onvif", "discovery", "testdata", "probes", style))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := discovery.Parse(b)
+		if _, err := probe.WriteTo(b, group); err != nil {
+			t.Fatal(err)
+		}
+		got := collectDiscovery(t, probe, 500*time.Millisecond)
+		if len(got) != 1 || got[0].Action != discovery.ActionProbeMatches || got[0].RelatesTo != req.MessageID {
+			t.Fatalf("%s: %d answers %+v, want one ProbeMatches", style, len(got), got)
+		}
+		m := got[0].Matches[0]
+		if m.Address != endpoint || len(m.XAddrs) != 1 || m.XAddrs[0] != wantXAddr {
+			t.Errorf("%s: ProbeMatch %+v", style, m)
+		}
+	}
+
+	// The XAddr answers GetDeviceInformation from the client namespace.
+	body := `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:tds="http://www.onvif.org/ver10/device/wsdl"><s:Body><tds:GetDeviceInformation/></s:Body></s:Envelope>`
+	req, _ := http.NewRequest(http.MethodPost, wantXAddr, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/soap+xml")
+	resp, err := httpc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GetDeviceInformation without credentials: HTTP %d, want 401", resp.StatusCode)
+	}
+	status, info := soapRequestWith(t, httpc, wantXAddr, "admin", "secret", `<tds:GetDeviceInformation/>`)
+	if status != http.StatusOK || elementText(info, "Manufacturer") == "" || elementText(info, "SerialNumber") == "" {
+		t.Errorf("GetDeviceInformation: HTTP %d\n%s", status, info)
+	}
+
+	// A real third-party client: npm onvif's Discovery.probe.
+	if node, err := exec.LookPath("node"); err == nil {
+		if _, err := os.Stat(filepath.Join(e2eDir, "node_modules", "onvif")); err == nil {
+			cmd := exec.Command("ip", "netns", "exec", string(cli), node, "discovery_probe.js", "1500")
+			cmd.Dir = e2eDir
+			b, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("node discovery_probe.js: %v", err)
+			}
+			var found []struct {
+				URN, Hostname, Path string
+				Port                int
+				XAddrs              []string
+			}
+			if err := json.Unmarshal(b, &found); err != nil {
+				t.Fatalf("%v: %s", err, b)
+			}
+			if len(found) != 1 || found[0].URN != endpoint || found[0].Hostname != "10.77.0.1" || found[0].Port != port || found[0].Path != "/onvif/device_service" {
+				t.Errorf("npm onvif found %+v", found)
+			}
+		} else if os.Getenv("CI") == "true" {
+			t.Fatalf("run \"npm ci\" in test/e2e first: %v", err)
+		} else {
+			t.Logf("npm onvif not installed in test/e2e: third-party probe skipped")
+		}
+	} else if os.Getenv("CI") == "true" {
+		t.Fatal("node is required")
+	}
+
+	// The camera stops: Bye, and probes get no answer; it returns: Hello.
+	collectDiscovery(t, listen, 100*time.Millisecond)
+	do("stop")
+	waitAnnouncement(t, listen, discovery.ActionBye, endpoint, 10*time.Second)
+	b, _ := os.ReadFile(filepath.Join("..", "onvif", "discovery", "testdata", "probes", "odm.xml"))
+	_, _ = probe.WriteTo(b, group)
+	if got := collectDiscovery(t, probe, 500*time.Millisecond); len(got) != 0 {
+		t.Errorf("offline camera answered a probe: %+v", got)
+	}
+	do("start")
+	if m := waitAnnouncement(t, listen, discovery.ActionHello, endpoint, 15*time.Second); len(m.XAddrs) != 1 || m.XAddrs[0] != wantXAddr {
+		t.Errorf("Hello after the camera came back: %+v", m)
+	}
+	// The bridge stops: Bye.
+	fmt.Fprintln(stdin, "quit")
+	waitAnnouncement(t, listen, discovery.ActionBye, endpoint, 5*time.Second)
+}
+
+// soapRequestWith posts a SOAP 1.2 request with a WS-Security PasswordDigest token
+// (none when user is "") through the HTTP client c.
+func soapRequestWith(t *testing.T, c *http.Client, url, user, password, body string) (int, string) {
+	t.Helper()
+	nonce := make([]byte, 16)
+	_, _ = rand.Read(nonce)
+	created := time.Now().UTC().Format(time.RFC3339)
+	header := ""
+	if user != "" {
+		header = fmt.Sprintf(`<s:Header><wsse:Security xmlns:wsse=%q xmlns:wsu=%q><wsse:UsernameToken>`+
+			`<wsse:Username>%s</wsse:Username><wsse:Password Type=%q>%s</wsse:Password>`+
+			`<wsse:Nonce>%s</wsse:Nonce><wsu:Created>%s</wsu:Created></wsse:UsernameToken></wsse:Security></s:Header>`,
+			wsdl.NSWSSE, wsdl.NSWSU, user, wsdl.PasswordDigest, soap.PasswordDigest(nonce, created, password),
+			base64.StdEncoding.EncodeToString(nonce), created)
+	}
+	env := `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" ` +
+		`xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:tev="http://www.onvif.org/ver10/events/wsdl" ` +
+		`xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2">` + header + `<s:Body>` + body + `</s:Body></s:Envelope>`
+	resp, err := c.Post(url, "application/soap+xml; charset=utf-8", strings.NewReader(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}

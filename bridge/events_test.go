@@ -1,0 +1,117 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/chinesium/chinesium/camsession"
+	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/onvif"
+)
+
+type pulledEvent struct {
+	topic, op string
+	value     bool
+}
+
+// pullEvents calls PullMessages on a pull point and returns the events.
+func pullEvents(t *testing.T, addr string) []pulledEvent {
+	t.Helper()
+	status, resp := soapRequestWith(t, http.DefaultClient, addr, "admin", "secret",
+		`<tev:PullMessages><tev:Timeout>PT1S</tev:Timeout><tev:MessageLimit>32</tev:MessageLimit></tev:PullMessages>`)
+	if status != http.StatusOK {
+		t.Fatalf("PullMessages: HTTP %d\n%s", status, resp)
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromString(resp); err != nil {
+		t.Fatal(err)
+	}
+	var out []pulledEvent
+	for _, nm := range doc.FindElements("//NotificationMessage") {
+		msg := nm.FindElement("Message/Message")
+		out = append(out, pulledEvent{
+			topic: strings.TrimSpace(nm.FindElement("Topic").Text()),
+			op:    msg.SelectAttrValue("PropertyOperation", ""),
+			value: msg.FindElement("Data/SimpleItem").SelectAttrValue("Value", "") == "true",
+		})
+	}
+	return out
+}
+
+// TestEventsThroughBridge subscribes to a camera's events service on the bridge and
+// checks what an NVR sees: SignalLoss false while the fake camera streams, motion
+// true when its picture moves and false after the hold time, SignalLoss true when the
+// camera stops and false when it is back.
+func TestEventsThroughBridge(t *testing.T) {
+	camIP := netip.MustParseAddr("127.0.6.60")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	startCam := func() (*fakecam.Camera, func()) {
+		cam, err := fakecam.New(fakecam.Config{IP: camIP, Name: "EVENTS", FPS: 15, Logger: testLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cctx, ccancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = cam.Run(cctx) }()
+		return cam, func() { ccancel(); <-done }
+	}
+	cam, stopCam := startCam()
+	defer func() { stopCam() }()
+
+	cfg := testConfig(t, t.TempDir(), camIP.String())
+	quick := cfg.Session
+	cfg.Session = func(c *camsession.Config) { quick(c); c.MediaTimeout = time.Second }
+	b := startBridge(t, cfg)
+	c := b.Cameras()[0]
+	url := fmt.Sprintf("http://%s:%d%s", bindIP, c.HTTPPort(), EventsServicePath)
+
+	if status, _ := soapRequestWith(t, http.DefaultClient, url, "", "", `<tev:CreatePullPointSubscription/>`); status != http.StatusUnauthorized {
+		t.Errorf("CreatePullPointSubscription without credentials: HTTP %d, want 401", status)
+	}
+	status, resp := soapRequestWith(t, http.DefaultClient, url, "admin", "secret",
+		`<tev:CreatePullPointSubscription><tev:InitialTerminationTime>PT120S</tev:InitialTerminationTime></tev:CreatePullPointSubscription>`)
+	addr := elementText(resp, "Address")
+	if status != http.StatusOK || !strings.HasPrefix(addr, fmt.Sprintf("http://%s:%d/", bindIP, c.HTTPPort())) {
+		t.Fatalf("CreatePullPointSubscription: HTTP %d, address %q\n%s", status, addr, resp)
+	}
+	if status, _ := soapRequestWith(t, http.DefaultClient, addr, "", "", `<tev:PullMessages><tev:Timeout>PT1S</tev:Timeout><tev:MessageLimit>1</tev:MessageLimit></tev:PullMessages>`); status != http.StatusUnauthorized {
+		t.Errorf("PullMessages without credentials: HTTP %d, want 401", status)
+	}
+
+	waitFor := func(topic string, value bool, within time.Duration) pulledEvent {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for time.Now().Before(deadline) {
+			for _, e := range pullEvents(t, addr) {
+				if e.topic == topic && e.value == value {
+					return e
+				}
+			}
+		}
+		t.Fatalf("no %s=%v within %v", topic, value, within)
+		return pulledEvent{}
+	}
+	waitFor(onvif.TopicSignalLoss, false, 10*time.Second)
+	cam.SetMotion(true)
+	waitFor(onvif.TopicCellMotion, true, 5*time.Second)
+	if v, _ := c.Events().State(onvif.TopicMotionAlarm); !v {
+		t.Error("MotionAlarm not true with CellMotion")
+	}
+	cam.SetMotion(false)
+	waitFor(onvif.TopicCellMotion, false, 10*time.Second)
+	stopCam()
+	if e := waitFor(onvif.TopicSignalLoss, true, 10*time.Second); e.op != onvif.PropertyChanged {
+		t.Errorf("signal loss %+v", e)
+	}
+	cam, stopCam = startCam()
+	waitFor(onvif.TopicSignalLoss, false, 15*time.Second)
+	_ = cam
+}
