@@ -165,21 +165,108 @@ func Check(t testing.TB, doc []byte, expect string) {
 // not "", is the required Body child in Clark notation ("{ns}Name"). The
 // error lists every problem xmllint reported.
 func (v *Validator) Validate(doc []byte, expect string) error {
-	var probs []string
+	return v.ValidateAll([]Doc{{XML: doc, Expect: expect}})[0]
+}
+
+// Doc is one message for ValidateAll.
+type Doc struct {
+	// Name labels the document in errors.
+	Name string
+	// XML is the whole SOAP message.
+	XML []byte
+	// Expect is the required Body child in Clark notation, or "".
+	Expect string
+}
+
+// ValidateAll validates many messages with one xmllint run (compiling the
+// schemas once), as Validate does each. The result has one error per
+// document, nil for a valid one.
+func (v *Validator) ValidateAll(docs []Doc) []error {
+	errs := make([]error, len(docs))
+	probs := make([][]string, len(docs))
+	names := make([]string, len(docs))
+	tmp, err := os.MkdirTemp("", "xsdcheck-")
+	if err != nil {
+		for i := range errs {
+			errs[i] = fmt.Errorf("xsdcheck: %w", err)
+		}
+		return errs
+	}
+	defer os.RemoveAll(tmp)
+
+	type file struct {
+		doc  int
+		path string
+		kind string // "envelope" or "body"
+	}
+	var files []file
+	for i, d := range docs {
+		name, fileList, p, err := prepareDoc(tmp, i, d)
+		names[i] = name
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		probs[i] = p
+		for _, f := range fileList {
+			files = append(files, file{doc: i, path: f[0], kind: f[1]})
+		}
+	}
+	if len(files) > 0 {
+		args := []string{"--nonet", "--noout", "--schema", filepath.Join(v.tree, "all.xsd")}
+		for _, f := range files {
+			args = append(args, f.path)
+		}
+		cmd := exec.Command(v.xmllint, args...)
+		cmd.Env = append(os.Environ(), "XML_CATALOG_FILES="+filepath.Join(v.tree, "catalog.xml"))
+		out, runErr := cmd.CombinedOutput()
+		lines := strings.Split(string(out), "\n")
+		for _, f := range files {
+			valid := false
+			for _, line := range lines {
+				rest, ok := strings.CutPrefix(line, f.path)
+				if !ok || (rest != "" && rest[0] != ':' && rest[0] != ' ') {
+					continue
+				}
+				if rest == " validates" {
+					valid = true
+					continue
+				}
+				probs[f.doc] = append(probs[f.doc], f.kind+rest)
+			}
+			if !valid && len(probs[f.doc]) == 0 {
+				probs[f.doc] = append(probs[f.doc], fmt.Sprintf("%s: xmllint: %v: %s", f.kind, runErr, out))
+			}
+		}
+	}
+	for i := range docs {
+		if errs[i] == nil && len(probs[i]) > 0 {
+			errs[i] = fmt.Errorf("xsdcheck: %s invalid:\n  %s", names[i], strings.Join(probs[i], "\n  "))
+		}
+	}
+	return errs
+}
+
+// prepareDoc checks the structure of document i, writes the files to
+// validate into dir and returns its label, the files (path, kind) and the
+// problems found so far.
+func prepareDoc(dir string, i int, d Doc) (name string, files [][2]string, probs []string, err error) {
+	name = d.Name
+	doc := d.XML
 	if len(doc) == 0 || doc[0] != '<' {
 		probs = append(probs, "document does not start with '<' (whitespace or BOM before the XML declaration)")
 	}
-	d := etree.NewDocument()
-	if err := d.ReadFromBytes(doc); err != nil {
-		return fmt.Errorf("xsdcheck: not well-formed XML: %w", err)
+	x := etree.NewDocument()
+	if err := x.ReadFromBytes(doc); err != nil {
+		return name, nil, nil, fmt.Errorf("xsdcheck: %s: not well-formed XML: %w", name, err)
 	}
-	root := d.Root()
+	root := x.Root()
 	if root == nil || root.Tag != "Envelope" {
-		return errors.New("xsdcheck: root element is not a SOAP Envelope")
+		return name, nil, nil, fmt.Errorf("xsdcheck: %s: root element is not a SOAP Envelope", name)
 	}
 	envNS := root.NamespaceURI()
 	if envNS != nsSOAP12 && envNS != nsSOAP11 {
-		return fmt.Errorf("xsdcheck: unknown envelope namespace %q", envNS)
+		return name, nil, nil, fmt.Errorf("xsdcheck: %s: unknown envelope namespace %q", name, envNS)
 	}
 	var body *etree.Element
 	for _, c := range root.ChildElements() {
@@ -188,59 +275,68 @@ func (v *Validator) Validate(doc []byte, expect string) error {
 		}
 	}
 	if body == nil || len(body.ChildElements()) == 0 {
-		return errors.New("xsdcheck: no SOAP Body child")
+		return name, nil, nil, fmt.Errorf("xsdcheck: %s: no SOAP Body child", name)
 	}
 	child := body.ChildElements()[0]
 	got := "{" + child.NamespaceURI() + "}" + child.Tag
-	if expect != "" && got != expect {
-		probs = append(probs, fmt.Sprintf("body element is %s, expected %s", got, expect))
+	if name == "" {
+		name = got
+	}
+	if d.Expect != "" && got != d.Expect {
+		probs = append(probs, fmt.Sprintf("body element is %s, expected %s", got, d.Expect))
 	}
 	standalone, err := Standalone(child)
 	if err != nil {
-		return err
+		return name, nil, nil, err
 	}
-
-	tmp, err := os.MkdirTemp("", "xsdcheck-")
-	if err != nil {
-		return fmt.Errorf("xsdcheck: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	envPath := filepath.Join(tmp, "envelope.xml")
-	bodyPath := filepath.Join(tmp, "body.xml")
-	files := []string{bodyPath}
-	if envNS == nsSOAP12 {
-		files = append(files, envPath)
-		if err := os.WriteFile(envPath, doc, 0o600); err != nil {
-			return fmt.Errorf("xsdcheck: %w", err)
-		}
-	}
+	bodyPath := filepath.Join(dir, fmt.Sprintf("body-%d.xml", i))
 	if err := os.WriteFile(bodyPath, standalone, 0o600); err != nil {
-		return fmt.Errorf("xsdcheck: %w", err)
+		return name, nil, nil, fmt.Errorf("xsdcheck: %w", err)
 	}
-	args := append([]string{"--nonet", "--noout", "--schema", filepath.Join(v.tree, "all.xsd")}, files...)
-	cmd := exec.Command(v.xmllint, args...)
-	cmd.Env = append(os.Environ(), "XML_CATALOG_FILES="+filepath.Join(v.tree, "catalog.xml"))
-	out, runErr := cmd.CombinedOutput()
-	valid := 0
-	for _, line := range strings.Split(string(out), "\n") {
-		if !strings.HasPrefix(line, tmp) {
-			continue // schema parser warnings
+	files = append(files, [2]string{bodyPath, "body"})
+	if envNS == nsSOAP12 {
+		envPath := filepath.Join(dir, fmt.Sprintf("envelope-%d.xml", i))
+		if err := os.WriteFile(envPath, doc, 0o600); err != nil {
+			return name, nil, nil, fmt.Errorf("xsdcheck: %w", err)
 		}
-		if strings.HasSuffix(line, " validates") {
-			valid++
-			continue
+		files = append(files, [2]string{envPath, "envelope"})
+	}
+	return name, files, probs, nil
+}
+
+// Batch collects documents during a test and validates them in one
+// xmllint run when the test ends (much faster than one run each).
+type Batch struct {
+	t    testing.TB
+	mu   sync.Mutex
+	docs []Doc
+}
+
+// NewBatch returns a Batch that validates its documents in t.Cleanup and
+// reports each invalid one with t.Errorf. Like Require, it skips or fails
+// the test when validation is unavailable.
+func NewBatch(t testing.TB) *Batch {
+	t.Helper()
+	v := Require(t)
+	b := &Batch{t: t}
+	t.Cleanup(func() {
+		b.mu.Lock()
+		docs := b.docs
+		b.mu.Unlock()
+		for i, err := range v.ValidateAll(docs) {
+			if err != nil {
+				t.Errorf("%v\ndocument:\n%s", err, docs[i].XML)
+			}
 		}
-		line = strings.Replace(line, envPath, "envelope", 1)
-		line = strings.Replace(line, bodyPath, "body", 1)
-		probs = append(probs, line)
-	}
-	if valid != len(files) && len(probs) == 0 {
-		probs = append(probs, fmt.Sprintf("xmllint: %v: %s", runErr, out))
-	}
-	if len(probs) > 0 {
-		return fmt.Errorf("xsdcheck: %s invalid:\n  %s", got, strings.Join(probs, "\n  "))
-	}
-	return nil
+	})
+	return b
+}
+
+// Add queues doc for validation; expect is as for Validate.
+func (b *Batch) Add(doc []byte, expect string) {
+	b.mu.Lock()
+	b.docs = append(b.docs, Doc{XML: append([]byte(nil), doc...), Expect: expect})
+	b.mu.Unlock()
 }
 
 // Standalone serializes e as a document of its own, with every namespace

@@ -47,3 +47,51 @@ func TestDirFound(t *testing.T) {
 		t.Fatalf("Dir() = %q, %v", d, err)
 	}
 }
+
+func TestValidateAllReportsPerDocument(t *testing.T) {
+	v := Require(t)
+	bad := strings.Replace(good, "<tt:FromDHCP>false</tt:FromDHCP>", "", 1)
+	docs := make([]Doc, 12)
+	for i := range docs {
+		docs[i] = Doc{XML: []byte(good)}
+	}
+	docs[1].XML = []byte(bad)   // body-1 is a prefix of body-10: errors must not leak
+	docs[11].XML = []byte("<x") // not XML
+	errs := v.ValidateAll(docs)
+	for i, err := range errs {
+		if want := i == 1 || i == 11; (err != nil) != want {
+			t.Errorf("document %d: error %v", i, err)
+		}
+	}
+}
+
+func TestBatch(t *testing.T) {
+	b := NewBatch(t)
+	b.Add([]byte(good), "{http://www.onvif.org/ver10/device/wsdl}GetHostnameResponse")
+	b.Add([]byte(good), "")
+}
+
+// recordingTB captures what Batch reports.
+type recordingTB struct {
+	testing.TB
+	errs     []string
+	cleanups []func()
+}
+
+func (r *recordingTB) Helper()                   {}
+func (r *recordingTB) Cleanup(f func())          { r.cleanups = append(r.cleanups, f) }
+func (r *recordingTB) Errorf(f string, a ...any) { r.errs = append(r.errs, f) }
+
+func TestBatchReportsInvalid(t *testing.T) {
+	Require(t)
+	rec := &recordingTB{TB: t}
+	b := NewBatch(rec)
+	b.Add([]byte(good), "")
+	b.Add([]byte(strings.Replace(good, ">false<", ">maybe<", 1)), "")
+	for _, f := range rec.cleanups {
+		f()
+	}
+	if len(rec.errs) != 1 {
+		t.Fatalf("Batch reported %d errors, want 1", len(rec.errs))
+	}
+}
