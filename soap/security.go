@@ -268,7 +268,7 @@ func ParseCreated(s string) (time.Time, error) {
 //
 // Rules (ONVIF Core "Security"):
 //   - With no user configured (Auth nil or Auth.Required() false) every
-//     request is served, and the user of a valid token is still recorded.
+//     request is served anonymously (Request.User is "").
 //   - PreAuth operations are served without credentials; credentials that
 //     are sent but wrong are ignored for them (clients such as ODM sign
 //     GetSystemDateAndTime before they know the device's time).
@@ -380,7 +380,7 @@ func (s *Security) VerifyToken(tok *UsernameToken) (string, error) {
 	return tok.Username, nil
 }
 
-// authResult is the outcome of authenticate for a refused request.
+// authError is the outcome of authenticate for a refused request.
 type authError struct {
 	fault  *Fault
 	status int
@@ -394,13 +394,10 @@ func (e *authError) Error() string { return e.fault.Error() }
 // authenticate applies the rules documented on Security. header is the
 // SOAP Header (may be nil).
 func (s *Security) authenticate(method, uri, authorization string, header *etree.Element, op wsdl.Op, access Access) (string, *authError) {
-	tok, tokErr := ParseSecurity(header)
 	if !s.required() {
-		if tok != nil && tokErr == nil {
-			return tok.Username, nil
-		}
-		return "", nil
+		return "", nil // no users: nothing to check a claimed name against
 	}
+	tok, tokErr := ParseSecurity(header)
 	user, err := s.credentials(method, uri, authorization, tok, tokErr)
 	if access == PreAuth {
 		if err != nil {
