@@ -313,25 +313,31 @@ func TestLinger(t *testing.T) {
 	if got := aLast.Sub(lastKeepAlive); got < linger-200*time.Millisecond || got > linger+400*time.Millisecond {
 		t.Errorf("stale stream to the first client lasted %v, want about %v", got, linger)
 	}
-	// Now b owns the slot; a new socket on b's address (a restarted client
-	// with a stable port) is served at once.
+	// Now b owns the slot and goes quiet. Halfway through its linger a
+	// restarted client on the same address (a stable local port) logs in
+	// once: that login is accepted and restarts the linger, so the stream
+	// outlives b's own deadline.
+	bQuiet := time.Now()
 	bAddr := b.addr()
+	time.Sleep(linger / 2)
 	b.conn.Close()
-	time.Sleep(100 * time.Millisecond)
 	b2 := newPeer(t, bAddr.String())
-	start := time.Now()
-	b2.login(dp, bAddr, camsession.MaskVideo)
+	relogin := time.Now()
+	b2.send(dp, camsession.AppendLogin(nil, camsession.Login{Addr: bAddr}))
+	var last time.Time
 	for {
-		d, _ := b2.read(time.Second)
+		d, _ := b2.read(300 * time.Millisecond)
 		if d == nil {
-			t.Fatal("restarted client on the same address got nothing within 1s")
-		}
-		if m, err := camsession.ParseMedia(d); err == nil && !m.Audio {
 			break
 		}
+		last = time.Now()
+		if last.Sub(relogin) > 3*linger {
+			t.Fatal("stream never stopped after the repeated login")
+		}
 	}
-	if d := time.Since(start); d > 300*time.Millisecond {
-		t.Errorf("repeated login from the same address served after %v", d)
+	if last.Sub(bQuiet) < linger+linger/4 || last.Sub(relogin) < linger-100*time.Millisecond {
+		t.Errorf("after a repeated login from the same address the stream lasted %v past it (%v past the first login's last word), want about %v: the login was not accepted",
+			last.Sub(relogin), last.Sub(bQuiet), linger)
 	}
 }
 
