@@ -3,6 +3,8 @@ package onvif
 import (
 	"context"
 	"errors"
+	"net"
+	"net/http"
 
 	"github.com/beevik/etree"
 
@@ -52,10 +54,7 @@ func notSupported(op wsdl.Op) soap.Handler {
 // body and Host and maps media faults to SOAP faults.
 func (m *Media) handler(h mediaHandler) soap.Handler {
 	return func(_ context.Context, r *soap.Request) (*etree.Element, error) {
-		host := ""
-		if r.HTTP != nil {
-			host = RequestHost(r.HTTP.Host)
-		}
+		host := requestHost(r.HTTP)
 		resp, err := h(m, &call{body: r.Body, host: host})
 		if err != nil {
 			return nil, toSOAPFault(err)
@@ -79,4 +78,20 @@ func toSOAPFault(err error) error {
 		return soap.Receiver(f.reason, subs...)
 	}
 	return soap.Sender(f.reason, subs...)
+}
+
+// requestHost returns the host the client used: the Host header without
+// its port or, for a request without one (HTTP/1.0), the local address the
+// connection arrived on.
+func requestHost(r *http.Request) string {
+	if r == nil {
+		return ""
+	}
+	if r.Host != "" {
+		return RequestHost(r.Host)
+	}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		return RequestHost(a.String())
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -203,4 +204,29 @@ func BenchmarkGetStreamURI(b *testing.B) {
 	b.ReportMetric(soapRPS, "req/s")
 	b.ReportMetric(baseRPS, "baseline-req/s")
 	b.ReportMetric(soapRPS/baseRPS, "ratio")
+}
+
+// TestStreamURIWithoutHostHeader: an HTTP/1.0 request without Host still
+// gets a URI with the address it reached the device on.
+func TestStreamURIWithoutHostHeader(t *testing.T) {
+	d := testDevice(t, false, false, "")
+	srv := mediaServer(t, d)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" ` +
+		`xmlns:trt="http://www.onvif.org/ver10/media/wsdl" xmlns:tt="http://www.onvif.org/ver10/schema">` +
+		securityHeader("admin", "secret") + `<s:Body>` + getStreamURI + `</s:Body></s:Envelope>`
+	fmt.Fprintf(conn, "POST / HTTP/1.0\r\nContent-Type: application/soap+xml\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	resp, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := addr[:strings.LastIndexByte(addr, ':')]
+	if !bytes.Contains(resp, []byte("rtsp://"+host+":8554/cam/jpeg")) {
+		t.Errorf("response without Host header:\n%s", resp)
+	}
 }
