@@ -34,9 +34,10 @@ const (
 type Fault struct {
 	// Code is one of the Code* constants.
 	Code string
-	// Subcodes are the nested subcodes in the ter namespace, outermost
-	// first, as local names: {"InvalidArgVal", "NoProfile"} is
-	// env:Sender/ter:InvalidArgVal/ter:NoProfile.
+	// Subcodes are the nested subcodes, outermost first: local names in
+	// the ter namespace ({"InvalidArgVal", "NoProfile"} is
+	// env:Sender/ter:InvalidArgVal/ter:NoProfile), or "prefix:Name" with a
+	// prefix that NewResponse declares (e.g. "wsnt:...", "tev:...").
 	Subcodes []string
 	// Reason is the human readable text (env:Reason/env:Text).
 	Reason string
@@ -180,7 +181,11 @@ func (f *Fault) Element(v Version) *etree.Element {
 		}
 		el.CreateElement("faultcode").SetText(EnvPrefix + ":" + code)
 		if len(f.Subcodes) > 0 {
-			reason = "ter:" + strings.Join(f.Subcodes, "/ter:") + ": " + reason
+			q := make([]string, len(f.Subcodes))
+			for i, sc := range f.Subcodes {
+				q[i] = subcodeQName(sc)
+			}
+			reason = strings.Join(q, "/") + ": " + reason
 		}
 		el.CreateElement("faultstring").SetText(reason)
 		if f.Detail != nil {
@@ -193,7 +198,7 @@ func (f *Fault) Element(v Version) *etree.Element {
 	parent := code
 	for _, s := range f.Subcodes {
 		parent = parent.CreateElement(EnvPrefix + ":Subcode")
-		parent.CreateElement(EnvPrefix + ":Value").SetText("ter:" + s)
+		parent.CreateElement(EnvPrefix + ":Value").SetText(subcodeQName(s))
 	}
 	text := el.CreateElement(EnvPrefix + ":Reason").CreateElement(EnvPrefix + ":Text")
 	text.CreateAttr("xml:lang", "en")
@@ -202,4 +207,12 @@ func (f *Fault) Element(v Version) *etree.Element {
 		el.CreateElement(EnvPrefix + ":Detail").AddChild(f.Detail.Copy())
 	}
 	return el
+}
+
+// subcodeQName qualifies a subcode with ter unless it carries a prefix.
+func subcodeQName(s string) string {
+	if strings.Contains(s, ":") {
+		return s
+	}
+	return "ter:" + s
 }

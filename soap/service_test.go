@@ -445,3 +445,22 @@ func TestEmptyProbeGetsChallenge(t *testing.T) {
 		}
 	}
 }
+
+func TestPrefixedSubcode(t *testing.T) {
+	s := testService(nil)
+	s.Ops[opScopes] = Operation{Access: PreAuth, Handler: func(context.Context, *Request) (*etree.Element, error) {
+		return nil, Sender("no such subscription", "InvalidArgVal", "wsnt:ResourceUnknownFault")
+	}}
+	url := startServer(t, s)
+	r := post(t, url, ct12, envelope(V12, "", bodyScopes))
+	p := r.payload(t)
+	v := p.FindElement("Code/Subcode/Subcode/Value")
+	if v == nil || v.Text() != "wsnt:ResourceUnknownFault" {
+		t.Fatalf("subcode: %s", r.body)
+	}
+	xsdcheck.Check(t, r.body, faultQName)
+	r = post(t, url, "text/xml", envelope(V11, "", bodyScopes))
+	if s := r.payload(t).SelectElement("faultstring").Text(); !strings.HasPrefix(s, "ter:InvalidArgVal/wsnt:ResourceUnknownFault: ") {
+		t.Errorf("SOAP 1.1 faultstring %q", s)
+	}
+}
