@@ -1,0 +1,264 @@
+package stream
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chinesium/chinesium/audio"
+	"github.com/chinesium/chinesium/camsession"
+	"github.com/chinesium/chinesium/camsession/fakecam"
+)
+
+// Stream tests put fake cameras on 127.0.9.x so that they never collide
+// with other packages' tests.
+func e2eIP(n byte) netip.Addr { return netip.AddrFrom4([4]byte{127, 0, 9, n}) }
+
+// pipeline is a fake camera, a camera session and the hubs it feeds: the
+// bridge's path for one camera, without ONVIF.
+type pipeline struct {
+	hub  *Hub
+	ahub *AudioHub
+
+	mu   sync.Mutex
+	sent map[uint64][]byte         // JPEGs the camera sent, by seq
+	time map[uint64]time.Time      // arrival time of each frame's last packet
+	seen func(f *camsession.Frame) // optional hook on the session goroutine
+}
+
+func startPipeline(t testing.TB, n byte, fps float64, withAudio bool) *pipeline {
+	t.Helper()
+	p := &pipeline{hub: NewHub(), sent: map[uint64][]byte{}, time: map[uint64]time.Time{}}
+	if withAudio {
+		p.ahub = NewAudioHub()
+	}
+	cam, err := fakecam.New(fakecam.Config{
+		IP: e2eIP(n), Name: "e2e", FPS: fps, Audio: withAudio,
+		OnFrame: func(f fakecam.FrameSent) {
+			p.mu.Lock()
+			p.sent[f.Seq] = f.JPEG
+			p.mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := camsession.Config{
+		Camera: e2eIP(n), LocalPort: -1, Audio: withAudio,
+		OnFrame: func(f *camsession.Frame) {
+			if _, seq, ok := fakecam.FrameSeq(f.JPEG); ok {
+				p.mu.Lock()
+				p.time[seq] = f.Time
+				p.mu.Unlock()
+			}
+			p.hub.Publish(f)
+		},
+	}
+	if withAudio {
+		cfg.OnAudio = p.ahub.Publish
+	}
+	s, err := camsession.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = cam.Run(ctx) }()
+	go func() { defer wg.Done(); _ = s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		_ = s.Close()
+		_ = cam.Close()
+		p.hub.Close()
+	})
+	waitFor(t, func() bool { return p.hub.Latest() != nil })
+	return p
+}
+
+func (p *pipeline) frame(seq uint64) ([]byte, time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sent[seq], p.time[seq]
+}
+
+// TestEndToEndFakeCamera: fake camera → UDP → session → hub → HTTP →
+// ffmpeg. The frames ffmpeg gets are the camera's, byte for byte, in
+// order; the camera's audio comes out of /audio.wav.
+func TestEndToEndFakeCamera(t *testing.T) {
+	ffmpeg := lookTool(t, "ffmpeg")
+	p := startPipeline(t, 1, 30, true)
+	base := serve(t, &Camera{Video: p.hub, Audio: p.ahub}, nil)
+
+	out := filepath.Join(t.TempDir(), "out.mjpeg")
+	cmd := exec.Command(ffmpeg, "-v", "error", "-nostdin", "-y", "-i", base+"/cam1/stream.mjpeg",
+		"-map", "0:v", "-frames:v", "55", "-c:v", "copy", "-f", "mjpeg", out,
+		"-map", "0:v", "-frames:v", "55", "-f", "null", "-")
+	if b, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(b)) != 0 {
+		t.Fatalf("ffmpeg: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jpegs, err := splitJPEGs(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jpegs) < 50 {
+		t.Fatalf("%d frames", len(jpegs))
+	}
+	var last uint64
+	for i, j := range jpegs {
+		cam, seq, ok := fakecam.FrameSeq(j)
+		if !ok || cam != "e2e" {
+			t.Fatalf("frame %d: no marker of camera e2e", i)
+		}
+		if sent, _ := p.frame(seq); !bytes.Equal(sent, j) {
+			t.Fatalf("frame %d (seq %d) is not what the camera sent", i, seq)
+		}
+		if i > 0 && seq <= last {
+			t.Fatalf("frame %d: seq %d after %d", i, seq, last)
+		}
+		last = seq
+	}
+
+	// The camera's audio, read directly (ffmpeg's WAV probe alone needs
+	// 4 s of real-time audio; TestAudioWAV covers ffmpeg).
+	resp, err := http.Get(base + "/cam1/audio.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	wav := make([]byte, audio.WAVHeaderLen+4000) // a quarter of a second
+	if _, err := io.ReadFull(resp.Body, wav); err != nil {
+		t.Fatalf("audio: %v", err)
+	}
+	if !bytes.Equal(wav[:audio.WAVHeaderLen], audio.AppendWAVHeader(nil, audio.SampleRate, 1, audio.StreamSize)) {
+		t.Errorf("WAV header % x", wav[:audio.WAVHeaderLen])
+	}
+	// The fake camera sends a 440 Hz tone: about 220 zero crossings in a
+	// quarter of a second, and not silence.
+	var energy float64
+	crossings := 0
+	prev := 0.0
+	for i := audio.WAVHeaderLen; i+1 < len(wav); i += 2 {
+		s := float64(int16(uint16(wav[i]) | uint16(wav[i+1])<<8))
+		energy += s * s
+		if (s < 0) != (prev < 0) && i > audio.WAVHeaderLen {
+			crossings++
+		}
+		prev = s
+	}
+	if energy == 0 || crossings < 200 || crossings > 240 {
+		t.Errorf("audio: %d zero crossings in 0.25 s (want about 220 for 440 Hz), energy %.0f", crossings, energy)
+	}
+}
+
+// BenchmarkUDPToViewers50 measures, for frames from a fake camera over
+// UDP, the time from the arrival of a frame's last UDP packet (Frame.Time)
+// to the whole frame having arrived at each of 50 HTTP viewers, next to
+// the time a plain loop takes to write a frame to 50 loopback TCP
+// connections, measured in the same run.
+func BenchmarkUDPToViewers50(b *testing.B) {
+	const n = 50
+	p := startPipeline(b, 2, 100, false)
+	base := serve(b, &Camera{Video: p.hub}, nil)
+	u, _ := url.Parse(base)
+
+	type arrival struct {
+		seq uint64
+		at  time.Time
+	}
+	arrivals := make(chan arrival, 4096)
+	for range n {
+		c, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { c.Close() })
+		fmt.Fprintf(c, "GET /cam1/stream.mjpeg HTTP/1.1\r\nHost: %s\r\n\r\n", u.Host)
+		go func() {
+			br := bufio.NewReaderSize(c, 64<<10)
+			if readHTTPHeader(br) != nil {
+				return
+			}
+			buf := make([]byte, 1<<20)
+			for {
+				size := -1
+				for { // boundary and part headers
+					line, err := br.ReadSlice('\n')
+					if err != nil {
+						return
+					}
+					if v, ok := bytes.CutPrefix(line, []byte("Content-Length: ")); ok {
+						size, _ = strconv.Atoi(strings.TrimSpace(string(v)))
+					}
+					if len(line) == 2 && size >= 0 {
+						break
+					}
+				}
+				if _, err := io.ReadFull(br, buf[:size]); err != nil {
+					return
+				}
+				at := time.Now()
+				_, seq, _ := fakecam.FrameSeq(buf[:size])
+				arrivals <- arrival{seq, at}
+			}
+		}()
+	}
+	waitFor(b, func() bool { return p.hub.Readers() == n })
+	// Skip what was in flight while connecting.
+	time.Sleep(100 * time.Millisecond)
+	for len(arrivals) > 0 {
+		<-arrivals
+	}
+
+	lat := make([]time.Duration, 0, b.N*n)
+	b.ResetTimer()
+	for len(lat) < b.N*n {
+		a := <-arrivals
+		_, t0 := p.frame(a.seq)
+		if !t0.IsZero() {
+			lat = append(lat, a.at.Sub(t0))
+		}
+	}
+	b.StopTimer()
+
+	last := p.hub.Latest().JPEG
+	ws, chans := directConns(b, n, len(last))
+	baseLat := make([]time.Duration, 0, b.N*n)
+	for range b.N {
+		t0 := time.Now()
+		for _, w := range ws {
+			if _, err := w.Write(last); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, ch := range chans {
+			baseLat = append(baseLat, (<-ch).Sub(t0))
+		}
+	}
+	p50, p99 := percentile(lat, 0.50), percentile(lat, 0.99)
+	bp99 := percentile(baseLat, 0.99)
+	b.ReportMetric(us(p50), "p50-µs")
+	b.ReportMetric(us(p99), "p99-µs")
+	b.ReportMetric(us(percentile(baseLat, 0.50)), "base-p50-µs")
+	b.ReportMetric(us(bp99), "base-p99-µs")
+	b.ReportMetric(float64(p99)/float64(bp99), "p99/base")
+}
