@@ -559,3 +559,23 @@ func TestNoBinaryOnTerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotCameraBusy: while another client streams from the camera, it
+// ignores a second client; snapshot says so instead of "no answer".
+func TestSnapshotCameraBusy(t *testing.T) {
+	t.Parallel()
+	startFakecam(t, "127.0.2.9", 10104)
+	holder := exec.Command(bin, "stream", "127.0.2.9", "-local-port", "43209", "-o", os.DevNull)
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = holder.Process.Kill()
+		_ = holder.Wait()
+	}()
+	time.Sleep(time.Second)
+	_, stderr, code := runCLI(t, 15*time.Second, "snapshot", "127.0.2.9", "-local-port", "43219", "-o", filepath.Join(t.TempDir(), "x.jpg"), "-timeout", "2s")
+	if code != 1 || !strings.Contains(lastLine(stderr), "answered but sent no picture") {
+		t.Fatalf("snapshot of a busy camera: exit %d, %q", code, lastLine(stderr))
+	}
+}
