@@ -37,7 +37,7 @@ func helperMain() int {
 	if delay == 0 {
 		delay = -1
 	}
-	r, err := New(Config{MaxDelay: delay, Logger: log, RatePerSource: 1000})
+	r, err := New(Config{MaxDelay: delay, Logger: log, RatePerSource: 1000, Rescan: 200 * time.Millisecond})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "helper:", err)
 		return 1
@@ -367,6 +367,19 @@ func TestNamespaces(t *testing.T) {
 				t.Errorf("%s via %v: matches %v", ps.file, c.ip, seen)
 			}
 		}
+	}
+
+	// The address of the second link changes: a Hello there with the new XAddr.
+	run(t, "ip", "-n", string(tp.srv), "addr", "flush", "dev", "s1")
+	run(t, "ip", "-n", string(tp.srv), "addr", "add", "10.78.0.5/24", "dev", "s1")
+	ann := announcements(cl2.listen.collect(800 * time.Millisecond))
+	for _, tg := range []*testTarget{camA, camB} {
+		if h, ok := ann["Hello "+tg.addr()]; !ok || len(h.XAddrs) != 1 || !strings.HasPrefix(h.XAddrs[0], "http://10.78.0.5:") {
+			t.Errorf("after the address change: %v", ann)
+		}
+	}
+	if ann := announcements(cl1.listen.collect(100 * time.Millisecond)); len(ann) != 0 {
+		t.Errorf("unchanged link re-announced: %v", ann)
 	}
 
 	// A camera going offline says Bye; hidden (NonDiscoverable) ones say Bye and then stay silent.

@@ -49,7 +49,8 @@ var DefaultGroup = netip.MustParseAddrPort("239.255.255.250:3702")
 type Config struct {
 	// Interfaces names the interfaces to join the group on. Empty means every interface
 	// that is up, multicast-capable, not loopback and has an IPv4 address; the set is
-	// re-scanned every Rescan so interfaces that appear later are joined too.
+	// re-scanned every Rescan so interfaces that appear later are joined (and announced
+	// with Hello), as are interfaces whose address changed.
 	Interfaces []string
 	// Group is the multicast group and port. It defaults to DefaultGroup. A port of 0
 	// binds an ephemeral port (tests).
@@ -103,7 +104,9 @@ type Responder struct {
 	mu      sync.Mutex
 	targets []Target
 	ifaces  map[int]*net.Interface // joined interfaces by index
-	running bool
+	// ifaceAddrs is the advertised address of each joined interface at the last scan.
+	ifaceAddrs map[int]netip.Addr
+	running    bool
 
 	pending sync.WaitGroup
 	closing atomic.Bool
@@ -152,14 +155,15 @@ func New(cfg Config) (*Responder, error) {
 	}
 	conn := pconn.(*net.UDPConn)
 	r := &Responder{
-		cfg:      cfg,
-		log:      cfg.Logger.With("component", "ws-discovery"),
-		conn:     conn,
-		pc:       ipv4.NewPacketConn(conn),
-		group:    &net.UDPAddr{IP: cfg.Group.Addr().AsSlice(), Port: conn.LocalAddr().(*net.UDPAddr).Port},
-		instance: uint32(time.Now().Unix()),
-		limiter:  newLimiter(cfg.RatePerSource, 2*cfg.RatePerSource),
-		ifaces:   map[int]*net.Interface{},
+		cfg:        cfg,
+		log:        cfg.Logger.With("component", "ws-discovery"),
+		conn:       conn,
+		pc:         ipv4.NewPacketConn(conn),
+		group:      &net.UDPAddr{IP: cfg.Group.Addr().AsSlice(), Port: conn.LocalAddr().(*net.UDPAddr).Port},
+		instance:   uint32(time.Now().Unix()),
+		limiter:    newLimiter(cfg.RatePerSource, 2*cfg.RatePerSource),
+		ifaces:     map[int]*net.Interface{},
+		ifaceAddrs: map[int]netip.Addr{},
 	}
 	if err := r.pc.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
 		conn.Close()
@@ -192,7 +196,11 @@ func (r *Responder) Stats() Stats {
 	}
 }
 
-// join joins the group on every wanted interface not joined yet and returns the new ones.
+// join joins the group on every wanted interface not joined yet, forgets interfaces
+// that are gone, and returns the interfaces that are new or whose advertised address
+// changed (they need a Hello). With explicitly configured interfaces it fails when
+// none could join; otherwise a host without a usable interface yet is only logged, and
+// the periodic re-scan joins interfaces as they appear.
 func (r *Responder) join() ([]*net.Interface, error) {
 	all, err := net.Interfaces()
 	if err != nil {
@@ -200,8 +208,9 @@ func (r *Responder) join() ([]*net.Interface, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var added []*net.Interface
+	var changed []*net.Interface
 	var errs []error
+	present := map[int]bool{}
 	for i := range all {
 		ifi := &all[i]
 		if len(r.cfg.Interfaces) > 0 {
@@ -211,10 +220,17 @@ func (r *Responder) join() ([]*net.Interface, error) {
 		} else if ifi.Flags&net.FlagUp == 0 || ifi.Flags&net.FlagMulticast == 0 || ifi.Flags&net.FlagLoopback != 0 {
 			continue
 		}
-		if _, ok := r.ifaces[ifi.Index]; ok {
+		addr := ifaceAddr(ifi, netip.Addr{})
+		if !addr.IsValid() {
 			continue
 		}
-		if !ifaceAddr(ifi, netip.Addr{}).IsValid() {
+		present[ifi.Index] = true
+		if _, ok := r.ifaces[ifi.Index]; ok {
+			if r.ifaceAddrs[ifi.Index] != addr {
+				r.log.Info("interface address changed", "interface", ifi.Name, "address", addr)
+				r.ifaceAddrs[ifi.Index] = addr
+				changed = append(changed, ifi)
+			}
 			continue
 		}
 		if err := r.pc.JoinGroup(ifi, r.group); err != nil {
@@ -222,16 +238,29 @@ func (r *Responder) join() ([]*net.Interface, error) {
 			continue
 		}
 		r.ifaces[ifi.Index] = ifi
-		added = append(added, ifi)
-		r.log.Debug("joined multicast group", "interface", ifi.Name)
+		r.ifaceAddrs[ifi.Index] = addr
+		changed = append(changed, ifi)
+		r.log.Info("listening for WS-Discovery", "interface", ifi.Name, "address", addr)
 	}
-	if len(r.ifaces) == 0 {
-		return nil, fmt.Errorf("discovery: no usable multicast interface: %w", errors.Join(errs...))
+	for idx, ifi := range r.ifaces {
+		if !present[idx] {
+			r.log.Info("interface gone", "interface", ifi.Name)
+			_ = r.pc.LeaveGroup(ifi, r.group)
+			delete(r.ifaces, idx)
+			delete(r.ifaceAddrs, idx)
+		}
 	}
 	for _, e := range errs {
 		r.log.Warn("multicast join failed", "err", e)
 	}
-	return added, nil
+	if len(r.ifaces) == 0 {
+		err := fmt.Errorf("discovery: no usable multicast interface: %w", errors.Join(errs...))
+		if len(r.cfg.Interfaces) > 0 {
+			return nil, err
+		}
+		r.log.Warn("no multicast interface yet: WS-Discovery waits for one", "err", err)
+	}
+	return changed, nil
 }
 
 // ifaceAddr picks the IPv4 address of ifi to advertise towards peer: the one whose
@@ -403,7 +432,7 @@ func (r *Responder) Run(ctx context.Context) error {
 }
 
 func (r *Responder) rescan(ctx context.Context) {
-	if len(r.cfg.Interfaces) > 0 || r.cfg.UnicastOnly {
+	if r.cfg.UnicastOnly {
 		return
 	}
 	tk := time.NewTicker(r.cfg.Rescan)
