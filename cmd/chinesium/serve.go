@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 
 	"github.com/chinesium/chinesium/bridge"
 	"github.com/chinesium/chinesium/onvif/discovery"
@@ -21,7 +22,13 @@ state directory, so NVRs see the same devices after a restart.
 
 Without -user everything is open to anyone who can reach the ports.
 
-Example: chinesium serve -user admin -password secret 10.10.1.30 10.10.1.31`
+NVRs that tell devices apart by IP (UniFi Protect) need one address per
+camera: write CAMERA@ADDRESS to serve that camera's ONVIF endpoint and
+streams on a local ADDRESS of its own (add the addresses to the host first).
+
+Examples:
+  chinesium serve -user admin -password secret 10.10.1.30 10.10.1.31
+  chinesium serve -user admin -password secret 10.10.1.30@192.168.1.201 10.10.1.31@192.168.1.202`
 
 // serveFlags are the flags serve and demo share.
 type serveFlags struct {
@@ -82,7 +89,7 @@ func (sf *serveFlags) config(fs *flagSet, e *env) (bridge.Config, error) {
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "[flags] IP [IP...]", serveHelp)
+	fs := newFlags(e, "serve", "[flags] IP[@BIND] [IP[@BIND]...]", serveHelp)
 	var sf serveFlags
 	sf.register(fs, "", false, true)
 	pos, err := fs.parse(args)
@@ -97,11 +104,20 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	for _, a := range pos {
-		ip, err := parseCameraIP("serve", a)
+		camIP, bind, hasBind := strings.Cut(a, "@")
+		ip, err := parseCameraIP("serve", camIP)
 		if err != nil {
 			return err
 		}
-		cfg.Cameras = append(cfg.Cameras, bridge.CameraConfig{IP: ip})
+		cc := bridge.CameraConfig{IP: ip}
+		if hasBind {
+			b, err := netip.ParseAddr(bind)
+			if err != nil || !b.Is4() || b.IsUnspecified() {
+				return usagef("%q: the address after @ must be a local IPv4 address for this camera's endpoint", a)
+			}
+			cc.BindIP = b
+		}
+		cfg.Cameras = append(cfg.Cameras, cc)
 	}
 	return runBridge(ctx, e, cfg, nil)
 }

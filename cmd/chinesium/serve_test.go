@@ -166,6 +166,21 @@ func TestServe(t *testing.T) {
 	}
 }
 
+// TestServePerCameraAddress serves a camera on an address of its own
+// (CAMERA@ADDRESS): its ONVIF endpoint and streams are there.
+func TestServePerCameraAddress(t *testing.T) {
+	t.Parallel()
+	startFakecam(t, "127.0.5.14", 10104)
+	lines := startServing(t, "serve", "-discovery=false", "-bind", "127.0.5.1",
+		"-http-port", "18630", "-rtsp-port", "18656", "-state-dir", t.TempDir(), "127.0.5.14@127.0.5.15")
+	if got := urlOf(t, lines, 0, "ONVIF"); got != "http://127.0.5.15:18630/onvif/device_service" {
+		t.Errorf("ONVIF URL %q", got)
+	}
+	if got := getFrame(t, urlOf(t, lines, 0, "snapshot"), "", ""); !strings.HasPrefix(got, "FAKECAM-") {
+		t.Errorf("snapshot from %q", got)
+	}
+}
+
 func TestServeUsage(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
@@ -174,6 +189,7 @@ func TestServeUsage(t *testing.T) {
 		{"serve", "-password", "x", "127.0.5.11"},
 		{"serve", "-user", "x", "127.0.5.11"},
 		{"serve", "-bind", "::1", "127.0.5.11"},
+		{"serve", "127.0.5.11@nowhere"},
 		{"demo", "extra"},
 		{"demo", "-ip", "10.0.0.1"},
 	} {
