@@ -23,8 +23,8 @@
 // to CreateProfile: that was a missing operation, and the media service
 // implements CreateProfile, so the spec's status codes stay.
 //
-// Input is bounded: the body size (MaxBodySize), the element depth
-// (MaxDepth); a DOCTYPE (and with it any entity declaration) is refused,
+// Input is bounded: the body size (MaxBodySize), the number of tags
+// (MaxElements), the element depth (MaxDepth); a DOCTYPE (and with it any entity declaration) is refused,
 // malformed XML gets an env:Sender/ter:WellFormed fault. Responses start with
 // the XML declaration, never with whitespace or a byte-order mark.
 //

@@ -60,6 +60,8 @@ var (
 	ErrDoctype = errors.New("soap: DOCTYPE not allowed")
 	// ErrTooDeep means the element nesting exceeds the depth limit.
 	ErrTooDeep = errors.New("soap: element nesting too deep")
+	// ErrTooMany means the request has more tags than the service allows.
+	ErrTooMany = errors.New("soap: too many elements")
 	// ErrVersion means the root element is an Envelope in an unknown
 	// namespace.
 	ErrVersion = errors.New("soap: unknown envelope version")

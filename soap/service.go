@@ -21,6 +21,11 @@ import (
 // far below it.
 const DefaultMaxBodySize = 1 << 20
 
+// DefaultMaxElements is the default limit on the number of tags ('<') in a
+// request, checked before parsing: a MiB of "<a/>" would otherwise become a
+// quarter of a million elements in memory.
+const DefaultMaxElements = 4096
+
 // Request is one authenticated SOAP request as a Handler sees it.
 type Request struct {
 	// Version is the SOAP version of the request; the response uses it.
@@ -97,6 +102,9 @@ type Service struct {
 	MaxBodySize int64
 	// MaxDepth bounds the element nesting (DefaultMaxDepth when 0).
 	MaxDepth int
+	// MaxElements bounds the number of tags in a request
+	// (DefaultMaxElements when 0).
+	MaxElements int
 }
 
 func (s *Service) logger() *slog.Logger {
@@ -139,6 +147,14 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeFault(w, version, http.StatusUnauthorized, NotAuthorized(err))
 			return
 		}
+	}
+	maxElems := s.MaxElements
+	if maxElems <= 0 {
+		maxElems = DefaultMaxElements
+	}
+	if n := bytes.Count(body, []byte("<")); n > maxElems {
+		s.writeFault(w, version, http.StatusBadRequest, wellFormed(ErrTooMany, "%d tags, more than %d", n, maxElems))
+		return
 	}
 	env, err := ParseEnvelope(body, s.MaxDepth)
 	if err != nil {

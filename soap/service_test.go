@@ -274,6 +274,7 @@ func TestHostileInput(t *testing.T) {
 		{"unknown envelope version", `<s:Envelope xmlns:s="urn:soap-3"><s:Body/></s:Envelope>`, "env:VersionMismatch", 500},
 		{"undeclared prefix", `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><tds:GetScopes/></s:Body></s:Envelope>`, "env:Sender/ter:Namespace", 400},
 		{"two roots", envelope(V12, "", bodyDate) + "<x/>", "env:Sender/ter:WellFormed", 400},
+		{"too many elements", envelope(V12, "", "<tds:GetScopes>"+strings.Repeat("<a/>", 5000)+"</tds:GetScopes>"), "env:Sender/ter:WellFormed", 400},
 		{"deep nesting", envelope(V12, "", "<tds:GetScopes>"+deep+"</tds:GetScopes>"), "env:Sender/ter:WellFormed", 400},
 		{"entity expansion", laughs, "env:Sender/ter:WellFormed", 400},
 		{"external entity", xxe, "env:Sender/ter:WellFormed", 400},
