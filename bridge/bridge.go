@@ -146,12 +146,49 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		b.log.Warn("no user configured: ONVIF, RTSP and the HTTP streams are open to anyone who can reach them (set -user and -password)")
 	}
 
+	// A camera with an address of its own gets RTSP there too (its clients
+	// use that address for everything), on the same port.
+	extra, err := b.extraRTSPListeners()
+	for _, ln := range extra {
+		closers = append(closers, func() { ln.Close() })
+	}
+	if err != nil {
+		return err
+	}
 	b.wg.Go(func() { b.report("rtsp", b.rtsp.Serve(ctx, b.rtspLn)) })
+	for _, ln := range extra {
+		b.wg.Go(func() { b.report("rtsp "+ln.Addr().String(), b.rtsp.Serve(ctx, ln)) })
+	}
 	b.startDiscovery(ctx) // before the sessions run: their state changes announce
 	for _, c := range b.cameras {
 		c.start(ctx)
 	}
 	return nil
+}
+
+// extraRTSPListeners listens on the RTSP port of every camera bind address
+// that the main RTSP listener does not cover (it covers all of them when
+// the bridge listens on all interfaces).
+func (b *Bridge) extraRTSPListeners() ([]net.Listener, error) {
+	if !b.cfg.Bind.IsValid() || b.cfg.Bind.IsUnspecified() {
+		return nil, nil
+	}
+	port := b.RTSPPort()
+	seen := map[netip.Addr]bool{b.cfg.Bind: true}
+	var lns []net.Listener
+	for _, c := range b.cameras {
+		ip := c.Config.BindIP
+		if !ip.IsValid() || ip.IsUnspecified() || seen[ip] {
+			continue
+		}
+		seen[ip] = true
+		ln, err := net.Listen("tcp4", listenAddr(ip, port))
+		if err != nil {
+			return lns, fmt.Errorf("bridge: RTSP port on %s: %w", ip, err)
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
 }
 
 // startDiscovery runs the WS-Discovery responder for every camera when

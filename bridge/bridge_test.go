@@ -289,3 +289,33 @@ func TestDiscovery(t *testing.T) {
 		t.Errorf("after NonDiscoverable: %d answers", len(got))
 	}
 }
+
+// TestPerCameraAddress gives a camera an address of its own: its ONVIF
+// endpoint, the stream URI it hands out and the RTSP stream behind it are
+// all on that address.
+func TestPerCameraAddress(t *testing.T) {
+	startFakeCams(t, "127.0.5.16")
+	cfg := testConfig(t, t.TempDir(), "127.0.5.16")
+	own := netip.MustParseAddr("127.0.5.17")
+	cfg.Cameras[0].BindIP = own
+	b := startBridge(t, cfg)
+	c := b.Cameras()[0]
+	waitFrame(t, c)
+	if c.Host() != own.String() {
+		t.Errorf("printed host %s, want %s", c.Host(), own)
+	}
+	status, body := soapRequest(t, c.DeviceServiceURL(own.String()), "admin", "secret", getStreamURIBody)
+	if status != http.StatusOK {
+		t.Fatalf("GetStreamUri at %s: %d %s", own, status, body)
+	}
+	uri := elementText(body, "Uri")
+	if !strings.HasPrefix(uri, "rtsp://"+own.String()+":") {
+		t.Fatalf("stream URI %q not on the camera's address", uri)
+	}
+	if frames, out := probeRTSP(t, withUser(uri, "admin", "secret")); frames < 3 {
+		t.Errorf("ffprobe read %d frames from %s:\n%s", frames, uri, out)
+	}
+	if _, err := http.Get(c.DeviceServiceURL(bindIP.String())); err == nil {
+		t.Errorf("the camera's endpoint also answers on the bridge address")
+	}
+}
