@@ -578,3 +578,24 @@ func TestEndpointReference(t *testing.T) {
 		t.Errorf("GUID %q", got)
 	}
 }
+
+// TestSOAP11Device: a SOAP 1.1 request (text/xml, as some firmwares and
+// clients send) gets a schema-valid SOAP 1.1 answer.
+func TestSOAP11Device(t *testing.T) {
+	f := newDevFixture(t, "")
+	env := `<?xml version="1.0"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="` + wsdl.NSSOAP11 + `"><SOAP-ENV:Body>` +
+		`<GetSystemDateAndTime xmlns="` + wsdl.NSDevice + `"/></SOAP-ENV:Body></SOAP-ENV:Envelope>`
+	resp, err := f.srv.Client().Post(f.url, "text/xml; charset=utf-8", strings.NewReader(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/xml") {
+		t.Fatalf("%d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+	f.schemas.Add(b, "{"+wsdl.NSDevice+"}GetSystemDateAndTimeResponse")
+	if e, err := soap.ParseEnvelope(b, 0); err != nil || e.Version != soap.V11 {
+		t.Errorf("not a SOAP 1.1 answer: %v %s", err, b)
+	}
+}

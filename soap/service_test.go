@@ -182,6 +182,7 @@ func TestSOAP11AnsweredIn11(t *testing.T) {
 	if s := f.SelectElement("faultstring").Text(); !strings.Contains(s, "ter:NotAuthorized") {
 		t.Errorf("faultstring %q", s)
 	}
+	xsdcheck.Check(t, r.body, "{"+wsdl.NSSOAP11+"}Fault")
 }
 
 func TestLenientContentTypesAndPrefixes(t *testing.T) {

@@ -85,6 +85,7 @@ func Dir() (string, error) {
 // for concurrent use.
 type Validator struct {
 	tree    string // prepared tree with all.xsd and catalog.xml
+	schema  string // wrapper: all.xsd plus the SOAP 1.1 envelope schema
 	xmllint string
 }
 
@@ -130,7 +131,44 @@ func prepare() (*Validator, error) {
 	if _, err := os.Stat(filepath.Join(tree, "all.xsd")); err != nil {
 		return nil, fmt.Errorf("xsdcheck: prepared tree %q: %w", tree, err)
 	}
-	return &Validator{tree: tree, xmllint: xmllint}, nil
+	schema, err := writeWrapper(tree)
+	if err != nil {
+		return nil, err
+	}
+	return &Validator{tree: tree, schema: schema, xmllint: xmllint}, nil
+}
+
+// writeWrapper writes (once per prepared tree, atomically) a schema that
+// imports the tree's all.xsd and the SOAP 1.1 envelope schema, so SOAP 1.1
+// messages validate as well as SOAP 1.2 ones. It lives beside the prepared
+// tree, which stays as the shared tool made it.
+func writeWrapper(tree string) (string, error) {
+	path := tree + "-chinesium-wrapper.xsd"
+	content := `<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:chinesium:xsdcheck" elementFormDefault="qualified">
+  <xs:import namespace="urn:onvif-validation:all" schemaLocation="` + filepath.Join(tree, "all.xsd") + `"/>
+  <xs:import namespace="` + nsSOAP11 + `" schemaLocation="` + filepath.Join(tree, "external", "soap-envelope-1.1.xsd") + `"/>
+</xs:schema>
+`
+	if b, err := os.ReadFile(path); err == nil && string(b) == content {
+		return path, nil
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".xsdcheck-wrapper-*")
+	if err != nil {
+		return "", fmt.Errorf("xsdcheck: %w", err)
+	}
+	_, werr := f.WriteString(content)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), path)
+	}
+	if werr != nil {
+		_ = os.Remove(f.Name())
+		return "", fmt.Errorf("xsdcheck: %w", werr)
+	}
+	return path, nil
 }
 
 // Require returns the shared Validator, or ends the test: t.Fatal in CI
@@ -159,9 +197,8 @@ func Check(t testing.TB, doc []byte, expect string) {
 	}
 }
 
-// Validate checks one SOAP message. A SOAP 1.2 envelope is validated whole
-// and its first Body child stand-alone; for a SOAP 1.1 envelope (whose
-// schema the set does not hold) only the Body child is validated. expect, if
+// Validate checks one SOAP 1.2 or 1.1 message: the envelope whole and its
+// first Body child stand-alone. expect, if
 // not "", is the required Body child in Clark notation ("{ns}Name"). The
 // error lists every problem xmllint reported.
 func (v *Validator) Validate(doc []byte, expect string) error {
@@ -213,7 +250,7 @@ func (v *Validator) ValidateAll(docs []Doc) []error {
 		}
 	}
 	if len(files) > 0 {
-		args := []string{"--nonet", "--noout", "--schema", filepath.Join(v.tree, "all.xsd")}
+		args := []string{"--nonet", "--noout", "--schema", v.schema}
 		for _, f := range files {
 			args = append(args, f.path)
 		}
@@ -294,7 +331,7 @@ func prepareDoc(dir string, i int, d Doc) (name string, files [][2]string, probs
 		return name, nil, nil, fmt.Errorf("xsdcheck: %w", err)
 	}
 	files = append(files, [2]string{bodyPath, "body"})
-	if envNS == nsSOAP12 {
+	{
 		envPath := filepath.Join(dir, fmt.Sprintf("envelope-%d.xml", i))
 		if err := os.WriteFile(envPath, doc, 0o600); err != nil {
 			return name, nil, nil, fmt.Errorf("xsdcheck: %w", err)

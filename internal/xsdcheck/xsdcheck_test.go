@@ -95,3 +95,20 @@ func TestBatchReportsInvalid(t *testing.T) {
 		t.Fatalf("Batch reported %d errors, want 1", len(rec.errs))
 	}
 }
+
+func TestSOAP11(t *testing.T) {
+	v := Require(t)
+	fault := `<?xml version="1.0" encoding="UTF-8"?>
+<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body><env:Fault><faultcode>env:Client</faultcode><faultstring>ter:NotAuthorized: x</faultstring></env:Fault></env:Body></env:Envelope>`
+	if err := v.Validate([]byte(fault), "{http://schemas.xmlsoap.org/soap/envelope/}Fault"); err != nil {
+		t.Fatal(err)
+	}
+	swapped := strings.Replace(strings.Replace(fault, "<faultcode>env:Client</faultcode>", "", 1), "</faultstring>", "</faultstring><faultcode>env:Client</faultcode>", 1)
+	if err := v.Validate([]byte(swapped), ""); err == nil {
+		t.Error("SOAP 1.1 fault with faultcode after faultstring accepted")
+	}
+	resp := strings.Replace(strings.Replace(good, "http://www.w3.org/2003/05/soap-envelope", "http://schemas.xmlsoap.org/soap/envelope/", 1), ">false<", ">maybe<", 1)
+	if err := v.Validate([]byte(resp), ""); err == nil {
+		t.Error("invalid SOAP 1.1 response body accepted")
+	}
+}
