@@ -200,6 +200,39 @@ func (d *Device) ensureProfiles() (State, error) {
 	return d.Store.Get(), nil
 }
 
+// addAudioToFixedProfiles runs once when the media service starts: with
+// audio on, a fixed profile stored without any audio configuration (audio
+// was off when it was created) gets the audio configurations, as a new
+// device's fixed profiles have. A client that removes them later keeps
+// them removed until the next start.
+func (d *Device) addAudioToFixedProfiles() error {
+	if !d.HasAudio {
+		return nil
+	}
+	if _, err := d.ensureProfiles(); err != nil {
+		return err
+	}
+	st := d.Store.Get()
+	need := false
+	for _, p := range st.Profiles {
+		if p.Fixed && p.AudioSource == "" && p.AudioEncoder == "" {
+			need = true
+		}
+	}
+	if !need {
+		return nil
+	}
+	return d.Store.Update(func(st *State) error {
+		for i := range st.Profiles {
+			p := &st.Profiles[i]
+			if p.Fixed && p.AudioSource == "" && p.AudioEncoder == "" {
+				p.AudioSource, p.AudioEncoder = AudioSourceConfigToken, AudioEncoderToken
+			}
+		}
+		return nil
+	})
+}
+
 // visibleProfiles returns the profiles clients see: configurations that do
 // not exist now (H.264 without ffmpeg, audio switched off) are left out of
 // every profile, and a fixed profile whose encoder is gone is hidden.

@@ -3,6 +3,7 @@ package onvif
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 
@@ -17,8 +18,14 @@ import (
 // with env:Receiver/ter:ActionNotSupported. GetServiceCapabilities is
 // PRE_AUTH, the other reads READ_MEDIA, and everything that changes a
 // profile or configuration ACTUATE (Media spec access classes).
+//
+// Call it once per device when the service starts: it also brings the
+// persisted fixed profiles in line with the device's current features.
 func MediaOps(d *Device) map[wsdl.Op]soap.Operation {
 	m := &Media{Device: d}
+	if err := d.addAudioToFixedProfiles(); err != nil {
+		slog.Warn("onvif: cannot update the fixed profiles", "device", d.Name, "err", err)
+	}
 	ops := make(map[wsdl.Op]soap.Operation)
 	for _, info := range wsdl.MediaOperations() {
 		op := info.Op

@@ -387,3 +387,24 @@ func TestValidDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestAudioTurnedOnLater: fixed profiles persisted while audio was off get
+// the audio configurations when the device starts with audio on, and a
+// client may still remove them.
+func TestAudioTurnedOnLater(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cam.json")
+	m := &Media{Device: testDevice(t, false, false, path)}
+	if p := mustInvoke(t, m, "GetProfile", "<trt:ProfileToken>jpeg</trt:ProfileToken>"); p.FindElement("Profile/AudioEncoderConfiguration") != nil {
+		t.Fatal("audio without audio")
+	}
+	d := testDevice(t, true, false, path)
+	MediaOps(d)
+	m = &Media{Device: d}
+	if p := mustInvoke(t, m, "GetProfile", "<trt:ProfileToken>jpeg</trt:ProfileToken>"); p.FindElement("Profile/AudioEncoderConfiguration") == nil {
+		t.Fatal("fixed profile has no audio after audio was turned on")
+	}
+	mustInvoke(t, m, "RemoveAudioEncoderConfiguration", "<trt:ProfileToken>jpeg</trt:ProfileToken>")
+	if p := mustInvoke(t, m, "GetProfile", "<trt:ProfileToken>jpeg</trt:ProfileToken>"); p.FindElement("Profile/AudioEncoderConfiguration") != nil {
+		t.Fatal("removed audio encoder came back")
+	}
+}
