@@ -312,6 +312,11 @@ func (c *Camera) serveSnapshot(w http.ResponseWriter, req *http.Request) {
 
 // serveAudio streams the camera's audio as an endless WAV: a header with
 // the largest sizes, then 16-bit PCM decoded from each IMA ADPCM packet.
+//
+// Players buffer before they start: ffmpeg's wav demuxer reads 64 KiB
+// (4 s at 16 KB/s) to look for S/PDIF data, and Chromium waits several
+// seconds more. ffplay starts within about two seconds when told the format:
+// "-f s16le -ar 8000 -ac 1" (the 44-byte header then plays as a click).
 func (c *Camera) serveAudio(w http.ResponseWriter, req *http.Request) {
 	if c.Audio == nil {
 		textError(w, http.StatusNotFound, "404 no audio: this camera's audio is not enabled in the bridge")
