@@ -107,9 +107,11 @@ type Service struct {
 	MaxElements int
 }
 
+var discard = slog.New(slog.DiscardHandler)
+
 func (s *Service) logger() *slog.Logger {
 	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
+		return discard
 	}
 	return s.Logger
 }
