@@ -100,7 +100,12 @@ func runCLI(t *testing.T, timeout time.Duration, args ...string) (stdout, stderr
 // waits until the camera answers, and checks that Ctrl-C stops it cleanly.
 func startFakecam(t *testing.T, ip string, controlPort int, args ...string) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"fakecam", "-ip", ip, "-control-port", fmt.Sprint(controlPort)}, args...)...)
+	base := []string{"fakecam", "-ip", ip, "-control-port", fmt.Sprint(controlPort)}
+	if controlPort == 10104 {
+		// Stay out of the answers to other packages' discovery tests.
+		base = append(base, "-discovery=false")
+	}
+	cmd := exec.Command(bin, append(base, args...)...)
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
