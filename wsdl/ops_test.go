@@ -4,22 +4,14 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 
-	"github.com/beevik/etree"
-
 	"github.com/chinesium/chinesium/internal/xsdcheck"
+	"github.com/chinesium/chinesium/wsdl/internal/wsdlparse"
 )
 
-const nsWSDL = "http://schemas.xmlsoap.org/wsdl/"
-const nsWSDLSOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
-
-// wsdlOps reads every binding operation of a WSDL file and returns the
-// request element of each (resolved through portType and message) with its
-// soapAction. Operations whose input message lives in the imported
-// WS-BaseNotification WSDL map to wsnt elements of the same name.
-func wsdlOps(t *testing.T, file string) map[Op]string {
+// wsdlOps reads the operations of a WSDL file of the shared set.
+func wsdlOps(t *testing.T, file string, skip ...string) map[Op]string {
 	t.Helper()
 	dir, err := xsdcheck.Dir()
 	if err != nil {
@@ -28,80 +20,13 @@ func wsdlOps(t *testing.T, file string) map[Op]string {
 		}
 		t.Skipf("WSDL set not found: %v", err)
 	}
-	d := etree.NewDocument()
-	if err := d.ReadFromFile(filepath.Join(dir, file)); err != nil {
+	_, ops, err := wsdlparse.Read(filepath.Join(dir, file), skip...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	root := d.Root()
-	tns := root.SelectAttrValue("targetNamespace", "")
-	local := func(q string) (string, string) {
-		p, l, ok := strings.Cut(q, ":")
-		if !ok {
-			return "", q
-		}
-		return p, l
-	}
-	resolve := func(e *etree.Element, prefix string) string {
-		for p := e; p != nil; p = p.Parent() {
-			for _, a := range p.Attr {
-				if a.Space == "xmlns" && a.Key == prefix {
-					return a.Value
-				}
-			}
-		}
-		return ""
-	}
-	messages := map[string]*etree.Element{}
-	portTypes := map[string]*etree.Element{}
-	for _, c := range root.ChildElements() {
-		if c.NamespaceURI() != nsWSDL {
-			continue
-		}
-		switch c.Tag {
-		case "message":
-			messages[c.SelectAttrValue("name", "")] = c
-		case "portType":
-			portTypes[c.SelectAttrValue("name", "")] = c
-		}
-	}
 	out := map[Op]string{}
-	for _, b := range root.SelectElements("binding") {
-		pfx, ptName := local(b.SelectAttrValue("type", ""))
-		pt := portTypes[ptName]
-		if resolve(b, pfx) != tns {
-			pt = nil // WS-BaseNotification port type from the imported WSDL
-		}
-		for _, o := range b.SelectElements("operation") {
-			name := o.SelectAttrValue("name", "")
-			if name == "Notify" {
-				continue // sent by the device, never received
-			}
-			var action string
-			for _, c := range o.ChildElements() {
-				if c.Tag == "operation" && c.NamespaceURI() == nsWSDLSOAP12 {
-					action = c.SelectAttrValue("soapAction", "")
-				}
-			}
-			op := Op{NSWSNT, name}
-			if pt != nil {
-				for _, po := range pt.SelectElements("operation") {
-					if po.SelectAttrValue("name", "") != name {
-						continue
-					}
-					in := po.SelectElement("input")
-					mp, ml := local(in.SelectAttrValue("message", ""))
-					if resolve(in, mp) != tns {
-						break
-					}
-					part := messages[ml].SelectElement("part")
-					ep, el := local(part.SelectAttrValue("element", ""))
-					op = Op{resolve(part, ep), el}
-				}
-			}
-			if _, dup := out[op]; !dup {
-				out[op] = action
-			}
-		}
+	for _, o := range ops {
+		out[Op{o.Namespace, o.Element}] = o.Action
 	}
 	return out
 }
@@ -118,7 +43,7 @@ func TestTablesMatchWSDL(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(filepath.Base(c.file), func(t *testing.T) {
-			fromWSDL := wsdlOps(t, c.file)
+			fromWSDL := wsdlOps(t, c.file, "Notify") // Notify is only sent by a device
 			if len(c.table) != c.want || len(fromWSDL) != c.want {
 				t.Errorf("table has %d operations, WSDL %d, want %d", len(c.table), len(fromWSDL), c.want)
 			}

@@ -7,12 +7,15 @@
 // EventsOperations) list every operation of the official WSDL files so that a
 // service can answer an operation it does not implement with
 // ter:ActionNotSupported instead of treating it as unknown XML. They are
-// generated from ../shared/onvif-wsdl and checked against it by the tests.
+// generated from ../shared/onvif-wsdl (go generate, internal/genops) and
+// checked against it by the tests.
 //
 // Operations are identified by the qualified name of the request element,
 // the first child of the SOAP Body (Op): never by prefix, URL path or
 // SOAPAction, which real clients get wrong.
 package wsdl
+
+//go:generate go run ./internal/genops -wsdl ../../shared/onvif-wsdl -o ops.go
 
 // XML namespaces. The prefix in each name is the one the ONVIF Core
 // specification uses; documents may use any prefix.
