@@ -4,11 +4,13 @@
 // Each analysed frame is decoded (image/jpeg), reduced to a Grid (by default 32×24
 // cells, each the mean luma of its block of pixels) and compared with the previous
 // analysed grid. A cell changed when its luma moved by more than Threshold after the
-// global brightness shift (auto exposure) is taken out; motion is seen when at least
-// MinArea of the cells changed. The motion state turns true at once and turns false
-// only after Hold has passed without motion. Decoding a 640×480 frame costs a few
-// milliseconds, so at the default 4 analyses per second a camera costs about 1-2% of
-// one core (see BenchmarkAnalyse).
+// global brightness shift (auto exposure) is taken out, or when its texture changed
+// markedly (an object as bright as the background it covers); motion is seen when at
+// least MinArea of the cells changed. The motion state turns true at once and turns false
+// only after Hold has passed without motion. Only the frames analysed are decoded: a
+// 640×480 frame costs a few milliseconds (the grid adds under 10% to the decode), so at
+// the default 4 analyses per second a camera costs a few percent of one core (see
+// BenchmarkAnalyse).
 package motion
 
 import (
@@ -19,6 +21,7 @@ import (
 	"image"
 	"image/jpeg"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -213,10 +216,13 @@ func (d *Detector) Run(ctx context.Context, hub *stream.Hub) error {
 	}
 }
 
-// Grid is a luma thumbnail: W×H cells, each the mean luma of its pixel block.
+// Grid is a luma thumbnail: W×H cells, each the mean luma of its pixel block, and the
+// block's texture (mean absolute luma step between neighbouring samples), so that an
+// object as bright as the background it covers still shows.
 type Grid struct {
-	W, H  int
-	Cells []float32
+	W, H    int
+	Cells   []float32
+	Texture []float32
 }
 
 // DecodeGrid decodes a JPEG and reduces its luma to a w×h grid.
@@ -232,67 +238,93 @@ func DecodeGrid(jpg []byte, w, h int) (*Grid, error) {
 // second row.
 func NewGrid(img image.Image, w, h int) (*Grid, error) {
 	b := img.Bounds()
-	if b.Dx() < w || b.Dy() < h {
-		return nil, fmt.Errorf("motion: image %dx%d smaller than grid %dx%d", b.Dx(), b.Dy(), w, h)
+	if b.Dx() < 2*w || b.Dy() < 2*h {
+		return nil, fmt.Errorf("motion: image %dx%d too small for a %dx%d grid", b.Dx(), b.Dy(), w, h)
 	}
-	g := &Grid{W: w, H: h, Cells: make([]float32, w*h)}
+	g := &Grid{W: w, H: h, Cells: make([]float32, w*h), Texture: make([]float32, w*h)}
 	counts := make([]uint32, w*h)
 	sums := make([]uint32, w*h)
+	steps := make([]uint32, w*h)
 	cellX := make([]int, b.Dx())
 	for x := range cellX {
 		cellX[x] = x * w / b.Dx()
 	}
-	add := func(y int, luma func(x int) uint8) {
-		row := (y - b.Min.Y) * h / b.Dy() * w
-		for x := b.Min.X; x < b.Max.X; x += 2 {
-			i := row + cellX[x-b.Min.X]
-			sums[i] += uint32(luma(x))
+	// addRow accumulates one row of luma samples (every second pixel).
+	addRow := func(y int, row []uint8) {
+		base := (y - b.Min.Y) * h / b.Dy() * w
+		prev := int(row[0])
+		for x := 0; x < len(row); x += 2 {
+			i := base + cellX[x]
+			v := int(row[x])
+			sums[i] += uint32(v)
+			d := v - prev
+			if d < 0 {
+				d = -d
+			}
+			steps[i] += uint32(d)
+			prev = v
 			counts[i]++
 		}
 	}
 	switch m := img.(type) {
 	case *image.YCbCr:
 		for y := b.Min.Y; y < b.Max.Y; y += 2 {
-			off := m.YOffset(0, y)
-			add(y, func(x int) uint8 { return m.Y[off+x] })
+			off := m.YOffset(b.Min.X, y)
+			addRow(y, m.Y[off:off+b.Dx()])
 		}
 	case *image.Gray:
 		for y := b.Min.Y; y < b.Max.Y; y += 2 {
-			off := m.PixOffset(0, y)
-			add(y, func(x int) uint8 { return m.Pix[off+x] })
+			off := m.PixOffset(b.Min.X, y)
+			addRow(y, m.Pix[off:off+b.Dx()])
 		}
 	default:
+		row := make([]uint8, b.Dx())
 		for y := b.Min.Y; y < b.Max.Y; y += 2 {
-			add(y, func(x int) uint8 {
-				r, gg, bb, _ := img.At(x, y).RGBA()
-				return uint8((19595*r + 38470*gg + 7471*bb + 1<<15) >> 24)
-			})
+			for x := range row {
+				r, gg, bb, _ := img.At(b.Min.X+x, y).RGBA()
+				row[x] = uint8((19595*r + 38470*gg + 7471*bb + 1<<15) >> 24)
+			}
+			addRow(y, row)
 		}
 	}
 	for i := range g.Cells {
 		if counts[i] > 0 {
 			g.Cells[i] = float32(sums[i]) / float32(counts[i])
+			g.Texture[i] = float32(steps[i]) / float32(counts[i])
 		}
 	}
 	return g, nil
 }
 
-// ChangedArea returns the fraction of cells whose luma differs between g and o by more
-// than threshold, after removing the mean difference (a global brightness change).
-// Grids of different sizes count as fully changed.
+// ChangedArea returns the fraction of cells that changed between g and o: their luma
+// moved by more than threshold after removing the mean difference (a global
+// brightness change), or their texture (scaled with the brightness ratio, since
+// contrast follows exposure) moved by more than twice threshold and by more than half. Grids of different sizes
+// count as fully changed.
 func (g *Grid) ChangedArea(o *Grid, threshold float64) float64 {
-	if g.W != o.W || g.H != o.H || len(g.Cells) == 0 {
+	if g.W != o.W || g.H != o.H || len(g.Cells) == 0 || len(g.Texture) != len(g.Cells) || len(o.Texture) != len(o.Cells) {
 		return 1
 	}
-	var mean float64
+	var mean, lumA, lumB float64
 	for i, c := range g.Cells {
 		mean += float64(o.Cells[i] - c)
+		lumA += float64(c)
+		lumB += float64(o.Cells[i])
 	}
 	mean /= float64(len(g.Cells))
+	gain := 1.0
+	if lumA > 0 {
+		gain = lumB / lumA
+	}
 	changed := 0
 	for i, c := range g.Cells {
 		d := float64(o.Cells[i]-c) - mean
-		if d > threshold || d < -threshold {
+		// Texture counts only when it changed by twice the threshold and by half of
+		// itself: clipping in over-exposed areas and noise must not count.
+		ta, tb := gain*float64(g.Texture[i]), float64(o.Texture[i])
+		tx := math.Abs(tb - ta)
+		texture := tx > 2*threshold && tx > 0.5*max(ta, tb)
+		if d > threshold || d < -threshold || texture {
 			changed++
 		}
 	}
