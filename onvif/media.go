@@ -677,9 +677,17 @@ func (m *Media) getVideoEncoderConfigurationOptions(c *call) (*etree.Element, er
 	if err := m.checkOptionalTokens(c, kindVideoEncoder); err != nil {
 		return nil, err
 	}
+	// Options of the named configuration, else of the named profile's
+	// encoder, else of every encoder.
 	jpeg, h264 := true, m.Device.HasH264
-	if t, _ := childText(c.body, "ConfigurationToken"); t != "" {
-		jpeg, h264 = t == JPEGEncoderToken, t == H264EncoderToken
+	enc, _ := childText(c.body, "ConfigurationToken")
+	if pt, _ := childText(c.body, "ProfileToken"); enc == "" && pt != "" {
+		if p, _, _, err := m.profile(c); err == nil {
+			enc = p.VideoEncoder
+		}
+	}
+	if enc != "" {
+		jpeg, h264 = enc == JPEGEncoderToken, enc == H264EncoderToken
 	}
 	r := response("GetVideoEncoderConfigurationOptionsResponse")
 	o := add(r, "trt:Options")

@@ -408,3 +408,25 @@ func TestAudioTurnedOnLater(t *testing.T) {
 		t.Fatal("removed audio encoder came back")
 	}
 }
+
+func TestVideoEncoderOptionsFollowTheRequest(t *testing.T) {
+	m := &Media{Device: testDevice(t, false, true, "")}
+	for _, tc := range []struct {
+		inner      string
+		jpeg, h264 bool
+	}{
+		{"", true, true},
+		{"<trt:ConfigurationToken>jpeg_enc</trt:ConfigurationToken>", true, false},
+		{"<trt:ConfigurationToken>h264_enc</trt:ConfigurationToken>", false, true},
+		{"<trt:ProfileToken>h264</trt:ProfileToken>", false, true},
+		{"<trt:ProfileToken>jpeg</trt:ProfileToken>", true, false},
+	} {
+		r := mustInvoke(t, m, "GetVideoEncoderConfigurationOptions", tc.inner)
+		if got := r.FindElement("Options/JPEG") != nil; got != tc.jpeg {
+			t.Errorf("%s: JPEG block %v", tc.inner, got)
+		}
+		if got := r.FindElement("Options/H264") != nil; got != tc.h264 {
+			t.Errorf("%s: H264 block %v", tc.inner, got)
+		}
+	}
+}
