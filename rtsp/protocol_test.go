@@ -1,7 +1,9 @@
 package rtsp
 
 import (
+	"math"
 	"net"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -249,5 +251,72 @@ func TestTunnelNeedsCookie(t *testing.T) {
 		if !strings.HasPrefix(string(buf[:n]), "HTTP/1.0 4") {
 			t.Errorf("%q answered %q, want a 4xx", req[:20], buf[:n])
 		}
+	}
+}
+
+// TestFFmpegPlaysAudio decodes the PCMU track of both URLs: the camera's
+// ADPCM tone must come out as a tone, not silence or noise.
+func TestFFmpegPlaysAudio(t *testing.T) {
+	bin := needTool(t, "ffmpeg")
+	f := startFixture(t, fixtureOpts{audio: true})
+	for _, media := range []string{"jpeg", "h264"} {
+		cmd := exec.Command(bin, "-hide_banner", "-v", "error", "-nostdin", "-rtsp_transport", "tcp",
+			"-i", f.url(media), "-map", "0:a", "-t", "2", "-f", "s16le", "-ac", "1", "-ar", "8000", "pipe:1")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || stderr.Len() > 0 {
+			t.Fatalf("%s: ffmpeg: %v\n%s", media, err, stderr.String())
+		}
+		n := len(out) / 2
+		if n < 8000 {
+			t.Fatalf("%s: %d samples, want 2 s at 8 kHz", media, n)
+		}
+		var sum float64
+		crossings := 0
+		prev := int16(0)
+		for i := range n {
+			s := int16(uint16(out[2*i]) | uint16(out[2*i+1])<<8)
+			sum += float64(s) * float64(s)
+			if (s >= 0) != (prev >= 0) {
+				crossings++
+			}
+			prev = s
+		}
+		rms := math.Sqrt(sum / float64(n))
+		freq := float64(crossings) / 2 / (float64(n) / 8000)
+		if rms < 2000 || freq < 380 || freq > 500 {
+			t.Errorf("%s: audio rms %.0f, %.0f Hz; want the 440 Hz test tone", media, rms, freq)
+		}
+	}
+}
+
+func TestPauseAndPlayAgain(t *testing.T) {
+	f := startFixture(t, fixtureOpts{})
+	c := dialRaw(t, f.addr)
+	res := c.do("SETUP", f.url("jpeg")+"/trackID=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1")
+	c.session = sessionID(res.header.get("Session"))
+	if res := c.do("PLAY", f.url("jpeg")); res.status != 200 {
+		t.Fatalf("PLAY: %d", res.status)
+	}
+	if _, err := c.readFrame(); err != nil {
+		t.Fatal(err)
+	}
+	if res := c.do("PAUSE", f.url("jpeg")); res.status != 200 {
+		t.Fatalf("PAUSE: %d", res.status)
+	}
+	if n := f.srv.lookupPath("cam").jpeg.readerCount(); n != 0 {
+		t.Errorf("%d readers while paused", n)
+	}
+	if res := c.do("SETUP", f.url("jpeg")+"/trackID=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1"); res.status != 200 {
+		t.Errorf("SETUP while paused: %d", res.status)
+	}
+	c.frames = nil
+	if res := c.do("PLAY", f.url("jpeg")); res.status != 200 {
+		t.Fatalf("PLAY again: %d", res.status)
+	}
+	fr, err := c.readFrame()
+	if err != nil || fr.ch != 0 {
+		t.Fatalf("no RTP after the second PLAY: %v", err)
 	}
 }

@@ -42,6 +42,8 @@ type sessionTrack struct {
 	waitKey bool
 	// dropped counts units the session's queue had no room for.
 	dropped atomic.Uint64
+	// sent counts units written to the client.
+	sent atomic.Uint64
 
 	// Owned by the session writer goroutine.
 	packets, octets uint32
@@ -189,6 +191,7 @@ func (s *session) writer(ctx context.Context, done chan struct{}) {
 				s.conn.close()
 				return
 			}
+			q.st.sent.Add(1)
 			if first {
 				s.sendReport(q.st)
 			}
