@@ -273,7 +273,8 @@ func ParseCreated(s string) (time.Time, error) {
 //     are sent but wrong are ignored for them (clients such as ODM sign
 //     GetSystemDateAndTime before they know the device's time).
 //   - A request with a WS-Security UsernameToken is authenticated by it; a
-//     bad token gets HTTP 400 with env:Sender/ter:NotAuthorized.
+//     bad token gets HTTP 400 with env:Sender/ter:NotAuthorized, unless the
+//     request also carries valid HTTP credentials.
 //   - Otherwise an Authorization header is checked by Auth (HTTP Digest
 //     MD5/SHA-256, or Basic if Auth allows it); a bad or missing one gets
 //     HTTP 401 with Auth's challenges and a NotAuthorized fault body. With
@@ -421,20 +422,29 @@ func (s *Security) authenticate(method, uri, authorization string, header *etree
 }
 
 func (s *Security) credentials(method, uri, authorization string, tok *UsernameToken, tokErr error) (string, *authError) {
-	if tokErr != nil {
-		return "", &authError{fault: NotAuthorized(tokErr), status: 400}
-	}
-	if tok != nil {
+	httpAuth := !s.NoHTTPAuth && strings.TrimSpace(authorization) != ""
+	if tokErr == nil && tok != nil {
 		user, err := s.VerifyToken(tok)
-		if err != nil {
-			return "", &authError{fault: NotAuthorized(err), status: 400}
+		if err == nil {
+			return user, nil
 		}
-		return user, nil
+		tokErr = err
+	}
+	if tokErr != nil {
+		// A bad token is forgiven when the same request also carries valid
+		// HTTP credentials (agsh/onvif keeps its token when it retries
+		// with Digest after a 401).
+		if httpAuth {
+			if user, err := s.Auth.Check(method, uri, authorization); err == nil {
+				return user, nil
+			}
+		}
+		return "", &authError{fault: NotAuthorized(tokErr), status: 400}
 	}
 	if s.NoHTTPAuth {
 		return "", &authError{fault: NotAuthorized(ErrNoCredentials), status: 400}
 	}
-	if strings.TrimSpace(authorization) == "" {
+	if !httpAuth {
 		return "", &authError{fault: NotAuthorized(ErrNoCredentials), status: 401, challenge: true, httpErr: httpauth.ErrNoCredentials}
 	}
 	user, err := s.Auth.Check(method, uri, authorization)

@@ -90,7 +90,17 @@ func TestHTTPDigestAccepted(t *testing.T) {
 	if r.status != http.StatusOK || r.payload(t).SelectAttrValue("user", "") != "admin" {
 		t.Fatalf("digest refused: %d\n%s", r.status, r.body)
 	}
+	// A stale token beside valid Digest credentials: the Digest wins.
+	stale := token("admin", "s3cret", time.Now().Add(-72*time.Hour))
+	r = post(t, url, ct12, envelope(V12, stale, bodyScopes), "Authorization", auth)
+	if r.status != http.StatusOK {
+		t.Fatalf("valid digest with a stale token: %d\n%s", r.status, r.body)
+	}
 	bad := digestAuthorization(t, first.header.Values("WWW-Authenticate"), "admin", "nope", "POST", path)
+	r = post(t, url, ct12, envelope(V12, stale, bodyScopes), "Authorization", bad)
+	if r.status != http.StatusBadRequest || r.faultCodes(t) != "env:Sender/ter:NotAuthorized" {
+		t.Fatalf("bad digest and stale token: %d\n%s", r.status, r.body)
+	}
 	r = post(t, url, ct12, envelope(V12, "", bodyScopes), "Authorization", bad)
 	if r.status != http.StatusUnauthorized || r.faultCodes(t) != "env:Sender/ter:NotAuthorized" {
 		t.Fatalf("wrong digest password: %d\n%s", r.status, r.body)
