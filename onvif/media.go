@@ -1051,8 +1051,8 @@ func writeMediaURI(r *etree.Element, uri string) {
 }
 
 // setSynchronizationPoint is accepted for any existing profile: JPEG frames
-// are all key frames, and the H.264 transcoder starts every RTSP session
-// with a key frame.
+// are all key frames, and the H.264 transcode sends a key frame with its
+// parameter sets in-band about every second (its GOP is NativeFPS frames).
 func (m *Media) setSynchronizationPoint(c *call) (*etree.Element, error) {
 	if _, _, _, err := m.profile(c); err != nil {
 		return nil, err
