@@ -715,7 +715,10 @@ func (m *Media) getVideoEncoderConfigurationOptions(c *call) (*etree.Element, er
 // setVideoEncoderConfiguration accepts settings the camera can honour: its
 // one resolution, the encoder's own encoding, quality, frame rate and
 // bitrate within the advertised ranges. Multicast settings are ignored
-// (multicast is not offered). Accepted settings are persisted.
+// (multicast is not offered). Accepted settings are persisted and reported
+// back; they do not change the streams (the JPEG stream is the camera's own
+// and the H.264 transcode has fixed settings), which clients that set the
+// camera to what it reports (NVRs adding a device) never notice.
 func (m *Media) setVideoEncoderConfiguration(c *call) (*etree.Element, error) {
 	cfg := child(c.body, "Configuration")
 	if cfg == nil {
