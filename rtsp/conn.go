@@ -385,6 +385,10 @@ func (c *conn) setup(req *request, ss *session, user string) *response {
 		}
 	}
 	if ss == nil {
+		if srv.SessionCount() >= MaxSessions {
+			srv.logger().Warn("rtsp: session limit reached", "limit", MaxSessions, "remote", c.remote)
+			return status(503)
+		}
 		ss = &session{
 			id: newSessionID(), srv: srv, path: t.path, media: t.media, user: user,
 			kind: tp.kind, conn: c, udp: c.udp, tracks: make([]*sessionTrack, 2),

@@ -64,9 +64,6 @@ func jpegProducer(hub *stream.Hub) producer {
 			u.key = true
 			t.finish(u, t.rtpTime(at))
 			t.dispatch(u)
-			if r.Dropped() > 0 {
-				r.SkipToLatest()
-			}
 		}
 	}
 }

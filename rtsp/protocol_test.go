@@ -320,3 +320,47 @@ func TestPauseAndPlayAgain(t *testing.T) {
 		t.Fatalf("no RTP after the second PLAY: %v", err)
 	}
 }
+
+// TestFFprobeStreams checks what a client learns from DESCRIBE and the
+// first packets: codecs, picture size and the audio format of both URLs.
+func TestFFprobeStreams(t *testing.T) {
+	bin := needTool(t, "ffprobe")
+	f := startFixture(t, fixtureOpts{audio: true})
+	for media, want := range map[string][]string{
+		"jpeg": {"codec_name=mjpeg", "width=640", "height=480", "codec_name=pcm_mulaw", "sample_rate=8000"},
+		"h264": {"codec_name=h264", "width=640", "height=480", "pix_fmt=yuv420p", "codec_name=pcm_mulaw"},
+	} {
+		out, err := exec.Command(bin, "-v", "error", "-rtsp_transport", "tcp", "-show_entries",
+			"stream=codec_name,width,height,pix_fmt,sample_rate", "-of", "default=nw=1", f.url(media)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: ffprobe: %v\n%s", media, err, out)
+		}
+		for _, w := range want {
+			if !strings.Contains(string(out), w+"\n") {
+				t.Errorf("%s: ffprobe output lacks %q:\n%s", media, w, out)
+			}
+		}
+	}
+}
+
+func TestSessionLimit(t *testing.T) {
+	f := startFixture(t, fixtureOpts{})
+	c := dialRaw(t, f.addr)
+	for i := range MaxSessions {
+		if res := c.do("SETUP", f.url("jpeg")+"/trackID=0", "Transport: RTP/AVP/TCP;interleaved=0-1"); res.status != 200 {
+			t.Fatalf("SETUP %d: %d", i, res.status)
+		}
+	}
+	if res := c.do("SETUP", f.url("jpeg")+"/trackID=0", "Transport: RTP/AVP/TCP;interleaved=0-1"); res.status != 503 {
+		t.Errorf("SETUP beyond the limit: %d, want 503", res.status)
+	}
+	c.nc.Close()
+	// Interleaved sessions end with their connection.
+	deadline := time.Now().Add(5 * time.Second)
+	for f.srv.SessionCount() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := f.srv.SessionCount(); n != 0 {
+		t.Errorf("%d sessions left after the connection closed", n)
+	}
+}

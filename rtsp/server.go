@@ -20,6 +20,10 @@ import (
 // header and enforced when Server.SessionTimeout is zero.
 const DefaultSessionTimeout = 60 * time.Second
 
+// MaxSessions bounds the number of open sessions; SETUP beyond it gets 503
+// (sessions that never play still hold resources until their timeout).
+const MaxSessions = 1000
+
 // Source is what the server streams for one camera.
 type Source struct {
 	// Video carries the camera's JPEG frames. Required.
@@ -194,6 +198,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		udp.close()
 		s.closeAll(udp)
 		wg.Wait()
+		s.waitIdleProducers()
 	}()
 	for {
 		nc, err := ln.Accept()
@@ -233,6 +238,25 @@ func (s *Server) closeAll(udp *udpPair) {
 	}
 	for _, ss := range sessions {
 		ss.close("server stopped")
+	}
+}
+
+// waitIdleProducers waits until the producers of tracks nobody plays any
+// more (among them ffmpeg children) have exited and been reaped.
+func (s *Server) waitIdleProducers() {
+	s.mu.Lock()
+	var tracks []*track
+	for _, p := range s.paths {
+		tracks = append(tracks, p.jpeg, p.h264.track)
+		if p.audio != nil {
+			tracks = append(tracks, p.audio)
+		}
+	}
+	s.mu.Unlock()
+	for _, t := range tracks {
+		if t.readerCount() == 0 {
+			<-t.stopped()
+		}
 	}
 }
 
