@@ -189,15 +189,16 @@ func benchViewers(b *testing.B, n int) {
 	b.ReportMetric(float64(p99)/float64(bp99), "p99/base")
 	b.ReportMetric(us(cpuHub)/float64(b.N), "cpu-µs/frame")
 	b.ReportMetric(float64(cpuHub)/float64(cpuBase), "cpu/base")
-	// Per frame the hub allocates one wake channel and the benchmark
-	// nothing (frames are preallocated); anything more is per viewer.
+	// Per frame the hub allocates a ring node and a wake channel and the
+	// benchmark nothing (frames are preallocated); anything more is per
+	// viewer.
 	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(b.N), "allocs/frame")
 	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(b.N*n), "allocs/frame/viewer")
 }
 
 // TestWritePathAllocations: serving a frame to HTTP viewers allocates
-// nothing per viewer; the only allocation per frame is the hub's wake
-// channel.
+// nothing per viewer; the only allocations per frame are the hub's ring
+// node and wake channel.
 func TestWritePathAllocations(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -144,13 +145,10 @@ func TestMultipartFormat(t *testing.T) {
 		t.Fatalf("Content-Type %q", h.Get("Content-Type"))
 	}
 	mr := multipart.NewReader(resp.Body, params["boundary"])
-	go func() {
-		for range 5 {
-			time.Sleep(10 * time.Millisecond)
+	for i := range 6 {
+		if i > 0 {
 			fd.publish()
 		}
-	}()
-	for i := range 6 {
 		p, err := mr.NextPart()
 		if err != nil {
 			t.Fatalf("part %d: %v", i, err)
@@ -171,7 +169,9 @@ func TestMultipartFormat(t *testing.T) {
 func TestSnapshot(t *testing.T) {
 	hub := NewHub()
 	fd := newFeeder(hub, baseJPEGs(t, 1, 80))
-	cam := &Camera{Video: hub, MaxSnapshotAge: 300 * time.Millisecond}
+	var skew atomic.Int64 // added to the server's clock
+	cam := &Camera{Video: hub, MaxSnapshotAge: 2 * time.Second}
+	cam.now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	base := serve(t, cam, nil)
 	u := base + "/cam1/snapshot.jpg"
 
@@ -215,8 +215,8 @@ func TestSnapshot(t *testing.T) {
 		t.Fatalf("ffprobe: %v %q", err, out)
 	}
 
-	time.Sleep(400 * time.Millisecond) // the camera went quiet
-	check503("newest frame is")
+	skew.Store(int64(3 * time.Second)) // the camera has been quiet for 3 s
+	check503("(limit 2s); the camera may be offline")
 }
 
 // TestFanOut: 100 HTTP viewers plus one that never reads. The stuck one
@@ -338,7 +338,9 @@ func TestAudioWAV(t *testing.T) {
 	go func() {
 		for k := 0; ctx.Err() == nil; k = (k + 1) % len(packets) {
 			ahub.Publish(&camsession.Audio{ADPCM: packets[k], Index: uint16(k), Time: time.Now()})
-			time.Sleep(5 * time.Millisecond)
+			// Three times real time: quick, yet the ring's 16 packets
+			// give ffmpeg 300 ms of slack on a loaded machine.
+			time.Sleep(20 * time.Millisecond)
 		}
 	}()
 	out := filepath.Join(t.TempDir(), "out.raw")

@@ -34,64 +34,71 @@ func NewAudioHub() *AudioHub { return NewFeed[camsession.Audio]() }
 
 // Feed keeps the latest items (frames or audio packets) of one camera and
 // hands them to readers. Publish never waits for a reader and costs the same
-// whatever the number of readers: readers wait on a broadcast channel that
-// Publish closes, then pick items out of a small ring. Items are shared,
-// never copied.
+// whatever the number of readers: readers never take a lock; they wait on a
+// broadcast channel that the next Publish closes, then pick items out of a
+// small ring. Items are shared, never copied.
 type Feed[T any] struct {
-	mu      sync.Mutex
-	ring    [ringSize]*T
-	last    uint64        // hub sequence of the newest frame, 0 when none
-	wake    chan struct{} // closed at the next Publish or Close
-	closed  bool
+	wmu    sync.Mutex // serialises Publish and Close; readers never take it
+	closed bool       // guarded by wmu
+	isShut atomic.Bool
+
+	ring    [ringSize]atomic.Pointer[node[T]] // node of seq n is in ring[n%ringSize]
+	head    atomic.Pointer[node[T]]           // newest node; a sentinel with seq 0 at first
 	readers atomic.Int64
-	frames  atomic.Uint64
+}
+
+// node is one published item. next is closed when the following item is
+// published (or the feed is closed), which wakes the readers waiting for it.
+type node[T any] struct {
+	seq  uint64 // 1 for the first item published
+	item *T
+	next chan struct{}
 }
 
 // NewFeed returns an empty feed.
-func NewFeed[T any]() *Feed[T] { return &Feed[T]{wake: make(chan struct{})} }
+func NewFeed[T any]() *Feed[T] {
+	h := &Feed[T]{}
+	h.head.Store(&node[T]{next: make(chan struct{})})
+	return h
+}
 
-// Publish makes f the newest frame and wakes every waiting reader. f must
-// not be modified afterwards.
+// Publish makes f the newest item and wakes every waiting reader. f must
+// not be modified afterwards. Publishing on a closed feed does nothing.
 func (h *Feed[T]) Publish(f *T) {
-	h.mu.Lock()
+	h.wmu.Lock()
+	defer h.wmu.Unlock()
 	if h.closed {
-		h.mu.Unlock()
 		return
 	}
-	h.last++
-	h.ring[h.last%ringSize] = f
-	wake := h.wake
-	h.wake = make(chan struct{})
-	h.mu.Unlock()
-	h.frames.Add(1)
-	close(wake)
+	old := h.head.Load()
+	n := &node[T]{seq: old.seq + 1, item: f, next: make(chan struct{})}
+	// The slot is written before the head moves, so a reader that sees
+	// the new head finds the item in the ring.
+	h.ring[n.seq%ringSize].Store(n)
+	h.head.Store(n)
+	close(old.next)
 }
 
-// Latest returns the newest frame, or nil when none has arrived yet.
-func (h *Feed[T]) Latest() *T {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.last == 0 {
-		return nil
-	}
-	return h.ring[h.last%ringSize]
-}
+// Latest returns the newest item, or nil when none has arrived yet.
+func (h *Feed[T]) Latest() *T { return h.head.Load().item }
 
-// Close wakes all readers; their Next returns ErrClosed from then on.
+// Close wakes all readers; their Next returns ErrClosed once they have
+// taken the items still in reach. Close is idempotent.
 func (h *Feed[T]) Close() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.wmu.Lock()
+	defer h.wmu.Unlock()
 	if !h.closed {
 		h.closed = true
-		close(h.wake)
+		h.isShut.Store(true)
+		close(h.head.Load().next)
 	}
 }
 
 // Readers returns the number of open readers.
 func (h *Feed[T]) Readers() int { return int(h.readers.Load()) }
 
-// Published returns the number of frames published so far.
-func (h *Feed[T]) Published() uint64 { return h.frames.Load() }
+// Published returns the number of items published so far.
+func (h *Feed[T]) Published() uint64 { return h.head.Load().seq }
 
 // Reader follows a hub's frames. It is used by one goroutine at a time.
 type Reader[T any] struct {
@@ -105,22 +112,14 @@ type Reader[T any] struct {
 // published (when there is one), so a new viewer gets a picture at once.
 func (h *Feed[T]) NewReader() *Reader[T] {
 	h.readers.Add(1)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	next := h.last
-	if next == 0 {
-		next = 1
-	}
-	return &Reader[T]{h: h, next: next}
+	return &Reader[T]{h: h, next: max(h.head.Load().seq, 1)}
 }
 
 // NewReaderAfterLatest returns a reader that starts with the next frame to be
 // published rather than the newest one already there.
 func (h *Feed[T]) NewReaderAfterLatest() *Reader[T] {
 	h.readers.Add(1)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return &Reader[T]{h: h, next: h.last + 1}
+	return &Reader[T]{h: h, next: h.head.Load().seq + 1}
 }
 
 // Next returns the next frame, waiting for it until ctx is done. A reader
@@ -129,26 +128,26 @@ func (h *Feed[T]) NewReaderAfterLatest() *Reader[T] {
 func (r *Reader[T]) Next(ctx context.Context) (*T, error) {
 	h := r.h
 	for {
-		h.mu.Lock()
-		if r.next <= h.last {
-			if h.last-r.next >= ringSize {
-				skipped := h.last - r.next
-				r.dropped += skipped
-				r.next = h.last
+		head := h.head.Load()
+		if r.next <= head.seq {
+			if head.seq-r.next >= ringSize {
+				r.dropped += head.seq - r.next
+				r.next = head.seq
 			}
-			f := h.ring[r.next%ringSize]
+			n := h.ring[r.next%ringSize].Load()
+			if n.seq != r.next {
+				// Overwritten since head was loaded: the publisher has
+				// lapped this reader; look again at the new head.
+				continue
+			}
 			r.next++
-			h.mu.Unlock()
-			return f, nil
+			return n.item, nil
 		}
-		if h.closed {
-			h.mu.Unlock()
+		if h.isShut.Load() {
 			return nil, ErrClosed
 		}
-		wake := h.wake
-		h.mu.Unlock()
 		select {
-		case <-wake:
+		case <-head.next:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -159,25 +158,19 @@ func (r *Reader[T]) Next(ctx context.Context) (*T, error) {
 // for the next one), counting the skipped frames as dropped. Readers that
 // cannot keep up with the camera use it to stay live.
 func (r *Reader[T]) SkipToLatest() {
-	h := r.h
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.last >= r.next {
-		r.dropped += h.last - r.next
-		r.next = h.last
+	if last := r.h.head.Load().seq; last >= r.next {
+		r.dropped += last - r.next
+		r.next = last
 	}
 }
 
 // Lag returns how many published frames this reader has not returned yet
 // (0 when it is up to date). Live viewers call SkipToLatest when it grows.
 func (r *Reader[T]) Lag() uint64 {
-	h := r.h
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.last < r.next {
-		return 0
+	if last := r.h.head.Load().seq; last >= r.next {
+		return last - r.next + 1
 	}
-	return h.last - r.next + 1
+	return 0
 }
 
 // Dropped returns how many frames this reader skipped.
