@@ -240,6 +240,7 @@ func (b *Bridge) Close() error {
 func (b *Bridge) close() {
 	b.cancel()
 	for _, c := range b.cameras {
+		c.ev.events.Close() // ends long-polling PullMessages, which Shutdown would wait for
 		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = c.srv.Shutdown(shut)
 		cancel()
@@ -247,7 +248,6 @@ func (b *Bridge) close() {
 	}
 	b.wg.Wait()
 	for _, c := range b.cameras {
-		c.ev.events.Close()
 		c.Video.Close()
 		if c.Audio != nil {
 			c.Audio.Close()

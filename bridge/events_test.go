@@ -1,10 +1,16 @@
 package bridge
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -114,4 +120,85 @@ func TestEventsThroughBridge(t *testing.T) {
 	cam, stopCam = startCam()
 	waitFor(onvif.TopicSignalLoss, false, 15*time.Second)
 	_ = cam
+}
+
+// TestEventsWithNodeClient follows a camera's events with the npm onvif package
+// (agsh/onvif's cam.on('event') pull point loop): it gets the initial states, then
+// the motion when the fake camera's picture moves.
+func TestEventsWithNodeClient(t *testing.T) {
+	node := needTool(t, "node")
+	if _, err := os.Stat(filepath.Join(e2eDir, "node_modules", "onvif")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("run \"npm ci\" in test/e2e first: %v", err)
+		}
+		t.Skipf("npm package onvif not installed (run \"npm ci\" in test/e2e): %v", err)
+	}
+	cams := startFakeCams(t, "127.0.6.62")
+	b := startBridge(t, testConfig(t, t.TempDir(), "127.0.6.62"))
+	c := b.Cameras()[0]
+	waitFrame(t, c)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "events_client.js", bindIP.String(), strconv.Itoa(c.HTTPPort()), "admin", "secret")
+	cmd.Dir = e2eDir
+	cmd.Stderr = testWriter{t}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = cmd.Wait() }()
+	type nodeEvent struct {
+		Topic, Op, Name string
+		Value           bool
+	}
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	next := func(want func(nodeEvent) bool, what string) nodeEvent {
+		t.Helper()
+		timeout := time.After(20 * time.Second)
+		for {
+			select {
+			case line, ok := <-lines:
+				if !ok {
+					t.Fatalf("node client ended before %s", what)
+				}
+				t.Logf("node client: %s", line)
+				if strings.HasPrefix(line, "error ") {
+					t.Fatalf("node client: %s", line)
+				}
+				var e nodeEvent
+				if err := json.Unmarshal([]byte(line), &e); err != nil {
+					t.Fatalf("node client printed %q", line)
+				}
+				if want(e) {
+					return e
+				}
+			case <-timeout:
+				t.Fatalf("node client: no %s", what)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for len(seen) < 3 {
+		e := next(func(e nodeEvent) bool { return e.Op == onvif.PropertyInitialized }, "Initialized events")
+		seen[e.Topic] = true
+		if strings.HasSuffix(e.Topic, "CellMotionDetector/Motion") && (e.Name != "IsMotion" || e.Value) {
+			t.Errorf("initial cell motion %+v", e)
+		}
+	}
+	cams[0].SetMotion(true)
+	e := next(func(e nodeEvent) bool { return strings.HasSuffix(e.Topic, "CellMotionDetector/Motion") && e.Value }, "motion event")
+	if e.Op != onvif.PropertyChanged {
+		t.Errorf("motion event %+v", e)
+	}
 }
