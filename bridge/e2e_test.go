@@ -38,14 +38,20 @@ type clientResult struct {
 	} `json:"activeSource"`
 	Streams   map[string]string `json:"streams"`
 	Snapshots map[string]string `json:"snapshots"`
-	Warnings  []string          `json:"warnings"`
+	Events    []struct {
+		Topic, Operation string
+		Data             []struct{ Name, Value string }
+	} `json:"events"`
+	EventErrors []string `json:"eventErrors"`
+	Warnings    []string `json:"warnings"`
 }
 
 // TestONVIFClientEndToEnd drives the bridge with the npm "onvif" package
 // (agsh/onvif, used by UniFi Protect, Homebridge and Node-RED): it connects
-// with credentials, lists profiles and video sources and asks for stream
-// and snapshot URIs; then ffprobe opens the RTSP URI and an HTTP GET with
-// Digest fetches the snapshot, and both deliver the fake camera's frames.
+// with credentials, lists profiles and video sources, asks for stream and
+// snapshot URIs and pulls events; then ffprobe opens the RTSP URI and an
+// HTTP GET with Digest fetches the snapshot, and both deliver the fake
+// camera's frames.
 func TestONVIFClientEndToEnd(t *testing.T) {
 	node := needTool(t, "node")
 	if _, err := os.Stat(filepath.Join(e2eDir, "node_modules", "onvif")); err != nil {
@@ -94,6 +100,25 @@ func TestONVIFClientEndToEnd(t *testing.T) {
 		if p.SourceToken != res.VideoSources[0].Token {
 			t.Errorf("profile %s: source token %q", p.Token, p.SourceToken)
 		}
+	}
+
+	// Events through the client's pull point loop: the camera streams, so
+	// SignalLoss is false.
+	if len(res.EventErrors) > 0 {
+		t.Errorf("event errors: %v", res.EventErrors)
+	}
+	signal := ""
+	for _, e := range res.Events {
+		if strings.HasSuffix(e.Topic, "VideoSource/SignalLoss") {
+			for _, d := range e.Data {
+				if d.Name == "State" {
+					signal = d.Value
+				}
+			}
+		}
+	}
+	if signal != "false" {
+		t.Errorf("SignalLoss state %q from the client's events, want false: %+v", signal, res.Events)
 	}
 
 	// The RTSP URI: frames through ffprobe (RTP/JPEG over TCP, Digest).

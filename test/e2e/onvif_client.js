@@ -1,7 +1,7 @@
 // Drives one bridge device with the npm "onvif" package (agsh/onvif, the
 // client inside UniFi Protect, Homebridge and Node-RED) the way those
 // applications do: connect with credentials, list profiles and video
-// sources, ask for stream and snapshot URIs. Prints one JSON object on
+// sources, ask for stream and snapshot URIs, pull events. Prints one JSON object on
 // stdout; exits non-zero on any error or warning from the library.
 //
 // Usage: node onvif_client.js HOST PORT USER PASSWORD
@@ -48,6 +48,25 @@ cam.on('warning', (w) => warnings.push(String(w)));
     const j = await call(cam, 'getSnapshotUri', { profileToken: p.token }).catch((e) => fail('GetSnapshotUri ' + p.token, e));
     snapshots[p.token] = j.uri;
   }
+  // Events the way Node-RED and Homebridge read them: a pull point loop
+  // started by an 'event' listener. Collect what arrives in the first
+  // seconds (the property states are sent at once), then stop.
+  const events = [];
+  const eventErrors = [];
+  await new Promise((resolve) => {
+    const onEvent = (m) => {
+      const msg = m.message && m.message.message;
+      const items = [].concat((msg && msg.data && msg.data.simpleItem) || []);
+      events.push({
+        topic: m.topic && (m.topic._ || m.topic),
+        operation: msg && msg.$ && msg.$.PropertyOperation,
+        data: items.map((i) => i.$ && { name: i.$.Name, value: String(i.$.Value) }),
+      });
+    };
+    cam.on('eventsError', (e) => eventErrors.push(e && e.message ? e.message : String(e)));
+    cam.on('event', onEvent);
+    setTimeout(() => { cam.removeListener('event', onEvent); resolve(); }, 4000);
+  });
   process.stdout.write(JSON.stringify({
     deviceInformation: info,
     media2: Boolean(cam.media2Support),
@@ -56,6 +75,9 @@ cam.on('warning', (w) => warnings.push(String(w)));
     activeSource: cam.activeSource ? { sourceToken: cam.activeSource.sourceToken, profileToken: cam.activeSource.profileToken, encoding: cam.activeSource.encoding } : null,
     streams,
     snapshots,
+    events,
+    eventErrors,
     warnings,
   }) + '\n');
+  process.exit(0);
 })().catch((e) => fail('client', e));
