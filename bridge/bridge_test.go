@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
 	"github.com/google/uuid"
 
 	"github.com/chinesium/chinesium/camsession/fakecam"
@@ -317,5 +318,71 @@ func TestPerCameraAddress(t *testing.T) {
 	}
 	if _, err := http.Get(c.DeviceServiceURL(bindIP.String())); err == nil {
 		t.Errorf("the camera's endpoint also answers on the bridge address")
+	}
+}
+
+// TestHomeAssistantSequence replays the calls Home Assistant's ONVIF
+// integration makes when a device is added (WS-Security digest on each):
+// GetCapabilities for the XAddrs, GetNetworkInterfaces for the unique id
+// (the MAC), GetProfiles needing an H.264 profile, GetStreamUri with
+// Protocol RTSP per profile, GetSnapshotUri.
+func TestHomeAssistantSequence(t *testing.T) {
+	needTool(t, "ffmpeg")
+	startFakeCams(t, "127.0.5.18")
+	b := startBridge(t, testConfig(t, t.TempDir(), "127.0.5.18"))
+	c := b.Cameras()[0]
+	if !c.Device.HasH264 {
+		t.Fatal("no H.264 profile although ffmpeg is installed (Home Assistant aborts with no_h264)")
+	}
+	host := bindIP.String()
+	call := func(body string) string {
+		t.Helper()
+		status, resp := soapRequest(t, c.DeviceServiceURL(host), "admin", "secret", body)
+		if status != http.StatusOK {
+			t.Fatalf("%s: %d %s", body, status, resp)
+		}
+		return resp
+	}
+	caps := call(`<tds:GetCapabilities><tds:Category>All</tds:Category></tds:GetCapabilities>`)
+	d := etree.NewDocument()
+	if err := d.ReadFromString(caps); err != nil {
+		t.Fatal(err)
+	}
+	media := d.FindElement("//Capabilities/Media/XAddr")
+	if media == nil || !strings.HasPrefix(media.Text(), "http://"+host+":") {
+		t.Fatalf("media XAddr in GetCapabilities: %s", caps)
+	}
+	mediaURL := media.Text()
+	if mac := elementText(call(`<tds:GetNetworkInterfaces/>`), "HwAddress"); !strings.EqualFold(mac, c.Device.MAC.String()) {
+		t.Errorf("HwAddress %q, want %s", mac, c.Device.MAC)
+	}
+	status, profiles := soapRequest(t, mediaURL, "admin", "secret", `<trt:GetProfiles/>`)
+	if status != http.StatusOK {
+		t.Fatalf("GetProfiles: %d %s", status, profiles)
+	}
+	d = etree.NewDocument()
+	if err := d.ReadFromString(profiles); err != nil {
+		t.Fatal(err)
+	}
+	h264 := ""
+	for _, p := range d.FindElements("//Profiles") {
+		if e := p.FindElement("VideoEncoderConfiguration/Encoding"); e != nil && e.Text() == "H264" {
+			h264 = p.SelectAttrValue("token", "")
+			if w := p.FindElement("VideoEncoderConfiguration/Resolution/Width"); w == nil || w.Text() != "640" {
+				t.Errorf("H.264 profile width %v", w)
+			}
+		}
+	}
+	if h264 == "" {
+		t.Fatalf("no H264 profile: %s", profiles)
+	}
+	_, resp := soapRequest(t, mediaURL, "admin", "secret", strings.Replace(
+		strings.Replace(getStreamURIBody, ">TCP<", ">RTSP<", 1), ">jpeg<", ">"+h264+"<", 1))
+	if uri := elementText(resp, "Uri"); uri != c.RTSPURL(host, "h264") {
+		t.Errorf("H.264 stream URI %q, want %q", uri, c.RTSPURL(host, "h264"))
+	}
+	_, resp = soapRequest(t, mediaURL, "admin", "secret", `<trt:GetSnapshotUri><trt:ProfileToken>`+h264+`</trt:ProfileToken></trt:GetSnapshotUri>`)
+	if uri := elementText(resp, "Uri"); uri != c.SnapshotURL(host) {
+		t.Errorf("snapshot URI %q", uri)
 	}
 }
