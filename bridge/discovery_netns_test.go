@@ -132,13 +132,18 @@ func mustRun(t *testing.T, args ...string) {
 	}
 }
 
-// collectDiscovery reads WS-Discovery datagrams until quiet passes without one.
-func collectDiscovery(t *testing.T, c *net.UDPConn, quiet time.Duration) []*discovery.Message {
+// collectDiscovery reads WS-Discovery datagrams until want have arrived (waiting up
+// to 5 s for them) and then until quiet passes without another.
+func collectDiscovery(t *testing.T, c *net.UDPConn, want int, quiet time.Duration) []*discovery.Message {
 	t.Helper()
 	var out []*discovery.Message
 	buf := make([]byte, 1<<16)
 	for {
-		_ = c.SetReadDeadline(time.Now().Add(quiet))
+		wait := quiet
+		if len(out) < want {
+			wait = 5 * time.Second
+		}
+		_ = c.SetReadDeadline(time.Now().Add(wait))
 		n, err := c.Read(buf)
 		if err != nil {
 			return out
@@ -157,7 +162,7 @@ func waitAnnouncement(t *testing.T, c *net.UDPConn, a discovery.Action, endpoint
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
-		for _, m := range collectDiscovery(t, c, 300*time.Millisecond) {
+		for _, m := range collectDiscovery(t, c, 0, 300*time.Millisecond) {
 			if m.Action == a && len(m.Matches) == 1 && (endpoint == "" || m.Matches[0].Address == endpoint) {
 				return m.Matches[0]
 			}
@@ -277,7 +282,7 @@ func TestDiscoveryInNamespaces(t *testing.T) {
 		if _, err := probe.WriteTo(b, group); err != nil {
 			t.Fatal(err)
 		}
-		got := collectDiscovery(t, probe, 500*time.Millisecond)
+		got := collectDiscovery(t, probe, 1, 300*time.Millisecond)
 		if len(got) != 1 || got[0].Action != discovery.ActionProbeMatches || got[0].RelatesTo != req.MessageID {
 			t.Fatalf("%s: %d answers %+v, want one ProbeMatches", style, len(got), got)
 		}
@@ -335,12 +340,12 @@ func TestDiscoveryInNamespaces(t *testing.T) {
 	}
 
 	// The camera stops: Bye, and probes get no answer; it returns: Hello.
-	collectDiscovery(t, listen, 100*time.Millisecond)
+	collectDiscovery(t, listen, 0, 100*time.Millisecond)
 	do("stop")
 	waitAnnouncement(t, listen, discovery.ActionBye, endpoint, 10*time.Second)
 	b, _ := os.ReadFile(filepath.Join("..", "onvif", "discovery", "testdata", "probes", "odm.xml"))
 	_, _ = probe.WriteTo(b, group)
-	if got := collectDiscovery(t, probe, 500*time.Millisecond); len(got) != 0 {
+	if got := collectDiscovery(t, probe, 0, 700*time.Millisecond); len(got) != 0 {
 		t.Errorf("offline camera answered a probe: %+v", got)
 	}
 	do("start")

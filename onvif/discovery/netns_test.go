@@ -316,7 +316,7 @@ func TestNamespaces(t *testing.T) {
 		cl *nsClient
 		ip netip.Addr
 	}{{cl1, srvIP1}, {cl2, srvIP2}} {
-		ann := announcements(c.cl.listen.collect(500 * time.Millisecond))
+		ann := announcements(c.cl.listen.collect(1, 500*time.Millisecond))
 		hello, ok := ann["Hello "+camA.addr()]
 		if !ok || len(ann) != 1 {
 			t.Fatalf("announcements on %v: %v", c.ip, ann)
@@ -326,10 +326,10 @@ func TestNamespaces(t *testing.T) {
 		}
 	}
 	h.do("add cam-b 8002")
-	if ann := announcements(cl1.listen.collect(500 * time.Millisecond)); len(ann) != 1 || ann["Hello "+camB.addr()].MetadataVersion != 1 {
+	if ann := announcements(cl1.listen.collect(1, 500*time.Millisecond)); len(ann) != 1 || ann["Hello "+camB.addr()].MetadataVersion != 1 {
 		t.Errorf("after add cam-b: %v", ann)
 	}
-	cl2.listen.collect(100 * time.Millisecond)
+	cl2.listen.collect(1, 100*time.Millisecond)
 
 	group := netip.AddrPortFrom(DefaultGroup.Addr(), DefaultGroup.Port())
 	for _, ps := range probeStyles {
@@ -340,11 +340,11 @@ func TestNamespaces(t *testing.T) {
 			probe := readProbe(t, ps.file)
 			req, _ := Parse(probe)
 			c.cl.probe.send(probe, group)
-			got := c.cl.probe.collect(400 * time.Millisecond)
 			want := 0
 			if ps.answer {
 				want = 2
 			}
+			got := c.cl.probe.collect(want, 300*time.Millisecond)
 			if len(got) != want {
 				t.Fatalf("%s via %v: %d answers, want %d", ps.file, c.ip, len(got), want)
 			}
@@ -372,38 +372,38 @@ func TestNamespaces(t *testing.T) {
 	// The address of the second link changes: a Hello there with the new XAddr.
 	run(t, "ip", "-n", string(tp.srv), "addr", "flush", "dev", "s1")
 	run(t, "ip", "-n", string(tp.srv), "addr", "add", "10.78.0.5/24", "dev", "s1")
-	ann := announcements(cl2.listen.collect(800 * time.Millisecond))
+	ann := announcements(cl2.listen.collect(2, 300*time.Millisecond))
 	for _, tg := range []*testTarget{camA, camB} {
 		if h, ok := ann["Hello "+tg.addr()]; !ok || len(h.XAddrs) != 1 || !strings.HasPrefix(h.XAddrs[0], "http://10.78.0.5:") {
 			t.Errorf("after the address change: %v", ann)
 		}
 	}
-	if ann := announcements(cl1.listen.collect(100 * time.Millisecond)); len(ann) != 0 {
+	if ann := announcements(cl1.listen.collect(0, 100*time.Millisecond)); len(ann) != 0 {
 		t.Errorf("unchanged link re-announced: %v", ann)
 	}
 
 	// A camera going offline says Bye; hidden (NonDiscoverable) ones say Bye and then stay silent.
 	h.do("remove cam-a")
-	if ann := announcements(cl1.listen.collect(500 * time.Millisecond)); len(ann) != 1 || !hasKey(ann, "Bye "+camA.addr()) {
+	if ann := announcements(cl1.listen.collect(1, 300*time.Millisecond)); len(ann) != 1 || !hasKey(ann, "Bye "+camA.addr()) {
 		t.Errorf("after remove cam-a: %v", ann)
 	}
 	h.do("hide cam-b")
-	if ann := announcements(cl1.listen.collect(500 * time.Millisecond)); len(ann) != 1 || !hasKey(ann, "Bye "+camB.addr()) {
+	if ann := announcements(cl1.listen.collect(1, 300*time.Millisecond)); len(ann) != 1 || !hasKey(ann, "Bye "+camB.addr()) {
 		t.Errorf("after hide cam-b: %v", ann)
 	}
 	cl1.probe.send(readProbe(t, "odm.xml"), group)
-	if got := cl1.probe.collect(700 * time.Millisecond); len(got) != 0 {
+	if got := cl1.probe.collect(0, 700*time.Millisecond); len(got) != 0 {
 		t.Errorf("answers with no discoverable target: %d", len(got))
 	}
 	h.do("add cam-c 8003")
-	cl2.listen.collect(300 * time.Millisecond)
+	cl2.listen.collect(1, 300*time.Millisecond)
 	if st := h.stats(); st.Probes == 0 || st.Answers == 0 || st.Malformed != 0 {
 		t.Errorf("stats %+v", st)
 	}
 	// Stopping the responder says Bye for the cameras it still serves.
 	h.do("quit")
 	camC := newTestTarget("cam-c", 8003)
-	if ann := announcements(cl2.listen.collect(500 * time.Millisecond)); len(ann) != 1 || !hasKey(ann, "Bye "+camC.addr()) {
+	if ann := announcements(cl2.listen.collect(1, 300*time.Millisecond)); len(ann) != 1 || !hasKey(ann, "Bye "+camC.addr()) {
 		t.Errorf("after quit: %v", ann)
 	}
 }

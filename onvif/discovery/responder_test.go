@@ -41,12 +41,17 @@ type received struct {
 	size int
 }
 
-// collect reads answers until quiet has passed without one.
-func (c *client) collect(quiet time.Duration) []received {
+// collect reads datagrams until want have arrived (waiting up to 5 s for them, so a
+// loaded machine does not fail the test) and then until quiet passes without another.
+func (c *client) collect(want int, quiet time.Duration) []received {
 	var out []received
 	buf := make([]byte, 65536)
 	for {
-		_ = c.conn.SetReadDeadline(time.Now().Add(quiet))
+		wait := quiet
+		if len(out) < want {
+			wait = 5 * time.Second
+		}
+		_ = c.conn.SetReadDeadline(time.Now().Add(wait))
 		n, from, err := c.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			var ne net.Error
@@ -99,7 +104,11 @@ func TestUnicastProbe(t *testing.T) {
 		probe := readProbe(t, ps.file)
 		req, _ := Parse(probe)
 		cl.send(probe, to)
-		got := cl.collect(300 * time.Millisecond)
+		want := 0
+		if ps.answer {
+			want = 2
+		}
+		got := cl.collect(want, 300*time.Millisecond)
 		if !ps.answer {
 			if len(got) != 0 {
 				t.Errorf("%s: %d answers, want none", ps.file, len(got))
@@ -142,13 +151,13 @@ func TestUnicastProbe(t *testing.T) {
 	// Resolve: only the named, discoverable target answers.
 	res := readProbe(t, "resolve.xml")
 	cl.send(bytes.Replace(res, []byte("ENDPOINT"), []byte(b.addr()), 1), to)
-	got := cl.collect(300 * time.Millisecond)
+	got := cl.collect(1, 300*time.Millisecond)
 	if len(got) != 1 || got[0].msg.Action != ActionResolveMatches || got[0].msg.Matches[0].Address != b.addr() ||
 		len(got[0].msg.Matches[0].XAddrs) != 1 {
 		t.Errorf("resolve answers %+v", got)
 	}
 	cl.send(bytes.Replace(res, []byte("ENDPOINT"), []byte(hidden.addr()), 1), to)
-	if got := cl.collect(300 * time.Millisecond); len(got) != 0 {
+	if got := cl.collect(0, 300*time.Millisecond); len(got) != 0 {
 		t.Errorf("non-discoverable target answered Resolve: %+v", got)
 	}
 
@@ -157,7 +166,7 @@ func TestUnicastProbe(t *testing.T) {
 	for _, junk := range []string{"", "garbage", "<x/>", strings.Repeat("<a>", 5000), `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>`} {
 		cl.send([]byte(junk), to)
 	}
-	if got := cl.collect(300 * time.Millisecond); len(got) != 0 {
+	if got := cl.collect(0, 300*time.Millisecond); len(got) != 0 {
 		t.Errorf("junk answered: %+v", got)
 	}
 	if n := r.Stats().Malformed - before; n != 5 {
@@ -167,7 +176,7 @@ func TestUnicastProbe(t *testing.T) {
 	// Removing a target stops its answers.
 	r.Remove(a)
 	cl.send(readProbe(t, "odm.xml"), to)
-	if got := cl.collect(300 * time.Millisecond); len(got) != 1 || got[0].msg.Matches[0].Address != b.addr() {
+	if got := cl.collect(1, 300*time.Millisecond); len(got) != 1 || got[0].msg.Matches[0].Address != b.addr() {
 		t.Errorf("after Remove: %+v", got)
 	}
 }
@@ -187,7 +196,7 @@ func TestRateLimitAndSizeBound(t *testing.T) {
 	for range 40 {
 		cl.send(probe, to)
 	}
-	got := cl.collect(300 * time.Millisecond)
+	got := cl.collect(10, 300*time.Millisecond)
 	// Burst is twice the rate: 10 probes answered, one datagram each (the big target's
 	// answer exceeds MaxAnswerSize and is never sent).
 	if len(got) != 10 {
@@ -205,7 +214,7 @@ func TestRateLimitAndSizeBound(t *testing.T) {
 	// Another source still gets answers.
 	cl2 := newClient(t, "127.0.6.4:0")
 	cl2.send(probe, to)
-	if got := cl2.collect(300 * time.Millisecond); len(got) != 1 {
+	if got := cl2.collect(1, 300*time.Millisecond); len(got) != 1 {
 		t.Errorf("other source got %d answers", len(got))
 	}
 }
