@@ -435,3 +435,27 @@ func TestXSDuration(t *testing.T) {
 		}
 	}
 }
+
+// FuzzXSDuration checks the xs:duration parser (PullMessages Timeout, termination
+// times) on arbitrary input: no panic, and what parses formats back to the same value.
+func FuzzXSDuration(f *testing.F) {
+	for _, s := range []string{"PT60S", "PT1M30.5S", "P1DT2H", "-PT5S", "PT0S", "P1Y2M3DT4H5M6.7S", "PT", "P", "PT1.S", "PT.5S"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseXSDuration(s)
+		if err != nil {
+			return
+		}
+		if d < 0 {
+			d = -d
+		}
+		back, err := ParseXSDuration(FormatXSDuration(d))
+		if err != nil {
+			t.Fatalf("%q -> %v -> %q does not parse: %v", s, d, FormatXSDuration(d), err)
+		}
+		if diff := back - d; diff > time.Microsecond || diff < -time.Microsecond {
+			t.Fatalf("%q -> %v -> %q -> %v", s, d, FormatXSDuration(d), back)
+		}
+	})
+}
