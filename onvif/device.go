@@ -62,6 +62,18 @@ var advertisedServices = []advertised{
 // GetServices, GetServiceCapabilities, GetHostname, GetWsdlUrl and
 // GetEndpointReference are PRE_AUTH.
 //
+// Implemented: GetSystemDateAndTime (host clock, true UTC),
+// SetSystemDateAndTime (accepted, changes nothing), GetDeviceInformation,
+// GetCapabilities, GetServices, GetServiceCapabilities, Get/Set/Add/
+// RemoveScopes (fixed scopes from Device, configurable ones persisted),
+// Get/SetDiscoveryMode, Get/SetHostname (the name is stored, the host's is
+// not changed), GetNetworkInterfaces (the synthetic MAC and the address the
+// client used), GetDNS and GetNetworkDefaultGateway (the host's), GetNTP,
+// GetNetworkProtocols, GetUsers/CreateUsers/DeleteUsers/SetUser (Store),
+// GetWsdlUrl, GetEndpointReference, SystemReboot (Device.Reboot) and
+// SetSystemFactoryDefault (Store.Reset). Network settings cannot be changed
+// (NetworkConfigNotSupported).
+//
 // Compose it with the other services' tables into one soap.Service:
 // GetServices and GetCapabilities list the media, media2 and events
 // services whose GetServiceCapabilities is in that table, with XAddrs built
