@@ -316,7 +316,12 @@ func TestNamespaces(t *testing.T) {
 		cl *nsClient
 		ip netip.Addr
 	}{{cl1, srvIP1}, {cl2, srvIP2}} {
-		ann := announcements(c.cl.listen.collect(1, 500*time.Millisecond))
+		got := c.cl.listen.collect(2, 500*time.Millisecond)
+		// Each Hello is sent twice (SOAP-over-UDP repeat), as the same message.
+		if len(got) != 2 || got[0].msg.MessageID != got[1].msg.MessageID || got[0].msg.MessageNumber != got[1].msg.MessageNumber {
+			t.Errorf("Hello datagrams on %v: %d, want the message and its repeat", c.ip, len(got))
+		}
+		ann := announcements(got)
 		hello, ok := ann["Hello "+camA.addr()]
 		if !ok || len(ann) != 1 {
 			t.Fatalf("announcements on %v: %v", c.ip, ann)

@@ -64,6 +64,10 @@ type Config struct {
 	RatePerSource float64
 	// MaxAnswerSize bounds an answer datagram; a larger one is not sent. Default 8192.
 	MaxAnswerSize int
+	// Repeat is how many extra copies of each Hello and Bye are sent, each 50-250 ms
+	// after the previous one (SOAP-over-UDP MULTICAST_UDP_REPEAT), since a lost
+	// datagram on WiFi would otherwise go unnoticed. Default 1; negative sends none.
+	Repeat int
 	// Rescan is the interval of the interface re-scan. It defaults to 30 s.
 	Rescan time.Duration
 	// Listen is the address to bind. It defaults to 0.0.0.0 (needed for multicast).
@@ -110,6 +114,7 @@ type Responder struct {
 
 	pending sync.WaitGroup
 	closing atomic.Bool
+	repeats chan repeat // delayed copies of Hello and Bye, sent by Run's repeater
 
 	received, malformed, ignored, probes, resolves, answers,
 	rateLimited, oversize, announced, sendErrors atomic.Uint64
@@ -132,6 +137,9 @@ func New(cfg Config) (*Responder, error) {
 	}
 	if cfg.Rescan <= 0 {
 		cfg.Rescan = 30 * time.Second
+	}
+	if cfg.Repeat == 0 {
+		cfg.Repeat = 1
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -164,6 +172,7 @@ func New(cfg Config) (*Responder, error) {
 		limiter:    newLimiter(cfg.RatePerSource, 2*cfg.RatePerSource),
 		ifaces:     map[int]*net.Interface{},
 		ifaceAddrs: map[int]netip.Addr{},
+		repeats:    make(chan repeat, 1024),
 	}
 	if err := r.pc.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
 		conn.Close()
@@ -359,12 +368,54 @@ func (r *Responder) announce(a Action, t Target, only []*net.Interface) {
 		m := r.match(t, local)
 		b := AppendMessage(nil, a, r.header(ToDiscovery, ""), m)
 		cm := &ipv4.ControlMessage{IfIndex: ifi.Index, Src: local.AsSlice()}
-		if _, err := r.pc.WriteTo(b, cm, r.group); err != nil {
-			r.sendErrors.Add(1)
-			r.log.Debug("multicast send failed", "action", a, "interface", ifi.Name, "err", err)
-			continue
+		r.sendMulticast(b, cm)
+		at := time.Now()
+		for range max(0, r.cfg.Repeat) {
+			at = at.Add(50*time.Millisecond + randDuration(200*time.Millisecond))
+			select {
+			case r.repeats <- repeat{at: at, b: b, cm: cm}:
+			default: // queue full: the copy is dropped
+			}
 		}
-		r.announced.Add(1)
+	}
+}
+
+// repeat is a delayed copy of a multicast datagram.
+type repeat struct {
+	at time.Time
+	b  []byte
+	cm *ipv4.ControlMessage
+}
+
+func (r *Responder) sendMulticast(b []byte, cm *ipv4.ControlMessage) {
+	if _, err := r.pc.WriteTo(b, cm, r.group); err != nil {
+		r.sendErrors.Add(1)
+		r.log.Debug("multicast send failed", "interface", cm.IfIndex, "err", err)
+		return
+	}
+	r.announced.Add(1)
+}
+
+// repeater sends the queued copies when they are due, until stop is closed; it then
+// sends what is still queued (waiting for each to be due) and returns.
+func (r *Responder) repeater(stop <-chan struct{}) {
+	for {
+		var rp repeat
+		select {
+		case rp = <-r.repeats:
+		case <-stop:
+			for {
+				select {
+				case rp = <-r.repeats:
+					time.Sleep(time.Until(rp.at))
+					r.sendMulticast(rp.b, rp.cm)
+				default:
+					return
+				}
+			}
+		}
+		time.Sleep(time.Until(rp.at))
+		r.sendMulticast(rp.b, rp.cm)
 	}
 }
 
@@ -401,6 +452,9 @@ func (r *Responder) Run(ctx context.Context) error {
 	}
 	stop := context.AfterFunc(ctx, func() { _ = r.conn.SetReadDeadline(time.Now()) })
 	defer stop()
+	stopRepeats := make(chan struct{})
+	repeaterDone := make(chan struct{})
+	go func() { defer close(repeaterDone); r.repeater(stopRepeats) }()
 	go r.rescan(ctx)
 
 	buf := make([]byte, MaxMessageSize+1)
@@ -427,6 +481,8 @@ func (r *Responder) Run(ctx context.Context) error {
 			r.Bye(t)
 		}
 	}
+	close(stopRepeats)
+	<-repeaterDone // the Byes' copies go out before the socket closes
 	r.conn.Close()
 	return err
 }
