@@ -181,6 +181,7 @@ func ntpToTime(ntp uint64) time.Time {
 }
 
 func TestProtocolErrors(t *testing.T) {
+	t.Parallel()
 	f := startFixture(t, fixtureOpts{})
 	c := dialRaw(t, f.addr)
 	cases := []struct {
@@ -234,6 +235,7 @@ func TestProtocolErrors(t *testing.T) {
 }
 
 func TestTunnelNeedsCookie(t *testing.T) {
+	t.Parallel()
 	f := startFixture(t, fixtureOpts{})
 	for _, req := range []string{
 		"GET /cam/jpeg HTTP/1.0\r\nAccept: application/x-rtsp-tunnelled\r\n\r\n",
@@ -257,6 +259,7 @@ func TestTunnelNeedsCookie(t *testing.T) {
 // TestFFmpegPlaysAudio decodes the PCMU track of both URLs: the camera's
 // ADPCM tone must come out as a tone, not silence or noise.
 func TestFFmpegPlaysAudio(t *testing.T) {
+	t.Parallel()
 	f := startFixture(t, fixtureOpts{audio: true})
 	for _, media := range []string{"jpeg", "h264"} {
 		checkTone(t, f.url(media))
@@ -299,6 +302,7 @@ func checkTone(t *testing.T, url string) {
 }
 
 func TestPauseAndPlayAgain(t *testing.T) {
+	t.Parallel()
 	f := startFixture(t, fixtureOpts{})
 	c := dialRaw(t, f.addr)
 	res := c.do("SETUP", f.url("jpeg")+"/trackID=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1")
@@ -331,6 +335,7 @@ func TestPauseAndPlayAgain(t *testing.T) {
 // TestFFprobeStreams checks what a client learns from DESCRIBE and the
 // first packets: codecs, picture size and the audio format of both URLs.
 func TestFFprobeStreams(t *testing.T) {
+	t.Parallel()
 	bin := needTool(t, "ffprobe")
 	f := startFixture(t, fixtureOpts{audio: true})
 	for media, want := range map[string][]string{
@@ -351,6 +356,7 @@ func TestFFprobeStreams(t *testing.T) {
 }
 
 func TestSessionLimit(t *testing.T) {
+	t.Parallel()
 	f := startFixture(t, fixtureOpts{})
 	c := dialRaw(t, f.addr)
 	for i := range MaxSessions {

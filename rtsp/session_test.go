@@ -20,6 +20,7 @@ import (
 )
 
 func TestAuth(t *testing.T) {
+	t.Parallel()
 	f := startFixture(t, fixtureOpts{users: httpauth.StaticUsers{"admin": "s3cret"}})
 	c := dialRaw(t, f.addr)
 	if res := c.do("OPTIONS", f.url("jpeg")); res.status != 200 {
@@ -120,6 +121,7 @@ func receivesRTP(pc *net.UDPConn, d time.Duration) bool {
 }
 
 func TestSessionTimeout(t *testing.T) {
+	t.Parallel()
 	f := startFixture(t, fixtureOpts{timeout: time.Second})
 	c, rtpc, rtcpc, serverRTCP := udpClient(t, f)
 	if !receivesRTP(rtpc, 2*time.Second) {
@@ -274,6 +276,7 @@ func TestStalledReaderDrops(t *testing.T) {
 }
 
 func TestH264EncoderRunsOnlyWhileWatched(t *testing.T) {
+	t.Parallel()
 	needTool(t, "ffmpeg")
 	f := startFixture(t, fixtureOpts{})
 	if !f.srv.H264Available() {
@@ -305,6 +308,7 @@ func TestH264EncoderRunsOnlyWhileWatched(t *testing.T) {
 }
 
 func TestH264UnavailableWithoutFFmpeg(t *testing.T) {
+	t.Parallel()
 	f := startFixture(t, fixtureOpts{ffmpeg: "/nonexistent/ffmpeg"})
 	if f.srv.H264Available() {
 		t.Fatal("H264Available true without ffmpeg")
