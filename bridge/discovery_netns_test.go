@@ -344,6 +344,7 @@ func TestDiscoveryInNamespaces(t *testing.T) {
 	do("stop")
 	waitAnnouncement(t, listen, discovery.ActionBye, endpoint, 10*time.Second)
 	b, _ := os.ReadFile(filepath.Join("..", "onvif", "discovery", "testdata", "probes", "odm.xml"))
+	b = []byte(strings.Replace(string(b), "uuid:5f1bb4c5", "uuid:0ff11e00", 1)) // a new MessageID
 	_, _ = probe.WriteTo(b, group)
 	if got := collectDiscovery(t, probe, 0, 700*time.Millisecond); len(got) != 0 {
 		t.Errorf("offline camera answered a probe: %+v", got)

@@ -396,7 +396,7 @@ func TestNamespaces(t *testing.T) {
 	if ann := announcements(cl1.listen.collect(1, 300*time.Millisecond)); len(ann) != 1 || !hasKey(ann, "Bye "+camB.addr()) {
 		t.Errorf("after hide cam-b: %v", ann)
 	}
-	cl1.probe.send(readProbe(t, "odm.xml"), group)
+	cl1.probe.send(freshProbe(t, "odm.xml"), group)
 	if got := cl1.probe.collect(0, 700*time.Millisecond); len(got) != 0 {
 		t.Errorf("answers with no discoverable target: %d", len(got))
 	}

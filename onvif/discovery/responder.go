@@ -89,6 +89,7 @@ type Stats struct {
 	Resolves    uint64
 	Answers     uint64 // ProbeMatches/ResolveMatches datagrams sent
 	RateLimited uint64 // requests dropped by the per-source limit
+	Duplicates  uint64 // retransmitted requests (same source and MessageID) ignored
 	Oversize    uint64 // answers not sent because they were too large
 	Announced   uint64 // Hello/Bye datagrams sent
 	SendErrors  uint64
@@ -117,7 +118,10 @@ type Responder struct {
 	repeats chan repeat // delayed copies of Hello and Bye, sent by Run's repeater
 
 	received, malformed, ignored, probes, resolves, answers,
-	rateLimited, oversize, announced, sendErrors atomic.Uint64
+	rateLimited, oversize, announced, sendErrors, duplicates atomic.Uint64
+
+	seenMu sync.Mutex
+	seen   map[string]time.Time // source+MessageID of recent requests
 }
 
 // New opens the UDP socket and joins the multicast group on the configured interfaces.
@@ -173,6 +177,7 @@ func New(cfg Config) (*Responder, error) {
 		ifaces:     map[int]*net.Interface{},
 		ifaceAddrs: map[int]netip.Addr{},
 		repeats:    make(chan repeat, 1024),
+		seen:       map[string]time.Time{},
 	}
 	if err := r.pc.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true); err != nil {
 		conn.Close()
@@ -201,7 +206,7 @@ func (r *Responder) Stats() Stats {
 		Received: r.received.Load(), Malformed: r.malformed.Load(), Ignored: r.ignored.Load(),
 		Probes: r.probes.Load(), Resolves: r.resolves.Load(), Answers: r.answers.Load(),
 		RateLimited: r.rateLimited.Load(), Oversize: r.oversize.Load(), Announced: r.announced.Load(),
-		SendErrors: r.sendErrors.Load(),
+		SendErrors: r.sendErrors.Load(), Duplicates: r.duplicates.Load(),
 	}
 }
 
@@ -546,6 +551,10 @@ func (r *Responder) handle(b []byte, cm *ipv4.ControlMessage, src net.Addr) {
 		r.ignored.Add(1)
 		return
 	}
+	if r.duplicate(srcAP.Addr(), msg.MessageID, time.Now()) {
+		r.duplicates.Add(1)
+		return
+	}
 	if !r.limiter.allow(srcAP.Addr(), time.Now()) {
 		r.rateLimited.Add(1)
 		return
@@ -604,6 +613,34 @@ func (r *Responder) handle(b []byte, cm *ipv4.ControlMessage, src net.Addr) {
 		defer r.pending.Done()
 		send()
 	})
+}
+
+// dupWindow is how long a request's MessageID is remembered per source: clients
+// retransmit a Probe a few times within a second or two (SOAP-over-UDP), and some
+// reuse one MessageID for all their periodic probes, so the window stays short.
+const dupWindow = 2 * time.Second
+
+// duplicate reports whether src sent a request with this MessageID within dupWindow,
+// and remembers it.
+func (r *Responder) duplicate(src netip.Addr, id string, now time.Time) bool {
+	key := src.String() + " " + id
+	r.seenMu.Lock()
+	defer r.seenMu.Unlock()
+	if t, ok := r.seen[key]; ok && now.Sub(t) < dupWindow {
+		return true
+	}
+	if len(r.seen) >= 1024 {
+		for k, t := range r.seen {
+			if now.Sub(t) >= dupWindow {
+				delete(r.seen, k)
+			}
+		}
+		if len(r.seen) >= 4096 {
+			clear(r.seen)
+		}
+	}
+	r.seen[key] = now
+	return false
 }
 
 // localAddr is the address of the receiving interface to answer from and advertise.

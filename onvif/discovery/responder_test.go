@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // client is a test-side UDP socket that sends requests and collects answers.
@@ -67,6 +69,17 @@ func (c *client) collect(want int, quiet time.Duration) []received {
 		}
 		out = append(out, received{m, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), n})
 	}
+}
+
+// freshProbe returns a probe file with a new MessageID, for sending it again.
+func freshProbe(t testing.TB, name string) []byte {
+	t.Helper()
+	b := readProbe(t, name)
+	m, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Replace(b, []byte(">"+m.MessageID+"<"), []byte(">urn:uuid:"+uuid.NewString()+"<"), 1)
 }
 
 func startResponder(t *testing.T, cfg Config, targets ...Target) *Responder {
@@ -148,6 +161,17 @@ func TestUnicastProbe(t *testing.T) {
 		}
 	}
 
+	// A retransmission (same MessageID from the same source) is not answered again.
+	retrans := freshProbe(t, "tds.xml")
+	cl.send(retrans, to)
+	cl.send(retrans, to)
+	if got := cl.collect(2, 300*time.Millisecond); len(got) != 2 {
+		t.Errorf("retransmitted probe: %d answers, want 2 (one per target)", len(got))
+	}
+	if st := r.Stats(); st.Duplicates != 1 {
+		t.Errorf("duplicates counted %d, want 1", st.Duplicates)
+	}
+
 	// Resolve: only the named, discoverable target answers.
 	res := readProbe(t, "resolve.xml")
 	cl.send(bytes.Replace(res, []byte("ENDPOINT"), []byte(b.addr()), 1), to)
@@ -175,7 +199,7 @@ func TestUnicastProbe(t *testing.T) {
 
 	// Removing a target stops its answers.
 	r.Remove(a)
-	cl.send(readProbe(t, "odm.xml"), to)
+	cl.send(freshProbe(t, "odm.xml"), to)
 	if got := cl.collect(1, 300*time.Millisecond); len(got) != 1 || got[0].msg.Matches[0].Address != b.addr() {
 		t.Errorf("after Remove: %+v", got)
 	}
@@ -192,9 +216,8 @@ func TestRateLimitAndSizeBound(t *testing.T) {
 	r := startResponder(t, Config{Listen: srv, Group: netip.AddrPortFrom(DefaultGroup.Addr(), 0), UnicastOnly: true, MaxDelay: -1, RatePerSource: 5}, a, big)
 	to := netip.AddrPortFrom(srv, uint16(r.LocalPort()))
 	cl := newClient(t, "127.0.6.3:0")
-	probe := readProbe(t, "empty.xml")
 	for range 40 {
-		cl.send(probe, to)
+		cl.send(freshProbe(t, "empty.xml"), to)
 	}
 	got := cl.collect(10, 300*time.Millisecond)
 	// Burst is twice the rate: 10 probes answered, one datagram each (the big target's
@@ -213,7 +236,7 @@ func TestRateLimitAndSizeBound(t *testing.T) {
 	}
 	// Another source still gets answers.
 	cl2 := newClient(t, "127.0.6.4:0")
-	cl2.send(probe, to)
+	cl2.send(freshProbe(t, "empty.xml"), to)
 	if got := cl2.collect(1, 300*time.Millisecond); len(got) != 1 {
 		t.Errorf("other source got %d answers", len(got))
 	}
