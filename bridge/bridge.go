@@ -21,7 +21,6 @@ import (
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/httpauth"
-	"github.com/chinesium/chinesium/motion"
 	"github.com/chinesium/chinesium/onvif"
 	"github.com/chinesium/chinesium/onvif/discovery"
 	"github.com/chinesium/chinesium/rtsp"
@@ -309,7 +308,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 	if b.cfg.Session != nil {
 		b.cfg.Session(&scfg)
 	}
-	c.ev = newCameraEvents(log.With("component", "events"), motion.Config{})
+	c.ev = newCameraEvents(log.With("component", "events"), b.cfg.Motion)
 	c.hookSession(&scfg)
 	c.Session, err = camsession.New(scfg)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chinesium/chinesium/camsession"
+	"github.com/chinesium/chinesium/motion"
 	"github.com/chinesium/chinesium/onvif/discovery"
 )
 
@@ -93,6 +94,13 @@ type Config struct {
 	// the responder cannot start (no multicast interface) the bridge logs a
 	// warning and runs without it.
 	Discovery *discovery.Config
+	// Motion configures the motion detection behind the motion events
+	// (analyses per second, sensitivity, hold time); zero fields take the
+	// motion package's defaults. OnChange is set by the bridge.
+	Motion motion.Config
+	// NoMotion turns motion detection off (no frames are decoded); the
+	// motion events then stay false.
+	NoMotion bool
 	// Logger receives the bridge's logs; default slog.Default().
 	Logger *slog.Logger
 	// Session, if set, adjusts every camera's session configuration after

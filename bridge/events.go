@@ -47,8 +47,12 @@ func (ce *cameraEvents) register(ops map[wsdl.Op]soap.Operation, r *mux.Router, 
 	r.PathPrefix(ce.events.BasePath()).Handler(svc)
 }
 
-// run analyses the camera's frames for motion until ctx is done.
+// runMotion analyses the camera's frames for motion until ctx is done (at once
+// with Config.NoMotion).
 func (c *Camera) runMotion(ctx context.Context) error {
+	if c.bridge.cfg.NoMotion {
+		return nil
+	}
 	return c.ev.motion.Run(ctx, c.Video)
 }
 
