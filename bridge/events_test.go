@@ -202,3 +202,22 @@ func TestEventsWithNodeClient(t *testing.T) {
 		t.Errorf("motion event %+v", e)
 	}
 }
+
+// TestNoMotion: with motion detection off no frame is decoded and the motion events
+// stay false while the picture moves.
+func TestNoMotion(t *testing.T) {
+	cams := startFakeCams(t, "127.0.6.64")
+	cams[0].SetMotion(true)
+	cfg := testConfig(t, t.TempDir(), "127.0.6.64")
+	cfg.NoMotion = true
+	b := startBridge(t, cfg)
+	c := b.Cameras()[0]
+	waitFrame(t, c)
+	time.Sleep(time.Second)
+	if st := c.ev.motion.Stats(); st.Analysed != 0 {
+		t.Errorf("motion detection off, yet %d frames analysed", st.Analysed)
+	}
+	if v, ok := c.Events().State(onvif.TopicCellMotion); !ok || v {
+		t.Errorf("cell motion %v (set %v), want false", v, ok)
+	}
+}
