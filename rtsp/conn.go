@@ -384,7 +384,8 @@ func (c *conn) setup(req *request, ss *session, user string) *response {
 			return status(461)
 		}
 	}
-	if ss == nil {
+	created := ss == nil
+	if created {
 		if srv.SessionCount() >= MaxSessions {
 			srv.logger().Warn("rtsp: session limit reached", "limit", MaxSessions, "remote", c.remote)
 			return status(503)
@@ -394,23 +395,17 @@ func (c *conn) setup(req *request, ss *session, user string) *response {
 			kind: tp.kind, conn: c, udp: c.udp, tracks: make([]*sessionTrack, 2),
 			queue: make(chan queued, queueLen),
 		}
-		ss.timer = time.AfterFunc(srv.sessionTimeout(), func() { ss.close("timeout") })
-		srv.addSession(ss)
-		c.smu.Lock()
-		c.sessions[ss] = struct{}{}
-		c.smu.Unlock()
-		srv.logger().Info("rtsp: session started", "session", ss.id, "path", t.path.name,
-			"media", t.media.String(), "transport", tp.kind.String(), "remote", c.remote, "user", user)
-	}
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if ss.playing {
-		return status(455)
 	}
 	st := &sessionTrack{s: ss, t: tr, index: idx}
 	var th string
+	ss.mu.Lock()
+	if ss.playing {
+		ss.mu.Unlock()
+		return status(455)
+	}
 	if tp.kind == transportUDP {
 		if !c.remote.IsValid() {
+			ss.mu.Unlock()
 			return status(461)
 		}
 		// RTP goes only to the address the request came from: a
@@ -421,9 +416,6 @@ func (c *conn) setup(req *request, ss *session, user string) *response {
 		a, b := c.udp.ports()
 		th = fmt.Sprintf("RTP/AVP;unicast;client_port=%d-%d;server_port=%d-%d;ssrc=%08X",
 			tp.clientPorts[0], tp.clientPorts[1], a, b, tr.ssrc)
-		srv.mu.Lock()
-		srv.rtcpFrom[st.rtcpAddr] = st
-		srv.mu.Unlock()
 	} else {
 		ch := tp.interleaved
 		if !tp.hasChannels {
@@ -431,13 +423,34 @@ func (c *conn) setup(req *request, ss *session, user string) *response {
 		}
 		for _, o := range ss.tracks {
 			if o != nil && o.index != idx && (int(o.channels[0]) == ch[0] || int(o.channels[1]) == ch[1]) {
+				ss.mu.Unlock()
 				return &response{status: 461, body: []byte("interleaved channels already in use\n")}
 			}
 		}
 		st.channels = [2]byte{byte(ch[0]), byte(ch[1])}
 		th = fmt.Sprintf("RTP/AVP/TCP;unicast;interleaved=%d-%d;ssrc=%08X", ch[0], ch[1], tr.ssrc)
 	}
+	old := ss.tracks[idx]
 	ss.tracks[idx] = st
+	ss.mu.Unlock()
+
+	srv.mu.Lock()
+	if old != nil && srv.rtcpFrom[old.rtcpAddr] == old {
+		delete(srv.rtcpFrom, old.rtcpAddr)
+	}
+	if tp.kind == transportUDP {
+		srv.rtcpFrom[st.rtcpAddr] = st
+	}
+	srv.mu.Unlock()
+	if created {
+		ss.timer = time.AfterFunc(srv.sessionTimeout(), func() { ss.close("timeout") })
+		srv.addSession(ss)
+		c.smu.Lock()
+		c.sessions[ss] = struct{}{}
+		c.smu.Unlock()
+		srv.logger().Info("rtsp: session started", "session", ss.id, "path", t.path.name,
+			"media", t.media.String(), "transport", tp.kind.String(), "remote", c.remote, "user", user)
+	}
 	timeout := int(srv.sessionTimeout() / time.Second)
 	return &response{status: 200, header: header{
 		{"Transport", th},

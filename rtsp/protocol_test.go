@@ -156,7 +156,7 @@ func TestProtocolInterleaved(t *testing.T) {
 	}
 	lastTS := frameTS[len(frameTS)-1]
 	wallOfLast := srWall.Add(time.Duration(int32(lastTS-vsr.RTPTime)) * time.Second / 90000)
-	if d := frameRecv[len(frameRecv)-1].Sub(wallOfLast); d < -50*time.Millisecond || d > 200*time.Millisecond {
+	if d := frameRecv[len(frameRecv)-1].Sub(wallOfLast); d < -50*time.Millisecond || d > time.Second {
 		t.Errorf("last frame received %v after its SR-derived capture time", d)
 	}
 

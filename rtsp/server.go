@@ -298,13 +298,13 @@ func (s *Server) lookupSession(id string) *session {
 	return s.sessions[id]
 }
 
-func (s *Server) removeSession(ss *session) {
+func (s *Server) removeSession(ss *session, tracks []*sessionTrack) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sessions[ss.id] == ss {
 		delete(s.sessions, ss.id)
 	}
-	for _, st := range ss.tracks {
+	for _, st := range tracks {
 		if st != nil && s.rtcpFrom[st.rtcpAddr] == st {
 			delete(s.rtcpFrom, st.rtcpAddr)
 		}

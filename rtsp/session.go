@@ -164,7 +164,7 @@ func (s *session) close(reason string) {
 	tracks := s.tracks
 	s.mu.Unlock()
 	s.timer.Stop()
-	s.srv.removeSession(s)
+	s.srv.removeSession(s, tracks)
 	var dropped uint64
 	for _, st := range tracks {
 		if st != nil {
