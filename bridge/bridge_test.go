@@ -29,6 +29,7 @@ const getStreamURIBody = `<trt:GetStreamUri><trt:StreamSetup><tt:Stream>RTP-Unic
 // latest frame and needs credentials, the media service hands out a
 // stream URI built from the address used, and ffprobe reads frames from it.
 func TestBridgeServesEachCamera(t *testing.T) {
+	t.Parallel()
 	startFakeCams(t, "127.0.5.2", "127.0.5.3")
 	b := startBridge(t, testConfig(t, t.TempDir(), "127.0.5.2", "127.0.5.3"))
 	cams := b.Cameras()
@@ -109,6 +110,7 @@ func TestBridgeServesEachCamera(t *testing.T) {
 // directory: the device keeps UUID, serial and MAC, and a profile an ONVIF
 // client created is still there.
 func TestIdentityAndStateSurviveRestart(t *testing.T) {
+	t.Parallel()
 	startFakeCams(t, "127.0.5.4")
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "127.0.5.4")
@@ -177,6 +179,7 @@ func TestStartFailsCleanly(t *testing.T) {
 }
 
 func TestConfigDefaults(t *testing.T) {
+	t.Parallel()
 	cfg, err := Config{Cameras: []CameraConfig{
 		{IP: netip.MustParseAddr("10.0.0.5")},
 		{IP: netip.MustParseAddr("10.0.0.6"), Name: "Front door", HTTPPort: 9000},
@@ -223,6 +226,7 @@ func TestDefaultStateDir(t *testing.T) {
 // and gets one ProbeMatch per camera, each with its own endpoint and
 // device service XAddr; a camera switched to NonDiscoverable stays silent.
 func TestDiscovery(t *testing.T) {
+	t.Parallel()
 	startFakeCams(t, "127.0.5.12", "127.0.5.13")
 	cfg := testConfig(t, t.TempDir(), "127.0.5.12", "127.0.5.13")
 	cfg.Discovery = &discovery.Config{UnicastOnly: true, Listen: bindIP, Group: netip.AddrPortFrom(netip.MustParseAddr("239.255.255.250"), 0), MaxDelay: -1}
@@ -295,6 +299,7 @@ func TestDiscovery(t *testing.T) {
 // endpoint, the stream URI it hands out and the RTSP stream behind it are
 // all on that address.
 func TestPerCameraAddress(t *testing.T) {
+	t.Parallel()
 	startFakeCams(t, "127.0.5.16")
 	cfg := testConfig(t, t.TempDir(), "127.0.5.16")
 	own := netip.MustParseAddr("127.0.5.17")
@@ -327,6 +332,7 @@ func TestPerCameraAddress(t *testing.T) {
 // (the MAC), GetProfiles needing an H.264 profile, GetStreamUri with
 // Protocol RTSP per profile, GetSnapshotUri.
 func TestHomeAssistantSequence(t *testing.T) {
+	t.Parallel()
 	needTool(t, "ffmpeg")
 	startFakeCams(t, "127.0.5.18")
 	b := startBridge(t, testConfig(t, t.TempDir(), "127.0.5.18"))

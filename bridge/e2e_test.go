@@ -53,6 +53,7 @@ type clientResult struct {
 // HTTP GET with Digest fetches the snapshot, and both deliver the fake
 // camera's frames.
 func TestONVIFClientEndToEnd(t *testing.T) {
+	t.Parallel()
 	node := needTool(t, "node")
 	if _, err := os.Stat(filepath.Join(e2eDir, "node_modules", "onvif")); err != nil {
 		if os.Getenv("CI") == "true" {
