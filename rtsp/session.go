@@ -165,6 +165,7 @@ func (s *session) close(reason string) {
 	s.mu.Unlock()
 	s.timer.Stop()
 	s.srv.removeSession(s, tracks)
+	s.conn.forget(s)
 	var dropped uint64
 	for _, st := range tracks {
 		if st != nil {
