@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/chinesium/chinesium/audio"
 	"github.com/chinesium/chinesium/camsession"
 )
 
@@ -169,7 +170,7 @@ type Camera struct {
 	seq        uint64
 	index      uint16
 	audioIndex uint16
-	enc        imaEncoder
+	enc        audio.IMAState
 	tone       tone
 	held       heldPacket
 	pkt        []byte
@@ -788,7 +789,7 @@ func (c *Camera) sendAudio(conn *net.UDPConn, dest netip.AddrPort, now time.Time
 	var samples [AudioSamples]int16
 	c.tone.fill(samples[:])
 	var payload [AudioBlockLen]byte
-	block := c.enc.appendBlock(payload[:0], samples[:])
+	block := audio.EncodeBlock(payload[:0], &c.enc, samples[:])
 	idx := c.audioIndex
 	c.audioIndex++
 	if c.audioRng.Float64() < c.cfg.Loss {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chinesium/chinesium/audio"
 	"github.com/chinesium/chinesium/camsession"
 )
 
@@ -538,35 +539,10 @@ func TestAudioPackets(t *testing.T) {
 	}
 }
 
-// decodeIMA decodes one block: 4-byte header, then low nibble first.
+// decodeIMA decodes one block on its own, from its header.
 func decodeIMA(b []byte) []int16 {
-	pred := int(int16(binary.LittleEndian.Uint16(b)))
-	index := int(b[2])
-	var out []int16
-	for _, by := range b[4:] {
-		for _, code := range []byte{by & 15, by >> 4} {
-			step := imaStep[index]
-			diff := step >> 3
-			if code&4 != 0 {
-				diff += step
-			}
-			if code&2 != 0 {
-				diff += step >> 1
-			}
-			if code&1 != 0 {
-				diff += step >> 2
-			}
-			if code&8 != 0 {
-				pred -= diff
-			} else {
-				pred += diff
-			}
-			pred = max(-32768, min(32767, pred))
-			index = max(0, min(88, index+imaIndex[code]))
-			out = append(out, int16(pred))
-		}
-	}
-	return out
+	var d audio.Decoder
+	return d.Decode(nil, b)
 }
 
 // checkTone checks that pcm is a sine of roughly the generator's amplitude
@@ -588,18 +564,18 @@ func checkTone(t *testing.T, pcm []int16) {
 }
 
 func TestADPCMRoundTrip(t *testing.T) {
-	var e imaEncoder
+	var e audio.IMAState
 	var tn tone
 	samples := make([]int16, AudioSamples)
-	var d imaEncoder // mirrors the decoder state for continuous decoding
+	var d audio.IMAState // mirrors the decoder state for continuous decoding
 	for i := range 50 {
 		tn.fill(samples)
-		blk := e.appendBlock(nil, samples)
+		blk := audio.EncodeBlock(nil, &e, samples)
 		if len(blk) != AudioBlockLen {
 			t.Fatalf("block of %d bytes", len(blk))
 		}
-		if got := int(int16(binary.LittleEndian.Uint16(blk))); got != d.pred || int(blk[2]) != d.index {
-			t.Fatalf("header state %d/%d, decoder continuing has %d/%d", got, blk[2], d.pred, d.index)
+		if got := int(int16(binary.LittleEndian.Uint16(blk))); got != int(d.Predictor) || int32(blk[2]) != d.Index {
+			t.Fatalf("header state %d/%d, decoder continuing has %d/%d", got, blk[2], d.Predictor, d.Index)
 		}
 		pcm := decodeIMA(blk)
 		var errSum, sigSum float64
@@ -611,7 +587,7 @@ func TestADPCMRoundTrip(t *testing.T) {
 		if i > 0 && errSum*100 > sigSum { // SNR below 20 dB once adapted
 			t.Fatalf("poor ADPCM: error energy %.0f vs signal %.0f", errSum, sigSum)
 		}
-		d.pred, d.index = int(pcm[len(pcm)-1]), e.index
+		d.Predictor, d.Index = int32(pcm[len(pcm)-1]), e.Index
 	}
 }
 
