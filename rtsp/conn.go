@@ -101,9 +101,19 @@ func (c *conn) serve(ctx context.Context) {
 			}
 		}
 	}()
+	// A tunnel's input is a pipe without deadlines: a watchdog closes a
+	// tunnel that stays silent, so GETs that never get a POST (or whose
+	// client went away behind a NAT) do not hold a tunnel slot forever.
+	var watchdog *time.Timer
+	if c.deadline == nil {
+		watchdog = time.AfterFunc(srv.idleTimeout(), c.close)
+		defer watchdog.Stop()
+	}
 	for {
 		if c.deadline != nil {
 			_ = c.deadline.SetReadDeadline(time.Now().Add(srv.idleTimeout()))
+		} else {
+			watchdog.Reset(srv.idleTimeout())
 		}
 		b, err := c.br.Peek(1)
 		if err != nil {

@@ -57,6 +57,9 @@ type Server struct {
 	rtcpFrom map[netip.AddrPort]*sessionTrack // guarded by mu; client RTCP address -> track
 	conns    map[*conn]struct{}               // guarded by mu
 
+	// idle, when set, replaces idleTimeout's value (tests).
+	idle time.Duration
+
 	h264Once sync.Once
 	h264Err  error
 	probeMu  sync.Mutex // serializes probe encodes
@@ -338,4 +341,9 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, udp *udpPair) {
 
 // idleTimeout is how long a connection may stay silent: clients with a
 // session send a keep-alive within the session timeout.
-func (s *Server) idleTimeout() time.Duration { return 2*s.sessionTimeout() + 10*time.Second }
+func (s *Server) idleTimeout() time.Duration {
+	if s.idle > 0 {
+		return s.idle
+	}
+	return 2*s.sessionTimeout() + 10*time.Second
+}
