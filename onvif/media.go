@@ -215,11 +215,18 @@ func (m *Media) state() (State, []Profile, error) {
 	return st, m.Device.visibleProfiles(st), nil
 }
 
-func (m *Media) writeVideoSourceConfig(parent *etree.Element, tag string, ps []Profile) {
+// addConfigElement adds the element every configuration starts with: its token,
+// name and use count among the profiles ps.
+func addConfigElement(parent *etree.Element, tag string, kind configKind, token, name string, ps []Profile) *etree.Element {
 	e := add(parent, tag)
-	e.CreateAttr("token", VideoSourceConfigToken)
-	add(e, "tt:Name", "VideoSource")
-	add(e, "tt:UseCount", itoa(useCount(ps, kindVideoSource, VideoSourceConfigToken)))
+	e.CreateAttr("token", token)
+	add(e, "tt:Name", name)
+	add(e, "tt:UseCount", itoa(useCount(ps, kind, token)))
+	return e
+}
+
+func (m *Media) writeVideoSourceConfig(parent *etree.Element, tag string, ps []Profile) {
+	e := addConfigElement(parent, tag, kindVideoSource, VideoSourceConfigToken, "VideoSource", ps)
 	add(e, "tt:SourceToken", VideoSourceToken)
 	b := add(e, "tt:Bounds")
 	b.CreateAttr("x", "0")
@@ -229,10 +236,7 @@ func (m *Media) writeVideoSourceConfig(parent *etree.Element, tag string, ps []P
 }
 
 func (m *Media) writeVideoEncoder(parent *etree.Element, tag string, enc videoEncoder, ps []Profile) {
-	e := add(parent, tag)
-	e.CreateAttr("token", enc.Token)
-	add(e, "tt:Name", enc.Name)
-	add(e, "tt:UseCount", itoa(useCount(ps, kindVideoEncoder, enc.Token)))
+	e := addConfigElement(parent, tag, kindVideoEncoder, enc.Token, enc.Name, ps)
 	add(e, "tt:Encoding", enc.Encoding)
 	addResolution(e, "tt:Resolution")
 	add(e, "tt:Quality", formatFloat(enc.Quality))
@@ -250,18 +254,12 @@ func (m *Media) writeVideoEncoder(parent *etree.Element, tag string, enc videoEn
 }
 
 func (m *Media) writeAudioSourceConfig(parent *etree.Element, tag string, ps []Profile) {
-	e := add(parent, tag)
-	e.CreateAttr("token", AudioSourceConfigToken)
-	add(e, "tt:Name", "AudioSource")
-	add(e, "tt:UseCount", itoa(useCount(ps, kindAudioSource, AudioSourceConfigToken)))
+	e := addConfigElement(parent, tag, kindAudioSource, AudioSourceConfigToken, "AudioSource", ps)
 	add(e, "tt:SourceToken", AudioSourceToken)
 }
 
 func (m *Media) writeAudioEncoder(parent *etree.Element, tag string, ps []Profile) {
-	e := add(parent, tag)
-	e.CreateAttr("token", AudioEncoderToken)
-	add(e, "tt:Name", "G711")
-	add(e, "tt:UseCount", itoa(useCount(ps, kindAudioEncoder, AudioEncoderToken)))
+	e := addConfigElement(parent, tag, kindAudioEncoder, AudioEncoderToken, "G711", ps)
 	add(e, "tt:Encoding", "G711")
 	add(e, "tt:Bitrate", itoa(AudioBitrate))
 	add(e, "tt:SampleRate", itoa(AudioSampleRate))
@@ -475,22 +473,31 @@ func addConfig(kind configKind) mediaHandler {
 		if !m.Device.hasConfig(kind, ctoken) {
 			return nil, noConfig(ctoken)
 		}
-		if _, _, err := m.state(); err != nil {
+		if err := m.setSlot(ptoken, kind, ctoken); err != nil {
 			return nil, err
-		}
-		err = m.Device.Store.Update(func(st *State) error {
-			i := slices.IndexFunc(st.Profiles, func(p Profile) bool { return p.Token == ptoken })
-			if i < 0 {
-				return noProfile(ptoken)
-			}
-			*kind.slot(&st.Profiles[i]) = ctoken
-			return nil
-		})
-		if err != nil {
-			return nil, storeFault(err)
 		}
 		return response(addNames[kind]), nil
 	}
+}
+
+// setSlot sets the configuration of the given kind of the stored profile
+// ptoken to ctoken ("" removes it).
+func (m *Media) setSlot(ptoken string, kind configKind, ctoken string) error {
+	if _, _, err := m.state(); err != nil {
+		return err
+	}
+	err := m.Device.Store.Update(func(st *State) error {
+		i := slices.IndexFunc(st.Profiles, func(p Profile) bool { return p.Token == ptoken })
+		if i < 0 {
+			return noProfile(ptoken)
+		}
+		*kind.slot(&st.Profiles[i]) = ctoken
+		return nil
+	})
+	if err != nil {
+		return storeFault(err)
+	}
+	return nil
 }
 
 // removeConfig handles Remove*Configuration.
@@ -500,19 +507,8 @@ func removeConfig(kind configKind) mediaHandler {
 		if err != nil {
 			return nil, err
 		}
-		if _, _, err := m.state(); err != nil {
+		if err := m.setSlot(ptoken, kind, ""); err != nil {
 			return nil, err
-		}
-		err = m.Device.Store.Update(func(st *State) error {
-			i := slices.IndexFunc(st.Profiles, func(p Profile) bool { return p.Token == ptoken })
-			if i < 0 {
-				return noProfile(ptoken)
-			}
-			*kind.slot(&st.Profiles[i]) = ""
-			return nil
-		})
-		if err != nil {
-			return nil, storeFault(err)
 		}
 		return response(removeNames[kind]), nil
 	}
@@ -529,41 +525,68 @@ func (m *Media) getVideoSources(*call) (*etree.Element, error) {
 	return r, nil
 }
 
-func (m *Media) getVideoSourceConfigurations(*call) (*etree.Element, error) {
-	_, ps, err := m.state()
-	if err != nil {
-		return nil, err
-	}
-	r := response("GetVideoSourceConfigurationsResponse")
-	m.writeVideoSourceConfig(r, "trt:Configurations", ps)
-	return r, nil
-}
+// configWriter writes the one configuration of a kind the device has, as
+// parent's child tag.
+type configWriter func(parent *etree.Element, tag string, ps []Profile)
 
-func (m *Media) getVideoSourceConfiguration(c *call) (*etree.Element, error) {
-	token, err := requiredToken(c, "ConfigurationToken")
-	if err != nil {
-		return nil, err
-	}
-	if token != VideoSourceConfigToken {
-		return nil, noConfig(token)
+// configs answers Get*Configurations for a kind with one configuration,
+// which exists when available.
+func (m *Media) configs(name string, available bool, write configWriter) (*etree.Element, error) {
+	r := response(name)
+	if !available {
+		return r, nil
 	}
 	_, ps, err := m.state()
 	if err != nil {
 		return nil, err
 	}
-	r := response("GetVideoSourceConfigurationResponse")
-	m.writeVideoSourceConfig(r, "trt:Configuration", ps)
+	write(r, "trt:Configurations", ps)
 	return r, nil
 }
 
-func (m *Media) getCompatibleVideoSourceConfigurations(c *call) (*etree.Element, error) {
+// config answers Get*Configuration for a kind whose one configuration has
+// the given token and exists when available.
+func (m *Media) config(c *call, name, token string, available bool, write configWriter) (*etree.Element, error) {
+	t, err := requiredToken(c, "ConfigurationToken")
+	if err != nil {
+		return nil, err
+	}
+	if !available || t != token {
+		return nil, noConfig(t)
+	}
+	_, ps, err := m.state()
+	if err != nil {
+		return nil, err
+	}
+	r := response(name)
+	write(r, "trt:Configuration", ps)
+	return r, nil
+}
+
+// compatible answers GetCompatible*Configurations for a kind with one
+// configuration, which exists when available.
+func (m *Media) compatible(c *call, name string, available bool, write configWriter) (*etree.Element, error) {
 	_, _, ps, err := m.profile(c)
 	if err != nil {
 		return nil, err
 	}
-	r := response("GetCompatibleVideoSourceConfigurationsResponse")
-	m.writeVideoSourceConfig(r, "trt:Configurations", ps)
+	r := response(name)
+	if available {
+		write(r, "trt:Configurations", ps)
+	}
 	return r, nil
+}
+
+func (m *Media) getVideoSourceConfigurations(*call) (*etree.Element, error) {
+	return m.configs("GetVideoSourceConfigurationsResponse", true, m.writeVideoSourceConfig)
+}
+
+func (m *Media) getVideoSourceConfiguration(c *call) (*etree.Element, error) {
+	return m.config(c, "GetVideoSourceConfigurationResponse", VideoSourceConfigToken, true, m.writeVideoSourceConfig)
+}
+
+func (m *Media) getCompatibleVideoSourceConfigurations(c *call) (*etree.Element, error) {
+	return m.compatible(c, "GetCompatibleVideoSourceConfigurationsResponse", true, m.writeVideoSourceConfig)
 }
 
 // checkOptionalTokens faults when the request names a configuration or
@@ -600,15 +623,25 @@ func (m *Media) getVideoSourceConfigurationOptions(c *call) (*etree.Element, err
 	return r, nil
 }
 
-// setVideoSourceConfiguration accepts the one configuration the camera has
-// when it asks for what the camera does: its source and full-frame bounds.
-func (m *Media) setVideoSourceConfiguration(c *call) (*etree.Element, error) {
+// setConfiguration returns the Configuration argument of a Set*Configuration
+// request, which must have the token want unless want is "".
+func setConfiguration(c *call, want string) (*etree.Element, error) {
 	cfg := child(c.body, "Configuration")
 	if cfg == nil {
 		return nil, argFault("", "missing Configuration")
 	}
-	if t := cfg.SelectAttrValue("token", ""); t != VideoSourceConfigToken {
+	if t := cfg.SelectAttrValue("token", ""); want != "" && t != want {
 		return nil, noConfig(t)
+	}
+	return cfg, nil
+}
+
+// setVideoSourceConfiguration accepts the one configuration the camera has
+// when it asks for what the camera does: its source and full-frame bounds.
+func (m *Media) setVideoSourceConfiguration(c *call) (*etree.Element, error) {
+	cfg, err := setConfiguration(c, VideoSourceConfigToken)
+	if err != nil {
+		return nil, err
 	}
 	if s, _ := childText(cfg, "SourceToken"); s != VideoSourceToken {
 		return nil, argFault("ConfigModify", "the source token must be "+VideoSourceToken)
@@ -720,9 +753,9 @@ func (m *Media) getVideoEncoderConfigurationOptions(c *call) (*etree.Element, er
 // and the H.264 transcode has fixed settings), which clients that set the
 // camera to what it reports (NVRs adding a device) never notice.
 func (m *Media) setVideoEncoderConfiguration(c *call) (*etree.Element, error) {
-	cfg := child(c.body, "Configuration")
-	if cfg == nil {
-		return nil, argFault("", "missing Configuration")
+	cfg, err := setConfiguration(c, "")
+	if err != nil {
+		return nil, err
 	}
 	token := cfg.SelectAttrValue("token", "")
 	st, _, err := m.state()
@@ -846,68 +879,35 @@ func (m *Media) getAudioSources(*call) (*etree.Element, error) {
 	return r, nil
 }
 
-func (m *Media) audioConfigs(name, tag string, write func(*etree.Element, string, []Profile)) (*etree.Element, error) {
-	r := response(name)
-	if !m.Device.HasAudio {
-		return r, nil
-	}
-	_, ps, err := m.state()
-	if err != nil {
-		return nil, err
-	}
-	write(r, tag, ps)
-	return r, nil
-}
-
-func (m *Media) audioConfig(c *call, name, token string, write func(*etree.Element, string, []Profile)) (*etree.Element, error) {
-	t, err := requiredToken(c, "ConfigurationToken")
-	if err != nil {
-		return nil, err
-	}
-	if !m.Device.HasAudio || t != token {
-		return nil, noConfig(t)
-	}
-	_, ps, err := m.state()
-	if err != nil {
-		return nil, err
-	}
-	r := response(name)
-	write(r, "trt:Configuration", ps)
-	return r, nil
-}
-
-func (m *Media) compatibleAudio(c *call, name string, write func(*etree.Element, string, []Profile)) (*etree.Element, error) {
-	_, _, ps, err := m.profile(c)
-	if err != nil {
-		return nil, err
-	}
-	r := response(name)
-	if m.Device.HasAudio {
-		write(r, "trt:Configurations", ps)
-	}
-	return r, nil
-}
-
 func (m *Media) getAudioSourceConfigurations(*call) (*etree.Element, error) {
-	return m.audioConfigs("GetAudioSourceConfigurationsResponse", "trt:Configurations", m.writeAudioSourceConfig)
+	return m.configs("GetAudioSourceConfigurationsResponse", m.Device.HasAudio, m.writeAudioSourceConfig)
 }
 
 func (m *Media) getAudioSourceConfiguration(c *call) (*etree.Element, error) {
-	return m.audioConfig(c, "GetAudioSourceConfigurationResponse", AudioSourceConfigToken, m.writeAudioSourceConfig)
+	return m.config(c, "GetAudioSourceConfigurationResponse", AudioSourceConfigToken, m.Device.HasAudio, m.writeAudioSourceConfig)
 }
 
 func (m *Media) getCompatibleAudioSourceConfigurations(c *call) (*etree.Element, error) {
-	return m.compatibleAudio(c, "GetCompatibleAudioSourceConfigurationsResponse", m.writeAudioSourceConfig)
+	return m.compatible(c, "GetCompatibleAudioSourceConfigurationsResponse", m.Device.HasAudio, m.writeAudioSourceConfig)
 }
 
-func (m *Media) getAudioSourceConfigurationOptions(c *call) (*etree.Element, error) {
+// audioOptions checks a Get*ConfigurationOptions request for an audio
+// configuration kind and returns the empty response.
+func (m *Media) audioOptions(c *call, kind configKind, name string) (*etree.Element, error) {
 	if !m.Device.HasAudio {
 		return nil, errNoAudio
 	}
-	if err := m.checkOptionalTokens(c, kindAudioSource); err != nil {
+	if err := m.checkOptionalTokens(c, kind); err != nil {
 		return nil, err
 	}
-	r := response("GetAudioSourceConfigurationOptionsResponse")
+	return response(name), nil
+}
+
+func (m *Media) getAudioSourceConfigurationOptions(c *call) (*etree.Element, error) {
+	r, err := m.audioOptions(c, kindAudioSource, "GetAudioSourceConfigurationOptionsResponse")
+	if err != nil {
+		return nil, err
+	}
 	o := add(r, "trt:Options")
 	add(o, "tt:InputTokensAvailable", AudioSourceToken)
 	return r, nil
@@ -917,12 +917,9 @@ func (m *Media) setAudioSourceConfiguration(c *call) (*etree.Element, error) {
 	if !m.Device.HasAudio {
 		return nil, errNoAudio
 	}
-	cfg := child(c.body, "Configuration")
-	if cfg == nil {
-		return nil, argFault("", "missing Configuration")
-	}
-	if t := cfg.SelectAttrValue("token", ""); t != AudioSourceConfigToken {
-		return nil, noConfig(t)
+	cfg, err := setConfiguration(c, AudioSourceConfigToken)
+	if err != nil {
+		return nil, err
 	}
 	if s, _ := childText(cfg, "SourceToken"); s != AudioSourceToken {
 		return nil, argFault("ConfigModify", "the source token must be "+AudioSourceToken)
@@ -931,25 +928,22 @@ func (m *Media) setAudioSourceConfiguration(c *call) (*etree.Element, error) {
 }
 
 func (m *Media) getAudioEncoderConfigurations(*call) (*etree.Element, error) {
-	return m.audioConfigs("GetAudioEncoderConfigurationsResponse", "trt:Configurations", m.writeAudioEncoder)
+	return m.configs("GetAudioEncoderConfigurationsResponse", m.Device.HasAudio, m.writeAudioEncoder)
 }
 
 func (m *Media) getAudioEncoderConfiguration(c *call) (*etree.Element, error) {
-	return m.audioConfig(c, "GetAudioEncoderConfigurationResponse", AudioEncoderToken, m.writeAudioEncoder)
+	return m.config(c, "GetAudioEncoderConfigurationResponse", AudioEncoderToken, m.Device.HasAudio, m.writeAudioEncoder)
 }
 
 func (m *Media) getCompatibleAudioEncoderConfigurations(c *call) (*etree.Element, error) {
-	return m.compatibleAudio(c, "GetCompatibleAudioEncoderConfigurationsResponse", m.writeAudioEncoder)
+	return m.compatible(c, "GetCompatibleAudioEncoderConfigurationsResponse", m.Device.HasAudio, m.writeAudioEncoder)
 }
 
 func (m *Media) getAudioEncoderConfigurationOptions(c *call) (*etree.Element, error) {
-	if !m.Device.HasAudio {
-		return nil, errNoAudio
-	}
-	if err := m.checkOptionalTokens(c, kindAudioEncoder); err != nil {
+	r, err := m.audioOptions(c, kindAudioEncoder, "GetAudioEncoderConfigurationOptionsResponse")
+	if err != nil {
 		return nil, err
 	}
-	r := response("GetAudioEncoderConfigurationOptionsResponse")
 	o := add(add(r, "trt:Options"), "tt:Options")
 	add(o, "tt:Encoding", "G711")
 	add(add(o, "tt:BitrateList"), "tt:Items", itoa(AudioBitrate))
@@ -963,12 +957,9 @@ func (m *Media) setAudioEncoderConfiguration(c *call) (*etree.Element, error) {
 	if !m.Device.HasAudio {
 		return nil, errNoAudio
 	}
-	cfg := child(c.body, "Configuration")
-	if cfg == nil {
-		return nil, argFault("", "missing Configuration")
-	}
-	if t := cfg.SelectAttrValue("token", ""); t != AudioEncoderToken {
-		return nil, noConfig(t)
+	cfg, err := setConfiguration(c, AudioEncoderToken)
+	if err != nil {
+		return nil, err
 	}
 	if e, _ := childText(cfg, "Encoding"); e != "G711" {
 		return nil, argFault("ConfigModify", "the audio encoder only does G711")
