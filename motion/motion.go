@@ -225,8 +225,22 @@ type Grid struct {
 	Texture []float32
 }
 
-// DecodeGrid decodes a JPEG and reduces its luma to a w×h grid.
+// MaxDimension bounds the width and height of a frame DecodeGrid decodes.
+// image/jpeg allocates the whole picture as soon as it has read the frame
+// header, so a few hundred bytes claiming 65535×65535 pixels would cost
+// gigabytes; the cameras send 640×480.
+const MaxDimension = 4096
+
+// DecodeGrid decodes a JPEG and reduces its luma to a w×h grid. Frames
+// wider or taller than MaxDimension are refused before decoding.
 func DecodeGrid(jpg []byte, w, h int) (*Grid, error) {
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(jpg))
+	if err != nil {
+		return nil, fmt.Errorf("motion: decode: %w", err)
+	}
+	if cfg.Width > MaxDimension || cfg.Height > MaxDimension {
+		return nil, fmt.Errorf("motion: frame %dx%d larger than %dx%d", cfg.Width, cfg.Height, MaxDimension, MaxDimension)
+	}
 	img, err := jpeg.Decode(bytes.NewReader(jpg))
 	if err != nil {
 		return nil, fmt.Errorf("motion: decode: %w", err)
