@@ -85,14 +85,21 @@ const Quality = 85
 // it again with Go's encoder, which writes the standard Huffman tables, two
 // quantization tables and 4:2:0 sampling, so the result always parses. It
 // is the slow path: camera JPEGs that already fit never get here.
+//
+// The size is checked before decoding: image/jpeg allocates the whole
+// picture once it has read the frame header, so a few hundred bytes
+// claiming 65535×65535 pixels would otherwise cost gigabytes.
 func Normalize(b []byte) ([]byte, error) {
-	img, err := jpeg.Decode(bytes.NewReader(b))
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("%w: decode: %w", ErrInvalid, err)
 	}
-	r := img.Bounds()
-	if r.Dx() > MaxDimension || r.Dy() > MaxDimension {
-		return nil, invalid("image size %dx%d larger than %d", r.Dx(), r.Dy(), MaxDimension)
+	if cfg.Width > MaxDimension || cfg.Height > MaxDimension {
+		return nil, invalid("image size %dx%d larger than %d", cfg.Width, cfg.Height, MaxDimension)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%w: decode: %w", ErrInvalid, err)
 	}
 	if g, ok := img.(*image.Gray); ok {
 		// The encoder writes grayscale images with one component; hiding
