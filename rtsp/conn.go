@@ -36,7 +36,10 @@ type conn struct {
 	deadline net.Conn
 
 	wmu sync.Mutex
-	bw  *bufio.Writer // guarded by wmu
+	// bw batches interleaved RTP; guarded by wmu. It is allocated on the
+	// first interleaved write, so connections that only exchange requests
+	// (or never authenticate) do not hold 64 KiB each.
+	bw *bufio.Writer
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -50,7 +53,6 @@ type conn struct {
 func newConn(srv *Server, in io.Closer, br *bufio.Reader, out net.Conn, udp *udpPair) *conn {
 	c := &conn{
 		srv: srv, br: br, in: in, out: out, udp: udp,
-		bw:       bufio.NewWriterSize(out, 64<<10),
 		closed:   make(chan struct{}),
 		sessions: make(map[*session]struct{}),
 	}
@@ -163,10 +165,23 @@ func (c *conn) writeResponse(res *response, cseq string) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	_ = c.out.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if c.bw == nil {
+		_, err := c.out.Write(b)
+		return err
+	}
 	if _, err := c.bw.Write(b); err != nil {
 		return err
 	}
 	return c.bw.Flush()
+}
+
+// writer returns the interleaved write buffer, allocating it on first use.
+// Called with wmu held.
+func (c *conn) writer() *bufio.Writer {
+	if c.bw == nil {
+		c.bw = bufio.NewWriterSize(c.out, 64<<10)
+	}
+	return c.bw
 }
 
 // writeInterleaved sends every packet of u on channel ch (RFC 2326 §10.12).
@@ -175,17 +190,18 @@ func (c *conn) writeInterleaved(ch byte, u *unit) error {
 	defer c.wmu.Unlock()
 	_ = c.out.SetWriteDeadline(time.Now().Add(writeTimeout))
 	var hdr [4]byte
+	bw := c.writer()
 	err := u.packets(func(p []byte) error {
-		_, err := c.bw.Write(appendInterleavedHeader(hdr[:0], ch, len(p)))
+		_, err := bw.Write(appendInterleavedHeader(hdr[:0], ch, len(p)))
 		if err == nil {
-			_, err = c.bw.Write(p)
+			_, err = bw.Write(p)
 		}
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return c.bw.Flush()
+	return bw.Flush()
 }
 
 // writeInterleavedPacket sends one packet on channel ch.
@@ -194,13 +210,14 @@ func (c *conn) writeInterleavedPacket(ch byte, p []byte) error {
 	defer c.wmu.Unlock()
 	_ = c.out.SetWriteDeadline(time.Now().Add(writeTimeout))
 	var hdr [4]byte
-	if _, err := c.bw.Write(appendInterleavedHeader(hdr[:0], ch, len(p))); err != nil {
+	bw := c.writer()
+	if _, err := bw.Write(appendInterleavedHeader(hdr[:0], ch, len(p))); err != nil {
 		return err
 	}
-	if _, err := c.bw.Write(p); err != nil {
+	if _, err := bw.Write(p); err != nil {
 		return err
 	}
-	return c.bw.Flush()
+	return bw.Flush()
 }
 
 // target is what a request URL names.
