@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/chinesium/chinesium/internal/testutil"
 )
 
 // sine returns n samples of a sine of freq Hz and amplitude amp at 8 kHz.
@@ -217,22 +219,10 @@ func abs(x int) int {
 	return x
 }
 
-func lookTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
-
 // TestMuLawAgainstFFmpeg decodes all 256 codes with ffmpeg's pcm_mulaw
 // decoder and compares with ours.
 func TestMuLawAgainstFFmpeg(t *testing.T) {
-	ffmpeg := lookTool(t, "ffmpeg")
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
 	codes := make([]byte, 256)
 	for i := range codes {
 		codes[i] = byte(i)
@@ -271,7 +261,7 @@ func TestWAVHeader(t *testing.T) {
 // TestWAVStreamFFmpeg: ffmpeg reads an "endless" WAV (sizes 0xFFFFFFFF)
 // that ends early, as an HTTP listener sees it, and gets every sample.
 func TestWAVStreamFFmpeg(t *testing.T) {
-	ffmpeg := lookTool(t, "ffmpeg")
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
 	var d Decoder
 	wav := AppendWAVHeader(nil, SampleRate, 1, StreamSize)
 	var pcm []int16

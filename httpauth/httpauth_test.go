@@ -16,12 +16,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chinesium/chinesium/internal/testutil"
 )
 
 // digestClient is a minimal RFC 7616 client used as an http.RoundTripper:
@@ -468,21 +469,8 @@ func jpegBytes(t *testing.T) []byte {
 	return b.Bytes()
 }
 
-// lookTool finds an external client; missing tools fail in CI and skip locally.
-func lookTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
-
 func TestCurl(t *testing.T) {
-	curl := lookTool(t, "curl")
+	curl := testutil.NeedTool(t, "curl")
 	a := New("test realm", users)
 	srv := testServer(t, a)
 	for _, tc := range []struct {
@@ -516,7 +504,7 @@ func TestCurl(t *testing.T) {
 // TestFFprobe checks ffmpeg's HTTP client, which keeps only the last Digest
 // challenge: it must end up with MD5 and succeed, also without Basic.
 func TestFFprobe(t *testing.T) {
-	ffprobe := lookTool(t, "ffprobe")
+	ffprobe := testutil.NeedTool(t, "ffprobe")
 	img := jpegBytes(t)
 	for _, basic := range []bool{false, true} {
 		a := New("test realm", users)

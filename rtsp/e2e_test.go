@@ -10,6 +10,7 @@ import (
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/stream"
 )
 
@@ -27,7 +28,7 @@ func stripCOM(j []byte) []byte {
 // a camera session reassembles them into the hub, and ffmpeg plays them over
 // RTSP. Every picture ffmpeg shows must be one the camera sent intact.
 func TestFakeCameraToFFmpeg(t *testing.T) {
-	needTool(t, "ffmpeg")
+	testutil.NeedTool(t, "ffmpeg")
 	const cycle = 1000
 	frames := make([][]byte, cycle)
 	number := make(map[string]uint16, cycle)
@@ -73,7 +74,7 @@ func TestFakeCameraToFFmpeg(t *testing.T) {
 	}
 	wg.Go(func() { _ = sess.Run(ctx) })
 
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	srv := &Server{Logger: slog.New(slog.NewTextHandler(logs, nil))}
 	srv.Handle("cam", Source{Video: video, Audio: aud})
 	ln, err := net.Listen("tcp", "127.0.4.100:0")

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/chinesium/chinesium/audio"
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/httpauth"
+	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/rtsp/rtpjpeg"
 	"github.com/chinesium/chinesium/stream"
 )
@@ -27,19 +27,6 @@ const (
 	testW, testH = 640, 480
 	gridN        = 4
 )
-
-// needTool finds a tool; it is required in CI (CI=true) and skips locally.
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
 
 var frameCache sync.Map // uint16 -> []byte
 
@@ -205,7 +192,7 @@ type fixture struct {
 	audio *stream.AudioHub
 	mu    sync.Mutex
 	sent  map[uint16]bool
-	logs  *syncBuffer
+	logs  *testutil.SyncBuffer
 }
 
 type fixtureOpts struct {
@@ -216,26 +203,9 @@ type fixtureOpts struct {
 	fps     int
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func startFixture(t *testing.T, o fixtureOpts) *fixture {
 	t.Helper()
-	f := &fixture{video: stream.NewHub(), sent: make(map[uint16]bool), logs: &syncBuffer{}}
+	f := &fixture{video: stream.NewHub(), sent: make(map[uint16]bool), logs: &testutil.SyncBuffer{}}
 	if o.audio {
 		f.audio = stream.NewAudioHub()
 	}
@@ -337,7 +307,7 @@ func (f *fixture) wasSent(n uint16) bool {
 // numbers of the first count decoded frames, plus ffmpeg's error output.
 func ffmpegFrames(t *testing.T, url, transport string, count int) ([]uint16, string) {
 	t.Helper()
-	bin := needTool(t, "ffmpeg")
+	bin := testutil.NeedTool(t, "ffmpeg")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "-hide_banner", "-v", "error", "-nostdin",

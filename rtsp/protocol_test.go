@@ -12,6 +12,8 @@ import (
 
 	"github.com/pion/rtcp"
 	"github.com/pion/sdp/v3"
+
+	"github.com/chinesium/chinesium/internal/testutil"
 )
 
 func TestProtocolInterleaved(t *testing.T) {
@@ -270,7 +272,7 @@ func TestFFmpegPlaysAudio(t *testing.T) {
 // is the 440 Hz test tone (the fixture's and the fake camera's).
 func checkTone(t *testing.T, url string) {
 	t.Helper()
-	bin := needTool(t, "ffmpeg")
+	bin := testutil.NeedTool(t, "ffmpeg")
 	cmd := exec.Command(bin, "-hide_banner", "-v", "error", "-nostdin", "-rtsp_transport", "tcp",
 		"-i", url, "-map", "0:a", "-t", "2", "-f", "s16le", "-ac", "1", "-ar", "8000", "pipe:1")
 	var stderr strings.Builder
@@ -336,7 +338,7 @@ func TestPauseAndPlayAgain(t *testing.T) {
 // first packets: codecs, picture size and the audio format of both URLs.
 func TestFFprobeStreams(t *testing.T) {
 	t.Parallel()
-	bin := needTool(t, "ffprobe")
+	bin := testutil.NeedTool(t, "ffprobe")
 	f := startFixture(t, fixtureOpts{audio: true})
 	for media, want := range map[string][]string{
 		"jpeg": {"codec_name=mjpeg", "width=640", "height=480", "codec_name=pcm_mulaw", "sample_rate=8000"},

@@ -2,6 +2,8 @@ package rtsp
 
 import (
 	"testing"
+
+	"github.com/chinesium/chinesium/internal/testutil"
 )
 
 func TestFFmpegPlaysJPEG(t *testing.T) {
@@ -18,7 +20,7 @@ func TestFFmpegPlaysJPEG(t *testing.T) {
 }
 
 func TestFFmpegPlaysH264(t *testing.T) {
-	needTool(t, "ffmpeg")
+	testutil.NeedTool(t, "ffmpeg")
 	f := startFixture(t, fixtureOpts{audio: true})
 	for _, tr := range []string{"udp", "tcp", "http"} {
 		t.Run(tr, func(t *testing.T) {

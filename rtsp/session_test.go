@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chinesium/chinesium/httpauth"
+	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/pion/rtcp"
 )
 
@@ -51,7 +52,7 @@ func TestAuth(t *testing.T) {
 
 	// ffmpeg without credentials is refused; with them (Digest, which
 	// ffmpeg prefers) it plays, also through the HTTP tunnel.
-	bin := needTool(t, "ffprobe")
+	bin := testutil.NeedTool(t, "ffprobe")
 	out, err := exec.Command(bin, "-v", "error", "-rtsp_transport", "tcp", f.url("jpeg")).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "401") {
 		t.Errorf("ffprobe without credentials: err=%v out=%s", err, out)
@@ -175,7 +176,7 @@ func TestSessionTimeout(t *testing.T) {
 // transports while one interleaved client never reads: every reader gets
 // every frame, in order, and only the stalled one drops.
 func TestManyReaders(t *testing.T) {
-	needTool(t, "ffmpeg")
+	testutil.NeedTool(t, "ffmpeg")
 	f := startFixture(t, fixtureOpts{fps: 15})
 
 	stalled := dialRaw(t, f.addr)
@@ -277,7 +278,7 @@ func TestStalledReaderDrops(t *testing.T) {
 
 func TestH264EncoderRunsOnlyWhileWatched(t *testing.T) {
 	t.Parallel()
-	needTool(t, "ffmpeg")
+	testutil.NeedTool(t, "ffmpeg")
 	f := startFixture(t, fixtureOpts{})
 	if !f.srv.H264Available() {
 		t.Fatal("H264Available false with Debian's ffmpeg")

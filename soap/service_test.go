@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/internal/xsdcheck"
 	"github.com/chinesium/chinesium/wsdl"
 )
@@ -442,13 +442,7 @@ func TestEmptyProbeGetsChallenge(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("after the challenge: %d %s", r.status, r.body)
 	}
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("curl is needed for the real-client digest check")
-		}
-		t.Skip("curl not installed: real-client digest check skipped")
-	}
+	curl := testutil.NeedTool(t, "curl")
 	{
 		out, err := exec.Command(curl, "-s", "--digest", "-u", "admin:s3cret", "-H", "Content-Type: application/soap+xml",
 			"-d", envelope(V12, "", bodyScopes), url).Output()

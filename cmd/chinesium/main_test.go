@@ -14,13 +14,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 )
 
 // These tests run the real binary, built once by TestMain. Cameras live on
@@ -57,20 +57,6 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
-}
-
-// tool returns the path of an external program the test needs. In CI
-// (CI=true) a missing tool fails the test; locally the test is skipped.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not found; CI must install it (apt-get install ffmpeg)", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
 }
 
 // runCLI runs chinesium to completion and returns its output and status.
@@ -131,24 +117,8 @@ func startFakecam(t *testing.T, ip string, controlPort int, args ...string) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer a child process may write while the test
-// reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects a child process's output while the test reads it.
+type syncBuffer = testutil.SyncBuffer
 
 // answers reports whether a camera at ip answers a port request within d.
 func answers(t *testing.T, ip netip.Addr, port int, d time.Duration) bool {
@@ -190,7 +160,7 @@ func splitJPEGs(b []byte) [][]byte {
 // piped into Debian's ffprobe decodes 100 frames without an error.
 func TestStreamToFFprobe(t *testing.T) {
 	t.Parallel()
-	ffprobe := tool(t, "ffprobe")
+	ffprobe := testutil.NeedTool(t, "ffprobe")
 	startFakecam(t, "127.0.2.1", 10104, "-fps", "30")
 
 	stream := exec.Command(bin, "stream", "127.0.2.1", "-frames", "100", "-local-port", "43201")

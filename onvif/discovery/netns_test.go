@@ -22,6 +22,8 @@ import (
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
+
+	"github.com/chinesium/chinesium/internal/testutil"
 )
 
 // helperEnv makes the test binary run helperMain instead of the tests: a responder
@@ -146,12 +148,7 @@ func newTopology(t *testing.T) *topology {
 	if os.Geteuid() != 0 {
 		t.Skip("network namespace test needs root (ip netns add, veth pairs); run `sudo go test ./onvif/discovery/`")
 	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("ip (iproute2) not found")
-		}
-		t.Skip("ip (iproute2) not found")
-	}
+	testutil.NeedTool(t, "ip") // iproute2
 	var rb [3]byte
 	_, _ = rand.Read(rb[:])
 	id := hex.EncodeToString(rb[:])
