@@ -22,6 +22,7 @@ import (
 	"github.com/chinesium/chinesium/audio"
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 )
 
 // Stream tests put fake cameras on 127.0.9.x so that they never collide
@@ -101,7 +102,7 @@ func (p *pipeline) frame(seq uint64) ([]byte, time.Time) {
 // ffmpeg. The frames ffmpeg gets are the camera's, byte for byte, in
 // order; the camera's audio comes out of /audio.wav.
 func TestEndToEndFakeCamera(t *testing.T) {
-	ffmpeg := lookTool(t, "ffmpeg")
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
 	p := startPipeline(t, 1, 30, true)
 	base := serve(t, &Camera{Video: p.hub, Audio: p.ahub}, nil)
 

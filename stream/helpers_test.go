@@ -8,8 +8,6 @@ import (
 	"image"
 	"image/jpeg"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/chinesium/chinesium/camsession"
+	"github.com/chinesium/chinesium/camsession/fakecam"
 )
 
 // baseJPEGs encodes n distinct 640x480 pictures.
@@ -43,18 +42,6 @@ func baseJPEGs(t testing.TB, n, quality int) [][]byte {
 	return out
 }
 
-// markJPEG returns base with a COM marker "chinesium-fake cam=<cam>
-// seq=<seq>" after SOI, the convention fakecam.FrameSeq reads.
-func markJPEG(base []byte, cam string, seq uint64) []byte {
-	com := fmt.Sprintf("chinesium-fake cam=%s seq=%d", cam, seq)
-	out := make([]byte, 0, len(base)+len(com)+4)
-	out = append(out, base[:2]...)
-	out = append(out, 0xFF, 0xFE)
-	out = binary.BigEndian.AppendUint16(out, uint16(len(com)+2))
-	out = append(out, com...)
-	return append(out, base[2:]...)
-}
-
 // feeder publishes marked frames to a hub, like a camera session.
 type feeder struct {
 	hub   *Hub
@@ -74,7 +61,7 @@ func (f *feeder) publish() uint64 {
 	f.mu.Lock()
 	f.seq++
 	seq := f.seq
-	j := markJPEG(f.bases[int(seq)%len(f.bases)], "test", seq)
+	j := fakecam.MarkFrame(f.bases[int(seq)%len(f.bases)], "test", seq)
 	f.sent[seq] = j
 	f.mu.Unlock()
 	f.hub.Publish(&camsession.Frame{JPEG: j, Index: uint16(seq), Seq: seq, Time: time.Now()})
@@ -152,18 +139,4 @@ func splitJPEGs(b []byte) ([][]byte, error) {
 		b = b[end:]
 	}
 	return out, nil
-}
-
-// lookTool finds an external program; a missing one fails in CI (CI=true)
-// and skips locally.
-func lookTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
 }

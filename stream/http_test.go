@@ -28,6 +28,7 @@ import (
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
 	"github.com/chinesium/chinesium/httpauth"
+	"github.com/chinesium/chinesium/internal/testutil"
 )
 
 // checkFrames asserts that jpegs are ≥ min frames the feeder published,
@@ -64,7 +65,7 @@ func mustSeq(j []byte) uint64 { _, s, _ := fakecam.FrameSeq(j); return s }
 // MJPEG streams, decodes ≥ 50 frames without a single error message, and
 // the frames it copies out are the published ones in order.
 func TestFFmpegReadsStreams(t *testing.T) {
-	ffmpeg := lookTool(t, "ffmpeg")
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
 	hub := NewHub()
 	fd := newFeeder(hub, baseJPEGs(t, 4, 75))
 	base := serve(t, &Camera{Video: hub}, nil)
@@ -209,7 +210,7 @@ func TestSnapshot(t *testing.T) {
 	}
 
 	// ffprobe decodes it as a 640x480 JPEG.
-	ffprobe := lookTool(t, "ffprobe")
+	ffprobe := testutil.NeedTool(t, "ffprobe")
 	out, err := exec.Command(ffprobe, "-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0", u).CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "mjpeg,640,480" {
 		t.Fatalf("ffprobe: %v %q", err, out)
@@ -312,7 +313,7 @@ func TestFanOut(t *testing.T) {
 // TestAudioWAV: ffmpeg plays /audio.wav; the samples are the camera's
 // ADPCM packets decoded, without a gap.
 func TestAudioWAV(t *testing.T) {
-	ffmpeg := lookTool(t, "ffmpeg")
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
 	hub, ahub := NewHub(), NewAudioHub()
 	base := serve(t, &Camera{Video: hub, Audio: ahub}, nil)
 
@@ -478,7 +479,7 @@ func TestAuth(t *testing.T) {
 	}
 
 	// Digest with curl (snapshot, like Home Assistant) ...
-	curl := lookTool(t, "curl")
+	curl := testutil.NeedTool(t, "curl")
 	out, err := exec.Command(curl, "-sS", "--digest", "-u", "viewer:pa55 word", "-o", "/dev/null", "-w", "%{http_code} %{content_type}",
 		base+"/cam1/snapshot.jpg").CombinedOutput()
 	if err != nil || string(out) != "200 image/jpeg" {
@@ -492,7 +493,7 @@ func TestAuth(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go fd.run(ctx, 20*time.Millisecond)
-	ffmpeg := lookTool(t, "ffmpeg")
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
 	u := strings.Replace(base, "http://", "http://viewer:pa55%20word@", 1) + "/cam1/stream.mjpeg"
 	if b, err := exec.Command(ffmpeg, "-v", "error", "-nostdin", "-i", u, "-frames:v", "5", "-f", "null", "-").CombinedOutput(); err != nil || len(b) != 0 {
 		t.Errorf("ffmpeg with digest: %v\n%s", err, b)
@@ -533,7 +534,7 @@ func TestHeadAndMethods(t *testing.T) {
 // and plays /audio.wav in an <audio> element (its currentTime advances).
 // The page reports back to the test server.
 func TestChromium(t *testing.T) {
-	chromium := lookTool(t, "chromium")
+	chromium := testutil.NeedTool(t, "chromium")
 	hub, ahub := NewHub(), NewAudioHub()
 	fd := newFeeder(hub, baseJPEGs(t, 2, 60))
 	fd.publish()

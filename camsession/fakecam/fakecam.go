@@ -729,7 +729,7 @@ func (c *Camera) sendFrame(conn *net.UDPConn, dest netip.AddrPort, now time.Time
 	c.seq++
 	idx := c.index
 	c.index++
-	jpg := withCOM(c.image(c.seq), c.cfg.Name, c.seq)
+	jpg := MarkFrame(c.image(c.seq), c.cfg.Name, c.seq)
 	ps := c.cfg.PacketSize
 	n := (len(jpg) + ps - 1) / ps
 	fates := make([]fate, n)

@@ -639,7 +639,7 @@ func TestFrameSeq(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jpg := withCOM(set.still, "SEQ-TEST", 12345)
+	jpg := MarkFrame(set.still, "SEQ-TEST", 12345)
 	if cam, seq, ok := FrameSeq(jpg); !ok || cam != "SEQ-TEST" || seq != 12345 {
 		t.Fatalf("FrameSeq = %q %d %v", cam, seq, ok)
 	}
@@ -663,7 +663,7 @@ func TestFrameSeq(t *testing.T) {
 }
 
 func FuzzFrameSeq(f *testing.F) {
-	f.Add(withCOM([]byte{0xFF, 0xD8, 0xFF, 0xD9}, "CAM", 7))
+	f.Add(MarkFrame([]byte{0xFF, 0xD8, 0xFF, 0xD9}, "CAM", 7))
 	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xFE, 0x00, 0x02, 0xFF, 0xD9})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		cam, seq, ok := FrameSeq(b)
@@ -671,7 +671,7 @@ func FuzzFrameSeq(f *testing.F) {
 			return
 		}
 		// A marker found must survive being written again.
-		if c2, s2, ok2 := FrameSeq(withCOM([]byte{0xFF, 0xD8, 0xFF, 0xD9}, cam, seq)); !ok2 || c2 != cam || s2 != seq {
+		if c2, s2, ok2 := FrameSeq(MarkFrame([]byte{0xFF, 0xD8, 0xFF, 0xD9}, cam, seq)); !ok2 || c2 != cam || s2 != seq {
 			t.Fatalf("round trip of %q %d gave %q %d %v", cam, seq, c2, s2, ok2)
 		}
 	})

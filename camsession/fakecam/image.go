@@ -196,9 +196,11 @@ func drawText(img *image.RGBA, x0, y0, scale int, s string, c color.RGBA) {
 	}
 }
 
-// withCOM returns a copy of jpg with a COM segment
-// "chinesium-fake cam=<name> seq=<seq>" spliced in right after SOI.
-func withCOM(jpg []byte, name string, seq uint64) []byte {
+// MarkFrame returns a copy of jpg with a COM segment
+// "chinesium-fake cam=<name> seq=<seq>" spliced in right after SOI: the
+// marker every frame of a fake camera carries and FrameSeq reads back.
+// Tests that publish their own frames mark them with it too.
+func MarkFrame(jpg []byte, name string, seq uint64) []byte {
 	text := comPrefix + name + " seq=" + strconv.FormatUint(seq, 10)
 	out := make([]byte, 0, len(jpg)+4+len(text))
 	out = append(out, 0xFF, 0xD8, 0xFF, 0xFE)
