@@ -53,13 +53,27 @@ func securityHeader(user, password string) string {
 		wsdl.Base64Binary, base64.StdEncoding.EncodeToString(nonce), created)
 }
 
-// soapCall posts one SOAP 1.2 request and returns status and body.
-func soapCall(t testing.TB, c *http.Client, url, header, body string) (int, []byte) {
-	t.Helper()
-	env := `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" ` +
-		`xmlns:trt="http://www.onvif.org/ver10/media/wsdl" xmlns:tt="http://www.onvif.org/ver10/schema">` +
+// soapEnvelope returns a SOAP 1.2 envelope declaring the s prefix and the
+// namespace declarations ns, holding header (a whole s:Header element or
+// "") and body (the inner XML of s:Body).
+func soapEnvelope(ns, header, body string) string {
+	return `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="` + wsdl.NSSOAP12 + `" ` + ns + `>` +
 		header + `<s:Body>` + body + `</s:Body></s:Envelope>`
-	resp, err := c.Post(url, `application/soap+xml; charset=utf-8; action="x"`, strings.NewReader(env))
+}
+
+// postSOAP posts a SOAP 1.2 envelope, with the Host header host[0] when
+// given, and returns status and body.
+func postSOAP(t testing.TB, c *http.Client, url, env string, host ...string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", `application/soap+xml; charset=utf-8; action="x"`)
+	if len(host) > 0 {
+		req.Host = host[0]
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +83,13 @@ func soapCall(t testing.TB, c *http.Client, url, header, body string) (int, []by
 		t.Fatal(err)
 	}
 	return resp.StatusCode, b
+}
+
+// soapCall posts one SOAP 1.2 request with the media (trt) and schema (tt)
+// prefixes declared and returns status and body.
+func soapCall(t testing.TB, c *http.Client, url, header, body string) (int, []byte) {
+	t.Helper()
+	return postSOAP(t, c, url, soapEnvelope(`xmlns:trt="`+wsdl.NSMedia+`" xmlns:tt="`+wsdl.NSSchema+`"`, header, body))
 }
 
 const getStreamURI = `<trt:GetStreamUri><trt:StreamSetup><tt:Stream>RTP-Unicast</tt:Stream><tt:Transport>` +
