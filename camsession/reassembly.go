@@ -19,6 +19,15 @@ const (
 	// the past means the camera restarted its frame counter: the reassembler
 	// starts afresh instead of discarding the new stream.
 	lateWindow = 64
+
+	// slabSize is the size of the blocks that frames' JPEGs are carved
+	// from. One block holds several typical frames, so a frame costs no
+	// large allocation of its own (see Reassembler).
+	slabSize = 512 << 10
+	// slabAlign aligns each frame in a block to a cache line, so that the
+	// receive goroutine never writes a line that readers of the previous
+	// frame read.
+	slabAlign = 64
 )
 
 // ReassemblyStats counts what a Reassembler saw.
@@ -35,16 +44,15 @@ type piece struct {
 	off, n int32 // n < 0: not received
 }
 
-// assembler collects the packets of one frame index. Assemblers and their
-// piece tables are reused. The payload buffer is allocated when a frame
-// starts (sized from the previous frames) and, when the packets arrived in
-// order, handed over as the frame's JPEG without a copy; otherwise it is
-// kept for the next frame.
+// assembler collects the packets of one frame index. Assemblers, their
+// piece tables and their payload buffers are reused: the buffer is scratch
+// space that stays in the CPU cache, and a finished frame is copied out of
+// it once, at its exact size.
 type assembler struct {
 	index   uint16
 	dead    bool    // given up (and counted); later packets are ignored
 	ordered bool    // every packet so far arrived in index order: buf is the frame
-	buf     []byte  // payloads in arrival order; nil after a hand-over
+	buf     []byte  // payloads in arrival order (scratch, reused)
 	pieces  []piece // by packet index
 	count   int     // distinct packets stored
 	top     int     // highest packet index stored, -1 when none
@@ -52,7 +60,7 @@ type assembler struct {
 
 func (a *assembler) reset(index uint16, sizeHint int) {
 	a.index, a.dead, a.ordered = index, false, true
-	if a.buf == nil {
+	if cap(a.buf) < sizeHint {
 		a.buf = make([]byte, 0, sizeHint)
 	}
 	a.buf = a.buf[:0]
@@ -97,9 +105,17 @@ func (a *assembler) edge(head bool) (b0, b1 byte, ok bool) {
 // the next frame's packet 0. When a frame completes, older partial frames can
 // no longer be shown in order and are dropped.
 //
-// Memory is bounded by about MaxFrameSize × (MaxFramesInFlight + 1). Push
-// allocates nothing per packet: a frame costs one buffer, allocated by its
-// first packet and handed over as the JPEG, plus the Frame itself.
+// Push allocates nothing per packet. Packets are gathered in reused
+// scratch buffers; a completed frame's JPEG is copied once, at its exact
+// size, into a 512 KiB block shared with the frames before and after it,
+// and a new block is allocated when one is full. So a frame costs the
+// Frame struct and a share of a block: no large allocation of its own,
+// which on a busy machine is the dominant cost (fresh memory means page
+// faults, zeroing and garbage collection). Frames larger than a quarter of
+// a block get their own buffer. A kept frame keeps its block alive, so
+// memory is bounded by about MaxFrameSize × (MaxFramesInFlight + 1) of
+// scratch plus the blocks that hold frames still referenced (readers of a
+// stream hub hold the last few, about two blocks).
 //
 // A Reassembler is not safe for concurrent use, except Stats, which may be
 // called from any goroutine.
@@ -116,7 +132,8 @@ type Reassembler struct {
 	done       uint16 // newest frame index finished (emitted or given up)
 	haveDone   bool
 	seq        uint64
-	sizeHint   int // capacity for the next frame buffer
+	sizeHint   int    // capacity for a new scratch buffer
+	slab       []byte // current block: len is the part handed out
 
 	complete, dropped, dups, reorders, late atomic.Uint64
 }
@@ -299,25 +316,36 @@ func (r *Reassembler) finishDropped(a *assembler) {
 	r.release(a)
 }
 
+// frameBuf returns n bytes for a frame's JPEG, never written again once
+// returned: carved from the current block, or a buffer of its own for a
+// large frame. The capacity is clipped, so that a reader who appends to the
+// JPEG cannot write into the next frame.
+func (r *Reassembler) frameBuf(n int) []byte {
+	if n > slabSize/4 {
+		return make([]byte, n)
+	}
+	off := (len(r.slab) + slabAlign - 1) &^ (slabAlign - 1)
+	if off+n > cap(r.slab) {
+		r.slab = make([]byte, 0, slabSize)
+		off = 0
+	}
+	r.slab = r.slab[:off+n]
+	return r.slab[off : off+n : off+n]
+}
+
 func (r *Reassembler) emit(a *assembler) *Frame {
-	// The clip keeps readers who append to the JPEG from sharing spare
-	// capacity.
-	var jpeg []byte
+	jpeg := r.frameBuf(len(a.buf))
 	if a.ordered {
-		jpeg = a.buf[:len(a.buf):len(a.buf)]
-		a.buf = nil // handed over: never written again
+		copy(jpeg, a.buf)
 	} else {
-		// append allocates without zeroing what is overwritten next.
-		jpeg = append([]byte(nil), a.buf...)
-		jpeg = jpeg[:len(jpeg):len(jpeg)]
 		n := 0
 		for _, p := range a.pieces[:a.top+1] {
 			n += copy(jpeg[n:], a.buf[p.off:p.off+p.n])
 		}
 	}
-	// Room for the next frame: this one plus a margin, so that a frame
-	// rarely outgrows its buffer.
-	r.sizeHint = min(r.maxFrame, len(jpeg)+len(jpeg)/8+1024)
+	// Room for the frames to come: this one plus a margin, so that a
+	// scratch buffer rarely grows while packets arrive.
+	r.sizeHint = max(r.sizeHint, min(r.maxFrame, len(jpeg)+len(jpeg)/8+1024))
 	r.seq++
 	fr := &Frame{JPEG: jpeg, Index: a.index, Seq: r.seq, Time: time.Now()}
 	r.complete.Add(1)
