@@ -3,8 +3,6 @@ package discovery
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,7 +11,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,7 +18,6 @@ import (
 	"time"
 
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 
 	"github.com/chinesium/chinesium/internal/testutil"
 )
@@ -86,56 +82,11 @@ func helperMain() int {
 	return 0
 }
 
-// netns is a network namespace created for one test run.
-type netns string
-
-func (n netns) fd(t testing.TB) int {
-	t.Helper()
-	fd, err := unix.Open("/var/run/netns/"+string(n), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fd
-}
-
-// do runs fn on an OS thread switched into the namespace. The thread is never unlocked,
-// so it exits with the goroutine and never runs other code in the wrong namespace.
-// Sockets created by fn stay in the namespace and may be used from any goroutine.
-func (n netns) do(t testing.TB, fn func() error) {
-	t.Helper()
-	fd := n.fd(t)
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer unix.Close(fd)
-		if err := unix.Unshare(unix.CLONE_FS); err != nil { // setns needs an unshared fs context in threads
-			errc <- fmt.Errorf("unshare: %w", err)
-			return
-		}
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("setns %s: %w", n, err)
-			return
-		}
-		errc <- fn()
-	}()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-}
-
-func run(t testing.TB, name string, args ...string) {
-	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-}
-
 // topology is a server namespace with two veth links, each to its own client namespace:
 //
 //	client1 c0 10.77.0.2/24 <-> s0 10.77.0.1/24 server s1 10.78.0.1/24 <-> c0 10.78.0.2/24 client2
 type topology struct {
-	srv, c1, c2 netns
+	srv, c1, c2 testutil.NetNS
 }
 
 var (
@@ -145,34 +96,25 @@ var (
 
 func newTopology(t *testing.T) *topology {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("network namespace test needs root (ip netns add, veth pairs); run `sudo go test ./onvif/discovery/`")
+	id := testutil.NetNSID()
+	tp := &topology{
+		srv: testutil.NewNetNS(t, "chd-"+id+"-s"),
+		c1:  testutil.NewNetNS(t, "chd-"+id+"-c1"),
+		c2:  testutil.NewNetNS(t, "chd-"+id+"-c2"),
 	}
-	testutil.NeedTool(t, "ip") // iproute2
-	var rb [3]byte
-	_, _ = rand.Read(rb[:])
-	id := hex.EncodeToString(rb[:])
-	tp := &topology{srv: netns("chd-" + id + "-s"), c1: netns("chd-" + id + "-c1"), c2: netns("chd-" + id + "-c2")}
-	for _, n := range []netns{tp.srv, tp.c1, tp.c2} {
-		run(t, "ip", "netns", "add", string(n))
-		t.Cleanup(func() {
-			if out, err := exec.Command("ip", "netns", "del", string(n)).CombinedOutput(); err != nil {
-				t.Errorf("ip netns del %s: %v %s", n, err, out)
-			}
-		})
-		run(t, "ip", "-n", string(n), "link", "set", "lo", "up")
-	}
-	s, c1, c2 := string(tp.srv), string(tp.c1), string(tp.c2)
-	run(t, "ip", "-n", s, "link", "add", "s0", "type", "veth", "peer", "name", "c0", "netns", c1)
-	run(t, "ip", "-n", s, "link", "add", "s1", "type", "veth", "peer", "name", "c0", "netns", c2)
-	run(t, "ip", "-n", s, "addr", "add", "10.77.0.1/24", "dev", "s0")
-	run(t, "ip", "-n", s, "addr", "add", "10.78.0.1/24", "dev", "s1")
-	run(t, "ip", "-n", s, "link", "set", "s0", "up")
-	run(t, "ip", "-n", s, "link", "set", "s1", "up")
-	for _, c := range []struct{ ns, addr string }{{c1, "10.77.0.2/24"}, {c2, "10.78.0.2/24"}} {
-		run(t, "ip", "-n", c.ns, "addr", "add", c.addr, "dev", "c0")
-		run(t, "ip", "-n", c.ns, "link", "set", "c0", "up")
-		run(t, "ip", "-n", c.ns, "route", "add", "224.0.0.0/4", "dev", "c0")
+	tp.srv.IP(t, "link", "add", "s0", "type", "veth", "peer", "name", "c0", "netns", string(tp.c1))
+	tp.srv.IP(t, "link", "add", "s1", "type", "veth", "peer", "name", "c0", "netns", string(tp.c2))
+	tp.srv.IP(t, "addr", "add", "10.77.0.1/24", "dev", "s0")
+	tp.srv.IP(t, "addr", "add", "10.78.0.1/24", "dev", "s1")
+	tp.srv.IP(t, "link", "set", "s0", "up")
+	tp.srv.IP(t, "link", "set", "s1", "up")
+	for _, c := range []struct {
+		ns   testutil.NetNS
+		addr string
+	}{{tp.c1, "10.77.0.2/24"}, {tp.c2, "10.78.0.2/24"}} {
+		c.ns.IP(t, "addr", "add", c.addr, "dev", "c0")
+		c.ns.IP(t, "link", "set", "c0", "up")
+		c.ns.IP(t, "route", "add", "224.0.0.0/4", "dev", "c0")
 	}
 	return tp
 }
@@ -184,10 +126,10 @@ type nsClient struct {
 	listen *client
 }
 
-func (tp *topology) client(t *testing.T, ns netns) *nsClient {
+func (tp *topology) client(t *testing.T, ns testutil.NetNS) *nsClient {
 	t.Helper()
 	var nc nsClient
-	ns.do(t, func() error {
+	if err := ns.Do(func() error {
 		ifi, err := net.InterfaceByName("c0")
 		if err != nil {
 			return err
@@ -214,7 +156,9 @@ func (tp *topology) client(t *testing.T, ns netns) *nsClient {
 		nc.probe = &client{t: t, conn: pc.(*net.UDPConn)}
 		nc.listen = &client{t: t, conn: l.(*net.UDPConn)}
 		return nil
-	})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { nc.probe.conn.Close(); nc.listen.conn.Close() })
 	return &nc
 }
@@ -372,8 +316,8 @@ func TestNamespaces(t *testing.T) {
 	}
 
 	// The address of the second link changes: a Hello there with the new XAddr.
-	run(t, "ip", "-n", string(tp.srv), "addr", "flush", "dev", "s1")
-	run(t, "ip", "-n", string(tp.srv), "addr", "add", "10.78.0.5/24", "dev", "s1")
+	tp.srv.IP(t, "addr", "flush", "dev", "s1")
+	tp.srv.IP(t, "addr", "add", "10.78.0.5/24", "dev", "s1")
 	ann := announcements(cl2.listen.collect(2, 300*time.Millisecond))
 	for _, tg := range []*testTarget{camA, camB} {
 		if h, ok := ann["Hello "+tg.addr()]; !ok || len(h.XAddrs) != 1 || !strings.HasPrefix(h.XAddrs[0], "http://10.78.0.5:") {
