@@ -2,6 +2,7 @@ package rtsp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -39,6 +40,16 @@ func remoteAddr(nc net.Conn) netip.Addr {
 }
 
 func (s *Server) serveTunnel(ctx context.Context, nc net.Conn, br *bufio.Reader, udp *udpPair) {
+	// http.ReadRequest does not bound the header: it must be in br's
+	// buffer (readBufferLen bytes) before it is parsed.
+	if !headerBuffered(br) {
+		if br.Buffered() < br.Size() {
+			nc.Close() // the client went away or stayed silent
+			return
+		}
+		httpError(nc, http.StatusRequestHeaderFieldsTooLarge, "request header too large")
+		return
+	}
 	req, err := http.ReadRequest(br)
 	if err != nil {
 		nc.Close()
@@ -56,6 +67,24 @@ func (s *Server) serveTunnel(ctx context.Context, nc net.Conn, br *bufio.Reader,
 		s.tunnelPost(nc, br, cookie)
 	default:
 		httpError(nc, 405, "only GET and POST are tunnelled")
+	}
+}
+
+// headerBuffered waits until br's buffer holds a whole HTTP header (up to
+// the empty line). It returns false when the header does not fit in the
+// buffer or the connection ends first.
+func headerBuffered(br *bufio.Reader) bool {
+	for {
+		b, _ := br.Peek(br.Buffered())
+		if bytes.Contains(b, []byte("\r\n\r\n")) || bytes.Contains(b, []byte("\n\n")) {
+			return true
+		}
+		if len(b) >= br.Size() {
+			return false
+		}
+		if _, err := br.Peek(len(b) + 1); err != nil { // wait for more
+			return false
+		}
 	}
 }
 
