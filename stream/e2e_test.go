@@ -255,11 +255,5 @@ func BenchmarkUDPToViewers50(b *testing.B) {
 			baseLat = append(baseLat, (<-ch).Sub(t0))
 		}
 	}
-	p50, p99 := percentile(lat, 0.50), percentile(lat, 0.99)
-	bp99 := percentile(baseLat, 0.99)
-	b.ReportMetric(us(p50), "p50-µs")
-	b.ReportMetric(us(p99), "p99-µs")
-	b.ReportMetric(us(percentile(baseLat, 0.50)), "base-p50-µs")
-	b.ReportMetric(us(bp99), "base-p99-µs")
-	b.ReportMetric(float64(p99)/float64(bp99), "p99/base")
+	reportLatency(b, lat, baseLat)
 }
