@@ -460,7 +460,10 @@ func (r *Responder) Run(ctx context.Context) error {
 	stopRepeats := make(chan struct{})
 	repeaterDone := make(chan struct{})
 	go func() { defer close(repeaterDone); r.repeater(stopRepeats) }()
-	go r.rescan(ctx)
+	// The re-scan ends before the Byes go out, so no Hello can follow them.
+	rescanCtx, stopRescan := context.WithCancel(ctx)
+	rescanDone := make(chan struct{})
+	go func() { defer close(rescanDone); r.rescan(rescanCtx) }()
 
 	buf := make([]byte, MaxMessageSize+1)
 	var err error
@@ -475,6 +478,8 @@ func (r *Responder) Run(ctx context.Context) error {
 		r.received.Add(1)
 		r.handle(buf[:n], cm, src)
 	}
+	stopRescan()
+	<-rescanDone
 	r.closing.Store(true)
 	r.pending.Wait()
 	r.mu.Lock()
