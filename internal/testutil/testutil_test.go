@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"image/jpeg"
+	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -86,5 +88,22 @@ func TestHugeHeaderJPEG(t *testing.T) {
 	}
 	if n := Allocated(func() { sink = make([]byte, 1<<20) }); n < 1<<20 {
 		t.Errorf("Allocated reports %d bytes for a 1 MiB allocation", n)
+	}
+}
+
+// TestOnlyTestsImportIt: no package's non-test files import testutil (it
+// imports testing and is not meant for the product).
+func TestOnlyTestsImportIt(t *testing.T) {
+	goTool := NeedTool(t, "go")
+	out, err := exec.Command(goTool, "list", "-f", `{{.ImportPath}}: {{join .Imports " "}}`, "github.com/chinesium/chinesium/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	const self = "github.com/chinesium/chinesium/internal/testutil"
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, imports, _ := strings.Cut(line, ": ")
+		if slices.Contains(strings.Fields(imports), self) {
+			t.Errorf("%s imports %s outside its tests", pkg, self)
+		}
 	}
 }
