@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/beevik/etree"
 
@@ -20,6 +21,10 @@ import (
 // a few KiB; the largest (SetVideoEncoderConfiguration, CreateUsers) stay
 // far below it.
 const DefaultMaxBodySize = 1 << 20
+
+// DefaultReadTimeout is the default time a client has to send a request
+// body once its headers have arrived.
+const DefaultReadTimeout = 30 * time.Second
 
 // DefaultMaxElements is the default limit on the number of tags ('<') in a
 // request, checked before parsing: a MiB of "<a/>" would otherwise become a
@@ -105,6 +110,11 @@ type Service struct {
 	// MaxElements bounds the number of tags in a request
 	// (DefaultMaxElements when 0).
 	MaxElements int
+	// ReadTimeout bounds the time to read a request body
+	// (DefaultReadTimeout when 0), so a client trickling a body cannot hold
+	// a connection and its goroutine for ever. It is applied through
+	// http.ResponseController, whatever the http.Server's own timeouts.
+	ReadTimeout time.Duration
 }
 
 var discard = slog.New(slog.DiscardHandler)
@@ -129,7 +139,23 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if limit <= 0 {
 		limit = DefaultMaxBodySize
 	}
+	timeout := s.ReadTimeout
+	if timeout <= 0 {
+		timeout = DefaultReadTimeout
+	}
+	// Not every ResponseWriter supports deadlines (httptest.ResponseRecorder).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(timeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err == nil {
+		// While the handler runs the server watches the connection
+		// with a background read (already running for a request
+		// without a body); a deadline expiring there would cancel the
+		// request's context, e.g. a long PullMessages wait. After a
+		// failed read the deadline stays, so the server drops the
+		// connection instead of waiting for the rest of the body.
+		_ = rc.SetReadDeadline(time.Time{})
+	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -195,6 +221,12 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, err := s.call(r.Context(), operation.Handler, req)
 	if err != nil {
 		f := AsFault(err)
+		if cerr := r.Context().Err(); cerr != nil && errors.Is(err, cerr) {
+			// The client went away (a long-polling PullMessages whose
+			// connection closed): nothing failed, and nobody reads the fault.
+			s.logger().Debug("soap: client gone", "op", op.Name, "remote", r.RemoteAddr, "err", err)
+			return
+		}
 		if f.Err != nil && f.Code == CodeReceiver && len(f.Subcodes) == 0 {
 			s.logger().Warn("soap: handler failed", "op", op.Name, "err", err)
 		} else {
