@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -60,13 +62,64 @@ type Camera struct {
 
 	// WriteTimeout bounds the time one frame or audio packet may take to
 	// be written to a viewer; a viewer that stops reading is disconnected
-	// after it. It defaults to DefaultWriteTimeout.
+	// after it. The deadline is pushed forward only when less than half of
+	// it is left (setting it costs a runtime timer update per frame and
+	// viewer), so a write that blocks is cut off after between half of
+	// WriteTimeout and all of it. It defaults to DefaultWriteTimeout.
 	WriteTimeout time.Duration
 	// MaxLag is how many frames a viewer may be behind before it skips to
 	// the newest frame; it defaults to DefaultMaxLag.
 	MaxLag int
 
 	now func() time.Time // for tests; defaults to time.Now
+
+	// part is the multipart part (headers, JPEG, boundary) of the newest
+	// frame, built by the first viewer that needs it and written as is by
+	// all the others, so that a frame is copied once rather than once per
+	// viewer. partMu serialises building it.
+	part   atomic.Pointer[builtPart]
+	partMu sync.Mutex
+}
+
+// builtPart is one frame's multipart part. Immutable.
+type builtPart struct {
+	frame *camsession.Frame
+	bytes []byte
+}
+
+// Pieces of a multipart part around the JPEG.
+const (
+	partHead    = "Content-Type: image/jpeg\r\nContent-Length: "
+	partTrailer = "\r\n--" + Boundary + "\r\n"
+)
+
+// appendPart appends f's multipart part to b.
+func appendPart(b []byte, f *camsession.Frame) []byte {
+	b = append(b, partHead...)
+	b = strconv.AppendInt(b, int64(len(f.JPEG)), 10)
+	b = append(b, "\r\n\r\n"...)
+	b = append(b, f.JPEG...)
+	return append(b, partTrailer...)
+}
+
+// sharedPart returns f's multipart part when f is the hub's newest frame,
+// building it once for all viewers; otherwise (a viewer behind the others)
+// nil.
+func (c *Camera) sharedPart(f *camsession.Frame) []byte {
+	if p := c.part.Load(); p != nil && p.frame == f {
+		return p.bytes
+	}
+	if c.Video.Latest() != f {
+		return nil
+	}
+	c.partMu.Lock()
+	defer c.partMu.Unlock()
+	if p := c.part.Load(); p != nil && p.frame == f {
+		return p.bytes // built while this viewer waited for the lock
+	}
+	b := appendPart(make([]byte, 0, len(partHead)+20+len(f.JPEG)+len(partTrailer)), f)
+	c.part.Store(&builtPart{frame: f, bytes: b})
+	return b
 }
 
 // Register adds the camera's endpoints to r under paths relative to r
@@ -168,6 +221,7 @@ type viewer struct {
 	buf   []byte       // reused buffer for one part (header, JPEG, boundary)
 	sent  uint64
 	start time.Time
+	rearm time.Time // when the write deadline must be pushed forward
 }
 
 func (c *Camera) newViewer(w http.ResponseWriter) *viewer {
@@ -180,7 +234,11 @@ func (c *Camera) newViewer(w http.ResponseWriter) *viewer {
 func (v *viewer) write(parts ...[]byte) error {
 	// An error means the writer has no deadline support (a recorder in
 	// tests): then a stuck client just blocks its own goroutine.
-	_ = v.rc.SetWriteDeadline(time.Now().Add(v.c.writeTimeout()))
+	if now := time.Now(); !now.Before(v.rearm) {
+		t := v.c.writeTimeout()
+		_ = v.rc.SetWriteDeadline(now.Add(t))
+		v.rearm = now.Add(t / 2)
+	}
 	for _, p := range parts {
 		if _, err := v.w.Write(p); err != nil {
 			return fmt.Errorf("write to viewer: %w", err)
@@ -235,23 +293,23 @@ func (c *Camera) serveMultipart(w http.ResponseWriter, req *http.Request) {
 	r := c.Video.NewReader()
 	defer r.Close()
 	v := c.newViewer(w)
-	const partHead = "Content-Type: image/jpeg\r\nContent-Length: "
-	trailer := []byte("\r\n--" + Boundary + "\r\n")
 	// The first boundary opens the body.
-	err := v.write(trailer[2:])
+	err := v.write([]byte(partTrailer[2:]))
 	for err == nil {
 		var f *camsession.Frame
 		if f, err = c.nextFrame(req.Context(), r); err != nil {
 			break
 		}
 		// One contiguous write: net/http then hands it to the socket in
-		// a single system call instead of three.
-		v.buf = append(v.buf[:0], partHead...)
-		v.buf = strconv.AppendInt(v.buf, int64(len(f.JPEG)), 10)
-		v.buf = append(v.buf, "\r\n\r\n"...)
-		v.buf = append(v.buf, f.JPEG...)
-		v.buf = append(v.buf, trailer...)
-		err = v.write(v.buf)
+		// a single system call instead of three. Viewers that are up to
+		// date share one copy of the part; one that is behind builds its
+		// own in its reused buffer.
+		part := c.sharedPart(f)
+		if part == nil {
+			v.buf = appendPart(v.buf[:0], f)
+			part = v.buf
+		}
+		err = v.write(part)
 	}
 	c.done(req, "multipart", v, r.Dropped(), err)
 }
