@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -284,5 +285,71 @@ func TestWAVStreamFFmpeg(t *testing.T) {
 	}
 	if !bytes.Equal(out, wav[WAVHeaderLen:]) {
 		t.Error("ffmpeg's samples differ from ours")
+	}
+}
+
+// TestIMAAgainstFFmpeg checks the IMA ADPCM step and index tables, which
+// the encoder and the decoder share, against an independent decoder with
+// the same (reference) arithmetic: ffmpeg's adpcm_ima_qt, fed an AIFF-C
+// "ima4" file made of continuous encoder blocks. QuickTime blocks carry
+// only the top 9 bits of the predictor, so ffmpeg keeps its own state
+// across blocks; every sample must match ours exactly.
+func TestIMAAgainstFFmpeg(t *testing.T) {
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
+	const perBlock, blocks = 64, 160
+	// Noise whose level falls from full scale to a whisper and rises again
+	// walks the step index over its whole range with every code.
+	rng := rand.New(rand.NewPCG(1, 2))
+	pcm := make([]int16, perBlock*blocks)
+	for i := range pcm {
+		level := math.Exp(-11 * math.Abs(float64(2*i)/float64(len(pcm))-1)) // 1 at the ends, 2e-5 mid-way
+		pcm[i] = int16(32767 * level * (2*rng.Float64() - 1))
+	}
+	var enc IMAState
+	var data []byte
+	var want []int16
+	minIndex, maxIndex := int32(maxStepIndex), int32(0)
+	for i := 0; i < len(pcm); i += perBlock {
+		blk := EncodeBlock(nil, &enc, pcm[i:i+perBlock])
+		var d Decoder
+		want = d.Decode(want, blk)
+		pred, index := uint16(blk[0])|uint16(blk[1])<<8, blk[2]
+		data = binary.BigEndian.AppendUint16(data, pred&0xFF80|uint16(index))
+		data = append(data, blk[BlockHeaderLen:]...)
+		minIndex, maxIndex = min(minIndex, enc.Index), max(maxIndex, enc.Index)
+	}
+	chunk := func(b []byte, id string, body []byte) []byte {
+		b = append(b, id...)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(body)))
+		return append(b, body...)
+	}
+	comm := binary.BigEndian.AppendUint16(nil, 1)                // channels
+	comm = binary.BigEndian.AppendUint32(comm, uint32(len(pcm))) // sample frames
+	comm = binary.BigEndian.AppendUint16(comm, 16)               // sample size
+	comm = append(comm, 0x40, 0x0B, 0xFA, 0, 0, 0, 0, 0, 0, 0)   // 8000 as an 80-bit float
+	comm = append(comm, "ima4"...)                               // compression type
+	comm = append(comm, 0, 0)                                    // empty name, padded
+	body := []byte("AIFC")
+	body = chunk(body, "FVER", binary.BigEndian.AppendUint32(nil, 0xA2805140))
+	body = chunk(body, "COMM", comm)
+	body = chunk(body, "SSND", append(make([]byte, 8), data...))
+	path := filepath.Join(t.TempDir(), "ima4.aifc")
+	if err := os.WriteFile(path, chunk(nil, "FORM", body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(ffmpeg, "-v", "error", "-i", path, "-f", "s16le", "pipe:1").Output()
+	if err != nil {
+		t.Fatalf("ffmpeg: %v", err)
+	}
+	if len(out) != 2*len(want) {
+		t.Fatalf("ffmpeg decoded %d bytes, want %d", len(out), 2*len(want))
+	}
+	for i, w := range want {
+		if got := int16(binary.LittleEndian.Uint16(out[2*i:])); got != w {
+			t.Fatalf("sample %d: ffmpeg %d, ours %d", i, got, w)
+		}
+	}
+	if maxIndex < 80 || minIndex > 5 {
+		t.Errorf("step index only went from %d to %d; the noise should walk the whole range", minIndex, maxIndex)
 	}
 }
