@@ -375,11 +375,8 @@ func (m *Media) createProfile(c *call) (*etree.Element, error) {
 	if hasToken && !validToken(token) {
 		return nil, argFault("", "invalid profile token")
 	}
-	if _, _, err := m.state(); err != nil {
-		return nil, err
-	}
 	var created Profile
-	err := m.Device.Store.Update(func(st *State) error {
+	err := m.update(func(st *State) error {
 		if hasToken {
 			if slices.ContainsFunc(st.Profiles, func(p Profile) bool { return p.Token == token }) {
 				return argFault("ProfileExists", "a profile with token "+strconv.Quote(token)+" exists")
@@ -395,7 +392,7 @@ func (m *Media) createProfile(c *call) (*etree.Element, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, storeFault(err)
+		return nil, err
 	}
 	st, ps, err := m.state()
 	if err != nil {
@@ -404,6 +401,31 @@ func (m *Media) createProfile(c *call) (*etree.Element, error) {
 	r := response("CreateProfileResponse")
 	m.writeProfile(r, "trt:Profile", created, st, ps)
 	return r, nil
+}
+
+// update ensures the fixed profiles are stored, then changes the stored
+// state with fn; errors that are not media faults become receiver faults.
+func (m *Media) update(fn func(*State) error) error {
+	if _, _, err := m.state(); err != nil {
+		return err
+	}
+	if err := m.Device.Store.Update(fn); err != nil {
+		return storeFault(err)
+	}
+	return nil
+}
+
+// updateProfile is update for the stored profile token: fn gets the state
+// and the profile's index in st.Profiles. An unknown token is a NoProfile
+// fault.
+func (m *Media) updateProfile(token string, fn func(st *State, i int) error) error {
+	return m.update(func(st *State) error {
+		i := slices.IndexFunc(st.Profiles, func(p Profile) bool { return p.Token == token })
+		if i < 0 {
+			return noProfile(token)
+		}
+		return fn(st, i)
+	})
 }
 
 // storeFault passes media faults through and turns store errors into a
@@ -421,14 +443,7 @@ func (m *Media) deleteProfile(c *call) (*etree.Element, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := m.state(); err != nil {
-		return nil, err
-	}
-	err = m.Device.Store.Update(func(st *State) error {
-		i := slices.IndexFunc(st.Profiles, func(p Profile) bool { return p.Token == token })
-		if i < 0 {
-			return noProfile(token)
-		}
+	err = m.updateProfile(token, func(st *State, i int) error {
 		if st.Profiles[i].Fixed {
 			return actionFault("DeletionOfFixedProfile", "fixed profiles cannot be deleted")
 		}
@@ -436,7 +451,7 @@ func (m *Media) deleteProfile(c *call) (*etree.Element, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, storeFault(err)
+		return nil, err
 	}
 	return response("DeleteProfileResponse"), nil
 }
@@ -483,21 +498,10 @@ func addConfig(kind configKind) mediaHandler {
 // setSlot sets the configuration of the given kind of the stored profile
 // ptoken to ctoken ("" removes it).
 func (m *Media) setSlot(ptoken string, kind configKind, ctoken string) error {
-	if _, _, err := m.state(); err != nil {
-		return err
-	}
-	err := m.Device.Store.Update(func(st *State) error {
-		i := slices.IndexFunc(st.Profiles, func(p Profile) bool { return p.Token == ptoken })
-		if i < 0 {
-			return noProfile(ptoken)
-		}
+	return m.updateProfile(ptoken, func(st *State, i int) error {
 		*kind.slot(&st.Profiles[i]) = ctoken
 		return nil
 	})
-	if err != nil {
-		return storeFault(err)
-	}
-	return nil
 }
 
 // removeConfig handles Remove*Configuration.
@@ -837,7 +841,7 @@ func (m *Media) setVideoEncoderConfiguration(c *call) (*etree.Element, error) {
 		}
 		set.SessionTimeout = v
 	}
-	err = m.Device.Store.Update(func(st *State) error {
+	err = m.update(func(st *State) error {
 		if st.VideoEncoders == nil {
 			st.VideoEncoders = map[string]VideoEncoderSettings{}
 		}
@@ -845,7 +849,7 @@ func (m *Media) setVideoEncoderConfiguration(c *call) (*etree.Element, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, storeFault(err)
+		return nil, err
 	}
 	return response("SetVideoEncoderConfigurationResponse"), nil
 }
