@@ -134,15 +134,6 @@ type deviceService struct {
 // tt).
 func devResponse(name string) *etree.Element { return etree.NewElement("tds:" + name) }
 
-// devAdd appends a child with the given prefixed tag and optional text.
-func devAdd(parent *etree.Element, tag string, text ...string) *etree.Element {
-	e := parent.CreateElement(tag)
-	if len(text) > 0 {
-		e.SetText(text[0])
-	}
-	return e
-}
-
 // devChildren returns the child elements of e with local name name, any
 // prefix (requests are matched by local name inside an already
 // namespace-checked request element).
@@ -155,19 +146,6 @@ func devChildren(e *etree.Element, name string) []*etree.Element {
 	}
 	return out
 }
-
-// devText returns the trimmed text of the first child named name and
-// whether it exists.
-func devText(e *etree.Element, name string) (string, bool) {
-	for _, c := range e.ChildElements() {
-		if c.Tag == name {
-			return strings.TrimSpace(c.Text()), true
-		}
-	}
-	return "", false
-}
-
-func devBool(b bool) string { return strconv.FormatBool(b) }
 
 // devBaseURL returns scheme://host[:port] as the client reached the device:
 // the Host header, else the local address the connection arrived on.
@@ -201,27 +179,27 @@ func devLocalIP(r *http.Request) net.IP {
 func (s *deviceService) getSystemDateAndTime(context.Context, *soap.Request) (*etree.Element, error) {
 	now := time.Now()
 	resp := devResponse("GetSystemDateAndTimeResponse")
-	sdt := devAdd(resp, "tds:SystemDateAndTime")
+	sdt := add(resp, "tds:SystemDateAndTime")
 	// The bridge reports the host clock, which is normally NTP-disciplined.
 	// "NTP" also keeps Home Assistant from calling SetSystemDateAndTime
 	// on every start when it sees a skew (it only does so for Manual).
-	devAdd(sdt, "tt:DateTimeType", "NTP")
-	devAdd(sdt, "tt:DaylightSavings", devBool(now.IsDST()))
-	devAdd(devAdd(sdt, "tt:TimeZone"), "tt:TZ", posixTZ(now))
-	writeDateTime(devAdd(sdt, "tt:UTCDateTime"), now.UTC())
-	writeDateTime(devAdd(sdt, "tt:LocalDateTime"), now.Local())
+	add(sdt, "tt:DateTimeType", "NTP")
+	add(sdt, "tt:DaylightSavings", boolText(now.IsDST()))
+	add(add(sdt, "tt:TimeZone"), "tt:TZ", posixTZ(now))
+	writeDateTime(add(sdt, "tt:UTCDateTime"), now.UTC())
+	writeDateTime(add(sdt, "tt:LocalDateTime"), now.Local())
 	return resp, nil
 }
 
 func writeDateTime(e *etree.Element, t time.Time) {
-	tm := devAdd(e, "tt:Time")
-	devAdd(tm, "tt:Hour", strconv.Itoa(t.Hour()))
-	devAdd(tm, "tt:Minute", strconv.Itoa(t.Minute()))
-	devAdd(tm, "tt:Second", strconv.Itoa(t.Second()))
-	dt := devAdd(e, "tt:Date")
-	devAdd(dt, "tt:Year", strconv.Itoa(t.Year()))
-	devAdd(dt, "tt:Month", strconv.Itoa(int(t.Month())))
-	devAdd(dt, "tt:Day", strconv.Itoa(t.Day()))
+	tm := add(e, "tt:Time")
+	add(tm, "tt:Hour", strconv.Itoa(t.Hour()))
+	add(tm, "tt:Minute", strconv.Itoa(t.Minute()))
+	add(tm, "tt:Second", strconv.Itoa(t.Second()))
+	dt := add(e, "tt:Date")
+	add(dt, "tt:Year", strconv.Itoa(t.Year()))
+	add(dt, "tt:Month", strconv.Itoa(int(t.Month())))
+	add(dt, "tt:Day", strconv.Itoa(t.Day()))
 }
 
 // posixTZ returns the POSIX TZ string of t's zone without DST rules, e.g.
@@ -255,7 +233,7 @@ func posixTZ(t time.Time) string {
 // reports the host's clock, which it does not own. Home Assistant calls it
 // when it sees a skew; refusing would abort its setup.
 func (s *deviceService) setSystemDateAndTime(_ context.Context, r *soap.Request) (*etree.Element, error) {
-	typ, _ := devText(r.Body, "DateTimeType")
+	typ, _ := childText(r.Body, "DateTimeType")
 	if typ != "Manual" && typ != "NTP" {
 		return nil, soap.InvalidArgVal(fmt.Sprintf("DateTimeType %q is neither Manual nor NTP", typ))
 	}
@@ -268,11 +246,11 @@ func (s *deviceService) setSystemDateAndTime(_ context.Context, r *soap.Request)
 func (s *deviceService) getDeviceInformation(context.Context, *soap.Request) (*etree.Element, error) {
 	d := s.d
 	resp := devResponse("GetDeviceInformationResponse")
-	devAdd(resp, "tds:Manufacturer", d.Manufacturer)
-	devAdd(resp, "tds:Model", d.Model)
-	devAdd(resp, "tds:FirmwareVersion", d.Firmware)
-	devAdd(resp, "tds:SerialNumber", d.Serial)
-	devAdd(resp, "tds:HardwareId", d.HardwareID)
+	add(resp, "tds:Manufacturer", d.Manufacturer)
+	add(resp, "tds:Model", d.Model)
+	add(resp, "tds:FirmwareVersion", d.Firmware)
+	add(resp, "tds:SerialNumber", d.Serial)
+	add(resp, "tds:HardwareId", d.HardwareID)
 	return resp, nil
 }
 
@@ -281,12 +259,12 @@ func (s *deviceService) systemReboot(context.Context, *soap.Request) (*etree.Ele
 		s.d.Reboot()
 	}
 	resp := devResponse("SystemRebootResponse")
-	devAdd(resp, "tds:Message", "Restarting the camera session")
+	add(resp, "tds:Message", "Restarting the camera session")
 	return resp, nil
 }
 
 func (s *deviceService) setSystemFactoryDefault(_ context.Context, r *soap.Request) (*etree.Element, error) {
-	kind, _ := devText(r.Body, "FactoryDefault")
+	kind, _ := childText(r.Body, "FactoryDefault")
 	if kind != "Hard" && kind != "Soft" {
 		return nil, soap.InvalidArgVal(fmt.Sprintf("FactoryDefault %q is neither Hard nor Soft", kind))
 	}
@@ -298,13 +276,13 @@ func (s *deviceService) setSystemFactoryDefault(_ context.Context, r *soap.Reque
 
 func (s *deviceService) getWsdlURL(context.Context, *soap.Request) (*etree.Element, error) {
 	resp := devResponse("GetWsdlUrlResponse")
-	devAdd(resp, "tds:WsdlUrl", "http://www.onvif.org/Documents/Specifications.aspx")
+	add(resp, "tds:WsdlUrl", "http://www.onvif.org/Documents/Specifications.aspx")
 	return resp, nil
 }
 
 func (s *deviceService) getEndpointReference(context.Context, *soap.Request) (*etree.Element, error) {
 	resp := devResponse("GetEndpointReferenceResponse")
-	devAdd(resp, "tds:GUID", s.d.EndpointReference())
+	add(resp, "tds:GUID", s.d.EndpointReference())
 	return resp, nil
 }
 
@@ -369,7 +347,7 @@ func (s *deviceService) serviceCapabilities(ctx context.Context, r *soap.Request
 
 func (s *deviceService) getServices(ctx context.Context, r *soap.Request) (*etree.Element, error) {
 	include := false
-	if v, ok := devText(r.Body, "IncludeCapability"); ok {
+	if v, ok := childText(r.Body, "IncludeCapability"); ok {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			return nil, soap.InvalidArgVal("IncludeCapability is not a boolean")
@@ -379,17 +357,17 @@ func (s *deviceService) getServices(ctx context.Context, r *soap.Request) (*etre
 	base := devBaseURL(r.HTTP)
 	resp := devResponse("GetServicesResponse")
 	for _, a := range present(r) {
-		svc := devAdd(resp, "tds:Service")
-		devAdd(svc, "tds:Namespace", a.ns)
-		devAdd(svc, "tds:XAddr", base+a.path)
+		svc := add(resp, "tds:Service")
+		add(svc, "tds:Namespace", a.ns)
+		add(svc, "tds:XAddr", base+a.path)
 		if include {
 			if c := s.serviceCapabilities(ctx, r, a.ns); c != nil {
-				devAdd(svc, "tds:Capabilities").AddChild(c)
+				add(svc, "tds:Capabilities").AddChild(c)
 			}
 		}
-		v := devAdd(svc, "tds:Version")
-		devAdd(v, "tt:Major", strconv.Itoa(a.major))
-		devAdd(v, "tt:Minor", strconv.Itoa(a.minor))
+		v := add(svc, "tds:Version")
+		add(v, "tt:Major", strconv.Itoa(a.major))
+		add(v, "tt:Minor", strconv.Itoa(a.minor))
 	}
 	return resp, nil
 }
@@ -416,7 +394,7 @@ func (s *deviceService) deviceCapabilities(r *soap.Request) *etree.Element {
 		sec.CreateAttr(a, "false")
 	}
 	sec.CreateAttr("UsernameToken", "true")
-	sec.CreateAttr("HttpDigest", devBool(httpDigest))
+	sec.CreateAttr("HttpDigest", boolText(httpDigest))
 	sec.CreateAttr("MaxUsers", strconv.Itoa(MaxUsers))
 	sec.CreateAttr("MaxUserNameLength", strconv.Itoa(MaxUserNameLength))
 	sec.CreateAttr("MaxPasswordLength", strconv.Itoa(MaxPasswordLength))
@@ -465,36 +443,36 @@ func (s *deviceService) getCapabilities(ctx context.Context, r *soap.Request) (*
 	base := devBaseURL(r.HTTP)
 
 	resp := devResponse("GetCapabilitiesResponse")
-	caps := devAdd(resp, "tds:Capabilities")
+	caps := add(resp, "tds:Capabilities")
 	if wants(wsdl.NSDevice) {
-		dev := devAdd(caps, "tt:Device")
-		devAdd(dev, "tt:XAddr", base+DeviceServicePath)
-		net := devAdd(dev, "tt:Network")
+		dev := add(caps, "tt:Device")
+		add(dev, "tt:XAddr", base+DeviceServicePath)
+		net := add(dev, "tt:Network")
 		for _, n := range []string{"IPFilter", "ZeroConfiguration", "IPVersion6", "DynDNS"} {
-			devAdd(net, "tt:"+n, "false")
+			add(net, "tt:"+n, "false")
 		}
-		sys := devAdd(dev, "tt:System")
-		devAdd(sys, "tt:DiscoveryResolve", "true")
-		devAdd(sys, "tt:DiscoveryBye", "true")
+		sys := add(dev, "tt:System")
+		add(sys, "tt:DiscoveryResolve", "true")
+		add(sys, "tt:DiscoveryBye", "true")
 		for _, n := range []string{"RemoteDiscovery", "SystemBackup", "SystemLogging", "FirmwareUpgrade"} {
-			devAdd(sys, "tt:"+n, "false")
+			add(sys, "tt:"+n, "false")
 		}
 		for _, v := range [][2]int{{2, 60}, {2, 40}, {2, 20}, {2, 0}} {
-			sv := devAdd(sys, "tt:SupportedVersions")
-			devAdd(sv, "tt:Major", strconv.Itoa(v[0]))
-			devAdd(sv, "tt:Minor", strconv.Itoa(v[1]))
+			sv := add(sys, "tt:SupportedVersions")
+			add(sv, "tt:Major", strconv.Itoa(v[0]))
+			add(sv, "tt:Minor", strconv.Itoa(v[1]))
 		}
-		io := devAdd(dev, "tt:IO")
-		devAdd(io, "tt:InputConnectors", "0")
-		devAdd(io, "tt:RelayOutputs", "0")
-		sec := devAdd(dev, "tt:Security")
+		io := add(dev, "tt:IO")
+		add(io, "tt:InputConnectors", "0")
+		add(io, "tt:RelayOutputs", "0")
+		sec := add(dev, "tt:Security")
 		for _, n := range []string{"TLS1.1", "TLS1.2", "OnboardKeyGeneration", "AccessPolicyConfig", "X.509Token", "SAMLToken", "KerberosToken", "RELToken"} {
-			devAdd(sec, "tt:"+n, "false")
+			add(sec, "tt:"+n, "false")
 		}
 	}
 	if wants(wsdl.NSEvents) {
-		ev := devAdd(caps, "tt:Events")
-		devAdd(ev, "tt:XAddr", base+EventsServicePath)
+		ev := add(caps, "tt:Events")
+		add(ev, "tt:XAddr", base+EventsServicePath)
 		ec := s.serviceCapabilities(ctx, r, wsdl.NSEvents)
 		attr := func(name string) string {
 			if ec != nil {
@@ -504,21 +482,21 @@ func (s *deviceService) getCapabilities(ctx context.Context, r *soap.Request) (*
 			}
 			return "false"
 		}
-		devAdd(ev, "tt:WSSubscriptionPolicySupport", attr("WSSubscriptionPolicySupport"))
-		devAdd(ev, "tt:WSPullPointSupport", "true")
-		devAdd(ev, "tt:WSPausableSubscriptionManagerInterfaceSupport", attr("WSPausableSubscriptionManagerInterfaceSupport"))
+		add(ev, "tt:WSSubscriptionPolicySupport", attr("WSSubscriptionPolicySupport"))
+		add(ev, "tt:WSPullPointSupport", "true")
+		add(ev, "tt:WSPausableSubscriptionManagerInterfaceSupport", attr("WSPausableSubscriptionManagerInterfaceSupport"))
 	}
 	if wants(wsdl.NSMedia) {
-		m := devAdd(caps, "tt:Media")
-		devAdd(m, "tt:XAddr", base+MediaServicePath)
-		sc := devAdd(m, "tt:StreamingCapabilities")
-		devAdd(sc, "tt:RTPMulticast", "false")
-		devAdd(sc, "tt:RTP_TCP", "true")
-		devAdd(sc, "tt:RTP_RTSP_TCP", "true")
+		m := add(caps, "tt:Media")
+		add(m, "tt:XAddr", base+MediaServicePath)
+		sc := add(m, "tt:StreamingCapabilities")
+		add(sc, "tt:RTPMulticast", "false")
+		add(sc, "tt:RTP_TCP", "true")
+		add(sc, "tt:RTP_RTSP_TCP", "true")
 		if mc := s.serviceCapabilities(ctx, r, wsdl.NSMedia); mc != nil {
 			for _, pc := range devChildren(mc, "ProfileCapabilities") {
 				if max := pc.SelectAttrValue("MaximumNumberOfProfiles", ""); max != "" {
-					devAdd(devAdd(devAdd(m, "tt:Extension"), "tt:ProfileCapabilities"), "tt:MaximumNumberOfProfiles", max)
+					add(add(add(m, "tt:Extension"), "tt:ProfileCapabilities"), "tt:MaximumNumberOfProfiles", max)
 					break
 				}
 			}
@@ -532,9 +510,9 @@ func (s *deviceService) getCapabilities(ctx context.Context, r *soap.Request) (*
 func (s *deviceService) getScopes(context.Context, *soap.Request) (*etree.Element, error) {
 	resp := devResponse("GetScopesResponse")
 	add := func(def, item string) {
-		sc := devAdd(resp, "tds:Scopes")
-		devAdd(sc, "tt:ScopeDef", def)
-		devAdd(sc, "tt:ScopeItem", item)
+		sc := add(resp, "tds:Scopes")
+		add(sc, "tt:ScopeDef", def)
+		add(sc, "tt:ScopeItem", item)
 	}
 	for _, sc := range s.d.FixedScopes() {
 		add("Fixed", sc)
@@ -649,7 +627,7 @@ func (s *deviceService) removeScopes(_ context.Context, r *soap.Request) (*etree
 	}
 	resp := devResponse("RemoveScopesResponse")
 	for _, sc := range scopes {
-		devAdd(resp, "tds:ScopeItem", sc)
+		add(resp, "tds:ScopeItem", sc)
 	}
 	return resp, nil
 }
@@ -660,12 +638,12 @@ func (s *deviceService) getDiscoveryMode(context.Context, *soap.Request) (*etree
 		mode = Discoverable
 	}
 	resp := devResponse("GetDiscoveryModeResponse")
-	devAdd(resp, "tds:DiscoveryMode", mode)
+	add(resp, "tds:DiscoveryMode", mode)
 	return resp, nil
 }
 
 func (s *deviceService) setDiscoveryMode(_ context.Context, r *soap.Request) (*etree.Element, error) {
-	mode, _ := devText(r.Body, "DiscoveryMode")
+	mode, _ := childText(r.Body, "DiscoveryMode")
 	if mode != Discoverable && mode != NonDiscoverable {
 		return nil, soap.InvalidArgVal(fmt.Sprintf("DiscoveryMode %q is neither Discoverable nor NonDiscoverable", mode))
 	}
@@ -679,10 +657,10 @@ func (s *deviceService) setDiscoveryMode(_ context.Context, r *soap.Request) (*e
 
 func (s *deviceService) getHostname(context.Context, *soap.Request) (*etree.Element, error) {
 	resp := devResponse("GetHostnameResponse")
-	info := devAdd(resp, "tds:HostnameInformation")
-	devAdd(info, "tt:FromDHCP", "false")
+	info := add(resp, "tds:HostnameInformation")
+	add(info, "tt:FromDHCP", "false")
 	if h := s.d.Store.Get().Hostname; h != "" {
-		devAdd(info, "tt:Name", h)
+		add(info, "tt:Name", h)
 	}
 	return resp, nil
 }
@@ -708,7 +686,7 @@ func validHostname(h string) bool {
 // setHostname stores the name GetHostname reports; the host's own name is
 // not changed.
 func (s *deviceService) setHostname(_ context.Context, r *soap.Request) (*etree.Element, error) {
-	name, _ := devText(r.Body, "Name")
+	name, _ := childText(r.Body, "Name")
 	if !validHostname(name) {
 		return nil, soap.InvalidArgVal(fmt.Sprintf("invalid host name %q", name), "InvalidHostname")
 	}
@@ -723,21 +701,21 @@ func (s *deviceService) setHostname(_ context.Context, r *soap.Request) (*etree.
 // reached the device on.
 func (s *deviceService) getNetworkInterfaces(_ context.Context, r *soap.Request) (*etree.Element, error) {
 	resp := devResponse("GetNetworkInterfacesResponse")
-	ni := devAdd(resp, "tds:NetworkInterfaces")
+	ni := add(resp, "tds:NetworkInterfaces")
 	ni.CreateAttr("token", "eth0")
-	devAdd(ni, "tt:Enabled", "true")
-	info := devAdd(ni, "tt:Info")
-	devAdd(info, "tt:Name", "eth0")
-	devAdd(info, "tt:HwAddress", s.d.MAC.String())
-	devAdd(info, "tt:MTU", "1500")
+	add(ni, "tt:Enabled", "true")
+	info := add(ni, "tt:Info")
+	add(info, "tt:Name", "eth0")
+	add(info, "tt:HwAddress", s.d.MAC.String())
+	add(info, "tt:MTU", "1500")
 	if ip := devLocalIP(r.HTTP).To4(); ip != nil {
-		v4 := devAdd(ni, "tt:IPv4")
-		devAdd(v4, "tt:Enabled", "true")
-		cfg := devAdd(v4, "tt:Config")
-		m := devAdd(cfg, "tt:Manual")
-		devAdd(m, "tt:Address", ip.String())
-		devAdd(m, "tt:PrefixLength", strconv.Itoa(prefixLength(ip)))
-		devAdd(cfg, "tt:DHCP", "false")
+		v4 := add(ni, "tt:IPv4")
+		add(v4, "tt:Enabled", "true")
+		cfg := add(v4, "tt:Config")
+		m := add(cfg, "tt:Manual")
+		add(m, "tt:Address", ip.String())
+		add(m, "tt:PrefixLength", strconv.Itoa(prefixLength(ip)))
+		add(cfg, "tt:DHCP", "false")
 	}
 	return resp, nil
 }
@@ -759,24 +737,24 @@ func prefixLength(ip net.IP) int {
 
 func (s *deviceService) getDNS(context.Context, *soap.Request) (*etree.Element, error) {
 	resp := devResponse("GetDNSResponse")
-	info := devAdd(resp, "tds:DNSInformation")
-	devAdd(info, "tt:FromDHCP", "false")
+	info := add(resp, "tds:DNSInformation")
+	add(info, "tt:FromDHCP", "false")
 	for _, ns := range hostNameservers() {
-		m := devAdd(info, "tt:DNSManual")
+		m := add(info, "tt:DNSManual")
 		typ := "IPv4"
 		if ns.To4() == nil {
 			typ = "IPv6"
 		}
-		devAdd(m, "tt:Type", typ)
-		devAdd(m, "tt:"+typ+"Address", ns.String())
+		add(m, "tt:Type", typ)
+		add(m, "tt:"+typ+"Address", ns.String())
 	}
 	return resp, nil
 }
 
 func (s *deviceService) getNTP(context.Context, *soap.Request) (*etree.Element, error) {
 	resp := devResponse("GetNTPResponse")
-	info := devAdd(resp, "tds:NTPInformation")
-	devAdd(info, "tt:FromDHCP", "false")
+	info := add(resp, "tds:NTPInformation")
+	add(info, "tt:FromDHCP", "false")
 	return resp, nil
 }
 
@@ -789,10 +767,10 @@ func (s *deviceService) getNetworkProtocols(_ context.Context, r *soap.Request) 
 	}
 	resp := devResponse("GetNetworkProtocolsResponse")
 	add := func(name string, port int) {
-		p := devAdd(resp, "tds:NetworkProtocols")
-		devAdd(p, "tt:Name", name)
-		devAdd(p, "tt:Enabled", "true")
-		devAdd(p, "tt:Port", strconv.Itoa(port))
+		p := add(resp, "tds:NetworkProtocols")
+		add(p, "tt:Name", name)
+		add(p, "tt:Enabled", "true")
+		add(p, "tt:Port", strconv.Itoa(port))
 	}
 	if httpPort > 0 {
 		add("HTTP", httpPort)
@@ -805,9 +783,9 @@ func (s *deviceService) getNetworkProtocols(_ context.Context, r *soap.Request) 
 
 func (s *deviceService) getNetworkDefaultGateway(context.Context, *soap.Request) (*etree.Element, error) {
 	resp := devResponse("GetNetworkDefaultGatewayResponse")
-	gw := devAdd(resp, "tds:NetworkGateway")
+	gw := add(resp, "tds:NetworkGateway")
 	if ip := hostGateway(); ip != nil {
-		devAdd(gw, "tt:IPv4Address", ip.String())
+		add(gw, "tt:IPv4Address", ip.String())
 	}
 	return resp, nil
 }
@@ -817,9 +795,9 @@ func (s *deviceService) getNetworkDefaultGateway(context.Context, *soap.Request)
 func (s *deviceService) getUsers(context.Context, *soap.Request) (*etree.Element, error) {
 	resp := devResponse("GetUsersResponse")
 	add := func(name, level string) {
-		u := devAdd(resp, "tds:User")
-		devAdd(u, "tt:Username", name)
-		devAdd(u, "tt:UserLevel", level) // passwords are never returned
+		u := add(resp, "tds:User")
+		add(u, "tt:Username", name)
+		add(u, "tt:UserLevel", level) // passwords are never returned
 	}
 	if admin := s.d.Store.Admin(); admin != "" {
 		add(admin, LevelAdministrator)
@@ -835,9 +813,9 @@ func (s *deviceService) getUsers(context.Context, *soap.Request) (*etree.Element
 func userArgs(body *etree.Element, needPassword bool) ([]User, error) {
 	var users []User
 	for _, e := range devChildren(body, "User") {
-		name, _ := devText(e, "Username")
-		pass, hasPass := devText(e, "Password")
-		level, _ := devText(e, "UserLevel")
+		name, _ := childText(e, "Username")
+		pass, hasPass := childText(e, "Password")
+		level, _ := childText(e, "UserLevel")
 		switch {
 		case name == "":
 			return nil, soap.InvalidArgVal("empty user name", "UsernameTooShort")
