@@ -237,7 +237,13 @@ func TestReassembleFramesImmutable(t *testing.T) {
 	p := newPush()
 	var want [][]byte
 	for i := range 20 {
-		j := testJPEG(3000+i*10, byte(i))
+		// About 800 KB: the frames span two memory blocks, and one is too
+		// large for a block and has a buffer of its own.
+		n := 30000 + i*1000
+		if i == 7 {
+			n = slabSize/4 + 1
+		}
+		j := testJPEG(n, byte(i))
 		want = append(want, j)
 		ps := packets(uint16(i), j, 700)
 		ps[0], ps[1] = ps[1], ps[0] // exercise the out-of-order copy too
@@ -355,7 +361,8 @@ func TestReassembleNoAllocsPerPacket(t *testing.T) {
 // index as a signed offset so that the wrap is near, packet index, payload
 // length; then the payload) into a small reassembler. It must never panic,
 // never exceed its bounds, and only emit SOI..EOI frames made of payloads
-// that were pushed for that frame, in packet order.
+// that were pushed for that frame, in packet order. Emitted frames must
+// stay as they were (frames share memory blocks).
 func FuzzReassemble(f *testing.F) {
 	enc := func(ms []Media) []byte {
 		var b []byte
@@ -377,6 +384,8 @@ func FuzzReassemble(f *testing.F) {
 		type key struct{ f, p uint16 }
 		pushed := map[key][][]byte{}
 		var emitted uint64
+		var kept []*Frame
+		var copies [][]byte
 		for len(b) >= 3 {
 			m := Media{Frame: uint16(int16(int8(b[0]))), Packet: uint16(b[1] & 0x3f)}
 			n := min(int(b[2]&0x7f), len(b)-3)
@@ -392,6 +401,7 @@ func FuzzReassemble(f *testing.F) {
 				continue
 			}
 			emitted++
+			kept, copies = append(kept, fr), append(copies, bytes.Clone(fr.JPEG))
 			jp := fr.JPEG
 			if len(jp) < 4 || len(jp) > maxFrame || jp[0] != 0xff || jp[1] != 0xd8 || jp[len(jp)-2] != 0xff || jp[len(jp)-1] != 0xd9 {
 				t.Fatalf("bad frame % x", jp)
@@ -421,6 +431,11 @@ func FuzzReassemble(f *testing.F) {
 		}
 		if s := r.Stats(); s.FramesComplete != emitted {
 			t.Fatalf("stats %+v, emitted %d", s, emitted)
+		}
+		for i, fr := range kept {
+			if !bytes.Equal(fr.JPEG, copies[i]) {
+				t.Fatalf("frame %d changed after it was emitted", fr.Seq)
+			}
 		}
 	})
 }
