@@ -26,9 +26,10 @@ const serverName = "chinesium"
 // POST, responses and interleaved RTP leave on the GET).
 type conn struct {
 	srv    *Server
-	br     *bufio.Reader // requests and interleaved frames from the client
-	in     io.Closer     // closing it ends the read loop
-	out    net.Conn      // responses and interleaved RTP to the client
+	ctx    context.Context // the server's; set by serve
+	br     *bufio.Reader   // requests and interleaved frames from the client
+	in     io.Closer       // closing it ends the read loop
+	out    net.Conn        // responses and interleaved RTP to the client
 	udp    *udpPair
 	remote netip.Addr
 	// deadline, when set, is the connection whose read deadline bounds
@@ -77,6 +78,7 @@ func (c *conn) close() {
 
 // serve reads requests until the connection ends.
 func (c *conn) serve(ctx context.Context) {
+	c.ctx = ctx
 	srv := c.srv
 	srv.mu.Lock()
 	srv.conns[c] = struct{}{}
@@ -368,7 +370,7 @@ func (c *conn) describe(req *request) *response {
 	if !ok || t.track >= 0 {
 		return status(404)
 	}
-	sdp, err := c.srv.buildSDP(t, c.out.LocalAddr())
+	sdp, err := c.srv.buildSDP(c.ctx, t, c.out.LocalAddr())
 	if err != nil {
 		c.srv.logger().Error("rtsp: cannot describe stream", "path", t.path.name, "media", t.media.String(), "err", err)
 		return &response{status: 503, header: header{{"Content-Type", "text/plain"}}, body: []byte(err.Error() + "\n")}

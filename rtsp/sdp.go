@@ -14,8 +14,9 @@ import (
 
 // buildSDP describes the target's stream (RFC 4566, RFC 2326 Appendix C):
 // an aggregate control URL, the video track as trackID=0 and, when the
-// camera has audio, the PCMU track as trackID=1.
-func (s *Server) buildSDP(t target, local net.Addr) ([]byte, error) {
+// camera has audio, the PCMU track as trackID=1. Learning the H.264
+// parameter sets may run ffmpeg; ctx (the server's) cuts that short.
+func (s *Server) buildSDP(ctx context.Context, t target, local net.Addr) ([]byte, error) {
 	ip := "0.0.0.0"
 	if ta, ok := local.(*net.TCPAddr); ok && ta.IP.To4() != nil {
 		ip = ta.IP.String()
@@ -45,7 +46,7 @@ func (s *Server) buildSDP(t target, local net.Addr) ([]byte, error) {
 		video.MediaName.Formats = []string{"26"}
 		video.Attributes = append(video.Attributes, sdp.NewAttribute("rtpmap", "26 JPEG/90000"))
 	case kindH264:
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
 		sps, pps, err := t.path.h264.parameterSets(ctx)
 		if err != nil {
