@@ -237,21 +237,24 @@ func (b *Bridge) Close() error {
 }
 
 func (b *Bridge) close() {
-	b.cancel()
+	b.cancel() // sessions stop, discovery sends its Byes
 	for _, c := range b.cameras {
-		c.ev.events.Close() // ends long-polling PullMessages, which Shutdown would wait for
+		// End what Shutdown would otherwise wait for: long-polling
+		// PullMessages and the endless streams (their readers see the
+		// closed hubs at once; publishing on a closed hub does nothing).
+		c.ev.events.Close()
+		c.Video.Close()
+		if c.Audio != nil {
+			c.Audio.Close()
+		}
+	}
+	for _, c := range b.cameras {
 		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = c.srv.Shutdown(shut)
 		cancel()
 		c.srv.Close()
 	}
 	b.wg.Wait()
-	for _, c := range b.cameras {
-		c.Video.Close()
-		if c.Audio != nil {
-			c.Audio.Close()
-		}
-	}
 }
 
 // report records a background part's failure.
@@ -300,7 +303,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		LocalPort:   cc.LocalPort,
 		Audio:       b.cfg.Audio,
 		OnFrame:     c.Video.Publish,
-		Logger:      log.With("component", "session"),
+		Logger:      slog.New(newSessionLogHandler(log.Handler())).With("component", "session"),
 	}
 	if c.Audio != nil {
 		scfg.OnAudio = c.Audio.Publish
@@ -308,7 +311,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 	if b.cfg.Session != nil {
 		b.cfg.Session(&scfg)
 	}
-	c.ev = newCameraEvents(log.With("component", "events"), b.cfg.Motion)
+	c.ev = newCameraEvents(log, b.cfg.Motion) // onvif.Events adds component=events itself
 	c.hookSession(&scfg)
 	c.Session, err = camsession.New(scfg)
 	if err != nil {
@@ -331,7 +334,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 	soapAuth.AllowBasic = false // SOAP clients do Digest or WS-Security
 	svc := &soap.Service{
 		Ops:      services(dev),
-		Security: &soap.Security{Auth: soapAuth},
+		Security: &soap.Security{Auth: soapAuth, NoCredentialsFaults: noCredentialsFaults(b.cfg.StrictAuthFaults)},
 		Logger:   log.With("component", "onvif"),
 	}
 	r := mux.NewRouter()
@@ -346,14 +349,30 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		Auth:           httpauth.New(Realm, store),
 		Logger:         log.With("component", "http"),
 	}).Register(r)
+	// No WriteTimeout: streams are endless and bound each write themselves.
 	c.srv = &http.Server{
-		Handler:           r,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler:           http.MaxBytesHandler(r, MaxRequestBody),
+		ReadHeaderTimeout: b.cfg.ReadHeaderTimeout,
+		IdleTimeout:       b.cfg.IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	b.rtsp.Handle(c.Path, rtsp.Source{Video: c.Video, Audio: c.Audio})
 	return c, nil
+}
+
+// noCredentialsFaults returns the soap.Security quirk table (see
+// Config.StrictAuthFaults): an unauthenticated media CreateProfile gets
+// env:Receiver/ter:Action/ter:MaxNVTProfiles, which Synology Surveillance
+// Station accepts, instead of NotAuthorized, which it reports as a wrong
+// password.
+func noCredentialsFaults(strict bool) map[wsdl.Op]*soap.Fault {
+	if strict {
+		return nil
+	}
+	return map[wsdl.Op]*soap.Fault{
+		{Namespace: wsdl.NSMedia, Name: wsdl.MediaCreateProfile}: soap.Action("maximum number of media profiles reached", "MaxNVTProfiles"),
+	}
 }
 
 // services composes the SOAP operations of a device: device management

@@ -20,6 +20,7 @@ import (
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/motion"
 	"github.com/chinesium/chinesium/onvif/discovery"
+	"github.com/chinesium/chinesium/soap"
 )
 
 // Default ports.
@@ -31,6 +32,19 @@ const (
 	DefaultRTSPPort = 8554
 	// AnyPort asks for any free port (tests).
 	AnyPort = -1
+)
+
+// Defaults of the cameras' HTTP servers.
+const (
+	// DefaultReadHeaderTimeout is Config.ReadHeaderTimeout's default.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultIdleTimeout is Config.IdleTimeout's default.
+	DefaultIdleTimeout = 2 * time.Minute
+	// MaxRequestBody bounds any request body on a camera's HTTP port (the
+	// SOAP service applies its own, equal limit before parsing).
+	MaxRequestBody = soap.DefaultMaxBodySize
+	// MaxHeaderBytes bounds the request line and headers.
+	MaxHeaderBytes = 64 << 10
 )
 
 // CameraConfig configures one camera.
@@ -101,6 +115,25 @@ type Config struct {
 	// NoMotion turns motion detection off (no frames are decoded); the
 	// motion events then stay false.
 	NoMotion bool
+	// StrictAuthFaults answers every request that lacks credentials with
+	// NotAuthorized. By default (false) an unauthenticated media
+	// CreateProfile gets env:Receiver/ter:Action/ter:MaxNVTProfiles instead
+	// (the operation is still not executed): Synology Surveillance Station
+	// sends one CreateProfile without credentials and takes NotAuthorized
+	// for a wrong password, while the MaxNVTProfiles fault lets it carry on
+	// with the fixed profiles. Clients that create profiles must then send
+	// WS-Security with the first CreateProfile (HTTP Digest gets no
+	// challenge for it).
+	StrictAuthFaults bool
+	// ReadHeaderTimeout bounds how long a client of a camera's HTTP port
+	// may take to send its request headers (slow clients holding
+	// connections open are cut off); default DefaultReadHeaderTimeout.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout closes idle keep-alive connections of a camera's HTTP
+	// port; default DefaultIdleTimeout. There is deliberately no overall
+	// write timeout: streams are endless, and the stream handlers bound
+	// each write themselves.
+	IdleTimeout time.Duration
 	// Logger receives the bridge's logs; default slog.Default().
 	Logger *slog.Logger
 	// Session, if set, adjusts every camera's session configuration after
@@ -137,6 +170,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.ReadHeaderTimeout <= 0 {
+		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
 	}
 	if cfg.StateDir == "" {
 		d, err := DefaultStateDir()

@@ -26,13 +26,14 @@ type cameraEvents struct {
 	offline atomic.Bool
 }
 
-// newCameraEvents creates the events service and motion detector of a camera. Until
-// the session reports frames, SignalLoss is true.
+// newCameraEvents creates the events service and motion detector of a camera; log is
+// the camera's logger (the events service adds component=events). Until the session
+// reports frames, SignalLoss is true.
 func newCameraEvents(log *slog.Logger, mcfg motion.Config) *cameraEvents {
 	ce := &cameraEvents{events: onvif.NewEvents(onvif.EventsConfig{Logger: log})}
 	mcfg.OnChange = ce.events.SetMotion
 	if mcfg.Logger == nil {
-		mcfg.Logger = log
+		mcfg.Logger = log.With("component", "motion")
 	}
 	ce.motion = motion.New(mcfg)
 	ce.events.SetSignalLoss(true)
