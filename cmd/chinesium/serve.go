@@ -4,10 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/chinesium/chinesium/bridge"
+	"github.com/chinesium/chinesium/motion"
 	"github.com/chinesium/chinesium/onvif/discovery"
 )
 
@@ -21,6 +27,15 @@ IP, and what ONVIF clients change (profiles, scopes, users) is kept in the
 state directory, so NVRs see the same devices after a restart.
 
 Without -user everything is open to anyone who can reach the ports.
+
+A camera that does not answer (wrong IP, powered off) is logged once and
+retried in the background; its ONVIF device stays up and reports SignalLoss,
+and its snapshot answers 503 until frames arrive. Motion is detected by the
+bridge itself (ONVIF MotionAlarm and CellMotionDetector events): tune it with
+-motion-sensitivity and -motion-hold, or turn it off with -no-motion.
+
+Ctrl-C or SIGTERM stops cleanly: WS-Discovery Bye, camera sessions closed,
+exit status 0. A second Ctrl-C quits at once.
 
 NVRs that tell devices apart by IP (UniFi Protect) need one address per
 camera: write CAMERA@ADDRESS to serve that camera's ONVIF endpoint and
@@ -39,8 +54,20 @@ type serveFlags struct {
 	audio          bool
 	noH264         bool
 	discovery      bool
+	discoveryIfs   string
 	stateDir       string
+	motionSens     int
+	motionHold     time.Duration
+	noMotion       bool
+	strictAuth     bool
 }
+
+// Motion sensitivity scale of -motion-sensitivity.
+const (
+	minSensitivity     = 1
+	maxSensitivity     = 100
+	defaultSensitivity = 50 // the motion package's defaults
+)
 
 func (sf *serveFlags) register(fs *flagSet, bindDefault string, audioDefault, discoveryDefault bool) {
 	fs.StringVar(&sf.user, "user", "", "administrator user for ONVIF, RTSP and HTTP (default: none, everything open)")
@@ -51,7 +78,24 @@ func (sf *serveFlags) register(fs *flagSet, bindDefault string, audioDefault, di
 	fs.BoolVar(&sf.audio, "audio", audioDefault, "ask the cameras for audio and serve it (G.711 over RTSP, WAV over HTTP)")
 	fs.BoolVar(&sf.noH264, "no-h264", false, "do not offer the H.264 profile even if ffmpeg can encode it")
 	fs.BoolVar(&sf.discovery, "discovery", discoveryDefault, "announce the cameras with WS-Discovery so NVRs find them (multicast on every interface)")
+	fs.StringVar(&sf.discoveryIfs, "discovery-interfaces", "", "comma-separated network interfaces for WS-Discovery, e.g. eth0,wlan0 (default: every multicast interface, re-scanned)")
 	fs.StringVar(&sf.stateDir, "state-dir", "", "directory for the persisted ONVIF state (default $XDG_STATE_HOME/chinesium or ~/.local/state/chinesium)")
+	fs.IntVar(&sf.motionSens, "motion-sensitivity", defaultSensitivity, fmt.Sprintf("motion detection sensitivity, %d (only large, strong changes) to %d (small, faint ones)", minSensitivity, maxSensitivity))
+	fs.DurationVar(&sf.motionHold, "motion-hold", 5*time.Second, "how long motion stays on after it was last seen")
+	fs.BoolVar(&sf.noMotion, "no-motion", false, "turn motion detection off (saves the JPEG decoding; the motion events stay false)")
+	fs.BoolVar(&sf.strictAuth, "strict-auth-faults", false, "answer an unauthenticated CreateProfile with NotAuthorized (by default it gets a MaxNVTProfiles fault, which Synology Surveillance Station needs)")
+}
+
+// motionConfig maps a sensitivity (1-100, 50 = the motion package's
+// defaults) to the detector's thresholds: every 25 steps up halve the
+// luma change a cell needs and the share of cells that must change.
+func motionConfig(sensitivity int, hold time.Duration) motion.Config {
+	scale := math.Exp2(float64(defaultSensitivity-sensitivity) / 25)
+	return motion.Config{
+		Threshold: 14 * scale,
+		MinArea:   0.01 * scale,
+		Hold:      hold,
+	}
 }
 
 // config turns the flags into a bridge configuration.
@@ -65,9 +109,26 @@ func (sf *serveFlags) config(fs *flagSet, e *env) (bridge.Config, error) {
 		NoH264:       sf.noH264,
 		StateDir:     sf.stateDir,
 		Logger:       fs.logger(e),
+		NoMotion:     sf.noMotion,
+		Motion:       motionConfig(sf.motionSens, sf.motionHold),
+
+		StrictAuthFaults: sf.strictAuth,
 	}
 	if sf.discovery {
 		cfg.Discovery = &discovery.Config{}
+		for name := range strings.SplitSeq(sf.discoveryIfs, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				cfg.Discovery.Interfaces = append(cfg.Discovery.Interfaces, name)
+			}
+		}
+	} else if sf.discoveryIfs != "" {
+		return cfg, usagef("-discovery-interfaces needs -discovery")
+	}
+	if sf.motionSens < minSensitivity || sf.motionSens > maxSensitivity {
+		return cfg, usagef("-motion-sensitivity must be between %d and %d", minSensitivity, maxSensitivity)
+	}
+	if sf.motionHold <= 0 {
+		return cfg, usagef("-motion-hold must be positive")
 	}
 	if sf.user == "" && sf.password != "" {
 		return cfg, usagef("-password needs -user")
@@ -134,7 +195,23 @@ func runBridge(ctx context.Context, e *env, cfg bridge.Config, label func(i int)
 	}
 	printCameras(e.stdout, b, cfg, label)
 	<-ctx.Done()
-	return b.Close()
+	// A second Ctrl-C (or SIGTERM) while shutting down quits at once.
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-again; ok {
+			fmt.Fprintln(e.stderr, "chinesium: second signal: quitting at once")
+			os.Exit(1)
+		}
+	}()
+	cfg.Logger.Info("shutting down: sending Bye, closing the camera sessions (Ctrl-C again quits at once)")
+	err = b.Close()
+	signal.Stop(again)
+	close(again)
+	if err == nil {
+		cfg.Logger.Info("stopped")
+	}
+	return err
 }
 
 // printCameras prints every camera's URLs.

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chinesium/chinesium/bridge"
+)
+
+// servingProcess is a running "chinesium serve" or "demo".
+type servingProcess struct {
+	cmd    *exec.Cmd
+	lines  []string // the printed URLs
+	stderr *syncBuffer
+	done   chan error
+	exited bool // wait saw the exit
+}
+
+// startProcess runs chinesium until it has printed its URLs. The test
+// stops it; the cleanup only kills a process the test left running.
+func startProcess(t *testing.T, args ...string) *servingProcess {
+	t.Helper()
+	p := &servingProcess{cmd: exec.Command(bin, args...), stderr: &syncBuffer{}, done: make(chan error, 1)}
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		_, _ = io.Copy(io.Discard, stdout)
+		p.done <- p.cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if !p.exited {
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("chinesium %v ended early\nstderr: %s", args, p.stderr.String())
+			}
+			p.lines = append(p.lines, l)
+			if strings.HasPrefix(l, "No user set") || strings.HasPrefix(l, "Log in as") {
+				return p
+			}
+		case <-timeout:
+			t.Fatalf("chinesium %v printed no URLs\nstderr: %s", args, p.stderr.String())
+		}
+	}
+}
+
+// wait waits up to d for the process to exit and returns its status.
+func (p *servingProcess) wait(t *testing.T, d time.Duration) (code int, took time.Duration) {
+	t.Helper()
+	start := time.Now()
+	select {
+	case err := <-p.done:
+		p.exited = true
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+		case errors.As(err, &ee):
+			code = ee.ExitCode()
+		default:
+			t.Fatal(err)
+		}
+		return code, time.Since(start)
+	case <-time.After(d):
+		t.Fatalf("chinesium still running %v after the signal\nstderr: %s", d, p.stderr.String())
+		return 0, 0
+	}
+}
+
+// waitStderr waits until stderr contains s.
+func (p *servingProcess) waitStderr(t *testing.T, s string) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(p.stderr.String(), s) {
+			return
+		}
+	}
+	t.Fatalf("stderr never said %q:\n%s", s, p.stderr.String())
+}
+
+// TestServeSIGTERM: SIGTERM stops serve cleanly and quickly even while a
+// viewer is watching the MJPEG stream: the stream ends, the log says the
+// bridge stopped, and the exit status is 0.
+func TestServeSIGTERM(t *testing.T) {
+	t.Parallel()
+	startFakecam(t, "127.0.5.34", 10104)
+	p := startProcess(t, "serve", "-discovery=false", "-bind", "127.0.5.1",
+		"-http-port", "18640", "-rtsp-port", "18658", "-state-dir", t.TempDir(), "127.0.5.34")
+	resp, err := http.Get(urlOf(t, p.lines, 0, "MJPEG"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rd := bufio.NewReader(resp.Body)
+	for end := time.Now().Add(10 * time.Second); ; {
+		line, err := rd.ReadString('\n')
+		if err != nil || time.Now().After(end) {
+			t.Fatalf("no frame on the MJPEG stream: %v", err)
+		}
+		if strings.HasPrefix(strings.ToLower(line), "content-type: image/jpeg") {
+			break
+		}
+	}
+	streamEnd := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, rd)
+		streamEnd <- err
+	}()
+
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	code, took := p.wait(t, 10*time.Second)
+	if code != 0 || took > 1800*time.Millisecond {
+		t.Errorf("after SIGTERM: exit %d after %v, want 0 at once\nstderr: %s", code, took, p.stderr.String())
+	}
+	select {
+	case <-streamEnd:
+	case <-time.After(2 * time.Second):
+		t.Error("the MJPEG stream did not end with the process")
+	}
+	for _, want := range []string{"shutting down", "msg=stopped"} {
+		if !strings.Contains(p.stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, p.stderr.String())
+		}
+	}
+}
+
+// TestDemoSecondSignal: while the demo shuts down (held up here by a
+// client that has sent half a request, which the HTTP server waits for),
+// a second Ctrl-C quits at once.
+func TestDemoSecondSignal(t *testing.T) {
+	t.Parallel()
+	p := startProcess(t, "demo", "-ip", "127.0.5.35", "-bind", "127.0.5.1",
+		"-http-port", "18642", "-rtsp-port", "18659", "-state-dir", t.TempDir())
+	conn, err := net.Dial("tcp4", "127.0.5.1:18642")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /snapshot.jpg HTTP/1.1\r\nHost: 127.0.5.1\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the server has read the first bytes: the connection is active
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	p.waitStderr(t, "shutting down")
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case err := <-p.done:
+		p.exited = true
+		t.Fatalf("the half-sent request did not hold up the shutdown (exit %v); the test proves nothing", err)
+	default:
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	code, took := p.wait(t, 5*time.Second)
+	if code != 1 || took > 500*time.Millisecond || !strings.Contains(p.stderr.String(), "quitting at once") {
+		t.Errorf("second Ctrl-C: exit %d after %v\nstderr: %s", code, took, p.stderr.String())
+	}
+}
+
+// TestServeFlags: the motion, discovery and fault flags reach the bridge
+// configuration, and bad values are usage errors.
+func TestServeFlags(t *testing.T) {
+	t.Parallel()
+	parse := func(args ...string) (bridge.Config, error) {
+		e := &env{stdout: io.Discard, stderr: io.Discard}
+		fs := newFlags(e, "serve", "", "")
+		var sf serveFlags
+		sf.register(fs, "", false, true)
+		if _, err := fs.parse(args); err != nil {
+			return bridge.Config{}, err
+		}
+		return sf.config(fs, e)
+	}
+	cfg, err := parse("-no-motion", "-motion-sensitivity", "100", "-motion-hold", "2s",
+		"-discovery-interfaces", "eth0, wlan0", "-strict-auth-faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.NoMotion || !cfg.StrictAuthFaults || cfg.Motion.Hold != 2*time.Second ||
+		cfg.Discovery == nil || !slices.Equal(cfg.Discovery.Interfaces, []string{"eth0", "wlan0"}) {
+		t.Errorf("config %+v, discovery %+v", cfg, cfg.Discovery)
+	}
+	def, err := parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.NoMotion || def.StrictAuthFaults || len(def.Discovery.Interfaces) != 0 ||
+		def.Motion.Threshold != 14 || def.Motion.MinArea != 0.01 {
+		t.Errorf("defaults: %+v", def)
+	}
+	// More sensitive means smaller thresholds.
+	if !(cfg.Motion.Threshold < def.Motion.Threshold && cfg.Motion.MinArea < def.Motion.MinArea) {
+		t.Errorf("sensitivity 100: %+v, default %+v", cfg.Motion, def.Motion)
+	}
+	for _, bad := range [][]string{
+		{"-motion-sensitivity", "0"},
+		{"-motion-sensitivity", "101"},
+		{"-motion-hold", "0s"},
+		{"-discovery=false", "-discovery-interfaces", "eth0"},
+	} {
+		if _, err := parse(bad...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
