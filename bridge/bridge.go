@@ -389,7 +389,7 @@ func (c *Camera) start(ctx context.Context) {
 	b.wg.Go(func() { b.report(c.Config.Name+" session", c.Session.Run(ctx)) })
 	b.wg.Go(func() { b.report(c.Config.Name+" http", c.srv.Serve(c.ln)) })
 	b.wg.Go(func() { b.report(c.Config.Name+" motion", c.runMotion(ctx)) })
-	b.log.Info("camera ready", "camera", c.Config.Name, "onvif", c.DeviceServiceURL(c.Host()),
+	b.log.Info("camera ready", "camera", c.Config.Name, "ip", c.Config.IP.String(), "onvif", c.DeviceServiceURL(c.Host()),
 		"rtsp", c.RTSPURL(c.Host(), "jpeg"), "mjpeg", c.MJPEGURL(c.Host()))
 }
 

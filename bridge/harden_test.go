@@ -308,3 +308,43 @@ func TestPullMessagesClientGone(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestCloseStopsTalkingToCamera: after Close the bridge sends the camera
+// nothing more (no port requests, no keep-alives), even while it was in
+// the middle of retrying.
+func TestCloseStopsTalkingToCamera(t *testing.T) {
+	t.Parallel()
+	cam, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 5, 36), Port: 10104})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cam.Close()
+	b, err := New(testConfig(t, t.TempDir(), "127.0.5.36"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 2048)
+	_ = cam.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := cam.ReadFromUDP(buf); err != nil {
+		b.Close()
+		t.Fatalf("no port request reached the camera: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	// Drain what was already in flight, then listen for longer than the
+	// session's longest back-off (1 s in testConfig).
+	_ = cam.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	for {
+		if _, _, err := cam.ReadFromUDP(buf); err != nil {
+			break
+		}
+	}
+	_ = cam.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if n, from, err := cam.ReadFromUDP(buf); err == nil {
+		t.Errorf("the camera got %d bytes from %v after Close", n, from)
+	}
+}

@@ -29,7 +29,15 @@ type servingProcess struct {
 // stops it; the cleanup only kills a process the test left running.
 func startProcess(t *testing.T, args ...string) *servingProcess {
 	t.Helper()
-	p := &servingProcess{cmd: exec.Command(bin, args...), stderr: &syncBuffer{}, done: make(chan error, 1)}
+	return startCommand(t, exec.Command(bin, args...))
+}
+
+// startCommand is startProcess for a prepared command (chinesium run
+// through another program).
+func startCommand(t *testing.T, cmd *exec.Cmd) *servingProcess {
+	t.Helper()
+	args := cmd.Args
+	p := &servingProcess{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
