@@ -605,6 +605,11 @@ const t = setInterval(() => {
 	cmd := exec.Command(chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 		"--autoplay-policy=no-user-gesture-required", "--remote-debugging-port=0",
+		// Tests send nothing beyond loopback: without these Chromium
+		// queries the DNS server and multicasts SSDP searches for cast
+		// targets (the media router).
+		"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--proxy-server=127.0.0.1:9",
+		"--disable-features=MediaRouter,DialMediaRouteProvider",
 		"--user-data-dir="+t.TempDir(), base+"/page.html")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
