@@ -268,7 +268,13 @@ func (c *conn) resolve(raw string) (target, bool) {
 	}
 	base = strings.TrimSuffix(base, "/")
 	if t.track >= 0 {
-		base = base[:strings.LastIndexByte(base, '/')]
+		// The track must be a segment of its own as written, not only
+		// after decoding (cam%2Fjpeg%2FtrackID=0).
+		i := strings.LastIndexByte(base, '/')
+		if i < 0 || !strings.HasPrefix(base[i+1:], "trackID=") {
+			return target{}, false
+		}
+		base = base[:i]
 	}
 	t.base = base
 	return t, true
