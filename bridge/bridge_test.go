@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/onvif"
 	"github.com/chinesium/chinesium/onvif/discovery"
 )
@@ -100,7 +101,7 @@ func TestBridgeServesEachCamera(t *testing.T) {
 		}
 	}
 	// RTSP without credentials is refused.
-	ffprobe := needTool(t, "ffprobe")
+	ffprobe := testutil.NeedTool(t, "ffprobe")
 	if out, err := exec.Command(ffprobe, "-v", "error", "-rtsp_transport", "tcp", cams[0].RTSPURL(bindIP.String(), "jpeg")).CombinedOutput(); err == nil {
 		t.Errorf("RTSP without credentials accepted: %s", out)
 	}
@@ -300,13 +301,8 @@ func TestDiscovery(t *testing.T) {
 // all on that address.
 func TestPerCameraAddress(t *testing.T) {
 	t.Parallel()
-	startFakeCams(t, "127.0.5.16")
-	cfg := testConfig(t, t.TempDir(), "127.0.5.16")
 	own := netip.MustParseAddr("127.0.5.17")
-	cfg.Cameras[0].BindIP = own
-	b := startBridge(t, cfg)
-	c := b.Cameras()[0]
-	waitFrame(t, c)
+	_, c := startCamera(t, "127.0.5.16", func(cfg *Config) { cfg.Cameras[0].BindIP = own })
 	if c.Host() != own.String() {
 		t.Errorf("printed host %s, want %s", c.Host(), own)
 	}
@@ -333,7 +329,7 @@ func TestPerCameraAddress(t *testing.T) {
 // Protocol RTSP per profile, GetSnapshotUri.
 func TestHomeAssistantSequence(t *testing.T) {
 	t.Parallel()
-	needTool(t, "ffmpeg")
+	testutil.NeedTool(t, "ffmpeg")
 	startFakeCams(t, "127.0.5.18")
 	b := startBridge(t, testConfig(t, t.TempDir(), "127.0.5.18"))
 	c := b.Cameras()[0]

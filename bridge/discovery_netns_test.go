@@ -1,14 +1,12 @@
+//go:build linux
+
 package bridge
 
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,13 +21,11 @@ import (
 	"time"
 
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/onvif/discovery"
-	"github.com/chinesium/chinesium/soap"
-	"github.com/chinesium/chinesium/wsdl"
 )
 
 // bridgeHelperEnv makes TestBridgeHelperProcess run a bridge with one fake camera
@@ -48,15 +43,9 @@ func TestBridgeHelperProcess(t *testing.T) {
 	camIP := netip.MustParseAddr("127.0.6.70")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	startCam := func() context.CancelFunc {
-		cam, err := fakecam.New(fakecam.Config{IP: camIP, Name: "NETNS-CAM", FPS: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cctx, ccancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { defer close(done); _ = cam.Run(cctx) }()
-		return func() { ccancel(); <-done }
+	startCam := func() func() {
+		_, stop := runFakeCam(t, fakecam.Config{IP: camIP, Name: "NETNS-CAM", FPS: 10})
+		return stop
 	}
 	stopCam := startCam()
 	cfg := Config{
@@ -95,40 +84,6 @@ func TestBridgeHelperProcess(t *testing.T) {
 			return
 		}
 		fmt.Println("ok")
-	}
-}
-
-// nsName is a network namespace created by a test.
-type nsName string
-
-// do runs fn on an OS thread moved into the namespace; the thread stays locked and
-// exits with the goroutine. Sockets made by fn stay in the namespace.
-func (n nsName) do(fn func() error) error {
-	fd, err := unix.Open("/var/run/netns/"+string(n), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer unix.Close(fd)
-		if err := unix.Unshare(unix.CLONE_FS); err != nil {
-			errc <- err
-			return
-		}
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			errc <- err
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
-}
-
-func mustRun(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }
 
@@ -178,30 +133,19 @@ func waitAnnouncement(t *testing.T, c *net.UDPConn, a discovery.Action, endpoint
 // answers GetDeviceInformation; the npm onvif client finds it; Bye when the camera
 // stops, Hello when it is back, Bye when the bridge stops.
 func TestDiscoveryInNamespaces(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create network namespaces (ip netns add, veth); run the tests as root")
-	}
-	needTool(t, "ip")
-	var rb [3]byte
-	_, _ = rand.Read(rb[:])
-	id := hex.EncodeToString(rb[:])
-	srv, cli := nsName("chb-"+id+"-s"), nsName("chb-"+id+"-c")
-	for _, n := range []nsName{srv, cli} {
-		mustRun(t, "ip", "netns", "add", string(n))
-		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", string(n)).Run() })
-		mustRun(t, "ip", "-n", string(n), "link", "set", "lo", "up")
-	}
-	mustRun(t, "ip", "-n", string(srv), "link", "add", "s0", "type", "veth", "peer", "name", "c0", "netns", string(cli))
-	mustRun(t, "ip", "-n", string(srv), "addr", "add", "10.77.0.1/24", "dev", "s0")
-	mustRun(t, "ip", "-n", string(srv), "link", "set", "s0", "up")
-	mustRun(t, "ip", "-n", string(cli), "addr", "add", "10.77.0.2/24", "dev", "c0")
-	mustRun(t, "ip", "-n", string(cli), "link", "set", "c0", "up")
-	mustRun(t, "ip", "-n", string(cli), "route", "add", "224.0.0.0/4", "dev", "c0")
+	id := testutil.NetNSID()
+	srv, cli := testutil.NewNetNS(t, "chb-"+id+"-s"), testutil.NewNetNS(t, "chb-"+id+"-c")
+	srv.IP(t, "link", "add", "s0", "type", "veth", "peer", "name", "c0", "netns", string(cli))
+	srv.IP(t, "addr", "add", "10.77.0.1/24", "dev", "s0")
+	srv.IP(t, "link", "set", "s0", "up")
+	cli.IP(t, "addr", "add", "10.77.0.2/24", "dev", "c0")
+	cli.IP(t, "link", "set", "c0", "up")
+	cli.IP(t, "route", "add", "224.0.0.0/4", "dev", "c0")
 
 	// Client sockets: a listener on the discovery port joined to the group, a probe
 	// socket, and an HTTP client whose connections start in the client namespace.
 	var listen, probe *net.UDPConn
-	if err := cli.do(func() error {
+	if err := cli.Do(func() error {
 		ifi, err := net.InterfaceByName("c0")
 		if err != nil {
 			return err
@@ -229,7 +173,7 @@ func TestDiscoveryInNamespaces(t *testing.T) {
 	httpc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			var c net.Conn
-			err := cli.do(func() (err error) {
+			err := cli.Do(func() (err error) {
 				c, err = (&net.Dialer{}).DialContext(ctx, network, addr)
 				return err
 			})
@@ -293,17 +237,8 @@ func TestDiscoveryInNamespaces(t *testing.T) {
 	}
 
 	// The XAddr answers GetDeviceInformation from the client namespace.
-	body := `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:tds="http://www.onvif.org/ver10/device/wsdl"><s:Body><tds:GetDeviceInformation/></s:Body></s:Envelope>`
-	req, _ := http.NewRequest(http.MethodPost, wantXAddr, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/soap+xml")
-	resp, err := httpc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("GetDeviceInformation without credentials: HTTP %d, want 401", resp.StatusCode)
+	if status, _ := soapRequestWith(t, httpc, wantXAddr, "", "", `<tds:GetDeviceInformation/>`); status != http.StatusUnauthorized {
+		t.Errorf("GetDeviceInformation without credentials: HTTP %d, want 401", status)
 	}
 	status, info := soapRequestWith(t, httpc, wantXAddr, "admin", "secret", `<tds:GetDeviceInformation/>`)
 	if status != http.StatusOK || elementText(info, "Manufacturer") == "" || elementText(info, "SerialNumber") == "" {
@@ -311,32 +246,28 @@ func TestDiscoveryInNamespaces(t *testing.T) {
 	}
 
 	// A real third-party client: npm onvif's Discovery.probe.
-	if node, err := exec.LookPath("node"); err == nil {
-		if _, err := os.Stat(filepath.Join(e2eDir, "node_modules", "onvif")); err == nil {
-			cmd := exec.Command("ip", "netns", "exec", string(cli), node, "discovery_probe.js", "1500")
-			cmd.Dir = e2eDir
-			b, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("node discovery_probe.js: %v", err)
-			}
-			var found []struct {
-				URN, Hostname, Path string
-				Port                int
-				XAddrs              []string
-			}
-			if err := json.Unmarshal(b, &found); err != nil {
-				t.Fatalf("%v: %s", err, b)
-			}
-			if len(found) != 1 || found[0].URN != endpoint || found[0].Hostname != "10.77.0.1" || found[0].Port != port || found[0].Path != "/onvif/device_service" {
-				t.Errorf("npm onvif found %+v", found)
-			}
-		} else if os.Getenv("CI") == "true" {
-			t.Fatalf("run \"npm ci\" in test/e2e first: %v", err)
-		} else {
-			t.Logf("npm onvif not installed in test/e2e: third-party probe skipped")
+	if node, err := onvifNPM(); err == nil {
+		cmd := exec.Command("ip", "netns", "exec", string(cli), node, "discovery_probe.js", "1500")
+		cmd.Dir = e2eDir
+		b, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("node discovery_probe.js: %v", err)
 		}
-	} else if os.Getenv("CI") == "true" {
-		t.Fatal("node is required")
+		var found []struct {
+			URN, Hostname, Path string
+			Port                int
+			XAddrs              []string
+		}
+		if err := json.Unmarshal(b, &found); err != nil {
+			t.Fatalf("%v: %s", err, b)
+		}
+		if len(found) != 1 || found[0].URN != endpoint || found[0].Hostname != "10.77.0.1" || found[0].Port != port || found[0].Path != "/onvif/device_service" {
+			t.Errorf("npm onvif found %+v", found)
+		}
+	} else if testutil.InCI() {
+		t.Fatalf("required in CI: %v", err)
+	} else {
+		t.Logf("third-party probe skipped: %v", err)
 	}
 
 	// The camera stops: Bye, and probes get no answer; it returns: Hello.
@@ -356,31 +287,4 @@ func TestDiscoveryInNamespaces(t *testing.T) {
 	// The bridge stops: Bye.
 	fmt.Fprintln(stdin, "quit")
 	waitAnnouncement(t, listen, discovery.ActionBye, endpoint, 5*time.Second)
-}
-
-// soapRequestWith posts a SOAP 1.2 request with a WS-Security PasswordDigest token
-// (none when user is "") through the HTTP client c.
-func soapRequestWith(t *testing.T, c *http.Client, url, user, password, body string) (int, string) {
-	t.Helper()
-	nonce := make([]byte, 16)
-	_, _ = rand.Read(nonce)
-	created := time.Now().UTC().Format(time.RFC3339)
-	header := ""
-	if user != "" {
-		header = fmt.Sprintf(`<s:Header><wsse:Security xmlns:wsse=%q xmlns:wsu=%q><wsse:UsernameToken>`+
-			`<wsse:Username>%s</wsse:Username><wsse:Password Type=%q>%s</wsse:Password>`+
-			`<wsse:Nonce>%s</wsse:Nonce><wsu:Created>%s</wsu:Created></wsse:UsernameToken></wsse:Security></s:Header>`,
-			wsdl.NSWSSE, wsdl.NSWSU, user, wsdl.PasswordDigest, soap.PasswordDigest(nonce, created, password),
-			base64.StdEncoding.EncodeToString(nonce), created)
-	}
-	env := `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" ` +
-		`xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:tev="http://www.onvif.org/ver10/events/wsdl" ` +
-		`xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2">` + header + `<s:Body>` + body + `</s:Body></s:Envelope>`
-	resp, err := c.Post(url, "application/soap+xml; charset=utf-8", strings.NewReader(env))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }

@@ -7,10 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +15,7 @@ import (
 	"github.com/chinesium/chinesium/httpauth"
 )
 
-// e2eDir holds the npm project of the third-party ONVIF client; CI runs
+// e2eDir holds the npm project of the third-party ONVIF clients; CI runs
 // "npm ci" there before the Go tests.
 const e2eDir = "../test/e2e"
 
@@ -54,22 +50,12 @@ type clientResult struct {
 // camera's frames.
 func TestONVIFClientEndToEnd(t *testing.T) {
 	t.Parallel()
-	node := needTool(t, "node")
-	if _, err := os.Stat(filepath.Join(e2eDir, "node_modules", "onvif")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("run \"npm ci\" in test/e2e first: %v", err)
-		}
-		t.Skipf("npm package onvif not installed (run \"npm ci\" in test/e2e): %v", err)
-	}
-	startFakeCams(t, "127.0.5.7")
-	b := startBridge(t, testConfig(t, t.TempDir(), "127.0.5.7"))
-	c := b.Cameras()[0]
-	waitFrame(t, c)
+	node := needOnvifNPM(t)
+	_, c := startCamera(t, "127.0.5.7", nil)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "onvif_client.js", bindIP.String(), strconv.Itoa(c.HTTPPort()), "admin", "secret")
-	cmd.Dir = e2eDir
+	cmd := nodeClient(ctx, node, "onvif_client.js", c)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

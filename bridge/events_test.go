@@ -4,52 +4,16 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/beevik/etree"
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
 	"github.com/chinesium/chinesium/onvif"
 )
-
-type pulledEvent struct {
-	topic, op string
-	value     bool
-}
-
-// pullEvents calls PullMessages on a pull point and returns the events.
-func pullEvents(t *testing.T, addr string) []pulledEvent {
-	t.Helper()
-	status, resp := soapRequestWith(t, http.DefaultClient, addr, "admin", "secret",
-		`<tev:PullMessages><tev:Timeout>PT1S</tev:Timeout><tev:MessageLimit>32</tev:MessageLimit></tev:PullMessages>`)
-	if status != http.StatusOK {
-		t.Fatalf("PullMessages: HTTP %d\n%s", status, resp)
-	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromString(resp); err != nil {
-		t.Fatal(err)
-	}
-	var out []pulledEvent
-	for _, nm := range doc.FindElements("//NotificationMessage") {
-		msg := nm.FindElement("Message/Message")
-		out = append(out, pulledEvent{
-			topic: strings.TrimSpace(nm.FindElement("Topic").Text()),
-			op:    msg.SelectAttrValue("PropertyOperation", ""),
-			value: msg.FindElement("Data/SimpleItem").SelectAttrValue("Value", "") == "true",
-		})
-	}
-	return out
-}
 
 // TestEventsThroughBridge subscribes to a camera's events service on the bridge and
 // checks what an NVR sees: SignalLoss false while the fake camera streams, motion
@@ -57,17 +21,8 @@ func pullEvents(t *testing.T, addr string) []pulledEvent {
 // camera stops and false when it is back.
 func TestEventsThroughBridge(t *testing.T) {
 	camIP := netip.MustParseAddr("127.0.6.60")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	startCam := func() (*fakecam.Camera, func()) {
-		cam, err := fakecam.New(fakecam.Config{IP: camIP, Name: "EVENTS", FPS: 15, Logger: testLogger(t)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cctx, ccancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { defer close(done); _ = cam.Run(cctx) }()
-		return cam, func() { ccancel(); <-done }
+		return runFakeCam(t, fakecam.Config{IP: camIP, Name: "EVENTS", FPS: 15, Logger: testLogger(t)})
 	}
 	cam, stopCam := startCam()
 	defer func() { stopCam() }()
@@ -77,18 +32,12 @@ func TestEventsThroughBridge(t *testing.T) {
 	cfg.Session = func(c *camsession.Config) { quick(c); c.MediaTimeout = time.Second }
 	b := startBridge(t, cfg)
 	c := b.Cameras()[0]
-	url := fmt.Sprintf("http://%s:%d%s", bindIP, c.HTTPPort(), EventsServicePath)
 
-	if status, _ := soapRequestWith(t, http.DefaultClient, url, "", "", `<tev:CreatePullPointSubscription/>`); status != http.StatusUnauthorized {
+	if status, _ := soapRequest(t, eventsURL(c), "", "", `<tev:CreatePullPointSubscription/>`); status != http.StatusUnauthorized {
 		t.Errorf("CreatePullPointSubscription without credentials: HTTP %d, want 401", status)
 	}
-	status, resp := soapRequestWith(t, http.DefaultClient, url, "admin", "secret",
-		`<tev:CreatePullPointSubscription><tev:InitialTerminationTime>PT120S</tev:InitialTerminationTime></tev:CreatePullPointSubscription>`)
-	addr := elementText(resp, "Address")
-	if status != http.StatusOK || !strings.HasPrefix(addr, fmt.Sprintf("http://%s:%d/", bindIP, c.HTTPPort())) {
-		t.Fatalf("CreatePullPointSubscription: HTTP %d, address %q\n%s", status, addr, resp)
-	}
-	if status, _ := soapRequestWith(t, http.DefaultClient, addr, "", "", `<tev:PullMessages><tev:Timeout>PT1S</tev:Timeout><tev:MessageLimit>1</tev:MessageLimit></tev:PullMessages>`); status != http.StatusUnauthorized {
+	addr := createPullPoint(t, c, "PT120S")
+	if status, _ := soapRequest(t, addr, "", "", `<tev:PullMessages><tev:Timeout>PT1S</tev:Timeout><tev:MessageLimit>1</tev:MessageLimit></tev:PullMessages>`); status != http.StatusUnauthorized {
 		t.Errorf("PullMessages without credentials: HTTP %d, want 401", status)
 	}
 
@@ -126,22 +75,12 @@ func TestEventsThroughBridge(t *testing.T) {
 // (agsh/onvif's cam.on('event') pull point loop): it gets the initial states, then
 // the motion when the fake camera's picture moves.
 func TestEventsWithNodeClient(t *testing.T) {
-	node := needTool(t, "node")
-	if _, err := os.Stat(filepath.Join(e2eDir, "node_modules", "onvif")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("run \"npm ci\" in test/e2e first: %v", err)
-		}
-		t.Skipf("npm package onvif not installed (run \"npm ci\" in test/e2e): %v", err)
-	}
-	cams := startFakeCams(t, "127.0.6.62")
-	b := startBridge(t, testConfig(t, t.TempDir(), "127.0.6.62"))
-	c := b.Cameras()[0]
-	waitFrame(t, c)
+	node := needOnvifNPM(t)
+	cam, c := startCamera(t, "127.0.6.62", nil)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "events_client.js", bindIP.String(), strconv.Itoa(c.HTTPPort()), "admin", "secret")
-	cmd.Dir = e2eDir
+	cmd := nodeClient(ctx, node, "events_client.js", c)
 	cmd.Stderr = testWriter{t}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -196,7 +135,7 @@ func TestEventsWithNodeClient(t *testing.T) {
 			t.Errorf("initial cell motion %+v", e)
 		}
 	}
-	cams[0].SetMotion(true)
+	cam.SetMotion(true)
 	e := next(func(e nodeEvent) bool { return strings.HasSuffix(e.Topic, "CellMotionDetector/Motion") && e.Value }, "motion event")
 	if e.Op != onvif.PropertyChanged {
 		t.Errorf("motion event %+v", e)
@@ -206,13 +145,8 @@ func TestEventsWithNodeClient(t *testing.T) {
 // TestNoMotion: with motion detection off no frame is decoded and the motion events
 // stay false while the picture moves.
 func TestNoMotion(t *testing.T) {
-	cams := startFakeCams(t, "127.0.6.64")
-	cams[0].SetMotion(true)
-	cfg := testConfig(t, t.TempDir(), "127.0.6.64")
-	cfg.NoMotion = true
-	b := startBridge(t, cfg)
-	c := b.Cameras()[0]
-	waitFrame(t, c)
+	cam, c := startCamera(t, "127.0.6.64", func(cfg *Config) { cfg.NoMotion = true })
+	cam.SetMotion(true)
 	time.Sleep(time.Second)
 	if st := c.ev.motion.Stats(); st.Analysed != 0 {
 		t.Errorf("motion detection off, yet %d frames analysed", st.Analysed)

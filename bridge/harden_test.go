@@ -2,46 +2,27 @@ package bridge
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/onvif"
-	"github.com/chinesium/chinesium/soap"
-	"github.com/chinesium/chinesium/wsdl"
 )
 
-// logBuffer collects a bridge's log lines (text format, all levels).
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(b)
-}
-
-func (l *logBuffer) lines() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Split(strings.TrimSpace(l.buf.String()), "\n")
-}
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+// startLoggingBridge starts a bridge for a camera at ip (where nothing
+// needs to answer) that logs every level into the returned buffer.
+func startLoggingBridge(t *testing.T, ip string) (*Camera, *testutil.SyncBuffer) {
+	t.Helper()
+	logs := &testutil.SyncBuffer{}
+	cfg := testConfig(t, t.TempDir(), ip)
+	cfg.Logger = debugLogger(logs)
+	return startBridge(t, cfg).Cameras()[0], logs
 }
 
 // TestSlowClientCutOffStreamsLast: a client that sends its request headers
@@ -50,13 +31,11 @@ func (l *logBuffer) logger() *slog.Logger {
 // idle timeouts.
 func TestSlowClientCutOffStreamsLast(t *testing.T) {
 	t.Parallel()
-	startFakeCams(t, "127.0.5.30")
-	cfg := testConfig(t, t.TempDir(), "127.0.5.30")
-	cfg.ReadHeaderTimeout = 300 * time.Millisecond
-	cfg.IdleTimeout = 300 * time.Millisecond
-	b := startBridge(t, cfg)
-	c := b.Cameras()[0]
-	waitFrame(t, c)
+	const timeout = 300 * time.Millisecond
+	_, c := startCamera(t, "127.0.5.30", func(cfg *Config) {
+		cfg.ReadHeaderTimeout = timeout
+		cfg.IdleTimeout = timeout
+	})
 	addr := net.JoinHostPort(bindIP.String(), strconv.Itoa(c.HTTPPort()))
 
 	// Slowloris: one header byte every 100 ms.
@@ -86,7 +65,7 @@ func TestSlowClientCutOffStreamsLast(t *testing.T) {
 		select {
 		case cut = <-closed:
 		case <-time.After(2 * time.Second):
-			t.Fatalf("slow client still connected after %v (ReadHeaderTimeout %v)", time.Since(start), cfg.ReadHeaderTimeout)
+			t.Fatalf("slow client still connected after %v (ReadHeaderTimeout %v)", time.Since(start), timeout)
 		}
 	}
 	if d := cut.Sub(start); d > 2*time.Second {
@@ -173,24 +152,15 @@ func TestSynologyCreateProfileWithoutCredentials(t *testing.T) {
 // retry) that the camera does not answer, without a doubled "camera" key.
 func TestUnreachableCamera(t *testing.T) {
 	t.Parallel()
-	var logs logBuffer
-	cfg := testConfig(t, t.TempDir(), "127.0.5.32")
-	cfg.Logger = logs.logger()
-	b := startBridge(t, cfg)
-	c := b.Cameras()[0]
+	c, logs := startLoggingBridge(t, "127.0.5.32")
 	host := bindIP.String()
 
 	status, body := soapRequest(t, c.DeviceServiceURL(host), "admin", "secret", `<tds:GetDeviceInformation/>`)
 	if status != http.StatusOK || elementText(body, "SerialNumber") == "" {
 		t.Fatalf("GetDeviceInformation: HTTP %d\n%s", status, body)
 	}
-	events := fmt.Sprintf("http://%s:%d%s", bindIP, c.HTTPPort(), EventsServicePath)
-	status, resp := soapRequestWith(t, http.DefaultClient, events, "admin", "secret", `<tev:CreatePullPointSubscription/>`)
-	if status != http.StatusOK {
-		t.Fatalf("CreatePullPointSubscription: HTTP %d\n%s", status, resp)
-	}
 	signalLoss := map[string]bool{}
-	for _, e := range pullEvents(t, elementText(resp, "Address")) {
+	for _, e := range pullEvents(t, createPullPoint(t, c, "")) {
 		if e.topic == onvif.TopicSignalLoss {
 			signalLoss[e.op] = e.value
 		}
@@ -216,7 +186,7 @@ func TestUnreachableCamera(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		retries := 0
-		for _, l := range logs.lines() {
+		for _, l := range logLines(logs) {
 			if strings.Contains(l, "level=DEBUG") && strings.Contains(l, "attempt=") {
 				retries++
 			}
@@ -225,7 +195,7 @@ func TestUnreachableCamera(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d retries logged at debug level:\n%s", retries, strings.Join(logs.lines(), "\n"))
+			t.Fatalf("only %d retries logged at debug level:\n%s", retries, strings.Join(logLines(logs), "\n"))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -233,7 +203,7 @@ func TestUnreachableCamera(t *testing.T) {
 		t.Error("SignalLoss false while the camera never answered")
 	}
 	warnings := 0
-	for _, l := range logs.lines() {
+	for _, l := range logLines(logs) {
 		if strings.Contains(l, "level=WARN") && strings.Contains(l, "does not answer") {
 			warnings++
 			if !strings.Contains(l, "127.0.5.32") {
@@ -247,7 +217,7 @@ func TestUnreachableCamera(t *testing.T) {
 		}
 	}
 	if warnings != 1 {
-		t.Errorf("%d warnings that the camera does not answer, want 1:\n%s", warnings, strings.Join(logs.lines(), "\n"))
+		t.Errorf("%d warnings that the camera does not answer, want 1:\n%s", warnings, strings.Join(logLines(logs), "\n"))
 	}
 }
 
@@ -255,31 +225,13 @@ func TestUnreachableCamera(t *testing.T) {
 // long-polling PullMessages is no warning in the log.
 func TestPullMessagesClientGone(t *testing.T) {
 	t.Parallel()
-	var logs logBuffer
-	cfg := testConfig(t, t.TempDir(), "127.0.5.33")
-	cfg.Logger = logs.logger()
-	b := startBridge(t, cfg)
-	c := b.Cameras()[0]
-	events := fmt.Sprintf("http://%s:%d%s", bindIP, c.HTTPPort(), EventsServicePath)
-	status, resp := soapRequestWith(t, http.DefaultClient, events, "admin", "secret", `<tev:CreatePullPointSubscription/>`)
-	if status != http.StatusOK {
-		t.Fatalf("CreatePullPointSubscription: HTTP %d\n%s", status, resp)
-	}
-	addr := elementText(resp, "Address")
+	c, logs := startLoggingBridge(t, "127.0.5.33")
+	addr := createPullPoint(t, c, "")
 	pullEvents(t, addr) // the initial states
 
 	// The client gives up after 300 ms of a 30 s long poll.
-	nonce := make([]byte, 16)
-	_, _ = rand.Read(nonce)
-	created := time.Now().UTC().Format(time.RFC3339)
-	env := `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" ` +
-		`xmlns:tev="http://www.onvif.org/ver10/events/wsdl">` +
-		fmt.Sprintf(`<s:Header><wsse:Security xmlns:wsse=%q xmlns:wsu=%q><wsse:UsernameToken>`+
-			`<wsse:Username>admin</wsse:Username><wsse:Password Type=%q>%s</wsse:Password>`+
-			`<wsse:Nonce>%s</wsse:Nonce><wsu:Created>%s</wsu:Created></wsse:UsernameToken></wsse:Security></s:Header>`,
-			wsdl.NSWSSE, wsdl.NSWSU, wsdl.PasswordDigest, soap.PasswordDigest(nonce, created, "secret"),
-			base64.StdEncoding.EncodeToString(nonce), created) +
-		`<s:Body><tev:PullMessages><tev:Timeout>PT30S</tev:Timeout><tev:MessageLimit>10</tev:MessageLimit></tev:PullMessages></s:Body></s:Envelope>`
+	env := soapEnvelope("admin", "secret",
+		`<tev:PullMessages><tev:Timeout>PT30S</tev:Timeout><tev:MessageLimit>10</tev:MessageLimit></tev:PullMessages>`)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, addr, strings.NewReader(env))
@@ -293,7 +245,7 @@ func TestPullMessagesClientGone(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		gone := false
-		for _, l := range logs.lines() {
+		for _, l := range logLines(logs) {
 			if (strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR")) && !strings.Contains(l, "does not answer") {
 				t.Fatalf("client gone during PullMessages logged as a problem: %s", l)
 			}
@@ -303,7 +255,7 @@ func TestPullMessagesClientGone(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no debug line for the gone client:\n%s", strings.Join(logs.lines(), "\n"))
+			t.Fatalf("no debug line for the gone client:\n%s", strings.Join(logLines(logs), "\n"))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

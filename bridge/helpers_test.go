@@ -11,7 +11,10 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +22,7 @@ import (
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/soap"
 	"github.com/chinesium/chinesium/wsdl"
 )
@@ -40,37 +44,36 @@ func (w testWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// runFakeCam runs a fake camera until stop is called (stop waits until it
+// has ended and may be called more than once).
+func runFakeCam(t testing.TB, cfg fakecam.Config) (cam *fakecam.Camera, stop func()) {
+	t.Helper()
+	cam, err := fakecam.New(cfg)
+	if err != nil {
+		t.Fatalf("fake camera %s: %v", cfg.IP, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = cam.Run(ctx) }()
+	return cam, sync.OnceFunc(func() { cancel(); <-done })
+}
+
 // startFakeCams runs fake cameras (with audio) on the given IPs until the
 // test ends.
 func startFakeCams(t testing.TB, ips ...string) []*fakecam.Camera {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	var cams []*fakecam.Camera
-	done := make(chan struct{}, len(ips))
 	for i, s := range ips {
-		c, err := fakecam.New(fakecam.Config{
+		c, stop := runFakeCam(t, fakecam.Config{
 			IP:     netip.MustParseAddr(s),
 			Name:   fmt.Sprintf("E2E-%d", i+1),
 			Audio:  true,
 			FPS:    15,
 			Logger: testLogger(t),
 		})
-		if err != nil {
-			cancel()
-			t.Fatalf("fake camera %s: %v", s, err)
-		}
+		t.Cleanup(stop)
 		cams = append(cams, c)
-		go func() {
-			_ = c.Run(ctx)
-			done <- struct{}{}
-		}()
 	}
-	t.Cleanup(func() {
-		cancel()
-		for range cams {
-			<-done
-		}
-	})
 	return cams
 }
 
@@ -116,6 +119,20 @@ func startBridge(t testing.TB, cfg Config) *Bridge {
 	return b
 }
 
+// startCamera runs a fake camera at ip through a bridge made from
+// testConfig (changed by adjust, if not nil) and waits for its first frame.
+func startCamera(t testing.TB, ip string, adjust func(*Config)) (*fakecam.Camera, *Camera) {
+	t.Helper()
+	cam := startFakeCams(t, ip)[0]
+	cfg := testConfig(t, t.TempDir(), ip)
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	c := startBridge(t, cfg).Cameras()[0]
+	waitFrame(t, c)
+	return cam, c
+}
+
 // waitFrame waits until the camera's hub has a frame.
 func waitFrame(t testing.TB, c *Camera) *camsession.Frame {
 	t.Helper()
@@ -130,24 +147,10 @@ func waitFrame(t testing.TB, c *Camera) *camsession.Frame {
 	return nil
 }
 
-// needTool returns the path of a tool; it fails in CI and skips locally
-// when the tool is missing.
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required: %v", name, err)
-		}
-		t.Skipf("%s not installed: %v", name, err)
-	}
-	return p
-}
-
-// soapRequest posts a SOAP 1.2 request with a WS-Security PasswordDigest
-// token for user/password ("" user: no token).
-func soapRequest(t testing.TB, url, user, password, body string) (int, string) {
-	t.Helper()
+// soapEnvelope wraps body in a SOAP 1.2 envelope with a WS-Security
+// PasswordDigest token for user/password ("" user: no token). The envelope
+// declares the prefixes s, tds, trt, tt, tev and wsnt.
+func soapEnvelope(user, password, body string) string {
 	header := ""
 	if user != "" {
 		nonce := make([]byte, 16)
@@ -159,16 +162,124 @@ func soapRequest(t testing.TB, url, user, password, body string) (int, string) {
 			wsdl.NSWSSE, wsdl.NSWSU, user, wsdl.PasswordDigest, soap.PasswordDigest(nonce, created, password),
 			base64.StdEncoding.EncodeToString(nonce), created)
 	}
-	env := `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" ` +
-		`xmlns:trt="http://www.onvif.org/ver10/media/wsdl" xmlns:tt="http://www.onvif.org/ver10/schema" ` +
-		`xmlns:tds="http://www.onvif.org/ver10/device/wsdl">` + header + `<s:Body>` + body + `</s:Body></s:Envelope>`
-	resp, err := http.Post(url, "application/soap+xml; charset=utf-8", strings.NewReader(env))
+	return `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" ` +
+		`xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:trt="http://www.onvif.org/ver10/media/wsdl" ` +
+		`xmlns:tt="http://www.onvif.org/ver10/schema" xmlns:tev="http://www.onvif.org/ver10/events/wsdl" ` +
+		`xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2">` + header + `<s:Body>` + body + `</s:Body></s:Envelope>`
+}
+
+// soapRequest posts a SOAP 1.2 request (see soapEnvelope) and returns the
+// HTTP status and the response body.
+func soapRequest(t testing.TB, url, user, password, body string) (int, string) {
+	t.Helper()
+	return soapRequestWith(t, http.DefaultClient, url, user, password, body)
+}
+
+// soapRequestWith is soapRequest through the HTTP client c.
+func soapRequestWith(t testing.TB, c *http.Client, url, user, password, body string) (int, string) {
+	t.Helper()
+	resp, err := c.Post(url, "application/soap+xml; charset=utf-8", strings.NewReader(soapEnvelope(user, password, body)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// eventsURL is the events service URL of camera c on bindIP.
+func eventsURL(c *Camera) string {
+	return fmt.Sprintf("http://%s:%d%s", bindIP, c.HTTPPort(), EventsServicePath)
+}
+
+// createPullPoint subscribes to camera c's events with admin/secret (with
+// InitialTerminationTime initial, unless "") and returns the address of
+// the pull point, which must be on the host and port the request went to.
+func createPullPoint(t testing.TB, c *Camera, initial string) string {
+	t.Helper()
+	body := `<tev:CreatePullPointSubscription/>`
+	if initial != "" {
+		body = `<tev:CreatePullPointSubscription><tev:InitialTerminationTime>` + initial +
+			`</tev:InitialTerminationTime></tev:CreatePullPointSubscription>`
+	}
+	status, resp := soapRequest(t, eventsURL(c), "admin", "secret", body)
+	addr := elementText(resp, "Address")
+	if status != http.StatusOK || !strings.HasPrefix(addr, fmt.Sprintf("http://%s:%d/", bindIP, c.HTTPPort())) {
+		t.Fatalf("CreatePullPointSubscription: HTTP %d, address %q\n%s", status, addr, resp)
+	}
+	return addr
+}
+
+// pulledEvent is one event of a PullMessagesResponse.
+type pulledEvent struct {
+	topic, op string
+	value     bool
+}
+
+// pullEvents calls PullMessages on a pull point and returns the events.
+func pullEvents(t testing.TB, addr string) []pulledEvent {
+	t.Helper()
+	status, resp := soapRequest(t, addr, "admin", "secret",
+		`<tev:PullMessages><tev:Timeout>PT1S</tev:Timeout><tev:MessageLimit>32</tev:MessageLimit></tev:PullMessages>`)
+	if status != http.StatusOK {
+		t.Fatalf("PullMessages: HTTP %d\n%s", status, resp)
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromString(resp); err != nil {
+		t.Fatal(err)
+	}
+	var out []pulledEvent
+	for _, nm := range doc.FindElements("//NotificationMessage") {
+		msg := nm.FindElement("Message/Message")
+		out = append(out, pulledEvent{
+			topic: strings.TrimSpace(nm.FindElement("Topic").Text()),
+			op:    msg.SelectAttrValue("PropertyOperation", ""),
+			value: msg.FindElement("Data/SimpleItem").SelectAttrValue("Value", "") == "true",
+		})
+	}
+	return out
+}
+
+// debugLogger returns a logger that writes every level to w in text format.
+func debugLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// logLines returns the lines logged into b so far.
+func logLines(b *testutil.SyncBuffer) []string {
+	return strings.Split(strings.TrimSpace(b.String()), "\n")
+}
+
+// onvifNPM returns the path of node when the npm onvif package is installed
+// in e2eDir (CI runs "npm ci" there before the Go tests).
+func onvifNPM() (node string, err error) {
+	node, err = exec.LookPath("node")
+	if err != nil {
+		return "", fmt.Errorf("node not installed: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(e2eDir, "node_modules", "onvif")); err != nil {
+		return "", fmt.Errorf("npm package onvif not installed (run \"npm ci\" in test/e2e): %w", err)
+	}
+	return node, nil
+}
+
+// needOnvifNPM is onvifNPM for tests that need it: it fails in CI and
+// skips locally when node or the package is missing.
+func needOnvifNPM(t testing.TB) string {
+	t.Helper()
+	node, err := onvifNPM()
+	if err != nil {
+		testutil.Unavailable(t, "%v", err)
+	}
+	return node
+}
+
+// nodeClient returns the command that runs the script in e2eDir against
+// camera c's device service with admin/secret.
+func nodeClient(ctx context.Context, node, script string, c *Camera) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, node, script, bindIP.String(), strconv.Itoa(c.HTTPPort()), "admin", "secret")
+	cmd.Dir = e2eDir
+	return cmd
 }
 
 // elementText returns the text of the first element with the given local
@@ -201,7 +312,7 @@ func probeRTSP(t testing.TB, url string) (frames int, out string) {
 // http for the RTSP-over-HTTP tunnel).
 func probeRTSPOver(t testing.TB, url, transport string) (frames int, out string) {
 	t.Helper()
-	ffprobe := needTool(t, "ffprobe")
+	ffprobe := testutil.NeedTool(t, "ffprobe")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, ffprobe, "-v", "error", "-rtsp_transport", transport,
