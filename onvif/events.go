@@ -75,6 +75,33 @@ var eventTopics = []eventTopic{
 	}, "IsMotion"},
 }
 
+// addItems adds the topic's tt:Source and tt:Data to a tt:Message
+// (tt:SimpleItem elements with Name and Value; the data item's value is
+// value) or, when describe is set, to a tt:MessageDescription
+// (tt:SimpleItemDescription elements with Name and Type).
+func (t eventTopic) addItems(parent *etree.Element, describe, value bool) {
+	tag := "tt:SimpleItem"
+	if describe {
+		tag = "tt:SimpleItemDescription"
+	}
+	data := simpleItem{t.data, "xs:boolean", strconv.FormatBool(value)}
+	for _, part := range []struct {
+		tag   string
+		items []simpleItem
+	}{{"tt:Source", t.source}, {"tt:Data", []simpleItem{data}}} {
+		p := parent.CreateElement(part.tag)
+		for _, it := range part.items {
+			e := p.CreateElement(tag)
+			e.CreateAttr("Name", it.name)
+			if describe {
+				e.CreateAttr("Type", it.typ)
+			} else {
+				e.CreateAttr("Value", it.value)
+			}
+		}
+	}
+}
+
 func topicByName(name string) (eventTopic, bool) {
 	for _, t := range eventTopics {
 		if t.name == name {
@@ -428,19 +455,6 @@ func parseFilter(f *etree.Element) ([]string, error) {
 	return out, nil
 }
 
-// evChild returns the first child element with the local name, in any namespace.
-func evChild(e *etree.Element, local string) *etree.Element {
-	if e == nil {
-		return nil
-	}
-	for _, c := range e.ChildElements() {
-		if c.Tag == local {
-			return c
-		}
-	}
-	return nil
-}
-
 func newSubscriptionID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
@@ -489,7 +503,7 @@ func (e *Events) lookupLocked(r *soap.Request) (*subscription, error) {
 		}
 	}
 	if id == "" {
-		if to := evChild(r.Header, "To"); to != nil {
+		if to := child(r.Header, "To"); to != nil {
 			if u, err := url.Parse(strings.TrimSpace(to.Text())); err == nil {
 				id, _ = strings.CutPrefix(u.Path, e.cfg.BasePath)
 			}
@@ -500,15 +514,6 @@ func (e *Events) lookupLocked(r *soap.Request) (*subscription, error) {
 		return nil, soap.Sender("unknown or expired subscription", "InvalidArgVal", "ResourceUnknownFault")
 	}
 	return s, nil
-}
-
-// evResponse creates a response element.
-func evResponse(name string) *etree.Element { return etree.NewElement(name) }
-
-func evText(parent *etree.Element, tag, text string) *etree.Element {
-	c := parent.CreateElement(tag)
-	c.SetText(text)
-	return c
 }
 
 // EventOps returns the SOAP operation table of the events service: every operation of
@@ -544,7 +549,7 @@ func EventOps(e *Events) map[wsdl.Op]soap.Operation {
 }
 
 func (e *Events) getServiceCapabilities(context.Context, *soap.Request) (*etree.Element, error) {
-	resp := evResponse("tev:GetServiceCapabilitiesResponse")
+	resp := etree.NewElement("tev:GetServiceCapabilitiesResponse")
 	c := resp.CreateElement("tev:Capabilities")
 	c.CreateAttr("WSSubscriptionPolicySupport", "true")
 	c.CreateAttr("WSPausableSubscriptionManagerInterfaceSupport", "false")
@@ -555,10 +560,10 @@ func (e *Events) getServiceCapabilities(context.Context, *soap.Request) (*etree.
 }
 
 func (e *Events) getEventProperties(context.Context, *soap.Request) (*etree.Element, error) {
-	resp := evResponse("tev:GetEventPropertiesResponse")
+	resp := etree.NewElement("tev:GetEventPropertiesResponse")
 	resp.CreateAttr("xmlns:xs", nsXS)
-	evText(resp, "tev:TopicNamespaceLocation", "http://www.onvif.org/onvif/ver10/topics/topicns.xml")
-	evText(resp, "wsnt:FixedTopicSet", "true")
+	add(resp, "tev:TopicNamespaceLocation", "http://www.onvif.org/onvif/ver10/topics/topicns.xml")
+	add(resp, "wsnt:FixedTopicSet", "true")
 	set := resp.CreateElement("wstop:TopicSet")
 	for _, t := range eventTopics {
 		parent := set
@@ -583,21 +588,13 @@ func (e *Events) getEventProperties(context.Context, *soap.Request) (*etree.Elem
 			parent.CreateAttr("wstop:topic", "true")
 			md := parent.CreateElement("tt:MessageDescription")
 			md.CreateAttr("IsProperty", "true")
-			src := md.CreateElement("tt:Source")
-			for _, it := range t.source {
-				d := src.CreateElement("tt:SimpleItemDescription")
-				d.CreateAttr("Name", it.name)
-				d.CreateAttr("Type", it.typ)
-			}
-			d := md.CreateElement("tt:Data").CreateElement("tt:SimpleItemDescription")
-			d.CreateAttr("Name", t.data)
-			d.CreateAttr("Type", "xs:boolean")
+			t.addItems(md, true, false)
 		}
 	}
-	evText(resp, "wsnt:TopicExpressionDialect", DialectConcreteSet)
-	evText(resp, "wsnt:TopicExpressionDialect", DialectConcrete)
-	evText(resp, "tev:MessageContentFilterDialect", dialectItemFilter)
-	evText(resp, "tev:MessageContentSchemaLocation", "http://www.onvif.org/onvif/ver10/schema/onvif.xsd")
+	add(resp, "wsnt:TopicExpressionDialect", DialectConcreteSet)
+	add(resp, "wsnt:TopicExpressionDialect", DialectConcrete)
+	add(resp, "tev:MessageContentFilterDialect", dialectItemFilter)
+	add(resp, "tev:MessageContentSchemaLocation", "http://www.onvif.org/onvif/ver10/schema/onvif.xsd")
 	return resp, nil
 }
 
@@ -608,16 +605,16 @@ func (e *Events) createPullPoint(_ context.Context, r *soap.Request) (*etree.Ele
 // create makes a pull point (consumer "") or push subscription from a
 // CreatePullPointSubscription or Subscribe request.
 func (e *Events) create(r *soap.Request, consumer string) (*etree.Element, error) {
-	filter, err := parseFilter(evChild(r.Body, "Filter"))
+	filter, err := parseFilter(child(r.Body, "Filter"))
 	if err != nil {
 		return nil, err
 	}
 	now := e.cfg.Now()
-	expires, err := e.terminationTime(evChild(r.Body, "InitialTerminationTime"), now)
+	expires, err := e.terminationTime(child(r.Body, "InitialTerminationTime"), now)
 	if err != nil {
 		return nil, err
 	}
-	changedOnly := evChild(evChild(r.Body, "SubscriptionPolicy"), "ChangedOnly") != nil
+	changedOnly := child(child(r.Body, "SubscriptionPolicy"), "ChangedOnly") != nil
 	e.mu.Lock()
 	e.expireLocked()
 	n := 0
@@ -651,20 +648,22 @@ func (e *Events) create(r *soap.Request, consumer string) (*etree.Element, error
 	if consumer != "" {
 		name, refName = "wsnt:SubscribeResponse", "wsnt:SubscriptionReference"
 	}
-	resp := evResponse(name)
-	evText(resp.CreateElement(refName), "wsa:Address", e.subscriptionAddress(r, s.id))
-	evText(resp, "wsnt:CurrentTime", xsDateTime(now))
-	evText(resp, "wsnt:TerminationTime", xsDateTime(expires))
+	resp := etree.NewElement(name)
+	add(resp.CreateElement(refName), "wsa:Address", e.subscriptionAddress(r, s.id))
+	add(resp, "wsnt:CurrentTime", xsDateTime(now))
+	add(resp, "wsnt:TerminationTime", xsDateTime(expires))
 	return resp, nil
 }
 
 func (e *Events) pullMessages(ctx context.Context, r *soap.Request) (*etree.Element, error) {
-	timeout, err := ParseXSDuration(evChildText(r.Body, "Timeout"))
+	timeoutText, _ := childText(r.Body, "Timeout")
+	timeout, err := ParseXSDuration(timeoutText)
 	if err != nil || timeout < 0 {
 		return nil, soap.InvalidArgVal("PullMessages Timeout must be an xs:duration")
 	}
 	timeout = min(timeout, e.cfg.MaxPullTimeout)
-	limit, err := strconv.Atoi(evChildText(r.Body, "MessageLimit"))
+	limitText, _ := childText(r.Body, "MessageLimit")
+	limit, err := strconv.Atoi(limitText)
 	if err != nil || limit < 0 {
 		return nil, soap.InvalidArgVal("PullMessages MessageLimit must be an int")
 	}
@@ -693,9 +692,9 @@ func (e *Events) pullMessages(ctx context.Context, r *soap.Request) (*etree.Elem
 			s.queue = slices.Delete(s.queue, 0, n)
 			now, expires := e.cfg.Now(), s.expires
 			e.mu.Unlock()
-			resp := evResponse("tev:PullMessagesResponse")
-			evText(resp, "tev:CurrentTime", xsDateTime(now))
-			evText(resp, "tev:TerminationTime", xsDateTime(expires))
+			resp := etree.NewElement("tev:PullMessagesResponse")
+			add(resp, "tev:CurrentTime", xsDateTime(now))
+			add(resp, "tev:TerminationTime", xsDateTime(expires))
 			for _, m := range msgs {
 				resp.AddChild(notificationMessage(m, ""))
 			}
@@ -715,36 +714,20 @@ func (e *Events) pullMessages(ctx context.Context, r *soap.Request) (*etree.Elem
 	}
 }
 
-func evChildText(e *etree.Element, local string) string {
-	c := evChild(e, local)
-	if c == nil {
-		return ""
-	}
-	return strings.TrimSpace(c.Text())
-}
-
 // notificationMessage builds a wsnt:NotificationMessage for m; subscription, if not
 // empty, is added as the SubscriptionReference (push).
 func notificationMessage(m eventMsg, subscription string) *etree.Element {
 	nm := etree.NewElement("wsnt:NotificationMessage")
 	if subscription != "" {
-		evText(nm.CreateElement("wsnt:SubscriptionReference"), "wsa:Address", subscription)
+		add(nm.CreateElement("wsnt:SubscriptionReference"), "wsa:Address", subscription)
 	}
-	topic := evText(nm, "wsnt:Topic", m.topic)
+	topic := add(nm, "wsnt:Topic", m.topic)
 	topic.CreateAttr("Dialect", DialectConcreteSet)
 	msg := nm.CreateElement("wsnt:Message").CreateElement("tt:Message")
 	msg.CreateAttr("UtcTime", xsDateTime(m.utc))
 	msg.CreateAttr("PropertyOperation", m.op)
 	t, _ := topicByName(m.topic)
-	src := msg.CreateElement("tt:Source")
-	for _, it := range t.source {
-		si := src.CreateElement("tt:SimpleItem")
-		si.CreateAttr("Name", it.name)
-		si.CreateAttr("Value", it.value)
-	}
-	si := msg.CreateElement("tt:Data").CreateElement("tt:SimpleItem")
-	si.CreateAttr("Name", t.data)
-	si.CreateAttr("Value", strconv.FormatBool(m.value))
+	t.addItems(msg, false, m.value)
 	return nm
 }
 
@@ -758,12 +741,12 @@ func (e *Events) setSynchronizationPoint(_ context.Context, r *soap.Request) (*e
 	if err != nil {
 		return nil, err
 	}
-	return evResponse("tev:SetSynchronizationPointResponse"), nil
+	return etree.NewElement("tev:SetSynchronizationPointResponse"), nil
 }
 
 func (e *Events) renew(_ context.Context, r *soap.Request) (*etree.Element, error) {
 	now := e.cfg.Now()
-	tt := evChild(r.Body, "TerminationTime")
+	tt := child(r.Body, "TerminationTime")
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s, err := e.lookupLocked(r)
@@ -776,9 +759,9 @@ func (e *Events) renew(_ context.Context, r *soap.Request) (*etree.Element, erro
 	}
 	s.expires = expires
 	s.notifyLocked() // the pusher re-arms its expiry timer
-	resp := evResponse("wsnt:RenewResponse")
-	evText(resp, "wsnt:TerminationTime", xsDateTime(expires))
-	evText(resp, "wsnt:CurrentTime", xsDateTime(now))
+	resp := etree.NewElement("wsnt:RenewResponse")
+	add(resp, "wsnt:TerminationTime", xsDateTime(expires))
+	add(resp, "wsnt:CurrentTime", xsDateTime(now))
 	return resp, nil
 }
 
@@ -790,11 +773,11 @@ func (e *Events) unsubscribe(_ context.Context, r *soap.Request) (*etree.Element
 		return nil, err
 	}
 	e.removeLocked(s.id, s)
-	return evResponse("wsnt:UnsubscribeResponse"), nil
+	return etree.NewElement("wsnt:UnsubscribeResponse"), nil
 }
 
 func (e *Events) subscribe(_ context.Context, r *soap.Request) (*etree.Element, error) {
-	addr := evChildText(evChild(r.Body, "ConsumerReference"), "Address")
+	addr, _ := childText(child(r.Body, "ConsumerReference"), "Address")
 	u, err := url.Parse(addr)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, soap.InvalidArgVal("ConsumerReference Address must be an http(s) URL")
@@ -845,8 +828,8 @@ func (e *Events) notify(s *subscription, msgs []eventMsg) {
 	doc := soap.NewResponse(soap.V12, n)
 	env := doc.Root()
 	h := etree.NewElement(soap.EnvPrefix + ":Header")
-	evText(h, "wsa:Action", actionNotify)
-	evText(h, "wsa:To", s.consumer)
+	add(h, "wsa:Action", actionNotify)
+	add(h, "wsa:To", s.consumer)
 	env.InsertChildAt(0, h)
 	body := soap.Marshal(doc)
 	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.Client.Timeout+time.Second)
