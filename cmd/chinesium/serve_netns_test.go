@@ -1,21 +1,18 @@
+//go:build linux
+
 package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net"
-	"os"
 	"os/exec"
-	"runtime"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 
+	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/onvif/discovery"
 )
 
@@ -26,34 +23,14 @@ import (
 // The camera's address answers nothing, so this is also the "wrong IP"
 // case: the device is announced and served all the same.
 func TestServeByeOnSIGTERM(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to create a network namespace (ip netns add); run the tests as root")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("ip (iproute2) is required: %v", err)
-		}
-		t.Skipf("ip not installed: %v", err)
-	}
 	t.Parallel()
-	var rb [3]byte
-	_, _ = rand.Read(rb[:])
-	ns := "chs-" + hex.EncodeToString(rb[:])
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	run("ip", "netns", "add", ns)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-	run("ip", "-n", ns, "link", "set", "lo", "up")
-	run("ip", "-n", ns, "link", "set", "lo", "multicast", "on")
-	run("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", "lo")
+	ns := testutil.NewNetNS(t, "chs-"+testutil.NetNSID())
+	ns.IP(t, "link", "set", "lo", "multicast", "on")
+	ns.IP(t, "route", "add", "224.0.0.0/4", "dev", "lo")
 
 	// A WS-Discovery listener in the namespace.
 	var listen *net.UDPConn
-	if err := inNetns(ns, func() error {
+	if err := ns.Do(func() error {
 		ifi, err := net.InterfaceByName("lo")
 		if err != nil {
 			return err
@@ -90,7 +67,7 @@ func TestServeByeOnSIGTERM(t *testing.T) {
 		}
 	}
 
-	p := startCommand(t, exec.Command("ip", "netns", "exec", ns, bin, "serve", "-discovery-interfaces", "lo", "-bind", "127.0.0.1",
+	p := startCommand(t, exec.Command("ip", "netns", "exec", string(ns), bin, "serve", "-discovery-interfaces", "lo", "-bind", "127.0.0.1",
 		"-http-port", "18000", "-rtsp-port", "18554", "-state-dir", t.TempDir(), "127.0.0.2"))
 	hello := announcement(discovery.ActionHello, 5*time.Second)
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -102,28 +79,4 @@ func TestServeByeOnSIGTERM(t *testing.T) {
 	if code, _ := p.wait(t, 10*time.Second); code != 0 {
 		t.Errorf("exit %d after SIGTERM\nstderr: %s", code, p.stderr.String())
 	}
-}
-
-// inNetns runs fn on an OS thread moved into the named network namespace;
-// sockets fn makes stay there. The thread is never returned to the pool.
-func inNetns(name string, fn func() error) error {
-	fd, err := unix.Open("/var/run/netns/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer unix.Close(fd)
-		if err := unix.Unshare(unix.CLONE_FS); err != nil {
-			errc <- err
-			return
-		}
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			errc <- err
-			return
-		}
-		errc <- fn()
-	}()
-	return <-errc
 }

@@ -67,14 +67,16 @@ func startCommand(t *testing.T, cmd *exec.Cmd) *servingProcess {
 		select {
 		case l, ok := <-lines:
 			if !ok {
-				t.Fatalf("chinesium %v ended early\nstderr: %s", args, p.stderr.String())
+				err := <-p.done
+				p.exited = true
+				t.Fatalf("chinesium %v ended early: %v\nstdout: %s\nstderr: %s", args, err, strings.Join(p.lines, "\n"), p.stderr.String())
 			}
 			p.lines = append(p.lines, l)
 			if strings.HasPrefix(l, "No user set") || strings.HasPrefix(l, "Log in as") {
 				return p
 			}
 		case <-timeout:
-			t.Fatalf("chinesium %v printed no URLs\nstderr: %s", args, p.stderr.String())
+			t.Fatalf("chinesium %v printed no URLs\nstdout: %s\nstderr: %s", args, strings.Join(p.lines, "\n"), p.stderr.String())
 		}
 	}
 }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -21,55 +19,20 @@ import (
 // interrupted at the end of the test and must exit 0.
 func startServing(t *testing.T, args ...string) []string {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	lines := make(chan string, 64)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		_, _ = io.Copy(io.Discard, stdout)
-		done <- cmd.Wait()
-	}()
+	p := startProcess(t, args...)
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
+		_ = p.cmd.Process.Signal(os.Interrupt)
 		select {
-		case err := <-done:
+		case err := <-p.done:
+			p.exited = true
 			if err != nil {
-				t.Errorf("chinesium %v after Ctrl-C: %v\nstderr: %s", args, err, stderr.String())
+				t.Errorf("chinesium %v after Ctrl-C: %v\nstderr: %s", args, err, p.stderr.String())
 			}
 		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("chinesium %v did not stop on Ctrl-C", args)
+			t.Errorf("chinesium %v did not stop on Ctrl-C", args) // startProcess's cleanup kills it
 		}
 	})
-	var out []string
-	timeout := time.After(20 * time.Second)
-	for {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("chinesium %v ended early: %v\nstdout: %s\nstderr: %s", args, <-done, strings.Join(out, "\n"), stderr.String())
-			}
-			out = append(out, l)
-			if strings.HasPrefix(l, "No user set") || strings.HasPrefix(l, "Log in as") {
-				return out
-			}
-		case <-timeout:
-			t.Fatalf("chinesium %v printed no URLs\nstdout: %s\nstderr: %s", args, strings.Join(out, "\n"), stderr.String())
-		}
-	}
+	return p.lines
 }
 
 // urlOf returns the URL on the printed line with the given label.
@@ -184,12 +147,14 @@ func TestServePerCameraAddress(t *testing.T) {
 func TestServeUsage(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{
-		{"serve"},
-		{"serve", "not-an-ip"},
-		{"serve", "-password", "x", "127.0.5.11"},
-		{"serve", "-user", "x", "127.0.5.11"},
-		{"serve", "-bind", "::1", "127.0.5.11"},
-		{"serve", "127.0.5.11@nowhere"},
+		// -discovery=false: should a case ever get past the flags, it
+		// still must not multicast from the root namespace.
+		{"serve", "-discovery=false"},
+		{"serve", "-discovery=false", "not-an-ip"},
+		{"serve", "-discovery=false", "-password", "x", "127.0.5.11"},
+		{"serve", "-discovery=false", "-user", "x", "127.0.5.11"},
+		{"serve", "-discovery=false", "-bind", "::1", "127.0.5.11"},
+		{"serve", "-discovery=false", "127.0.5.11@nowhere"},
 		{"demo", "extra"},
 		{"demo", "-ip", "10.0.0.1"},
 	} {
