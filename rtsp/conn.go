@@ -143,6 +143,15 @@ func (c *conn) serve(ctx context.Context) {
 			}
 			return
 		}
+		if !req.supportedVersion() {
+			// RFC 7826 §17.5.6; the client may retry with RTSP/1.0 on
+			// the same connection.
+			res := &response{status: 505, header: header{{"Content-Type", "text/plain"}}, body: []byte("only RTSP/1.0 is supported\n")}
+			if err := c.writeResponse(res, req.header.get("CSeq")); err != nil {
+				return
+			}
+			continue
+		}
 		res, after := c.handle(req)
 		if err := c.writeResponse(res, req.header.get("CSeq")); err != nil {
 			return
@@ -301,6 +310,9 @@ func status(code int) *response { return &response{status: code} }
 // overtakes the response on an interleaved connection).
 func (c *conn) handle(req *request) (*response, func()) {
 	srv := c.srv
+	if srv.testHook != nil {
+		srv.testHook(req.method, req.uri)
+	}
 	var ss *session
 	if id := sessionID(req.header.get("Session")); id != "" {
 		ss = srv.lookupSession(id)
@@ -318,17 +330,28 @@ func (c *conn) handle(req *request) (*response, func()) {
 	default:
 		return &response{status: 501, header: header{{"Public", publicMethods}}}, nil
 	}
-	user, err := srv.Auth.Check(req.method, req.uri, req.header.get("Authorization"))
+	// The request authenticates against the source it names, or else
+	// the source of its session: every camera has its own users.
+	var p *path
+	if t, ok := c.resolve(req.uri); ok {
+		p = t.path
+	} else if ss != nil {
+		p = ss.path
+	}
+	auth := srv.authFor(p)
+	user, err := auth.Check(req.method, req.uri, req.header.get("Authorization"))
 	if err != nil {
 		res := status(401)
-		for _, ch := range srv.Auth.ChallengesFor(err) {
+		for _, ch := range auth.ChallengesFor(err) {
 			res.header.add("WWW-Authenticate", ch)
 		}
 		srv.logger().Debug("rtsp: authentication failed", "remote", c.remote, "method", req.method, "err", err)
 		return res, nil
 	}
-	if ss != nil && ss.user != user {
-		ss = nil // another user's session id: as if it did not exist
+	if ss != nil && (ss.user != user || srv.authFor(ss.path) != auth) {
+		// Another user's session id, or a session whose source has
+		// other users: as if it did not exist.
+		ss = nil
 	}
 	switch req.method {
 	case "DESCRIBE":
@@ -419,30 +442,36 @@ func (c *conn) setup(req *request, ss *session, user string) *response {
 			return status(461)
 		}
 	}
+	if tp.kind == transportUDP && !c.remote.IsValid() {
+		return status(461)
+	}
 	created := ss == nil
 	if created {
-		if srv.SessionCount() >= MaxSessions {
-			srv.logger().Warn("rtsp: session limit reached", "limit", MaxSessions, "remote", c.remote)
-			return status(503)
-		}
 		ss = &session{
 			id: newSessionID(), srv: srv, path: t.path, media: t.media, user: user,
 			kind: tp.kind, conn: c, udp: c.udp, tracks: make([]*sessionTrack, 2),
 			queue: make(chan queued, queueLen),
 		}
+		// The timer exists before the session can be found: close and
+		// touch use it.
+		ss.timer = time.AfterFunc(srv.sessionTimeout(), func() { ss.close("timeout") })
+		if !srv.addSession(ss) {
+			ss.timer.Stop()
+			srv.logger().Warn("rtsp: session limit reached", "limit", srv.sessionLimit(), "remote", c.remote)
+			return status(503)
+		}
+		c.smu.Lock()
+		c.sessions[ss] = struct{}{}
+		c.smu.Unlock()
 	}
 	st := &sessionTrack{s: ss, t: tr, index: idx}
 	var th string
 	ss.mu.Lock()
-	if ss.playing {
+	if ss.playing || ss.closed {
 		ss.mu.Unlock()
 		return status(455)
 	}
 	if tp.kind == transportUDP {
-		if !c.remote.IsValid() {
-			ss.mu.Unlock()
-			return status(461)
-		}
 		// RTP goes only to the address the request came from: a
 		// destination= parameter would let anyone aim the stream at a
 		// third party.
@@ -478,11 +507,6 @@ func (c *conn) setup(req *request, ss *session, user string) *response {
 	}
 	srv.mu.Unlock()
 	if created {
-		ss.timer = time.AfterFunc(srv.sessionTimeout(), func() { ss.close("timeout") })
-		srv.addSession(ss)
-		c.smu.Lock()
-		c.sessions[ss] = struct{}{}
-		c.smu.Unlock()
 		srv.logger().Info("rtsp: session started", "session", ss.id, "path", t.path.name,
 			"media", t.media.String(), "transport", tp.kind.String(), "remote", c.remote, "user", user)
 	}

@@ -196,7 +196,12 @@ func trimZeros(b []byte) []byte {
 	return b
 }
 
-// produce runs one ffmpeg encoder until ctx ends or ffmpeg fails.
+// feederGrace is how long the goroutine feeding ffmpeg may take to notice
+// that the encoder's output ended before ffmpeg is killed.
+const feederGrace = 2 * time.Second
+
+// produce runs one ffmpeg encoder until ctx ends or ffmpeg fails (or its
+// output cannot be read).
 func (h *h264Track) produce(ctx context.Context, t *track) error {
 	srv := h.srv
 	if err := srv.checkH264(); err != nil {
@@ -246,7 +251,23 @@ func (h *h264Track) produce(ctx context.Context, t *track) error {
 	})
 	readErr := h.readAccessUnits(stdout, t, times)
 	stopFeed()
-	wg.Wait()
+	if readErr != nil {
+		// ffmpeg may still be alive but nobody reads its output any
+		// more: it would stop reading its input, and the feeder would
+		// block in Write until the last viewer left. Kill it; the track
+		// starts a new encoder while viewers remain.
+		_ = cmd.Process.Kill()
+	}
+	fed := make(chan struct{})
+	go func() { wg.Wait(); close(fed) }()
+	select {
+	case <-fed:
+	case <-time.After(feederGrace):
+		// ffmpeg closed its output without exiting and without reading
+		// its input.
+		_ = cmd.Process.Kill()
+		<-fed
+	}
 	waitErr := cmd.Wait()
 	srv.logger().Info("rtsp: h264 encoder stopped", "pid", cmd.Process.Pid)
 	if ctx.Err() != nil {

@@ -89,7 +89,7 @@ func readRequest(br *bufio.Reader) (*request, error) {
 	if !ok1 || !ok2 || method == "" || uri == "" || strings.Contains(proto, " ") {
 		return nil, fmt.Errorf("%w: request line %q", errMessage, line)
 	}
-	if !strings.HasPrefix(proto, "RTSP/1.") {
+	if !validProto(proto) {
 		return nil, fmt.Errorf("%w: protocol %q", errMessage, proto)
 	}
 	for _, c := range method {
@@ -141,6 +141,33 @@ func readRequest(br *bufio.Reader) (*request, error) {
 	}
 	return r, nil
 }
+
+// validProto reports whether proto is "RTSP/<digits>.<digits>". Versions
+// other than 1.x parse (so the reply can echo the CSeq) and get 505.
+func validProto(proto string) bool {
+	v, ok := strings.CutPrefix(proto, "RTSP/")
+	if !ok {
+		return false
+	}
+	major, minor, ok := strings.Cut(v, ".")
+	return ok && isDigits(major) && isDigits(minor)
+}
+
+func isDigits(s string) bool {
+	if s == "" || len(s) > 3 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// supportedVersion reports whether the server speaks the request's RTSP
+// version (1.x; RFC 2326 §3.1 lets minor versions differ).
+func (r *request) supportedVersion() bool { return strings.HasPrefix(r.proto, "RTSP/1.") }
 
 // marshal writes r in wire format (used by tests and the fuzz round trip).
 func (r *request) marshal() []byte {

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chinesium/chinesium/httpauth"
@@ -24,6 +26,9 @@ const DefaultSessionTimeout = 60 * time.Second
 // (sessions that never play still hold resources until their timeout).
 const MaxSessions = 1000
 
+// DefaultMaxConns is the connection limit when Server.MaxConns is zero.
+const DefaultMaxConns = 512
+
 // Source is what the server streams for one camera.
 type Source struct {
 	// Video carries the camera's JPEG frames. Required.
@@ -31,6 +36,11 @@ type Source struct {
 	// Audio carries the camera's IMA ADPCM blocks; nil means no audio
 	// track.
 	Audio *stream.AudioHub
+	// Auth authenticates every request on this source's URLs (and on
+	// sessions set up on them) instead of Server.Auth. Nil means
+	// Server.Auth applies. An authenticator with no users leaves the
+	// source open even when Server.Auth has users.
+	Auth *httpauth.Authenticator
 }
 
 // Server is an RTSP server (RFC 2326) for cameras registered with Handle.
@@ -38,7 +48,8 @@ type Source struct {
 // them afterwards.
 type Server struct {
 	// Auth authenticates every request except OPTIONS with Digest (or
-	// Basic when it allows it). Nil, or no users, means open access.
+	// Basic when it allows it), unless the request is for a source that
+	// has an Auth of its own. Nil, or no users, means open access.
 	Auth *httpauth.Authenticator
 	// Logger receives session and error events. It defaults to
 	// slog.Default().
@@ -49,6 +60,10 @@ type Server struct {
 	// FFmpeg is the ffmpeg executable that encodes H.264. It defaults to
 	// "ffmpeg" (looked up in PATH).
 	FFmpeg string
+	// MaxConns bounds the TCP connections served at once (RTSP, and each
+	// half of an HTTP tunnel) across all listeners; a connection beyond it
+	// is closed as soon as it is accepted. It defaults to DefaultMaxConns.
+	MaxConns int
 
 	mu       sync.Mutex
 	paths    map[string]*path                 // guarded by mu
@@ -59,6 +74,14 @@ type Server struct {
 
 	// idle, when set, replaces idleTimeout's value (tests).
 	idle time.Duration
+	// maxSessions, when set, replaces MaxSessions (tests).
+	maxSessions int
+	// testHook, when set, is called with every request before it is
+	// handled (tests inject panics with it).
+	testHook func(method, uri string)
+
+	active      atomic.Int64 // connections being served
+	lastRefused atomic.Int64 // unix nanoseconds of the last logged refusal
 
 	h264Once sync.Once
 	h264Err  error
@@ -86,6 +109,29 @@ func (s *Server) sessionTimeout() time.Duration {
 		return s.SessionTimeout
 	}
 	return DefaultSessionTimeout
+}
+
+func (s *Server) maxConns() int64 {
+	if s.MaxConns > 0 {
+		return int64(s.MaxConns)
+	}
+	return DefaultMaxConns
+}
+
+func (s *Server) sessionLimit() int {
+	if s.maxSessions > 0 {
+		return s.maxSessions
+	}
+	return MaxSessions
+}
+
+// authFor returns the authenticator of requests for p (nil p: requests
+// that name no source and belong to no session).
+func (s *Server) authFor(p *path) *httpauth.Authenticator {
+	if p != nil && p.src.Auth != nil {
+		return p.src.Auth
+	}
+	return s.Auth
 }
 
 func (s *Server) ffmpeg() string {
@@ -216,8 +262,28 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			return fmt.Errorf("rtsp: accept: %w", err)
 		}
-		wg.Go(func() { s.serveConn(ctx, nc, udp) })
+		if s.active.Add(1) > s.maxConns() {
+			s.active.Add(-1)
+			nc.Close()
+			s.logRefused(nc.RemoteAddr())
+			continue
+		}
+		wg.Go(func() {
+			defer s.active.Add(-1)
+			s.serveConn(ctx, nc, udp)
+		})
 	}
+}
+
+// logRefused logs a connection refused for the connection limit, at most
+// once every ten seconds (a flood must not flood the log too).
+func (s *Server) logRefused(remote net.Addr) {
+	now := time.Now().UnixNano()
+	last := s.lastRefused.Load()
+	if now-last < int64(10*time.Second) || !s.lastRefused.CompareAndSwap(last, now) {
+		return
+	}
+	s.logger().Warn("rtsp: connection limit reached, refusing connections", "limit", s.maxConns(), "remote", remote.String())
 }
 
 // closeAll ends the connections and sessions that use udp.
@@ -289,10 +355,17 @@ func (s *Server) readUDP(pc *net.UDPConn, isRTCP bool) {
 	}
 }
 
-func (s *Server) addSession(ss *session) {
+// addSession registers ss unless the session limit is reached; the check
+// and the insertion happen under one lock, so concurrent SETUPs cannot
+// overshoot the limit.
+func (s *Server) addSession(ss *session) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.sessions) >= s.sessionLimit() {
+		return false
+	}
 	s.sessions[ss.id] = ss
+	return true
 }
 
 func (s *Server) lookupSession(id string) *session {
@@ -321,8 +394,17 @@ func (s *Server) SessionCount() int {
 	return len(s.sessions)
 }
 
-// serveConn tells RTSP from an HTTP tunnel request by the first bytes.
+// serveConn tells RTSP from an HTTP tunnel request by the first bytes. A
+// panic while serving the connection is logged with its stack and ends
+// only this connection.
 func (s *Server) serveConn(ctx context.Context, nc net.Conn, udp *udpPair) {
+	defer func() {
+		if v := recover(); v != nil {
+			nc.Close()
+			s.logger().Error("rtsp: panic serving connection, closed it", "remote", nc.RemoteAddr().String(),
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
 	br := bufio.NewReaderSize(nc, readBufferLen)
 	_ = nc.SetReadDeadline(time.Now().Add(s.idleTimeout()))
 	head, err := br.Peek(4)
