@@ -114,9 +114,10 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		}
 	}()
 
-	rtspUsers := unionUsers{}
+	// No server-wide users: every camera's RTSP paths authenticate
+	// against that camera's own users (rtsp.Source.Auth), like its ONVIF
+	// and HTTP endpoints.
 	b.rtsp = &rtsp.Server{
-		Auth:   httpauth.New(Realm, rtspUsers),
 		Logger: b.log.With("component", "rtsp"),
 		FFmpeg: b.cfg.FFmpeg,
 	}
@@ -138,9 +139,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		}
 		closers = append(closers, c.closeSockets)
 		b.cameras = append(b.cameras, c)
-		rtspUsers = append(rtspUsers, c.Device.Store)
 	}
-	b.rtsp.Auth.Users = rtspUsers
 	if b.cfg.User == "" {
 		b.log.Warn("no user configured: ONVIF, RTSP and the HTTP streams are open to anyone who can reach them (set -user and -password)")
 	}
@@ -357,7 +356,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
-	b.rtsp.Handle(c.Path, rtsp.Source{Video: c.Video, Audio: c.Audio})
+	b.rtsp.Handle(c.Path, rtsp.Source{Video: c.Video, Audio: c.Audio, Auth: httpauth.New(Realm, store)})
 	return c, nil
 }
 
@@ -525,26 +524,4 @@ func portOf(a net.Addr) int {
 		return ta.Port
 	}
 	return 0
-}
-
-// unionUsers answers httpauth.Users from every camera's store, for the
-// shared RTSP server: a user of any camera may open any RTSP stream.
-type unionUsers []*onvif.Store
-
-func (u unionUsers) Password(user string) (string, bool) {
-	for _, s := range u {
-		if p, ok := s.Password(user); ok {
-			return p, true
-		}
-	}
-	return "", false
-}
-
-// Len reports how many accounts exist across the stores (0 = open).
-func (u unionUsers) Len() int {
-	n := 0
-	for _, s := range u {
-		n += s.Len()
-	}
-	return n
 }

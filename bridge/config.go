@@ -86,8 +86,9 @@ type Config struct {
 	// for a free one.
 	RTSPPort int
 	// User and Password are the administrator for ONVIF, RTSP and the HTTP
-	// streams. An empty User leaves everything open (unless ONVIF users are
-	// created through CreateUsers).
+	// streams of every camera. An empty User leaves everything open
+	// (unless ONVIF users are created through CreateUsers, which protects
+	// only the camera they were created on).
 	User, Password string
 	// Audio asks the cameras for audio and serves it (G.711 over RTSP, WAV
 	// over HTTP, audio configurations in ONVIF).
