@@ -16,11 +16,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/net/ipv4"
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
@@ -144,32 +141,19 @@ func TestDiscoveryInNamespaces(t *testing.T) {
 
 	// Client sockets: a listener on the discovery port joined to the group, a probe
 	// socket, and an HTTP client whose connections start in the client namespace.
-	var listen, probe *net.UDPConn
+	group := discovery.DefaultGroup
+	listen := cli.ListenGroup(t, "c0", group)
+	var probe *net.UDPConn
 	if err := cli.Do(func() error {
-		ifi, err := net.InterfaceByName("c0")
-		if err != nil {
-			return err
-		}
-		lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-			return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1) })
-		}}
-		l, err := lc.ListenPacket(context.Background(), "udp4", "0.0.0.0:3702")
-		if err != nil {
-			return err
-		}
-		if err := ipv4.NewPacketConn(l).JoinGroup(ifi, &net.UDPAddr{IP: net.IPv4(239, 255, 255, 250)}); err != nil {
-			return err
-		}
 		p, err := net.ListenPacket("udp4", "10.77.0.2:0")
-		if err != nil {
-			return err
+		if err == nil {
+			probe = p.(*net.UDPConn)
 		}
-		listen, probe = l.(*net.UDPConn), p.(*net.UDPConn)
-		return nil
+		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { listen.Close(); probe.Close() })
+	t.Cleanup(func() { probe.Close() })
 	httpc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			var c net.Conn
@@ -216,14 +200,13 @@ func TestDiscoveryInNamespaces(t *testing.T) {
 		t.Errorf("Hello XAddrs %q, want %q", hello.XAddrs, wantXAddr)
 	}
 
-	group := &net.UDPAddr{IP: net.IPv4(239, 255, 255, 250), Port: 3702}
 	for _, style := range []string{"odm.xml", "usego.xml", "tds.xml", "empty.xml", "scope-ha.xml"} {
 		b, err := os.ReadFile(filepath.Join("..", "onvif", "discovery", "testdata", "probes", style))
 		if err != nil {
 			t.Fatal(err)
 		}
 		req, _ := discovery.Parse(b)
-		if _, err := probe.WriteTo(b, group); err != nil {
+		if _, err := probe.WriteTo(b, net.UDPAddrFromAddrPort(group)); err != nil {
 			t.Fatal(err)
 		}
 		got := collectDiscovery(t, probe, 1, 300*time.Millisecond)
@@ -276,7 +259,7 @@ func TestDiscoveryInNamespaces(t *testing.T) {
 	waitAnnouncement(t, listen, discovery.ActionBye, endpoint, 10*time.Second)
 	b, _ := os.ReadFile(filepath.Join("..", "onvif", "discovery", "testdata", "probes", "odm.xml"))
 	b = []byte(strings.Replace(string(b), "uuid:5f1bb4c5", "uuid:0ff11e00", 1)) // a new MessageID
-	_, _ = probe.WriteTo(b, group)
+	_, _ = probe.WriteTo(b, net.UDPAddrFromAddrPort(group))
 	if got := collectDiscovery(t, probe, 0, 700*time.Millisecond); len(got) != 0 {
 		t.Errorf("offline camera answered a probe: %+v", got)
 	}

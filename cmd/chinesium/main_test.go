@@ -73,15 +73,40 @@ func runCLI(t *testing.T, timeout time.Duration, args ...string) (stdout, stderr
 	if ctx.Err() != nil {
 		t.Fatalf("chinesium %v did not finish within %v\nstderr: %s", args, timeout, e.String())
 	}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	default:
+	code, err = exitCode(err)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return o.String(), e.String(), code
+}
+
+// exitCode returns the exit status in err, the result of exec.Cmd's Run or
+// Wait (0 for nil); an error that is no exit status is returned.
+func exitCode(err error) (int, error) {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, nil
+	case errors.As(err, &ee):
+		return ee.ExitCode(), nil
+	}
+	return 0, err
+}
+
+// waitExit waits up to d for the started cmd to exit and returns the
+// result of its Wait; exited is false when it was still running and had to
+// be killed.
+func waitExit(cmd *exec.Cmd, d time.Duration) (exited bool, err error) {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return true, err
+	case <-time.After(d):
+		_ = cmd.Process.Kill()
+		<-done
+		return false, nil
+	}
 }
 
 // startFakecam runs "chinesium fakecam -ip ip args..." until the test ends,
@@ -101,17 +126,10 @@ func startFakecam(t *testing.T, ip string, controlPort int, args ...string) {
 	}
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("fakecam on %s: %v\nstderr: %s", ip, err, stderr.String())
-			}
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
+		if exited, err := waitExit(cmd, 5*time.Second); !exited {
 			t.Errorf("fakecam on %s did not stop on Ctrl-C", ip)
+		} else if err != nil {
+			t.Errorf("fakecam on %s: %v\nstderr: %s", ip, err, stderr.String())
 		}
 	})
 	if !answers(t, netip.MustParseAddr(ip), controlPort, 5*time.Second) {
@@ -281,16 +299,10 @@ func TestStreamReaderQuits(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Close()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("stream after its reader quit: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(5 * time.Second):
-		_ = cmd.Process.Kill()
+	if exited, err := waitExit(cmd, 5*time.Second); !exited {
 		t.Fatal("stream kept running after its reader quit")
+	} else if err != nil {
+		t.Fatalf("stream after its reader quit: %v\n%s", err, stderr.String())
 	}
 }
 
@@ -509,16 +521,10 @@ func TestStreamInterrupt(t *testing.T) {
 	}
 	time.Sleep(time.Second)
 	_ = cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("stream after Ctrl-C: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(5 * time.Second):
-		_ = cmd.Process.Kill()
+	if exited, err := waitExit(cmd, 5*time.Second); !exited {
 		t.Fatal("stream ignored Ctrl-C")
+	} else if err != nil {
+		t.Fatalf("stream after Ctrl-C: %v\n%s", err, stderr.String())
 	}
 	if !strings.Contains(stderr.String(), "stream ended") {
 		t.Errorf("no summary after Ctrl-C: %s", stderr.String())

@@ -3,14 +3,10 @@
 package main
 
 import (
-	"context"
-	"net"
 	"os/exec"
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/net/ipv4"
 
 	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/onvif/discovery"
@@ -29,29 +25,7 @@ func TestServeByeOnSIGTERM(t *testing.T) {
 	ns.IP(t, "route", "add", "224.0.0.0/4", "dev", "lo")
 
 	// A WS-Discovery listener in the namespace.
-	var listen *net.UDPConn
-	if err := ns.Do(func() error {
-		ifi, err := net.InterfaceByName("lo")
-		if err != nil {
-			return err
-		}
-		lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-			return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1) })
-		}}
-		l, err := lc.ListenPacket(context.Background(), "udp4", "0.0.0.0:3702")
-		if err != nil {
-			return err
-		}
-		if err := ipv4.NewPacketConn(l).JoinGroup(ifi, &net.UDPAddr{IP: net.IPv4(239, 255, 255, 250)}); err != nil {
-			l.Close()
-			return err
-		}
-		listen = l.(*net.UDPConn)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer listen.Close()
+	listen := ns.ListenGroup(t, "lo", discovery.DefaultGroup)
 	announcement := func(want discovery.Action, within time.Duration) string {
 		t.Helper()
 		buf := make([]byte, 1<<16)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -88,12 +87,8 @@ func (p *servingProcess) wait(t *testing.T, d time.Duration) (code int, took tim
 	select {
 	case err := <-p.done:
 		p.exited = true
-		var ee *exec.ExitError
-		switch {
-		case err == nil:
-		case errors.As(err, &ee):
-			code = ee.ExitCode()
-		default:
+		code, err = exitCode(err)
+		if err != nil {
 			t.Fatal(err)
 		}
 		return code, time.Since(start)
