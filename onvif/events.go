@@ -199,27 +199,13 @@ func NewEvents(cfg EventsConfig) *Events {
 	if !strings.HasSuffix(cfg.BasePath, "/") {
 		cfg.BasePath += "/"
 	}
-	if cfg.MaxPullPoints <= 0 {
-		cfg.MaxPullPoints = 10
-	}
-	if cfg.MaxPushSubscriptions <= 0 {
-		cfg.MaxPushSubscriptions = 10
-	}
-	if cfg.MaxQueue <= 0 {
-		cfg.MaxQueue = 100
-	}
-	if cfg.MaxPullTimeout <= 0 {
-		cfg.MaxPullTimeout = 5 * time.Minute
-	}
-	if cfg.MaxMessageLimit <= 0 {
-		cfg.MaxMessageLimit = 1024
-	}
-	if cfg.DefaultTermination <= 0 {
-		cfg.DefaultTermination = time.Minute
-	}
-	if cfg.MaxTermination <= 0 {
-		cfg.MaxTermination = 24 * time.Hour
-	}
+	orDefault(&cfg.MaxPullPoints, 10)
+	orDefault(&cfg.MaxPushSubscriptions, 10)
+	orDefault(&cfg.MaxQueue, 100)
+	orDefault(&cfg.MaxPullTimeout, 5*time.Minute)
+	orDefault(&cfg.MaxMessageLimit, 1024)
+	orDefault(&cfg.DefaultTermination, time.Minute)
+	orDefault(&cfg.MaxTermination, 24*time.Hour)
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{
 			Timeout:       5 * time.Second,
@@ -237,6 +223,13 @@ func NewEvents(cfg EventsConfig) *Events {
 		cfg: cfg, log: cfg.Logger.With("component", "events"),
 		ctx: ctx, cancel: cancel,
 		states: map[string]*propState{}, subs: map[string]*subscription{},
+	}
+}
+
+// orDefault sets *v to def when *v is zero or negative.
+func orDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
 	}
 }
 
