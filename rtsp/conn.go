@@ -113,9 +113,13 @@ func (c *conn) serve(ctx context.Context) {
 		watchdog = time.AfterFunc(srv.idleTimeout(), c.close)
 		defer watchdog.Stop()
 	}
-	for {
+	for first := true; ; first = false {
 		if c.deadline != nil {
-			_ = c.deadline.SetReadDeadline(time.Now().Add(srv.idleTimeout()))
+			d := srv.idleTimeout()
+			if first {
+				d = min(d, srv.firstRequestTimeout())
+			}
+			_ = c.deadline.SetReadDeadline(time.Now().Add(d))
 		} else {
 			watchdog.Reset(srv.idleTimeout())
 		}

@@ -12,7 +12,8 @@
 // UDP unicast, RTP interleaved on the RTSP connection, and RTSP tunnelled in
 // HTTP (QuickTime style) on the same port; RTCP sender reports; a session
 // timeout that any request or RTCP report resets; and Digest/Basic
-// authentication through httpauth.
+// authentication through httpauth, per source (Source.Auth) or server-wide
+// (Server.Auth).
 //
 // Each frame is packetized once per track and the same packets go to every
 // session; each session has a bounded queue and its own writer, so a client

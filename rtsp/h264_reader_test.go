@@ -3,8 +3,10 @@ package rtsp
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -29,6 +31,20 @@ func stuckEncoder(t *testing.T) string {
 		"yes xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx | head -c 1100000\nexec sleep 60\n"
 	if err := os.WriteFile(ffmpeg, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
+	}
+	// A process forked elsewhere in the test binary while the file was
+	// open for writing makes exec fail with ETXTBSY until it has exec'd;
+	// wait for that to pass so the server sees a working encoder.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := exec.Command(ffmpeg, "-encoders").Run()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.ETXTBSY) || time.Now().After(deadline) {
+			t.Fatalf("fake encoder: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	return ffmpeg
 }

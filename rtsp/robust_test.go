@@ -395,3 +395,37 @@ func TestRTSP2Gets505(t *testing.T) {
 		t.Errorf("malformed version: %v %v, want 400", res, err)
 	}
 }
+
+// TestSilentConnectionClosed: a connection that does not send its first
+// request in time is closed (it would hold a connection slot); one that
+// did may stay quiet between requests.
+func TestSilentConnectionClosed(t *testing.T) {
+	t.Parallel()
+	hub := stream.NewHub()
+	srv := &Server{firstRequest: 300 * time.Millisecond}
+	srv.Handle("cam", Source{Video: hub})
+	addr, _ := serveTest(t, srv, hub)
+	url := "rtsp://" + addr + "/cam/jpeg"
+
+	active := dialRaw(t, addr)
+	if res := active.do("OPTIONS", url); res.status != 200 {
+		t.Fatalf("OPTIONS: %d", res.status)
+	}
+	for _, first := range []string{"", "OPTIONS * RTSP/1.0\r\n", "GET /x HTTP/1.0\r\n"} {
+		c := dialRaw(t, addr)
+		if _, err := c.nc.Write([]byte(first)); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_ = c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.br.ReadByte(); err == nil {
+			t.Errorf("after %q: the server answered an unfinished request", first)
+		} else if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("after %q: connection closed only after %v (%v)", first, d, err)
+		}
+	}
+	time.Sleep(400 * time.Millisecond)
+	if res := active.do("OPTIONS", url); res.status != 200 {
+		t.Errorf("OPTIONS after a pause on an active connection: %d", res.status)
+	}
+}

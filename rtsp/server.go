@@ -29,6 +29,10 @@ const MaxSessions = 1000
 // DefaultMaxConns is the connection limit when Server.MaxConns is zero.
 const DefaultMaxConns = 512
 
+// DefaultFirstRequestTimeout is how long a new connection may take to send
+// its first request; a silent connection is closed.
+const DefaultFirstRequestTimeout = 10 * time.Second
+
 // Source is what the server streams for one camera.
 type Source struct {
 	// Video carries the camera's JPEG frames. Required.
@@ -74,6 +78,8 @@ type Server struct {
 
 	// idle, when set, replaces idleTimeout's value (tests).
 	idle time.Duration
+	// firstRequest, when set, replaces DefaultFirstRequestTimeout (tests).
+	firstRequest time.Duration
 	// maxSessions, when set, replaces MaxSessions (tests).
 	maxSessions int
 	// testHook, when set, is called with every request before it is
@@ -406,7 +412,10 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, udp *udpPair) {
 		}
 	}()
 	br := bufio.NewReaderSize(nc, readBufferLen)
-	_ = nc.SetReadDeadline(time.Now().Add(s.idleTimeout()))
+	// Clients send their first request (or tunnel header) right after
+	// connecting; a connection that stays silent must not hold one of
+	// the MaxConns slots for the whole idle timeout.
+	_ = nc.SetReadDeadline(time.Now().Add(min(s.idleTimeout(), s.firstRequestTimeout())))
 	head, err := br.Peek(4)
 	if err != nil {
 		nc.Close()
@@ -419,6 +428,15 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, udp *udpPair) {
 	}
 	c := newConn(s, nc, br, nc, udp)
 	c.serve(ctx)
+}
+
+// firstRequestTimeout bounds the wait for a new connection's first
+// request (RTSP) or tunnel header (HTTP).
+func (s *Server) firstRequestTimeout() time.Duration {
+	if s.firstRequest > 0 {
+		return s.firstRequest
+	}
+	return DefaultFirstRequestTimeout
 }
 
 // idleTimeout is how long a connection may stay silent: clients with a
