@@ -26,15 +26,21 @@ import (
 // feeder is blocked on a full pipe.
 func stuckEncoder(t *testing.T) string {
 	t.Helper()
+	return fakeFFmpeg(t, "#!/bin/sh\ncase \"$*\" in *-encoders*) echo ' V....D libx264 H.264'; exit 0;; esac\n"+
+		"yes xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx | head -c 1100000\nexec sleep 60\n")
+}
+
+// fakeFFmpeg writes script as an executable "ffmpeg" in a temporary folder
+// and returns its path once it can be executed. A process forked elsewhere
+// in the test binary while the file was open for writing makes exec fail
+// with ETXTBSY until that child has exec'd; wait for that to pass so the
+// server sees a working encoder.
+func fakeFFmpeg(t *testing.T, script string) string {
+	t.Helper()
 	ffmpeg := filepath.Join(t.TempDir(), "ffmpeg")
-	script := "#!/bin/sh\ncase \"$*\" in *-encoders*) echo ' V....D libx264 H.264'; exit 0;; esac\n" +
-		"yes xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx | head -c 1100000\nexec sleep 60\n"
 	if err := os.WriteFile(ffmpeg, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// A process forked elsewhere in the test binary while the file was
-	// open for writing makes exec fail with ETXTBSY until it has exec'd;
-	// wait for that to pass so the server sees a working encoder.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		err := exec.Command(ffmpeg, "-encoders").Run()

@@ -7,8 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,11 +20,7 @@ import (
 func TestServeStopsDuringH264Describe(t *testing.T) {
 	t.Parallel()
 	// An "ffmpeg" that has libx264 but never encodes anything.
-	ffmpeg := filepath.Join(t.TempDir(), "ffmpeg")
-	script := "#!/bin/sh\ncase \"$*\" in *-encoders*) echo ' V....D libx264 H.264'; exit 0;; esac\nexec sleep 30\n"
-	if err := os.WriteFile(ffmpeg, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	ffmpeg := fakeFFmpeg(t, "#!/bin/sh\ncase \"$*\" in *-encoders*) echo ' V....D libx264 H.264'; exit 0;; esac\nexec sleep 30\n")
 	hub := stream.NewHub()
 	hub.Publish(&camsession.Frame{JPEG: numberedJPEG(t, 1), Index: 1, Seq: 1, Time: time.Now()})
 	srv := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), FFmpeg: ffmpeg}
