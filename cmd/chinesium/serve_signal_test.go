@@ -114,9 +114,9 @@ func (p *servingProcess) waitStderr(t *testing.T, s string) {
 // bridge stopped, and the exit status is 0.
 func TestServeSIGTERM(t *testing.T) {
 	t.Parallel()
-	startFakecam(t, "127.0.5.34", 10104)
-	p := startProcess(t, "serve", "-discovery=false", "-bind", "127.0.5.1",
-		"-http-port", "18640", "-rtsp-port", "18658", "-state-dir", t.TempDir(), "127.0.5.34")
+	startFakecam(t, "127.0.7.34", 10104)
+	p := startProcess(t, "serve", "-discovery=false", "-bind", "127.0.7.1",
+		"-http-port", "18640", "-rtsp-port", "18658", "-state-dir", t.TempDir(), "127.0.7.34")
 	resp, err := http.Get(urlOf(t, p.lines, 0, "MJPEG"))
 	if err != nil {
 		t.Fatal(err)
@@ -162,14 +162,14 @@ func TestServeSIGTERM(t *testing.T) {
 // a second Ctrl-C quits at once.
 func TestDemoSecondSignal(t *testing.T) {
 	t.Parallel()
-	p := startProcess(t, "demo", "-ip", "127.0.5.35", "-bind", "127.0.5.1",
+	p := startProcess(t, "demo", "-ip", "127.0.7.35", "-bind", "127.0.7.1",
 		"-http-port", "18642", "-rtsp-port", "18659", "-state-dir", t.TempDir())
-	conn, err := net.Dial("tcp4", "127.0.5.1:18642")
+	conn, err := net.Dial("tcp4", "127.0.7.1:18642")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if _, err := conn.Write([]byte("GET /snapshot.jpg HTTP/1.1\r\nHost: 127.0.5.1\r\n")); err != nil {
+	if _, err := conn.Write([]byte("GET /snapshot.jpg HTTP/1.1\r\nHost: 127.0.7.1\r\n")); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond) // the server has read the first bytes: the connection is active

@@ -11,7 +11,7 @@ import (
 	"github.com/chinesium/chinesium/camsession/fakecam"
 )
 
-// The serve and demo tests use 127.0.5.x (the bridge's range) with fixed
+// The serve and demo tests use 127.0.7.x (the bridge's range) with fixed
 // ports below the ephemeral range.
 
 // startServing runs chinesium with args until it has printed want lines
@@ -88,12 +88,12 @@ func getFrame(t *testing.T, url, user, password string) string {
 // checks that both printed cameras serve their own frames.
 func TestDemo(t *testing.T) {
 	t.Parallel()
-	lines := startServing(t, "demo", "-ip", "127.0.5.8", "-bind", "127.0.5.1",
+	lines := startServing(t, "demo", "-ip", "127.0.7.8", "-bind", "127.0.7.1",
 		"-http-port", "18610", "-rtsp-port", "18654", "-state-dir", t.TempDir())
-	if got := urlOf(t, lines, 0, "ONVIF"); got != "http://127.0.5.1:18610/onvif/device_service" {
+	if got := urlOf(t, lines, 0, "ONVIF"); got != "http://127.0.7.1:18610/onvif/device_service" {
 		t.Errorf("ONVIF URL %q", got)
 	}
-	if got := urlOf(t, lines, 1, "RTSP"); got != "rtsp://127.0.5.1:18654/demo-2/jpeg" {
+	if got := urlOf(t, lines, 1, "RTSP"); got != "rtsp://127.0.7.1:18654/demo-2/jpeg" {
 		t.Errorf("RTSP URL %q", got)
 	}
 	if !strings.Contains(strings.Join(lines, "\n"), "No user set") {
@@ -104,7 +104,7 @@ func TestDemo(t *testing.T) {
 			t.Errorf("camera %d snapshot from %q, want %q", i, got, want)
 		}
 	}
-	if got := urlOf(t, lines, 0, "MJPEG"); got != "http://127.0.5.1:18610/stream.mjpeg" {
+	if got := urlOf(t, lines, 0, "MJPEG"); got != "http://127.0.7.1:18610/stream.mjpeg" {
 		t.Errorf("MJPEG URL %q", got)
 	}
 }
@@ -114,11 +114,11 @@ func TestDemo(t *testing.T) {
 // loopback.
 func TestServe(t *testing.T) {
 	t.Parallel()
-	startFakecam(t, "127.0.5.10", 10104)
-	lines := startServing(t, "serve", "-discovery=false", "-user", "admin", "-password", "pw", "-bind", "127.0.5.1",
-		"-http-port", "18620", "-rtsp-port", "18655", "-state-dir", t.TempDir(), "127.0.5.10")
+	startFakecam(t, "127.0.7.10", 10104)
+	lines := startServing(t, "serve", "-discovery=false", "-user", "admin", "-password", "pw", "-bind", "127.0.7.1",
+		"-http-port", "18620", "-rtsp-port", "18655", "-state-dir", t.TempDir(), "127.0.7.10")
 	snap := urlOf(t, lines, 0, "snapshot")
-	if snap != "http://127.0.5.1:18620/snapshot.jpg" {
+	if snap != "http://127.0.7.1:18620/snapshot.jpg" {
 		t.Errorf("snapshot URL %q", snap)
 	}
 	if got := getFrame(t, snap, "", ""); got != "401" {
@@ -133,10 +133,10 @@ func TestServe(t *testing.T) {
 // (CAMERA@ADDRESS): its ONVIF endpoint and streams are there.
 func TestServePerCameraAddress(t *testing.T) {
 	t.Parallel()
-	startFakecam(t, "127.0.5.14", 10104)
-	lines := startServing(t, "serve", "-discovery=false", "-bind", "127.0.5.1",
-		"-http-port", "18630", "-rtsp-port", "18656", "-state-dir", t.TempDir(), "127.0.5.14@127.0.5.15")
-	if got := urlOf(t, lines, 0, "ONVIF"); got != "http://127.0.5.15:18630/onvif/device_service" {
+	startFakecam(t, "127.0.7.14", 10104)
+	lines := startServing(t, "serve", "-discovery=false", "-bind", "127.0.7.1",
+		"-http-port", "18630", "-rtsp-port", "18656", "-state-dir", t.TempDir(), "127.0.7.14@127.0.7.15")
+	if got := urlOf(t, lines, 0, "ONVIF"); got != "http://127.0.7.15:18630/onvif/device_service" {
 		t.Errorf("ONVIF URL %q", got)
 	}
 	if got := getFrame(t, urlOf(t, lines, 0, "snapshot"), "", ""); !strings.HasPrefix(got, "FAKECAM-") {
@@ -151,10 +151,10 @@ func TestServeUsage(t *testing.T) {
 		// still must not multicast from the root namespace.
 		{"serve", "-discovery=false"},
 		{"serve", "-discovery=false", "not-an-ip"},
-		{"serve", "-discovery=false", "-password", "x", "127.0.5.11"},
-		{"serve", "-discovery=false", "-user", "x", "127.0.5.11"},
-		{"serve", "-discovery=false", "-bind", "::1", "127.0.5.11"},
-		{"serve", "-discovery=false", "127.0.5.11@nowhere"},
+		{"serve", "-discovery=false", "-password", "x", "127.0.7.11"},
+		{"serve", "-discovery=false", "-user", "x", "127.0.7.11"},
+		{"serve", "-discovery=false", "-bind", "::1", "127.0.7.11"},
+		{"serve", "-discovery=false", "127.0.7.11@nowhere"},
 		{"demo", "extra"},
 		{"demo", "-ip", "10.0.0.1"},
 	} {
