@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"sync/atomic"
 	"time"
@@ -57,6 +58,22 @@ func newPuller(cfg camsession.Config) (*puller, error) {
 	}
 	p.sess = sess
 	return p, nil
+}
+
+// openPuller applies the local-address flags to cfg, gives the session the
+// command's logger and binds its socket: the common start of the commands
+// that pull from one camera.
+func openPuller(e *env, fs *flagSet, local localFlags, cfg camsession.Config) (*puller, *slog.Logger, error) {
+	if err := local.config(&cfg); err != nil {
+		return nil, nil, err
+	}
+	log := fs.logger(e)
+	cfg.Logger = log
+	p, err := newPuller(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, log, nil
 }
 
 // start runs the session until stop or ctx.

@@ -35,12 +35,7 @@ Exits non-zero when the camera does not send a picture within -timeout.`)
 		return usagef("-timeout must be positive")
 	}
 	cfg := camsession.Config{Camera: ip}
-	if err := local.config(&cfg); err != nil {
-		return err
-	}
-	log := fs.logger(e)
-	cfg.Logger = log
-	p, err := newPuller(cfg)
+	p, log, err := openPuller(e, fs, local, cfg)
 	if err != nil {
 		return err
 	}

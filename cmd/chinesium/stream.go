@@ -41,12 +41,7 @@ The session reconnects by itself when the camera drops out or reboots.`)
 		return usagef("-frames and -timeout must not be negative")
 	}
 	cfg := camsession.Config{Camera: ip, Audio: *audioOut != ""}
-	if err := local.config(&cfg); err != nil {
-		return err
-	}
-	log := fs.logger(e)
-	cfg.Logger = log
-	p, err := newPuller(cfg)
+	p, log, err := openPuller(e, fs, local, cfg)
 	if err != nil {
 		return err
 	}
