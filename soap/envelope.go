@@ -280,32 +280,3 @@ func versionFromContentType(ct string) Version {
 	}
 	return V12
 }
-
-// CopyWithNamespaces returns a deep copy of e carrying every namespace
-// declaration in scope at e, so it keeps its meaning when placed into
-// another document (for example a request fragment echoed in a response).
-func CopyWithNamespaces(e *etree.Element) *etree.Element {
-	c := e.Copy()
-	declared := map[string]bool{}
-	for _, a := range c.Attr {
-		switch {
-		case a.Space == "xmlns":
-			declared[a.Key] = true
-		case a.Space == "" && a.Key == "xmlns":
-			declared[""] = true
-		}
-	}
-	for p := e.Parent(); p != nil; p = p.Parent() {
-		for _, a := range p.Attr {
-			switch {
-			case a.Space == "xmlns" && !declared[a.Key]:
-				declared[a.Key] = true
-				c.CreateAttr("xmlns:"+a.Key, a.Value)
-			case a.Space == "" && a.Key == "xmlns" && !declared[""]:
-				declared[""] = true
-				c.CreateAttr("xmlns", a.Value)
-			}
-		}
-	}
-	return c
-}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/chinesium/chinesium/internal/xsdcheck"
 	"github.com/chinesium/chinesium/wsdl"
 )
 
@@ -52,7 +53,7 @@ func FuzzEnvelope(f *testing.F) {
 			}
 		} else if env.Payload != nil {
 			op := env.Op()
-			out := Marshal(NewResponse(env.Version, CopyWithNamespaces(env.Payload)))
+			out := Marshal(NewResponse(env.Version, xsdcheck.WithNamespaces(env.Payload)))
 			back, err := ParseEnvelope(out, 0)
 			if err != nil {
 				t.Fatalf("round trip failed: %v\n%s", err, out)

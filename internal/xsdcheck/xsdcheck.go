@@ -379,12 +379,27 @@ func (b *Batch) Add(doc []byte, expect string) {
 // Standalone serializes e as a document of its own, with every namespace
 // declaration in scope at e copied onto it.
 func Standalone(e *etree.Element) ([]byte, error) {
+	c := WithNamespaces(e)
+	d := etree.NewDocument()
+	d.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
+	d.SetRoot(c)
+	b, err := d.WriteToBytes()
+	if err != nil {
+		return nil, fmt.Errorf("xsdcheck: %w", err)
+	}
+	return b, nil
+}
+
+// WithNamespaces returns a deep copy of e carrying every namespace
+// declaration in scope at e, so it keeps its meaning outside its document.
+func WithNamespaces(e *etree.Element) *etree.Element {
 	c := e.Copy()
 	declared := map[string]bool{}
 	for _, a := range c.Attr {
-		if a.Space == "xmlns" {
+		switch {
+		case a.Space == "xmlns":
 			declared[a.Key] = true
-		} else if a.Space == "" && a.Key == "xmlns" {
+		case a.Space == "" && a.Key == "xmlns":
 			declared[""] = true
 		}
 	}
@@ -400,12 +415,5 @@ func Standalone(e *etree.Element) ([]byte, error) {
 			}
 		}
 	}
-	d := etree.NewDocument()
-	d.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
-	d.SetRoot(c)
-	b, err := d.WriteToBytes()
-	if err != nil {
-		return nil, fmt.Errorf("xsdcheck: %w", err)
-	}
-	return b, nil
+	return c
 }
