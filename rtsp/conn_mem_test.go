@@ -1,15 +1,11 @@
 package rtsp
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net"
 	"runtime"
 	"testing"
 	"time"
-
-	"github.com/chinesium/chinesium/stream"
 )
 
 // TestIdleConnectionMemory: a connection that has only exchanged a request
@@ -17,21 +13,7 @@ import (
 // memory, so a crowd of them cannot exhaust it. It runs alone (not
 // parallel) so that other tests' allocations do not blur the measure.
 func TestIdleConnectionMemory(t *testing.T) {
-	srv := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	srv.Handle("cam", Source{Video: stream.NewHub()})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	}()
+	addr := runEmptyCam(t, &Server{})
 
 	const n = 200
 	heap := func() uint64 {
@@ -43,7 +25,7 @@ func TestIdleConnectionMemory(t *testing.T) {
 	before := heap()
 	buf := make([]byte, 512)
 	for range n {
-		nc, err := net.Dial("tcp", ln.Addr().String())
+		nc, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,10 +1,8 @@
 package rtsp
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -47,17 +45,10 @@ func TestFanOutHTTPAndRTSP(t *testing.T) {
 	hs := httptest.NewServer(r)
 	defer hs.Close()
 
-	srv := &Server{Logger: slog.New(slog.DiscardHandler)}
+	srv := &Server{}
 	srv.Handle("cam1", Source{Video: hub})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan struct{})
-	go func() { defer close(served); _ = srv.Serve(ctx, ln) }()
-	defer func() { cancel(); <-served }()
-	rtspURL := "rtsp://" + ln.Addr().String() + "/cam1/jpeg"
+	addr := runServer(t, srv).addr
+	rtspURL := "rtsp://" + addr + "/cam1/jpeg"
 
 	// The viewers that never read.
 	stuckHTTP, err := net.Dial("tcp", hs.Listener.Addr().String())
@@ -66,7 +57,7 @@ func TestFanOutHTTPAndRTSP(t *testing.T) {
 	}
 	defer stuckHTTP.Close()
 	fmt.Fprintf(stuckHTTP, "GET /cam1/stream.mjpeg HTTP/1.1\r\nHost: x\r\n\r\n")
-	stuckRTSP := dialRaw(t, ln.Addr().String())
+	stuckRTSP := dialRaw(t, addr)
 	res := stuckRTSP.do("SETUP", rtspURL+"/trackID=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1")
 	stuckRTSP.session = sessionID(res.header.get("Session"))
 	stuckRTSP.do("PLAY", rtspURL)
@@ -99,7 +90,7 @@ func TestFanOutHTTPAndRTSP(t *testing.T) {
 	}
 	for k := range rtspReaders {
 		i := httpViewers + k
-		c := dialRaw(t, ln.Addr().String())
+		c := dialRaw(t, addr)
 		res := c.do("SETUP", rtspURL+"/trackID=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1")
 		c.session = sessionID(res.header.get("Session"))
 		c.do("PLAY", rtspURL)

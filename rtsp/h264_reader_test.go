@@ -55,6 +55,20 @@ func fakeFFmpeg(t *testing.T, script string) string {
 	return ffmpeg
 }
 
+// stuckTrack returns an H.264 track whose encoder is stuckEncoder, its
+// hub fed by feedBig until the test ends, and the server log.
+func stuckTrack(t *testing.T) (*h264Track, *testutil.SyncBuffer) {
+	t.Helper()
+	logs := &testutil.SyncBuffer{}
+	srv := &Server{FFmpeg: stuckEncoder(t), Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	hub := stream.NewHub()
+	h := newH264Track(srv, hub)
+	ctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	go feedBig(ctx, hub)
+	return h, logs
+}
+
 // feedBig publishes 100 KB frames every 10 ms until ctx ends, enough to
 // fill the encoder's input pipe at once.
 func feedBig(ctx context.Context, hub *stream.Hub) {
@@ -86,13 +100,7 @@ func encoderPIDs(log string) []int {
 // leaves.
 func TestH264UnreadableOutputKillsEncoder(t *testing.T) {
 	t.Parallel()
-	logs := &testutil.SyncBuffer{}
-	srv := &Server{FFmpeg: stuckEncoder(t), Logger: slog.New(slog.NewTextHandler(logs, nil))}
-	hub := stream.NewHub()
-	h := newH264Track(srv, hub)
-	feedCtx, stopFeed := context.WithCancel(context.Background())
-	defer stopFeed()
-	go feedBig(feedCtx, hub)
+	h, logs := stuckTrack(t)
 
 	// The viewer stays 30 s: before the fix produce only returned then.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -120,13 +128,7 @@ func TestH264UnreadableOutputKillsEncoder(t *testing.T) {
 // leaves.
 func TestH264EncoderRestartsForViewer(t *testing.T) {
 	t.Parallel()
-	logs := &testutil.SyncBuffer{}
-	srv := &Server{FFmpeg: stuckEncoder(t), Logger: slog.New(slog.NewTextHandler(logs, nil))}
-	hub := stream.NewHub()
-	h := newH264Track(srv, hub)
-	feedCtx, stopFeed := context.WithCancel(context.Background())
-	defer stopFeed()
-	go feedBig(feedCtx, hub)
+	h, logs := stuckTrack(t)
 
 	viewer := &sessionTrack{s: &session{queue: make(chan queued, queueLen)}, t: h.track}
 	h.addReader(viewer)

@@ -210,7 +210,7 @@ func startFixture(t *testing.T, o fixtureOpts) *fixture {
 		f.audio = stream.NewAudioHub()
 	}
 	f.srv = &Server{
-		Logger:         slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:         debugLogger(t, f.logs),
 		SessionTimeout: o.timeout,
 		FFmpeg:         o.ffmpeg,
 	}
@@ -218,34 +218,118 @@ func startFixture(t *testing.T, o fixtureOpts) *fixture {
 		f.srv.Auth = httpauth.New("test", o.users)
 	}
 	f.srv.Handle("cam", Source{Video: f.video, Audio: f.audio})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.addr = ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- f.srv.Serve(ctx, ln) }()
+	ts := runServer(t, f.srv)
+	f.addr = ts.addr
 	fps := o.fps
 	if fps == 0 {
 		fps = 25
 	}
-	pubDone := make(chan struct{})
-	go func() {
-		defer close(pubDone)
-		f.publish(ctx, t, fps)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-pubDone
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", f.logs.String())
+	ts.feed(t, func(ctx context.Context) { f.publish(ctx, t, fps) })
+	return f
+}
+
+// testServer is a Server serving on a loopback port.
+type testServer struct {
+	addr   string
+	ctx    context.Context // Serve's context: ends when the server is stopped
+	cancel context.CancelFunc
+	done   chan error // Serve's result
+	once   sync.Once
+}
+
+// runServer serves srv on a loopback port until the test ends, or until
+// stop, and reports an error from Serve. A nil Logger is set to discard.
+func runServer(t *testing.T, srv *Server) *testServer {
+	t.Helper()
+	if srv.Logger == nil {
+		srv.Logger = slog.New(slog.DiscardHandler)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &testServer{addr: ln.Addr().String(), ctx: ctx, cancel: cancel, done: make(chan error, 1)}
+	go func() { s.done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() { s.stop(t, 30*time.Second) })
+	return s
+}
+
+// stop stops the server and waits up to within for Serve to return,
+// reporting its error or that it did not return. Later calls do nothing.
+func (s *testServer) stop(t *testing.T, within time.Duration) {
+	t.Helper()
+	s.once.Do(func() {
+		s.cancel()
+		select {
+		case err := <-s.done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(within):
+			t.Errorf("Serve still running %v after the server was stopped", within)
 		}
 	})
-	return f
+}
+
+// feed runs publish in a goroutine with the server's context. The
+// returned channel is closed when publish has returned; the end of the
+// test stops the server and waits for it before the server's own cleanup.
+func (s *testServer) feed(t *testing.T, publish func(ctx context.Context)) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		publish(s.ctx)
+	}()
+	t.Cleanup(func() {
+		s.cancel()
+		<-done
+	})
+	return done
+}
+
+// runEmptyCam serves srv with one camera "cam" whose hub never gets a
+// frame until the test ends and returns its address.
+func runEmptyCam(t *testing.T, srv *Server) string {
+	t.Helper()
+	srv.Handle("cam", Source{Video: stream.NewHub()})
+	return runServer(t, srv).addr
+}
+
+// serveTest runs srv (configured by the caller, before Serve) on a
+// loopback port until the test ends, feeding each hub numbered frames at
+// 25 fps. It returns the address and the server log.
+func serveTest(t *testing.T, srv *Server, hubs ...*stream.Hub) (string, *testutil.SyncBuffer) {
+	t.Helper()
+	logs := &testutil.SyncBuffer{}
+	srv.Logger = debugLogger(t, logs)
+	ts := runServer(t, srv)
+	ts.feed(t, func(ctx context.Context) {
+		tick := time.NewTicker(40 * time.Millisecond)
+		defer tick.Stop()
+		for n := uint16(1); ; n++ {
+			for _, h := range hubs {
+				h.Publish(&camsession.Frame{JPEG: numberedJPEG(t, n), Index: n, Seq: uint64(n), Time: time.Now()})
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	return ts.addr, logs
+}
+
+// debugLogger returns a debug-level logger writing to logs, which the
+// test prints if it fails (after everything started later has stopped).
+func debugLogger(t *testing.T, logs *testutil.SyncBuffer) *slog.Logger {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // publish feeds numbered frames (and 40 ms audio blocks) until ctx ends.

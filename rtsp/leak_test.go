@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"runtime"
 	"strings"
@@ -24,27 +23,18 @@ import (
 func TestServeLeavesNoGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
 	hub := stream.NewHub()
-	srv := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv := &Server{}
 	srv.Handle("cam", Source{Video: hub, Audio: stream.NewAudioHub()})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	pubCtx, stopPub := context.WithCancel(context.Background())
-	pubDone := make(chan struct{})
-	go func() {
-		defer close(pubDone)
-		for i := 0; pubCtx.Err() == nil; i++ {
+	ts := runServer(t, srv)
+	pubDone := ts.feed(t, func(ctx context.Context) {
+		for i := 0; ctx.Err() == nil; i++ {
 			hub.Publish(&camsession.Frame{JPEG: numberedJPEG(t, uint16(i)), Index: uint16(i), Seq: uint64(i), Time: time.Now()})
 			time.Sleep(20 * time.Millisecond)
 		}
-	}()
+	})
 
 	dial := func() (net.Conn, *bufio.Reader) {
-		nc, err := net.Dial("tcp", ln.Addr().String())
+		nc, err := net.Dial("tcp", ts.addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,7 +83,7 @@ func TestServeLeavesNoGoroutines(t *testing.T) {
 		t.Fatalf("no Session in %q", res)
 		return ""
 	}
-	url := "rtsp://" + ln.Addr().String() + "/cam/jpeg"
+	url := "rtsp://" + ts.addr + "/cam/jpeg"
 
 	idle, ibr := dial()
 	do(idle, ibr, "OPTIONS", url)
@@ -124,11 +114,7 @@ func TestServeLeavesNoGoroutines(t *testing.T) {
 	if n := runtime.NumGoroutine(); n < before+8 {
 		t.Fatalf("%d goroutines while serving, %d before: the clients are not being served", n, before)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Serve: %v", err)
-	}
-	stopPub()
+	ts.stop(t, 30*time.Second)
 	<-pubDone
 	var now int
 	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {

@@ -1,18 +1,13 @@
 package rtsp
 
 import (
-	"context"
 	"encoding/base64"
-	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/httpauth"
-	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/stream"
 )
 
@@ -43,49 +38,6 @@ func (m *mutableUsers) set(user, password string) {
 		m.users = make(map[string]string)
 	}
 	m.users[user] = password
-}
-
-// serveTest runs srv (configured by the caller, before Serve) on a
-// loopback port until the test ends, feeding each hub numbered frames at
-// 25 fps. It returns the address and the server log.
-func serveTest(t *testing.T, srv *Server, hubs ...*stream.Hub) (string, *testutil.SyncBuffer) {
-	t.Helper()
-	logs := &testutil.SyncBuffer{}
-	srv.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	pubDone := make(chan struct{})
-	go func() {
-		defer close(pubDone)
-		tick := time.NewTicker(40 * time.Millisecond)
-		defer tick.Stop()
-		for n := uint16(1); ; n++ {
-			for _, h := range hubs {
-				h.Publish(&camsession.Frame{JPEG: numberedJPEG(t, n), Index: n, Seq: uint64(n), Time: time.Now()})
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-pubDone
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
-	return ln.Addr().String(), logs
 }
 
 func basic(user, password string) func(string, string) string {

@@ -2,10 +2,7 @@ package rtsp
 
 import (
 	"bufio"
-	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"testing"
 	"time"
@@ -23,35 +20,20 @@ func TestServeStopsDuringH264Describe(t *testing.T) {
 	ffmpeg := fakeFFmpeg(t, "#!/bin/sh\ncase \"$*\" in *-encoders*) echo ' V....D libx264 H.264'; exit 0;; esac\nexec sleep 30\n")
 	hub := stream.NewHub()
 	hub.Publish(&camsession.Frame{JPEG: numberedJPEG(t, 1), Index: 1, Seq: 1, Time: time.Now()})
-	srv := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), FFmpeg: ffmpeg}
+	srv := &Server{FFmpeg: ffmpeg}
 	srv.Handle("cam", Source{Video: hub})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	ts := runServer(t, srv)
 
-	nc, err := net.Dial("tcp", ln.Addr().String())
+	nc, err := net.Dial("tcp", ts.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	fmt.Fprintf(nc, "DESCRIBE rtsp://%s/cam/h264 RTSP/1.0\r\nCSeq: 1\r\n\r\n", ln.Addr())
+	fmt.Fprintf(nc, "DESCRIBE rtsp://%s/cam/h264 RTSP/1.0\r\nCSeq: 1\r\n\r\n", ts.addr)
 	// Let the DESCRIBE reach the probe encode.
 	_ = nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 	if _, err := bufio.NewReader(nc).ReadByte(); err == nil {
 		t.Fatal("DESCRIBE answered although ffmpeg never encodes")
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Serve still running 5 s after the server was stopped")
-	}
+	ts.stop(t, 5*time.Second)
 }

@@ -1,15 +1,11 @@
 package rtsp
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chinesium/chinesium/stream"
 )
 
 // TestTunnelHeaderBounded: an HTTP tunnel request whose header never ends
@@ -18,27 +14,13 @@ import (
 // one).
 func TestTunnelHeaderBounded(t *testing.T) {
 	t.Parallel()
-	srv := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	srv.Handle("cam", Source{Video: stream.NewHub()})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	addr := runEmptyCam(t, &Server{})
 
 	for _, head := range []string{
 		"GET /cam/jpeg HTTP/1.0\r\nx-sessioncookie: c1\r\nX-Pad: ",
 		"POST /cam/jpeg HTTP/1.0\r\nx-sessioncookie: c2\r\n" + strings.Repeat("X-Pad: a\r\n", 1000),
 	} {
-		nc, err := net.Dial("tcp", ln.Addr().String())
+		nc, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}

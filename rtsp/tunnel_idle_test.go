@@ -2,17 +2,13 @@ package rtsp
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"testing"
 	"time"
-
-	"github.com/chinesium/chinesium/stream"
 )
 
 // TestTunnelIdleGETClosed: an RTSP-over-HTTP GET that never gets a POST
@@ -21,25 +17,11 @@ import (
 // one of the maxTunnels slots forever.
 func TestTunnelIdleGETClosed(t *testing.T) {
 	t.Parallel()
-	srv := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), idle: 300 * time.Millisecond}
-	srv.Handle("cam", Source{Video: stream.NewHub()})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	addr := runEmptyCam(t, &Server{idle: 300 * time.Millisecond})
 
 	get := func() (*http.Response, net.Conn) {
 		t.Helper()
-		nc, err := net.Dial("tcp", ln.Addr().String())
+		nc, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,7 +39,7 @@ func TestTunnelIdleGETClosed(t *testing.T) {
 		t.Fatalf("tunnel GET: %s", resp.Status)
 	}
 	start := time.Now()
-	_, err = io.Copy(io.Discard, resp.Body) // ends when the server closes the GET
+	_, err := io.Copy(io.Discard, resp.Body) // ends when the server closes the GET
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatal("idle tunnel GET still open after 5 s")
 	}

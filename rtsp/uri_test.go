@@ -2,10 +2,8 @@ package rtsp
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -19,22 +17,8 @@ import (
 // server (with open access no credentials are needed to send them).
 func TestOddRequestURIs(t *testing.T) {
 	t.Parallel()
-	srv := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	srv.Handle("cam", Source{Video: stream.NewHub()})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	nc, err := net.Dial("tcp", ln.Addr().String())
+	addr := runEmptyCam(t, &Server{})
+	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
