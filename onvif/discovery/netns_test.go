@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -139,27 +138,16 @@ func (tp *topology) client(t *testing.T, ns testutil.NetNS) *nsClient {
 			return err
 		}
 		if err := ipv4.NewPacketConn(pc).SetMulticastInterface(ifi); err != nil {
-			return err
-		}
-		lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-			return c.Control(func(fd uintptr) {
-				_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
-			})
-		}}
-		l, err := lc.ListenPacket(context.Background(), "udp4", "0.0.0.0:3702")
-		if err != nil {
-			return err
-		}
-		if err := ipv4.NewPacketConn(l).JoinGroup(ifi, &net.UDPAddr{IP: DefaultGroup.Addr().AsSlice()}); err != nil {
+			pc.Close()
 			return err
 		}
 		nc.probe = &client{t: t, conn: pc.(*net.UDPConn)}
-		nc.listen = &client{t: t, conn: l.(*net.UDPConn)}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { nc.probe.conn.Close(); nc.listen.conn.Close() })
+	t.Cleanup(func() { nc.probe.conn.Close() })
+	nc.listen = &client{t: t, conn: ns.ListenGroup(t, "c0", DefaultGroup)}
 	return &nc
 }
 
