@@ -5,8 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/beevik/etree"
@@ -135,6 +136,13 @@ type EventsConfig struct {
 	MaxTermination time.Duration
 	// Client sends push notifications. Default: 5 s timeout, no redirects.
 	Client *http.Client
+	// NotifyRetries is how often a failed Notify POST (a network error or a non-2xx
+	// answer) is tried again while the subscription is alive; after that its
+	// messages are dropped and counted (see NotifyLost). Default 3.
+	NotifyRetries int
+	// NotifyBackoff is the wait before the first retry; it doubles for every
+	// further one. Default 500 ms (so 0.5 s, 1 s, 2 s).
+	NotifyBackoff time.Duration
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 	// Logger defaults to slog.Default().
@@ -185,6 +193,8 @@ type Events struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	notifyLost atomic.Uint64 // push messages dropped after the last retry
+
 	mu     sync.Mutex
 	states map[string]*propState
 	order  []string // topics in the order first set
@@ -206,6 +216,8 @@ func NewEvents(cfg EventsConfig) *Events {
 	orDefault(&cfg.MaxMessageLimit, 1024)
 	orDefault(&cfg.DefaultTermination, time.Minute)
 	orDefault(&cfg.MaxTermination, 24*time.Hour)
+	orDefault(&cfg.NotifyRetries, 3)
+	orDefault(&cfg.NotifyBackoff, 500*time.Millisecond)
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{
 			Timeout:       5 * time.Second,
@@ -793,7 +805,7 @@ func (e *Events) pushLoop(s *subscription) {
 		wake, expires := s.wake, s.expires
 		e.mu.Unlock()
 		if len(msgs) > 0 {
-			e.notify(s, msgs)
+			e.deliver(s, msgs)
 			continue
 		}
 		wait := time.NewTimer(max(0, expires.Sub(e.cfg.Now())))
@@ -811,9 +823,67 @@ func (e *Events) pushLoop(s *subscription) {
 	}
 }
 
-// notify POSTs one wsnt:Notify with msgs to the consumer. Failures are logged; the
-// messages are not retried.
-func (e *Events) notify(s *subscription, msgs []eventMsg) {
+// NotifyLost returns how many push notification messages were dropped because their
+// consumer did not accept them after NotifyRetries retries.
+func (e *Events) NotifyLost() uint64 { return e.notifyLost.Load() }
+
+// deliver sends msgs to the push consumer, retrying a failed POST up to
+// NotifyRetries times with a doubling back-off while the subscription is alive.
+// It runs on the subscription's own pushLoop, so a slow or failing consumer
+// delays no other subscription. Messages still undelivered at the end are dropped,
+// counted and logged.
+func (e *Events) deliver(s *subscription, msgs []eventMsg) {
+	backoff := e.cfg.NotifyBackoff
+	for try := 0; ; try++ {
+		err := e.notify(s, msgs)
+		if err == nil {
+			return
+		}
+		if try == e.cfg.NotifyRetries || !e.waitAlive(s, backoff) {
+			e.notifyLost.Add(uint64(len(msgs)))
+			if e.ctx.Err() == nil {
+				e.log.Error("events: notification lost", "id", s.id, "consumer", s.consumer,
+					"messages", len(msgs), "tries", try+1, "lost_total", e.notifyLost.Load(), "err", err)
+			}
+			return
+		}
+		e.log.Warn("events: notify failed, retrying", "id", s.id, "consumer", s.consumer,
+			"try", try+1, "in", backoff, "err", err)
+		backoff *= 2
+	}
+}
+
+// waitAlive waits d and reports whether s is still alive (neither removed,
+// expired nor the service closed) afterwards. It returns false early when s ends.
+func (e *Events) waitAlive(s *subscription, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		e.mu.Lock()
+		if !s.gone && !e.cfg.Now().Before(s.expires) {
+			e.expireLocked()
+		}
+		gone, wake := s.gone, s.wake
+		e.mu.Unlock()
+		if gone {
+			return false
+		}
+		select {
+		case <-timer.C:
+			e.mu.Lock()
+			gone = s.gone
+			e.mu.Unlock()
+			return !gone
+		case <-e.ctx.Done():
+			return false
+		case <-wake: // new messages, a Renew or the end: look again
+		}
+	}
+}
+
+// notify POSTs one wsnt:Notify with msgs to the consumer and returns why it
+// was not accepted (a network error or a non-2xx status).
+func (e *Events) notify(s *subscription, msgs []eventMsg) error {
 	n := etree.NewElement("wsnt:Notify")
 	for _, m := range msgs {
 		n.AddChild(notificationMessage(m, ""))
@@ -829,21 +899,19 @@ func (e *Events) notify(s *subscription, msgs []eventMsg) {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.consumer, bytes.NewReader(body))
 	if err != nil {
-		e.log.Warn("events: notify", "consumer", s.consumer, "err", err)
-		return
+		return fmt.Errorf("notify request: %w", err)
 	}
 	req.Header.Set("Content-Type", `application/soap+xml; charset=utf-8; action="`+actionNotify+`"`)
 	resp, err := e.cfg.Client.Do(req)
 	if err != nil {
-		if !errors.Is(err, context.Canceled) {
-			e.log.Warn("events: notify failed", "consumer", s.consumer, "err", err)
-		}
-		return
+		return fmt.Errorf("notify: %w", err)
 	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		e.log.Warn("events: notify rejected", "consumer", s.consumer, "status", resp.StatusCode)
+		return fmt.Errorf("notify rejected: %s", resp.Status)
 	}
+	return nil
 }
 
 // SetSignalLoss sets TopicSignalLoss: lost is true while the camera delivers no frames.
