@@ -226,8 +226,18 @@ func (h *h264Track) produce(ctx context.Context, t *track) error {
 	srv.logger().Info("rtsp: h264 encoder started", "pid", cmd.Process.Pid)
 	times := &frameTimes{}
 	feedCtx, stopFeed := context.WithCancel(ctx)
-	var wg sync.WaitGroup
+	var (
+		wg      sync.WaitGroup
+		feedErr error // a feeder panic; read after wg.Wait
+	)
 	wg.Go(func() {
+		defer func() {
+			// Closing stdin (below, first) lets ffmpeg finish and exit;
+			// the track then starts a new encoder.
+			if v := recover(); v != nil {
+				feedErr = srv.recovered("rtsp: panic in h264 feeder, restarting the encoder", v)
+			}
+		}()
 		defer stdin.Close()
 		r := h.hub.NewReader()
 		defer r.Close()
@@ -239,6 +249,7 @@ func (h *h264Track) produce(ctx context.Context, t *track) error {
 			if err != nil {
 				return
 			}
+			srv.panicPoint("h264-feeder", "")
 			at := f.Time
 			if at.IsZero() {
 				at = time.Now()
@@ -249,7 +260,7 @@ func (h *h264Track) produce(ctx context.Context, t *track) error {
 			}
 		}
 	})
-	readErr := h.readAccessUnits(stdout, t, times)
+	readErr := h.readRecovered(stdout, t, times)
 	stopFeed()
 	if readErr != nil {
 		// ffmpeg may still be alive but nobody reads its output any
@@ -272,6 +283,9 @@ func (h *h264Track) produce(ctx context.Context, t *track) error {
 	srv.logger().Info("rtsp: h264 encoder stopped", "pid", cmd.Process.Pid)
 	if ctx.Err() != nil {
 		return nil
+	}
+	if readErr == nil {
+		readErr = feedErr
 	}
 	if readErr == nil {
 		readErr = waitErr
@@ -302,6 +316,7 @@ func (h *h264Track) readAccessUnits(r io.Reader, t *track, times *frameTimes) er
 				}
 				if started {
 					if nal := trimZeros(pending[:i]); len(nal) > 0 {
+						h.srv.panicPoint("h264-reader", "")
 						au = h.collect(t, au, bytes.Clone(nal), times)
 					}
 				}
@@ -319,6 +334,17 @@ func (h *h264Track) readAccessUnits(r io.Reader, t *track, times *frameTimes) er
 			return err
 		}
 	}
+}
+
+// readRecovered runs readAccessUnits, turning a panic into an error (logged
+// with its stack) so that produce still kills and reaps ffmpeg.
+func (h *h264Track) readRecovered(r io.Reader, t *track, times *frameTimes) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = h.srv.recovered("rtsp: panic in h264 reader, restarting the encoder", v)
+		}
+	}()
+	return h.readAccessUnits(r, t, times)
 }
 
 // collect adds a NAL unit to the access unit and sends the unit when the

@@ -37,6 +37,7 @@ func jpegProducer(hub *stream.Hub) producer {
 			if err != nil {
 				return waitClosed(ctx, err)
 			}
+			t.srv.panicPoint("jpeg", "")
 			fr, renc, err := rtpjpeg.ParseOrNormalize(f.JPEG)
 			if renc {
 				normalized++
@@ -91,6 +92,7 @@ func pcmuProducer(hub *stream.AudioHub) producer {
 			if err != nil {
 				return waitClosed(ctx, err)
 			}
+			t.srv.panicPoint("pcmu", "")
 			pcm = dec.Decode(pcm[:0], a.ADPCM)
 			if len(pcm) == 0 {
 				continue

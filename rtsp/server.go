@@ -85,6 +85,9 @@ type Server struct {
 	// testHook, when set, is called with every request before it is
 	// handled (tests inject panics with it).
 	testHook func(method, uri string)
+	// panicHook, when set, is called by the session writers and track
+	// producers (see panicPoint; tests inject panics with it).
+	panicHook func(site, id string)
 
 	active      atomic.Int64 // connections being served
 	lastRefused atomic.Int64 // unix nanoseconds of the last logged refusal

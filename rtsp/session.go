@@ -177,8 +177,25 @@ func (s *session) close(reason string) {
 }
 
 // writer sends queued units and periodic sender reports until ctx ends.
+//
+// A panic in the writer is logged with its stack and ends this session
+// only: an interleaved session also loses its connection, since a
+// half-written frame leaves the stream unusable.
 func (s *session) writer(ctx context.Context, done chan struct{}) {
 	defer close(done)
+	defer func() {
+		if v := recover(); v != nil {
+			_ = s.srv.recovered("rtsp: panic in session writer, closing the session", v,
+				"session", s.id, "path", s.path.name)
+			// close waits for done, which closes after this function.
+			go func() {
+				if s.kind == transportTCP {
+					s.conn.close()
+				}
+				s.close("writer panic")
+			}()
+		}
+	}()
 	tick := time.NewTicker(srInterval)
 	defer tick.Stop()
 	for {
@@ -186,6 +203,7 @@ func (s *session) writer(ctx context.Context, done chan struct{}) {
 		case <-ctx.Done():
 			return
 		case q := <-s.queue:
+			s.srv.panicPoint("writer", s.id)
 			first := !q.st.sentAny
 			if err := s.send(q.st, q.u); err != nil {
 				s.srv.logger().Info("rtsp: write failed, closing connection", "session", s.id, "err", err)

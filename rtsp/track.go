@@ -186,7 +186,7 @@ func (t *track) addReader(st *sessionTrack) {
 func (t *track) run(ctx context.Context) {
 	backoff := 250 * time.Millisecond
 	for {
-		err := t.produce(ctx, t)
+		err := t.produceRecovered(ctx)
 		if ctx.Err() != nil {
 			return
 		}
@@ -200,6 +200,18 @@ func (t *track) run(ctx context.Context) {
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}
+}
+
+// produceRecovered runs the producer once. A panic in it is logged with
+// its stack and returned as an error, so run restarts the track (after its
+// pause) instead of the panic taking the process down.
+func (t *track) produceRecovered(ctx context.Context) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = t.srv.recovered("rtsp: panic in track producer, restarting it", v, "track", t.kind.String())
+		}
+	}()
+	return t.produce(ctx, t)
 }
 
 // removeReader stops sending to st and stops the producer after the last
