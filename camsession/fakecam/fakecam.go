@@ -32,6 +32,7 @@ import (
 
 	"github.com/chinesium/chinesium/audio"
 	"github.com/chinesium/chinesium/camsession"
+	"github.com/chinesium/chinesium/internal/sockopt"
 )
 
 // Defaults of Config.
@@ -313,15 +314,7 @@ func (c *Camera) listenData(port, avoid int) (*net.UDPConn, error) {
 func listenUDP(addr netip.AddrPort, reuse bool) (*net.UDPConn, error) {
 	var lc net.ListenConfig
 	if reuse {
-		lc.Control = func(_, _ string, rc syscall.RawConn) error {
-			var serr error
-			if err := rc.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
-			}); err != nil {
-				return err
-			}
-			return serr
-		}
+		lc.Control = sockopt.ReuseAddr
 	}
 	pc, err := lc.ListenPacket(context.Background(), "udp4", addr.String())
 	if err != nil {

@@ -6,9 +6,9 @@ import (
 	"context"
 	"net"
 	"net/netip"
-	"syscall"
 	"testing"
 
+	"github.com/chinesium/chinesium/internal/sockopt"
 	"golang.org/x/net/ipv4"
 )
 
@@ -25,9 +25,7 @@ func (n NetNS) ListenGroup(t testing.TB, ifname string, group netip.AddrPort) *n
 		if err != nil {
 			return err
 		}
-		lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-			return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1) })
-		}}
+		lc := net.ListenConfig{Control: sockopt.ReuseAddr}
 		l, err := lc.ListenPacket(context.Background(), "udp4", netip.AddrPortFrom(netip.IPv4Unspecified(), group.Port()).String())
 		if err != nil {
 			return err

@@ -21,9 +21,9 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/chinesium/chinesium/internal/sockopt"
 	"github.com/google/uuid"
 	"golang.org/x/net/ipv4"
 )
@@ -148,16 +148,7 @@ func New(cfg Config) (*Responder, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
-		})
-		if err != nil {
-			return err
-		}
-		return serr
-	}}
+	lc := net.ListenConfig{Control: sockopt.ReuseAddr}
 	if !cfg.Listen.IsValid() {
 		cfg.Listen = netip.IPv4Unspecified()
 	}
