@@ -38,7 +38,7 @@ func TestFakeCameraToFFmpeg(t *testing.T) {
 	}
 	var mu sync.Mutex
 	intact := make(map[uint16]bool)
-	camIP := netip.MustParseAddr("127.0.4.1")
+	camIP := netip.MustParseAddr("127.0.12.1")
 	cam, err := fakecam.New(fakecam.Config{
 		IP: camIP, Name: "rtsp-e2e", FPS: 25, Frames: frames, Audio: true,
 		Loss: 0.005, Reorder: 0.01, Seed: 7,
@@ -66,7 +66,7 @@ func TestFakeCameraToFFmpeg(t *testing.T) {
 
 	video, aud := stream.NewHub(), stream.NewAudioHub()
 	sess, err := camsession.New(camsession.Config{
-		Camera: camIP, LocalIP: netip.MustParseAddr("127.0.4.100"), LocalPort: -1, Audio: true,
+		Camera: camIP, LocalIP: netip.MustParseAddr("127.0.12.100"), LocalPort: -1, Audio: true,
 		OnFrame: video.Publish, OnAudio: aud.Publish,
 	})
 	if err != nil {
@@ -77,7 +77,7 @@ func TestFakeCameraToFFmpeg(t *testing.T) {
 	logs := &testutil.SyncBuffer{}
 	srv := &Server{Logger: slog.New(slog.NewTextHandler(logs, nil))}
 	srv.Handle("cam", Source{Video: video, Audio: aud})
-	ln, err := net.Listen("tcp", "127.0.4.100:0")
+	ln, err := net.Listen("tcp", "127.0.12.100:0")
 	if err != nil {
 		t.Fatal(err)
 	}
