@@ -118,7 +118,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	// against that camera's own users (rtsp.Source.Auth), like its ONVIF
 	// and HTTP endpoints.
 	b.rtsp = &rtsp.Server{
-		Logger: b.log.With("component", "rtsp"),
+		Logger: b.log,
 		FFmpeg: b.cfg.FFmpeg,
 	}
 	rtspAddr := listenAddr(b.cfg.Bind, b.cfg.RTSPPort)

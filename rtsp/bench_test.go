@@ -30,9 +30,7 @@ func BenchmarkFanout(b *testing.B) {
 	for _, readers := range []int{1, 10, 50, 200} {
 		b.Run(fmt.Sprintf("readers=%d", readers), func(b *testing.B) {
 			srv := &Server{}
-			srv.mu.Lock()
-			srv.initLocked()
-			srv.mu.Unlock()
+			srv.init()
 			udp, err := listenUDPPair(net.IPv4(127, 0, 0, 1))
 			if err != nil {
 				b.Fatal(err)

@@ -110,18 +110,18 @@ func (c *conn) serve(ctx context.Context) {
 	// client went away behind a NAT) do not hold a tunnel slot forever.
 	var watchdog *time.Timer
 	if c.deadline == nil {
-		watchdog = time.AfterFunc(srv.idleTimeout(), c.close)
+		watchdog = time.AfterFunc(srv.IdleTimeout, c.close)
 		defer watchdog.Stop()
 	}
 	for first := true; ; first = false {
 		if c.deadline != nil {
-			d := srv.idleTimeout()
+			d := srv.IdleTimeout
 			if first {
-				d = min(d, srv.firstRequestTimeout())
+				d = min(d, srv.FirstRequestTimeout)
 			}
 			_ = c.deadline.SetReadDeadline(time.Now().Add(d))
 		} else {
-			watchdog.Reset(srv.idleTimeout())
+			watchdog.Reset(srv.IdleTimeout)
 		}
 		b, err := c.br.Peek(1)
 		if err != nil {
@@ -142,7 +142,7 @@ func (c *conn) serve(ctx context.Context) {
 		req, err := readRequest(c.br)
 		if err != nil {
 			if errors.Is(err, errMessage) {
-				srv.logger().Info("rtsp: bad request, closing connection", "remote", c.remote, "err", err)
+				srv.log.Info("bad request, closing connection", "remote", c.remote, "err", err)
 				_ = c.writeResponse(&response{status: 400}, "")
 			}
 			return
@@ -349,7 +349,7 @@ func (c *conn) handle(req *request) (*response, func()) {
 		for _, ch := range auth.ChallengesFor(err) {
 			res.header.add("WWW-Authenticate", ch)
 		}
-		srv.logger().Debug("rtsp: authentication failed", "remote", c.remote, "method", req.method, "err", err)
+		srv.log.Debug("authentication failed", "remote", c.remote, "method", req.method, "err", err)
 		return res, nil
 	}
 	if ss != nil && (ss.user != user || srv.authFor(ss.path) != auth) {
@@ -405,7 +405,7 @@ func (c *conn) describe(req *request) *response {
 	}
 	sdp, err := c.srv.buildSDP(c.ctx, t, c.out.LocalAddr())
 	if err != nil {
-		c.srv.logger().Error("rtsp: cannot describe stream", "path", t.path.name, "media", t.media.String(), "err", err)
+		c.srv.log.Error("cannot describe stream", "path", t.path.name, "media", t.media.String(), "err", err)
 		return &response{status: 503, header: header{{"Content-Type", "text/plain"}}, body: []byte(err.Error() + "\n")}
 	}
 	return &response{status: 200, header: header{
@@ -427,7 +427,7 @@ func (c *conn) setup(req *request, ss *session, user string) *response {
 	}
 	if t.media == kindH264 {
 		if err := srv.checkH264(); err != nil {
-			srv.logger().Error("rtsp: h264 unavailable", "err", err)
+			srv.log.Error("h264 unavailable", "err", err)
 			return status(503)
 		}
 	}
@@ -458,10 +458,10 @@ func (c *conn) setup(req *request, ss *session, user string) *response {
 		}
 		// The timer exists before the session can be found: close and
 		// touch use it.
-		ss.timer = time.AfterFunc(srv.sessionTimeout(), func() { ss.close("timeout") })
+		ss.timer = time.AfterFunc(srv.SessionTimeout, func() { ss.close("timeout") })
 		if !srv.addSession(ss) {
 			ss.timer.Stop()
-			srv.logger().Warn("rtsp: session limit reached", "limit", srv.sessionLimit(), "remote", c.remote)
+			srv.log.Warn("session limit reached", "limit", srv.MaxSessions, "remote", c.remote)
 			return status(503)
 		}
 		c.smu.Lock()
@@ -511,10 +511,10 @@ func (c *conn) setup(req *request, ss *session, user string) *response {
 	}
 	srv.mu.Unlock()
 	if created {
-		srv.logger().Info("rtsp: session started", "session", ss.id, "path", t.path.name,
+		srv.log.Info("session started", "session", ss.id, "path", t.path.name,
 			"media", t.media.String(), "transport", tp.kind.String(), "remote", c.remote, "user", user)
 	}
-	timeout := int(srv.sessionTimeout() / time.Second)
+	timeout := int(srv.SessionTimeout / time.Second)
 	return &response{status: 200, header: header{
 		{"Transport", th},
 		{"Session", ss.id + ";timeout=" + strconv.Itoa(max(timeout, 1))},

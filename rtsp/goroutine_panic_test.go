@@ -82,8 +82,9 @@ func TestWriterPanicEndsOnlyItsSession(t *testing.T) {
 			panic("injected goroutine panic")
 		}
 	}
+	logs := logTo(t, srv)
 	srv.Handle("cam", Source{Video: hub})
-	addr, logs := serveTest(t, srv, hub)
+	addr := serveTest(t, srv, hub)
 	url := "rtsp://" + addr + "/cam/jpeg"
 
 	good := playTCP(t, addr, url, 0)
@@ -150,8 +151,9 @@ func TestProducerPanicRestartsTrack(t *testing.T) {
 					panic("injected goroutine panic")
 				}
 			}
+			logs := logTo(t, srv)
 			srv.Handle("cam", Source{Video: hub, Audio: ahub})
-			addr, logs := serveTest(t, srv, hub)
+			addr := serveTest(t, srv, hub)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})
 			go func() { // 20 ms IMA ADPCM blocks: a 4-byte header and 80 code bytes

@@ -43,10 +43,11 @@ func encoderArgs(extra ...string) []string {
 
 // checkH264 finds out once whether ffmpeg with libx264 can be run.
 func (s *Server) checkH264() error {
+	s.init()
 	s.h264Once.Do(func() {
-		path, err := exec.LookPath(s.ffmpeg())
+		path, err := exec.LookPath(s.FFmpeg)
 		if err != nil {
-			s.h264Err = fmt.Errorf("%w: ffmpeg not found (%q): %w", ErrNoH264, s.ffmpeg(), err)
+			s.h264Err = fmt.Errorf("%w: ffmpeg not found (%q): %w", ErrNoH264, s.FFmpeg, err)
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -133,7 +134,7 @@ func (h *h264Track) parameterSets(ctx context.Context) (sps, pps []byte, err err
 	}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(pctx, srv.ffmpeg(), encoderArgs("-frames:v", "1")...)
+	cmd := exec.CommandContext(pctx, srv.FFmpeg, encoderArgs("-frames:v", "1")...)
 	cmd.Stdin = bytes.NewReader(f.JPEG)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -207,7 +208,7 @@ func (h *h264Track) produce(ctx context.Context, t *track) error {
 	if err := srv.checkH264(); err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, srv.ffmpeg(), encoderArgs()...)
+	cmd := exec.CommandContext(ctx, srv.FFmpeg, encoderArgs()...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGKILL) }
 	cmd.WaitDelay = 2 * time.Second
 	stdin, err := cmd.StdinPipe()
@@ -223,7 +224,7 @@ func (h *h264Track) produce(ctx context.Context, t *track) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("%w: start ffmpeg: %w", ErrNoH264, err)
 	}
-	srv.logger().Info("rtsp: h264 encoder started", "pid", cmd.Process.Pid)
+	srv.log.Info("h264 encoder started", "pid", cmd.Process.Pid)
 	times := &frameTimes{}
 	feedCtx, stopFeed := context.WithCancel(ctx)
 	var (
@@ -235,7 +236,7 @@ func (h *h264Track) produce(ctx context.Context, t *track) error {
 			// Closing stdin (below, first) lets ffmpeg finish and exit;
 			// the track then starts a new encoder.
 			if v := recover(); v != nil {
-				feedErr = srv.recovered("rtsp: panic in h264 feeder, restarting the encoder", v)
+				feedErr = srv.recovered("panic in h264 feeder, restarting the encoder", v)
 			}
 		}()
 		defer stdin.Close()
@@ -280,7 +281,7 @@ func (h *h264Track) produce(ctx context.Context, t *track) error {
 		<-fed
 	}
 	waitErr := cmd.Wait()
-	srv.logger().Info("rtsp: h264 encoder stopped", "pid", cmd.Process.Pid)
+	srv.log.Info("h264 encoder stopped", "pid", cmd.Process.Pid)
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -341,7 +342,7 @@ func (h *h264Track) readAccessUnits(r io.Reader, t *track, times *frameTimes) er
 func (h *h264Track) readRecovered(r io.Reader, t *track, times *frameTimes) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = h.srv.recovered("rtsp: panic in h264 reader, restarting the encoder", v)
+			err = h.srv.recovered("panic in h264 reader, restarting the encoder", v)
 		}
 	}()
 	return h.readAccessUnits(r, t, times)

@@ -87,7 +87,7 @@ func feedBig(ctx context.Context, hub *stream.Hub) {
 // encoderPIDs returns the pids of the encoders the log says were started.
 func encoderPIDs(log string) []int {
 	var pids []int
-	for _, m := range regexp.MustCompile(`h264 encoder started" pid=(\d+)`).FindAllStringSubmatch(log, -1) {
+	for _, m := range regexp.MustCompile(`h264 encoder started" .*pid=(\d+)`).FindAllStringSubmatch(log, -1) {
 		p, _ := strconv.Atoi(m[1])
 		pids = append(pids, p)
 	}

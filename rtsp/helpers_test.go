@@ -238,12 +238,9 @@ type testServer struct {
 }
 
 // runServer serves srv on a loopback port until the test ends, or until
-// stop, and reports an error from Serve. A nil Logger is set to discard.
+// stop, and reports an error from Serve.
 func runServer(t *testing.T, srv *Server) *testServer {
 	t.Helper()
-	if srv.Logger == nil {
-		srv.Logger = slog.New(slog.DiscardHandler)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -296,13 +293,19 @@ func runEmptyCam(t *testing.T, srv *Server) string {
 	return runServer(t, srv).addr
 }
 
-// serveTest runs srv (configured by the caller, before Serve) on a
-// loopback port until the test ends, feeding each hub numbered frames at
-// 25 fps. It returns the address and the server log.
-func serveTest(t *testing.T, srv *Server, hubs ...*stream.Hub) (string, *testutil.SyncBuffer) {
-	t.Helper()
+// logTo makes srv log at debug level to the returned buffer, which the
+// test prints if it fails. Call it before srv.Handle.
+func logTo(t *testing.T, srv *Server) *testutil.SyncBuffer {
 	logs := &testutil.SyncBuffer{}
 	srv.Logger = debugLogger(t, logs)
+	return logs
+}
+
+// serveTest runs srv (configured by the caller, before Serve) on a
+// loopback port until the test ends, feeding each hub numbered frames at
+// 25 fps. It returns the address.
+func serveTest(t *testing.T, srv *Server, hubs ...*stream.Hub) string {
+	t.Helper()
 	ts := runServer(t, srv)
 	ts.feed(t, func(ctx context.Context) {
 		tick := time.NewTicker(40 * time.Millisecond)
@@ -318,7 +321,7 @@ func serveTest(t *testing.T, srv *Server, hubs ...*stream.Hub) (string, *testuti
 			}
 		}
 	})
-	return ts.addr, logs
+	return ts.addr
 }
 
 // debugLogger returns a debug-level logger writing to logs, which the

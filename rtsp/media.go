@@ -47,7 +47,7 @@ func jpegProducer(hub *stream.Hub) producer {
 			}
 			if (renc || err != nil) && time.Since(lastLog) > 10*time.Second {
 				lastLog = time.Now()
-				t.srv.logger().Warn("rtsp: camera JPEGs need work for RTP/JPEG",
+				t.srv.log.Warn("camera JPEGs need work for RTP/JPEG",
 					"reencoded", normalized, "unusable", broken, "last_err", err)
 			}
 			if err != nil {

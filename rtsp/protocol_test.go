@@ -361,7 +361,7 @@ func TestSessionLimit(t *testing.T) {
 	t.Parallel()
 	f := startFixture(t, fixtureOpts{})
 	c := dialRaw(t, f.addr)
-	for i := range MaxSessions {
+	for i := range DefaultMaxSessions {
 		if res := c.do("SETUP", f.url("jpeg")+"/trackID=0", "Transport: RTP/AVP/TCP;interleaved=0-1"); res.status != 200 {
 			t.Fatalf("SETUP %d: %d", i, res.status)
 		}

@@ -19,7 +19,7 @@ func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
 // *panicError. args are extra slog attributes (which session or track).
 func (s *Server) recovered(msg string, v any, args ...any) error {
 	args = append(args, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-	s.logger().Error(msg, args...)
+	s.log.Error(msg, args...)
 	return &panicError{value: v}
 }
 

@@ -53,9 +53,10 @@ func TestSourceAuth(t *testing.T) {
 	t.Parallel()
 	hubA, hubB := stream.NewHub(), stream.NewHub()
 	srv := &Server{Auth: httpauth.New("server", httpauth.StaticUsers{"root": "r00t"})}
+	logTo(t, srv)
 	srv.Handle("a", Source{Video: hubA, Auth: httpauth.New("cam-a", httpauth.StaticUsers{"alice": "pa"})})
 	srv.Handle("b", Source{Video: hubB, Auth: httpauth.New("cam-b", httpauth.StaticUsers{"bob": "pb", "alice": "pb-alice"})})
-	addr, _ := serveTest(t, srv, hubA, hubB)
+	addr := serveTest(t, srv, hubA, hubB)
 	url := func(p string) string { return "rtsp://" + addr + "/" + p + "/jpeg" }
 
 	c := dialRaw(t, addr)
@@ -136,9 +137,10 @@ func TestSourceAuthOpenMode(t *testing.T) {
 	hubA, hubB := stream.NewHub(), stream.NewHub()
 	usersA, usersB := &mutableUsers{}, &mutableUsers{}
 	srv := &Server{}
+	logTo(t, srv)
 	srv.Handle("a", Source{Video: hubA, Auth: httpauth.New("cam-a", usersA)})
 	srv.Handle("b", Source{Video: hubB, Auth: httpauth.New("cam-b", usersB)})
-	addr, _ := serveTest(t, srv, hubA, hubB)
+	addr := serveTest(t, srv, hubA, hubB)
 	url := func(p string) string { return "rtsp://" + addr + "/" + p + "/jpeg" }
 
 	c := dialRaw(t, addr)
@@ -180,8 +182,9 @@ func TestPanicClosesOnlyItsConnection(t *testing.T) {
 			panic("injected test panic")
 		}
 	}
+	logs := logTo(t, srv)
 	srv.Handle("cam", Source{Video: hub})
-	addr, logs := serveTest(t, srv, hub)
+	addr := serveTest(t, srv, hub)
 	url := "rtsp://" + addr + "/cam/jpeg"
 
 	other := dialRaw(t, addr)
@@ -224,8 +227,9 @@ func TestConnectionLimit(t *testing.T) {
 	t.Parallel()
 	hub := stream.NewHub()
 	srv := &Server{MaxConns: 2}
+	logs := logTo(t, srv)
 	srv.Handle("cam", Source{Video: hub})
-	addr, logs := serveTest(t, srv, hub)
+	addr := serveTest(t, srv, hub)
 	url := "rtsp://" + addr + "/cam/jpeg"
 
 	c1, c2 := dialRaw(t, addr), dialRaw(t, addr)
@@ -265,9 +269,10 @@ func TestSessionLimitConcurrent(t *testing.T) {
 	t.Parallel()
 	const limit, clients = 5, 24
 	hub := stream.NewHub()
-	srv := &Server{maxSessions: limit}
+	srv := &Server{MaxSessions: limit}
+	logTo(t, srv)
 	srv.Handle("cam", Source{Video: hub})
-	addr, _ := serveTest(t, srv, hub)
+	addr := serveTest(t, srv, hub)
 	url := "rtsp://" + addr + "/cam/jpeg/trackID=0"
 
 	cs := make([]*rawClient, clients)
@@ -321,8 +326,9 @@ func TestRTSP2Gets505(t *testing.T) {
 	t.Parallel()
 	hub := stream.NewHub()
 	srv := &Server{}
+	logTo(t, srv)
 	srv.Handle("cam", Source{Video: hub})
-	addr, _ := serveTest(t, srv, hub)
+	addr := serveTest(t, srv, hub)
 	c := dialRaw(t, addr)
 	_ = c.nc.SetDeadline(time.Now().Add(10 * time.Second))
 	for _, v := range []string{"RTSP/2.0", "RTSP/3.14"} {
@@ -354,9 +360,10 @@ func TestRTSP2Gets505(t *testing.T) {
 func TestSilentConnectionClosed(t *testing.T) {
 	t.Parallel()
 	hub := stream.NewHub()
-	srv := &Server{firstRequest: 300 * time.Millisecond}
+	srv := &Server{FirstRequestTimeout: 300 * time.Millisecond}
+	logTo(t, srv)
 	srv.Handle("cam", Source{Video: hub})
-	addr, _ := serveTest(t, srv, hub)
+	addr := serveTest(t, srv, hub)
 	url := "rtsp://" + addr + "/cam/jpeg"
 
 	active := dialRaw(t, addr)

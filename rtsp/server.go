@@ -18,20 +18,23 @@ import (
 	"github.com/chinesium/chinesium/stream"
 )
 
-// DefaultSessionTimeout is the session timeout announced in the Session
-// header and enforced when Server.SessionTimeout is zero.
-const DefaultSessionTimeout = 60 * time.Second
-
-// MaxSessions bounds the number of open sessions; SETUP beyond it gets 503
-// (sessions that never play still hold resources until their timeout).
-const MaxSessions = 1000
-
-// DefaultMaxConns is the connection limit when Server.MaxConns is zero.
-const DefaultMaxConns = 512
-
-// DefaultFirstRequestTimeout is how long a new connection may take to send
-// its first request; a silent connection is closed.
-const DefaultFirstRequestTimeout = 10 * time.Second
+// Defaults of the Server's fields.
+const (
+	// DefaultSessionTimeout is the session timeout announced in the
+	// Session header and enforced.
+	DefaultSessionTimeout = 60 * time.Second
+	// DefaultFirstRequestTimeout is how long a new connection may take to
+	// send its first request; a silent connection is closed.
+	DefaultFirstRequestTimeout = 10 * time.Second
+	// DefaultMaxConns bounds the connections served at once.
+	DefaultMaxConns = 512
+	// DefaultMaxSessions bounds the number of open sessions; SETUP beyond
+	// it gets 503 (sessions that never play still hold resources until
+	// their timeout).
+	DefaultMaxSessions = 1000
+	// DefaultFFmpeg is the ffmpeg executable, looked up in PATH.
+	DefaultFFmpeg = "ffmpeg"
+)
 
 // Source is what the server streams for one camera.
 type Source struct {
@@ -48,26 +51,43 @@ type Source struct {
 }
 
 // Server is an RTSP server (RFC 2326) for cameras registered with Handle.
-// Set the fields before the first call of Handle or Serve and do not change
-// them afterwards.
+// The zero value is ready to use. Set the fields before the first call of
+// Handle or Serve and do not change them afterwards; zero fields take their
+// defaults then.
 type Server struct {
 	// Auth authenticates every request except OPTIONS with Digest (or
 	// Basic when it allows it), unless the request is for a source that
 	// has an Auth of its own. Nil, or no users, means open access.
 	Auth *httpauth.Authenticator
-	// Logger receives session and error events. It defaults to
-	// slog.Default().
+	// Logger receives session and error events, tagged component=rtsp.
+	// Nil discards them.
 	Logger *slog.Logger
 	// SessionTimeout ends a session that sent no request and no RTCP
 	// report for this long. It defaults to DefaultSessionTimeout (60 s).
 	SessionTimeout time.Duration
+	// IdleTimeout closes a connection that sends nothing (no request, no
+	// interleaved RTCP, no tunnelled data) for this long. It defaults to
+	// twice SessionTimeout plus 10 s, so that a client keeping its session
+	// alive is never cut off.
+	IdleTimeout time.Duration
+	// FirstRequestTimeout closes a new connection that has not sent its
+	// first request (or HTTP tunnel header) within this time, so that
+	// silent connections do not hold one of the MaxConns slots. It
+	// defaults to DefaultFirstRequestTimeout (10 s).
+	FirstRequestTimeout time.Duration
 	// FFmpeg is the ffmpeg executable that encodes H.264. It defaults to
-	// "ffmpeg" (looked up in PATH).
+	// DefaultFFmpeg (looked up in PATH).
 	FFmpeg string
 	// MaxConns bounds the TCP connections served at once (RTSP, and each
 	// half of an HTTP tunnel) across all listeners; a connection beyond it
 	// is closed as soon as it is accepted. It defaults to DefaultMaxConns.
 	MaxConns int
+	// MaxSessions bounds the sessions open at once; a SETUP beyond it gets
+	// 503. It defaults to DefaultMaxSessions.
+	MaxSessions int
+
+	initOnce sync.Once
+	log      *slog.Logger // Logger with component=rtsp; set by init
 
 	mu       sync.Mutex
 	paths    map[string]*path                 // guarded by mu
@@ -76,12 +96,6 @@ type Server struct {
 	rtcpFrom map[netip.AddrPort]*sessionTrack // guarded by mu; client RTCP address -> track
 	conns    map[*conn]struct{}               // guarded by mu
 
-	// idle, when set, replaces idleTimeout's value (tests).
-	idle time.Duration
-	// firstRequest, when set, replaces DefaultFirstRequestTimeout (tests).
-	firstRequest time.Duration
-	// maxSessions, when set, replaces MaxSessions (tests).
-	maxSessions int
 	// testHook, when set, is called with every request before it is
 	// handled (tests inject panics with it).
 	testHook func(method, uri string)
@@ -106,32 +120,43 @@ type path struct {
 	audio *track // nil without audio; shared by both URLs
 }
 
-func (s *Server) logger() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
+// setDefaults fills every zero field with its default.
+func (s *Server) setDefaults() {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
 	}
-	return slog.Default()
+	if s.SessionTimeout <= 0 {
+		s.SessionTimeout = DefaultSessionTimeout
+	}
+	if s.IdleTimeout <= 0 {
+		s.IdleTimeout = 2*s.SessionTimeout + 10*time.Second
+	}
+	if s.FirstRequestTimeout <= 0 {
+		s.FirstRequestTimeout = DefaultFirstRequestTimeout
+	}
+	if s.FFmpeg == "" {
+		s.FFmpeg = DefaultFFmpeg
+	}
+	if s.MaxConns <= 0 {
+		s.MaxConns = DefaultMaxConns
+	}
+	if s.MaxSessions <= 0 {
+		s.MaxSessions = DefaultMaxSessions
+	}
 }
 
-func (s *Server) sessionTimeout() time.Duration {
-	if s.SessionTimeout > 0 {
-		return s.SessionTimeout
-	}
-	return DefaultSessionTimeout
-}
-
-func (s *Server) maxConns() int64 {
-	if s.MaxConns > 0 {
-		return int64(s.MaxConns)
-	}
-	return DefaultMaxConns
-}
-
-func (s *Server) sessionLimit() int {
-	if s.maxSessions > 0 {
-		return s.maxSessions
-	}
-	return MaxSessions
+// init applies the defaults and makes the server's tables, once; every
+// entry point (Handle, Serve, H264Available) calls it first.
+func (s *Server) init() {
+	s.initOnce.Do(func() {
+		s.setDefaults()
+		s.log = s.Logger.With("component", "rtsp")
+		s.paths = make(map[string]*path)
+		s.sessions = make(map[string]*session)
+		s.tunnels = make(map[string]*tunnel)
+		s.rtcpFrom = make(map[netip.AddrPort]*sessionTrack)
+		s.conns = make(map[*conn]struct{})
+	})
 }
 
 // authFor returns the authenticator of requests for p (nil p: requests
@@ -143,28 +168,12 @@ func (s *Server) authFor(p *path) *httpauth.Authenticator {
 	return s.Auth
 }
 
-func (s *Server) ffmpeg() string {
-	if s.FFmpeg != "" {
-		return s.FFmpeg
-	}
-	return "ffmpeg"
-}
-
-func (s *Server) initLocked() {
-	if s.paths == nil {
-		s.paths = make(map[string]*path)
-		s.sessions = make(map[string]*session)
-		s.tunnels = make(map[string]*tunnel)
-		s.rtcpFrom = make(map[netip.AddrPort]*sessionTrack)
-		s.conns = make(map[*conn]struct{})
-	}
-}
-
 // Handle serves src as rtsp://host:port/<name>/jpeg (RTP/JPEG) and
 // rtsp://host:port/<name>/h264 (H.264 encoded by ffmpeg while watched),
 // each with a G.711 µ-law audio track when src.Audio is not nil. Calling
 // Handle again with the same name replaces the source for new sessions.
 func (s *Server) Handle(name string, src Source) {
+	s.init()
 	name = strings.Trim(name, "/")
 	p := &path{name: name, src: src}
 	p.jpeg = newTrack(s, kindJPEG, 26, 90000, jpegProducer(src.Video))
@@ -174,14 +183,12 @@ func (s *Server) Handle(name string, src Source) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.initLocked()
 	s.paths[name] = p
 }
 
 func (s *Server) lookupPath(name string) *path {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.initLocked()
 	return s.paths[name]
 }
 
@@ -230,9 +237,7 @@ func (u *udpPair) close() {
 // (a GET and a POST with the same x-sessioncookie). RTP over UDP uses an
 // even/odd port pair bound on the listener's address.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	s.mu.Lock()
-	s.initLocked()
-	s.mu.Unlock()
+	s.init()
 	var ip net.IP
 	if ta, ok := ln.Addr().(*net.TCPAddr); ok {
 		ip = ta.IP
@@ -271,7 +276,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			return fmt.Errorf("rtsp: accept: %w", err)
 		}
-		if s.active.Add(1) > s.maxConns() {
+		if s.active.Add(1) > int64(s.MaxConns) {
 			s.active.Add(-1)
 			nc.Close()
 			s.logRefused(nc.RemoteAddr())
@@ -292,7 +297,7 @@ func (s *Server) logRefused(remote net.Addr) {
 	if now-last < int64(10*time.Second) || !s.lastRefused.CompareAndSwap(last, now) {
 		return
 	}
-	s.logger().Warn("rtsp: connection limit reached, refusing connections", "limit", s.maxConns(), "remote", remote.String())
+	s.log.Warn("connection limit reached, refusing connections", "limit", s.MaxConns, "remote", remote.String())
 }
 
 // closeAll ends the connections and sessions that use udp.
@@ -370,7 +375,7 @@ func (s *Server) readUDP(pc *net.UDPConn, isRTCP bool) {
 func (s *Server) addSession(ss *session) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.sessions) >= s.sessionLimit() {
+	if len(s.sessions) >= s.MaxSessions {
 		return false
 	}
 	s.sessions[ss.id] = ss
@@ -410,7 +415,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, udp *udpPair) {
 	defer func() {
 		if v := recover(); v != nil {
 			nc.Close()
-			s.logger().Error("rtsp: panic serving connection, closed it", "remote", nc.RemoteAddr().String(),
+			s.log.Error("panic serving connection, closed it", "remote", nc.RemoteAddr().String(),
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
 	}()
@@ -418,7 +423,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, udp *udpPair) {
 	// Clients send their first request (or tunnel header) right after
 	// connecting; a connection that stays silent must not hold one of
 	// the MaxConns slots for the whole idle timeout.
-	_ = nc.SetReadDeadline(time.Now().Add(min(s.idleTimeout(), s.firstRequestTimeout())))
+	_ = nc.SetReadDeadline(time.Now().Add(min(s.IdleTimeout, s.FirstRequestTimeout)))
 	head, err := br.Peek(4)
 	if err != nil {
 		nc.Close()
@@ -431,22 +436,4 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, udp *udpPair) {
 	}
 	c := newConn(s, nc, br, nc, udp)
 	c.serve(ctx)
-}
-
-// firstRequestTimeout bounds the wait for a new connection's first
-// request (RTSP) or tunnel header (HTTP).
-func (s *Server) firstRequestTimeout() time.Duration {
-	if s.firstRequest > 0 {
-		return s.firstRequest
-	}
-	return DefaultFirstRequestTimeout
-}
-
-// idleTimeout is how long a connection may stay silent: clients with a
-// session send a keep-alive within the session timeout.
-func (s *Server) idleTimeout() time.Duration {
-	if s.idle > 0 {
-		return s.idle
-	}
-	return 2*s.sessionTimeout() + 10*time.Second
 }

@@ -104,7 +104,7 @@ func newSessionID() string {
 
 // touch resets the session timeout (RFC 2326 §12.37; ONVIF Streaming §5.2.1:
 // any request and RTCP receiver reports keep a session alive).
-func (s *session) touch() { s.timer.Reset(s.srv.sessionTimeout()) }
+func (s *session) touch() { s.timer.Reset(s.srv.SessionTimeout) }
 
 // play starts sending: every set-up track gets s as a reader.
 func (s *session) play() {
@@ -172,7 +172,7 @@ func (s *session) close(reason string) {
 			dropped += st.dropped.Load()
 		}
 	}
-	s.srv.logger().Info("rtsp: session closed", "session", s.id, "path", s.path.name, "media", s.media.String(),
+	s.srv.log.Info("session closed", "session", s.id, "path", s.path.name, "media", s.media.String(),
 		"transport", s.kind.String(), "reason", reason, "dropped", dropped)
 }
 
@@ -185,7 +185,7 @@ func (s *session) writer(ctx context.Context, done chan struct{}) {
 	defer close(done)
 	defer func() {
 		if v := recover(); v != nil {
-			_ = s.srv.recovered("rtsp: panic in session writer, closing the session", v,
+			_ = s.srv.recovered("panic in session writer, closing the session", v,
 				"session", s.id, "path", s.path.name)
 			// close waits for done, which closes after this function.
 			go func() {
@@ -206,7 +206,7 @@ func (s *session) writer(ctx context.Context, done chan struct{}) {
 			s.srv.panicPoint("writer", s.id)
 			first := !q.st.sentAny
 			if err := s.send(q.st, q.u); err != nil {
-				s.srv.logger().Info("rtsp: write failed, closing connection", "session", s.id, "err", err)
+				s.srv.log.Info("write failed, closing connection", "session", s.id, "err", err)
 				s.conn.close()
 				return
 			}

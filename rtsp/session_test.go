@@ -297,7 +297,7 @@ func TestH264EncoderRunsOnlyWhileWatched(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("encoder still running 5 s after the last reader left")
 	}
-	pids := regexp.MustCompile(`h264 encoder started" pid=(\d+)`).FindAllStringSubmatch(f.logs.String(), -1)
+	pids := regexp.MustCompile(`h264 encoder started" .*pid=(\d+)`).FindAllStringSubmatch(f.logs.String(), -1)
 	if len(pids) != 1 {
 		t.Fatalf("%d encoder starts logged, want 1", len(pids))
 	}

@@ -96,6 +96,7 @@ func random32() uint32 {
 }
 
 func newTrack(srv *Server, kind mediaKind, pt uint8, rate int, p producer) *track {
+	srv.init()
 	t := &track{
 		srv: srv, kind: kind, payloadType: pt, clockRate: rate, produce: p,
 		ssrc: random32(), baseTime: time.Now(), baseRTP: random32(),
@@ -191,7 +192,7 @@ func (t *track) run(ctx context.Context) {
 			return
 		}
 		if err != nil {
-			t.srv.logger().Warn("rtsp: track producer failed, restarting", "track", t.kind.String(), "err", err, "in", backoff)
+			t.srv.log.Warn("track producer failed, restarting", "track", t.kind.String(), "err", err, "in", backoff)
 		}
 		select {
 		case <-ctx.Done():
@@ -208,7 +209,7 @@ func (t *track) run(ctx context.Context) {
 func (t *track) produceRecovered(ctx context.Context) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = t.srv.recovered("rtsp: panic in track producer, restarting it", v, "track", t.kind.String())
+			err = t.srv.recovered("panic in track producer, restarting it", v, "track", t.kind.String())
 		}
 	}()
 	return t.produce(ctx, t)

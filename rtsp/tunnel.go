@@ -155,7 +155,7 @@ func (s *Server) tunnelPost(nc net.Conn, br *bufio.Reader, cookie string) {
 	dec := &base64Stream{r: br}
 	buf := make([]byte, 4096)
 	for {
-		_ = nc.SetReadDeadline(time.Now().Add(s.idleTimeout()))
+		_ = nc.SetReadDeadline(time.Now().Add(s.IdleTimeout))
 		n, err := dec.Read(buf)
 		if n > 0 {
 			if _, werr := tn.pw.Write(buf[:n]); werr != nil {
@@ -164,7 +164,7 @@ func (s *Server) tunnelPost(nc net.Conn, br *bufio.Reader, cookie string) {
 		}
 		if err != nil {
 			if err != io.EOF {
-				s.logger().Info("rtsp: bad tunnel POST body", "remote", tn.remote, "err", err)
+				s.log.Info("bad tunnel POST body", "remote", tn.remote, "err", err)
 				tn.pw.CloseWithError(err)
 			}
 			return

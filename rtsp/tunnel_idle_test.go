@@ -17,7 +17,7 @@ import (
 // one of the maxTunnels slots forever.
 func TestTunnelIdleGETClosed(t *testing.T) {
 	t.Parallel()
-	addr := runEmptyCam(t, &Server{idle: 300 * time.Millisecond})
+	addr := runEmptyCam(t, &Server{IdleTimeout: 300 * time.Millisecond})
 
 	get := func() (*http.Response, net.Conn) {
 		t.Helper()
