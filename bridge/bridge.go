@@ -346,7 +346,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		Audio:          c.Audio,
 		MaxSnapshotAge: b.cfg.MaxSnapshotAge,
 		Auth:           httpauth.New(Realm, store),
-		Logger:         log.With("component", "http"),
+		Logger:         log,
 	}).Register(r)
 	// No WriteTimeout: streams are endless and bound each write themselves.
 	c.srv = &http.Server{
@@ -354,7 +354,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		ReadHeaderTimeout: b.cfg.ReadHeaderTimeout,
 		IdleTimeout:       b.cfg.IdleTimeout,
 		MaxHeaderBytes:    MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelDebug),
 	}
 	b.rtsp.Handle(c.Path, rtsp.Source{Video: c.Video, Audio: c.Audio, Auth: httpauth.New(Realm, store)})
 	return c, nil

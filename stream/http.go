@@ -18,7 +18,7 @@ import (
 	"github.com/chinesium/chinesium/httpauth"
 )
 
-// Defaults of Camera's optional fields.
+// Defaults of Camera's fields.
 const (
 	// DefaultMaxSnapshotAge is how old the newest frame may be for
 	// /snapshot.jpg to serve it.
@@ -44,20 +44,22 @@ const (
 	RawMJPEGContentType = "video/x-motion-jpeg"
 )
 
-// Camera serves one camera's hubs over HTTP. Fields are read when
-// Register is called and by each request; do not change them afterwards.
+// Camera serves one camera's hubs over HTTP. Set the fields before
+// Register and do not change them afterwards; Register fills zero fields
+// with their defaults.
 type Camera struct {
 	// Video is the camera's frame hub (required: Register panics without).
 	Video *Hub
 	// Audio is the camera's audio hub; nil when the camera has no audio.
 	Audio *AudioHub
 	// MaxSnapshotAge is how recent the newest frame must be for
-	// /snapshot.jpg; it defaults to DefaultMaxSnapshotAge.
+	// /snapshot.jpg. It defaults to DefaultMaxSnapshotAge (5 s).
 	MaxSnapshotAge time.Duration
 	// Auth, when it has users, protects every endpoint with HTTP Digest or
 	// Basic. nil means open access.
 	Auth *httpauth.Authenticator
-	// Logger receives one line per viewer that leaves; nil discards.
+	// Logger receives one line per viewer that leaves, tagged
+	// component=stream. Nil discards them.
 	Logger *slog.Logger
 
 	// WriteTimeout bounds the time one frame or audio packet may take to
@@ -65,13 +67,14 @@ type Camera struct {
 	// after it. The deadline is pushed forward only when less than half of
 	// it is left (setting it costs a runtime timer update per frame and
 	// viewer), so a write that blocks is cut off after between half of
-	// WriteTimeout and all of it. It defaults to DefaultWriteTimeout.
+	// WriteTimeout and all of it. It defaults to DefaultWriteTimeout (10 s).
 	WriteTimeout time.Duration
 	// MaxLag is how many frames a viewer may be behind before it skips to
-	// the newest frame; it defaults to DefaultMaxLag.
+	// the newest frame. It defaults to DefaultMaxLag (2).
 	MaxLag int
 
-	now func() time.Time // for tests; defaults to time.Now
+	log *slog.Logger     // Logger with component=stream; set by Register
+	now func() time.Time // the clock; tests set it before Register
 
 	// part is the multipart part (headers, JPEG, boundary) of the newest
 	// frame, built by the first viewer that needs it and written as is by
@@ -133,6 +136,7 @@ func (c *Camera) Register(r *mux.Router) {
 	if c.Video == nil {
 		panic("stream: Camera.Video is nil")
 	}
+	c.setDefaults()
 	wrap := func(h http.HandlerFunc) http.Handler {
 		var hh http.Handler = h
 		if c.Auth != nil {
@@ -155,32 +159,24 @@ func (c *Camera) Register(r *mux.Router) {
 	r.Handle("/audio.wav", wrap(c.serveAudio))
 }
 
-func (c *Camera) logger() *slog.Logger {
+// setDefaults fills every zero field with its default.
+func (c *Camera) setDefaults() {
+	if c.MaxSnapshotAge <= 0 {
+		c.MaxSnapshotAge = DefaultMaxSnapshotAge
+	}
 	if c.Logger == nil {
-		return slog.New(slog.DiscardHandler)
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	return c.Logger
-}
-
-func (c *Camera) timeNow() time.Time {
-	if c.now != nil {
-		return c.now()
+	c.log = c.Logger.With("component", "stream")
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = DefaultWriteTimeout
 	}
-	return time.Now()
-}
-
-func (c *Camera) writeTimeout() time.Duration {
-	if c.WriteTimeout > 0 {
-		return c.WriteTimeout
+	if c.MaxLag <= 0 {
+		c.MaxLag = DefaultMaxLag
 	}
-	return DefaultWriteTimeout
-}
-
-func (c *Camera) maxLag() uint64 {
-	if c.MaxLag > 0 {
-		return uint64(c.MaxLag)
+	if c.now == nil {
+		c.now = time.Now
 	}
-	return DefaultMaxLag
 }
 
 // noCache marks a response as live content that nobody may store.
@@ -226,7 +222,7 @@ type viewer struct {
 
 func (c *Camera) newViewer(w http.ResponseWriter) *viewer {
 	fl, _ := w.(http.Flusher)
-	return &viewer{c: c, w: w, rc: http.NewResponseController(w), fl: fl, buf: make([]byte, 0, 128), start: c.timeNow()}
+	return &viewer{c: c, w: w, rc: http.NewResponseController(w), fl: fl, buf: make([]byte, 0, 128), start: c.now()}
 }
 
 // write writes the pieces of one frame and flushes them to the client,
@@ -235,7 +231,7 @@ func (v *viewer) write(parts ...[]byte) error {
 	// An error means the writer has no deadline support (a recorder in
 	// tests): then a stuck client just blocks its own goroutine.
 	if now := time.Now(); !now.Before(v.rearm) {
-		t := v.c.writeTimeout()
+		t := v.c.WriteTimeout
 		_ = v.rc.SetWriteDeadline(now.Add(t))
 		v.rearm = now.Add(t / 2)
 	}
@@ -254,7 +250,7 @@ func (v *viewer) write(parts ...[]byte) error {
 // nextFrame waits for the next frame for a live viewer: one that fell
 // more than MaxLag frames behind skips to the newest.
 func (c *Camera) nextFrame(ctx context.Context, r *FrameReader) (*camsession.Frame, error) {
-	if r.Lag() > c.maxLag() {
+	if r.Lag() > uint64(c.MaxLag) {
 		r.SkipToLatest()
 	}
 	f, err := r.Next(ctx)
@@ -276,9 +272,9 @@ func (c *Camera) done(req *http.Request, kind string, v *viewer, dropped uint64,
 		level = slog.LevelInfo
 		reason = err.Error()
 	}
-	c.logger().Log(req.Context(), level, "viewer left", "stream", kind, "remote", req.RemoteAddr,
+	c.log.Log(req.Context(), level, "viewer left", "stream", kind, "remote", req.RemoteAddr,
 		"user", httpauth.User(req.Context()), "sent", v.sent, "dropped", dropped,
-		"duration", c.timeNow().Sub(v.start).Round(time.Millisecond), "reason", reason)
+		"duration", c.now().Sub(v.start).Round(time.Millisecond), "reason", reason)
 }
 
 // serveMultipart streams multipart/x-mixed-replace MJPEG. Each part is
@@ -341,11 +337,8 @@ func (c *Camera) serveRaw(w http.ResponseWriter, req *http.Request) {
 // without saying so.
 func (c *Camera) serveSnapshot(w http.ResponseWriter, req *http.Request) {
 	maxAge := c.MaxSnapshotAge
-	if maxAge <= 0 {
-		maxAge = DefaultMaxSnapshotAge
-	}
 	f := c.Video.Latest()
-	now := c.timeNow()
+	now := c.now()
 	if f == nil || f.Time.IsZero() || now.Sub(f.Time) > maxAge {
 		w.Header().Set("Retry-After", "2")
 		msg := "503 no picture: the camera has not sent any frame yet (it may be offline or still connecting)"
