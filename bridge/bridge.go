@@ -198,7 +198,7 @@ func (b *Bridge) startDiscovery(ctx context.Context) {
 	}
 	dcfg := *b.cfg.Discovery
 	if dcfg.Logger == nil {
-		dcfg.Logger = b.log.With("component", "discovery")
+		dcfg.Logger = b.log
 	}
 	r, err := discovery.New(dcfg)
 	if err != nil {

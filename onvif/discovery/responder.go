@@ -45,7 +45,25 @@ type Target interface {
 // DefaultGroup is the WS-Discovery IPv4 multicast group and port.
 var DefaultGroup = netip.MustParseAddrPort("239.255.255.250:3702")
 
-// Config configures a Responder. The zero value is ready to use.
+// Defaults of Config's fields.
+const (
+	// DefaultMaxDelay bounds the random delay before a multicast answer
+	// (WS-Discovery APP_MAX_DELAY).
+	DefaultMaxDelay = 500 * time.Millisecond
+	// DefaultRatePerSource is how many requests per second one source
+	// address gets answered.
+	DefaultRatePerSource = 10.0
+	// DefaultMaxAnswerSize bounds an answer datagram, in bytes.
+	DefaultMaxAnswerSize = 8192
+	// DefaultRepeat is how many extra copies of each Hello and Bye are
+	// sent (SOAP-over-UDP MULTICAST_UDP_REPEAT).
+	DefaultRepeat = 1
+	// DefaultRescan is the interval of the interface re-scan.
+	DefaultRescan = 30 * time.Second
+)
+
+// Config configures a Responder. The zero value is ready to use: zero
+// fields take their defaults.
 type Config struct {
 	// Interfaces names the interfaces to join the group on. Empty means every interface
 	// that is up, multicast-capable, not loopback and has an IPv4 address; the set is
@@ -56,19 +74,23 @@ type Config struct {
 	// binds an ephemeral port (tests).
 	Group netip.AddrPort
 	// MaxDelay is the upper bound of the random delay before answering a multicast
-	// Probe or Resolve (WS-Discovery APP_MAX_DELAY). It defaults to 500 ms; a negative
-	// value answers at once.
+	// Probe or Resolve (WS-Discovery APP_MAX_DELAY). It defaults to DefaultMaxDelay
+	// (500 ms); a negative value answers at once.
 	MaxDelay time.Duration
 	// RatePerSource is how many requests per second one source address may get answered
-	// (token bucket with a burst of twice the rate). It defaults to 10.
+	// (token bucket with a burst of twice the rate). It defaults to
+	// DefaultRatePerSource (10).
 	RatePerSource float64
-	// MaxAnswerSize bounds an answer datagram; a larger one is not sent. Default 8192.
+	// MaxAnswerSize bounds an answer datagram; a larger one is not sent. It defaults
+	// to DefaultMaxAnswerSize (8192 bytes).
 	MaxAnswerSize int
 	// Repeat is how many extra copies of each Hello and Bye are sent, each 50-250 ms
 	// after the previous one (SOAP-over-UDP MULTICAST_UDP_REPEAT), since a lost
-	// datagram on WiFi would otherwise go unnoticed. Default 1; negative sends none.
+	// datagram on WiFi would otherwise go unnoticed. It defaults to DefaultRepeat (1);
+	// a negative value sends none.
 	Repeat int
-	// Rescan is the interval of the interface re-scan. It defaults to 30 s.
+	// Rescan is the interval of the interface re-scan. It defaults to DefaultRescan
+	// (30 s).
 	Rescan time.Duration
 	// Listen is the address to bind. It defaults to 0.0.0.0 (needed for multicast).
 	Listen netip.Addr
@@ -76,7 +98,8 @@ type Config struct {
 	// no group membership, no Hello or Bye. For networks multicast cannot cross
 	// (container bridges) and for tests.
 	UnicastOnly bool
-	// Logger defaults to slog.Default().
+	// Logger receives the responder's logs, tagged component=discovery. Nil
+	// discards them.
 	Logger *slog.Logger
 }
 
@@ -127,31 +150,8 @@ type Responder struct {
 // New opens the UDP socket and joins the multicast group on the configured interfaces.
 // It fails when the socket cannot be bound or no interface could join.
 func New(cfg Config) (*Responder, error) {
-	if !cfg.Group.IsValid() {
-		cfg.Group = DefaultGroup
-	}
-	if cfg.MaxDelay == 0 {
-		cfg.MaxDelay = 500 * time.Millisecond
-	}
-	if cfg.RatePerSource <= 0 {
-		cfg.RatePerSource = 10
-	}
-	if cfg.MaxAnswerSize <= 0 {
-		cfg.MaxAnswerSize = 8192
-	}
-	if cfg.Rescan <= 0 {
-		cfg.Rescan = 30 * time.Second
-	}
-	if cfg.Repeat == 0 {
-		cfg.Repeat = 1
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg.setDefaults()
 	lc := net.ListenConfig{Control: sockopt.ReuseAddr}
-	if !cfg.Listen.IsValid() {
-		cfg.Listen = netip.IPv4Unspecified()
-	}
 	pconn, err := lc.ListenPacket(context.Background(), "udp4", netip.AddrPortFrom(cfg.Listen, cfg.Group.Port()).String())
 	if err != nil {
 		return nil, fmt.Errorf("discovery: listen: %w", err)
@@ -159,7 +159,7 @@ func New(cfg Config) (*Responder, error) {
 	conn := pconn.(*net.UDPConn)
 	r := &Responder{
 		cfg:        cfg,
-		log:        cfg.Logger.With("component", "ws-discovery"),
+		log:        cfg.Logger.With("component", "discovery"),
 		conn:       conn,
 		pc:         ipv4.NewPacketConn(conn),
 		group:      &net.UDPAddr{IP: cfg.Group.Addr().AsSlice(), Port: conn.LocalAddr().(*net.UDPAddr).Port},
@@ -183,6 +183,34 @@ func New(cfg Config) (*Responder, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// setDefaults fills every zero field with its default.
+func (c *Config) setDefaults() {
+	if !c.Group.IsValid() {
+		c.Group = DefaultGroup
+	}
+	if c.MaxDelay == 0 {
+		c.MaxDelay = DefaultMaxDelay
+	}
+	if c.RatePerSource <= 0 {
+		c.RatePerSource = DefaultRatePerSource
+	}
+	if c.MaxAnswerSize <= 0 {
+		c.MaxAnswerSize = DefaultMaxAnswerSize
+	}
+	if c.Repeat == 0 {
+		c.Repeat = DefaultRepeat
+	}
+	if c.Rescan <= 0 {
+		c.Rescan = DefaultRescan
+	}
+	if !c.Listen.IsValid() {
+		c.Listen = netip.IPv4Unspecified()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
 }
 
 // LocalPort is the UDP port the responder listens on.
