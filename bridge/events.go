@@ -27,13 +27,13 @@ type cameraEvents struct {
 }
 
 // newCameraEvents creates the events service and motion detector of a camera; log is
-// the camera's logger (the events service adds component=events). Until the session
-// reports frames, SignalLoss is true.
+// the camera's logger (the events service and the detector tag their records with
+// their component). Until the session reports frames, SignalLoss is true.
 func newCameraEvents(log *slog.Logger, mcfg motion.Config) *cameraEvents {
 	ce := &cameraEvents{events: onvif.NewEvents(onvif.EventsConfig{Logger: log})}
 	mcfg.OnChange = ce.events.SetMotion
 	if mcfg.Logger == nil {
-		mcfg.Logger = log.With("component", "motion")
+		mcfg.Logger = log
 	}
 	ce.motion = motion.New(mcfg)
 	ce.events.SetSignalLoss(true)

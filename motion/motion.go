@@ -28,24 +28,70 @@ import (
 	"github.com/chinesium/chinesium/stream"
 )
 
-// Config configures a Detector. Zero fields take the documented defaults.
+// Defaults of Config's fields.
+const (
+	// DefaultRate is the number of frames analysed per second.
+	DefaultRate = 4.0
+	// DefaultThreshold is the luma change (0-255) for a cell to count as
+	// changed.
+	DefaultThreshold = 14.0
+	// DefaultMinArea is the fraction of cells that must change for
+	// motion: about 8 cells of the default grid, or a 64×48 pixel area at
+	// 640×480.
+	DefaultMinArea = 0.01
+	// DefaultHold is how long motion stays true after it was last seen.
+	DefaultHold = 5 * time.Second
+	// DefaultGridW and DefaultGridH are the grid size.
+	DefaultGridW, DefaultGridH = 32, 24
+)
+
+// Config configures a Detector. Zero (or negative) fields take their
+// defaults.
 type Config struct {
-	// Rate is the number of frames analysed per second. Default 4.
+	// Rate is the number of frames analysed per second. It defaults to
+	// DefaultRate (4).
 	Rate float64
-	// Threshold is the luma change (0-255) for a cell to count as changed. Default 14.
+	// Threshold is the luma change (0-255) for a cell to count as changed.
+	// It defaults to DefaultThreshold (14).
 	Threshold float64
-	// MinArea is the fraction of cells (0-1) that must change for motion. Default 0.01,
-	// i.e. about 8 cells of the default grid or a 64×48 pixel area at 640×480.
+	// MinArea is the fraction of cells (0-1) that must change for motion.
+	// It defaults to DefaultMinArea (0.01).
 	MinArea float64
-	// Hold is how long motion stays true after it was last seen. Default 5 s.
+	// Hold is how long motion stays true after it was last seen. It
+	// defaults to DefaultHold (5 s).
 	Hold time.Duration
-	// GridW and GridH are the grid size. Default 32×24.
+	// GridW and GridH are the grid size. They default to DefaultGridW ×
+	// DefaultGridH (32×24); when one of them is not positive, both take
+	// their defaults.
 	GridW, GridH int
 	// OnChange is called (from the goroutine calling Analyse or Run) on each transition
 	// of the motion state. It must not block for long.
 	OnChange func(motion bool)
-	// Logger defaults to slog.Default().
+	// Logger receives the detector's debug logs, tagged component=motion.
+	// Nil discards them.
 	Logger *slog.Logger
+}
+
+// setDefaults fills every zero field with its default.
+func (c *Config) setDefaults() {
+	if c.Rate <= 0 {
+		c.Rate = DefaultRate
+	}
+	if c.Threshold <= 0 {
+		c.Threshold = DefaultThreshold
+	}
+	if c.MinArea <= 0 {
+		c.MinArea = DefaultMinArea
+	}
+	if c.Hold <= 0 {
+		c.Hold = DefaultHold
+	}
+	if c.GridW <= 0 || c.GridH <= 0 {
+		c.GridW, c.GridH = DefaultGridW, DefaultGridH
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
 }
 
 // Stats counts the detector's work.
@@ -73,25 +119,8 @@ type Detector struct {
 
 // New returns a Detector with cfg's defaults filled in.
 func New(cfg Config) *Detector {
-	if cfg.Rate <= 0 {
-		cfg.Rate = 4
-	}
-	if cfg.Threshold <= 0 {
-		cfg.Threshold = 14
-	}
-	if cfg.MinArea <= 0 {
-		cfg.MinArea = 0.01
-	}
-	if cfg.Hold <= 0 {
-		cfg.Hold = 5 * time.Second
-	}
-	if cfg.GridW <= 0 || cfg.GridH <= 0 {
-		cfg.GridW, cfg.GridH = 32, 24
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	return &Detector{cfg: cfg, log: cfg.Logger}
+	cfg.setDefaults()
+	return &Detector{cfg: cfg, log: cfg.Logger.With("component", "motion")}
 }
 
 // Motion reports the current motion state.
@@ -131,7 +160,7 @@ func (d *Detector) Analyse(jpg []byte, now time.Time) bool {
 		d.stats.BadFrames++
 		m := d.updateLocked(now, false)
 		d.mu.Unlock()
-		d.log.Debug("motion: undecodable frame", "err", err)
+		d.log.Debug("undecodable frame", "err", err)
 		return m
 	}
 	d.stats.Analysed++

@@ -81,7 +81,7 @@ func (sf *serveFlags) register(fs *flagSet, bindDefault string, audioDefault, di
 	fs.StringVar(&sf.discoveryIfs, "discovery-interfaces", "", "comma-separated network interfaces for WS-Discovery, e.g. eth0,wlan0 (default: every multicast interface, re-scanned)")
 	fs.StringVar(&sf.stateDir, "state-dir", "", "directory for the persisted ONVIF state (default $XDG_STATE_HOME/chinesium or ~/.local/state/chinesium)")
 	fs.IntVar(&sf.motionSens, "motion-sensitivity", defaultSensitivity, fmt.Sprintf("motion detection sensitivity, %d (only large, strong changes) to %d (small, faint ones)", minSensitivity, maxSensitivity))
-	fs.DurationVar(&sf.motionHold, "motion-hold", 5*time.Second, "how long motion stays on after it was last seen")
+	fs.DurationVar(&sf.motionHold, "motion-hold", motion.DefaultHold, "how long motion stays on after it was last seen")
 	fs.BoolVar(&sf.noMotion, "no-motion", false, "turn motion detection off (saves the JPEG decoding; the motion events stay false)")
 	fs.BoolVar(&sf.strictAuth, "strict-auth-faults", false, "answer an unauthenticated CreateProfile with NotAuthorized (by default it gets a MaxNVTProfiles fault, which Synology Surveillance Station needs)")
 }
@@ -92,8 +92,8 @@ func (sf *serveFlags) register(fs *flagSet, bindDefault string, audioDefault, di
 func motionConfig(sensitivity int, hold time.Duration) motion.Config {
 	scale := math.Exp2(float64(defaultSensitivity-sensitivity) / 25)
 	return motion.Config{
-		Threshold: 14 * scale,
-		MinArea:   0.01 * scale,
+		Threshold: motion.DefaultThreshold * scale,
+		MinArea:   motion.DefaultMinArea * scale,
 		Hold:      hold,
 	}
 }
