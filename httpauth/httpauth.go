@@ -74,14 +74,21 @@ func (s StaticUsers) Password(user string) (string, bool) {
 // Len returns the number of users; 0 means no authentication is required.
 func (s StaticUsers) Len() int { return len(s) }
 
-// DefaultNonceLifetime is how long a digest nonce stays valid.
-const DefaultNonceLifetime = 5 * time.Minute
+// Defaults of Authenticator's fields.
+const (
+	// DefaultRealm is the realm of challenges.
+	DefaultRealm = "chinesium"
+	// DefaultNonceLifetime is how long a digest nonce stays valid.
+	DefaultNonceLifetime = 5 * time.Minute
+)
 
 // Authenticator checks credentials against Users. The zero value with Users
 // set works, but New sets AllowBasic; all methods are safe for concurrent use.
+// Set the fields before the first call of a method and do not change them
+// afterwards; zero fields take their defaults then.
 type Authenticator struct {
 	// Realm is sent in challenges and checked in digest responses.
-	// It defaults to "chinesium".
+	// It defaults to DefaultRealm.
 	Realm string
 	// Users holds the accounts; nil or empty means no authentication.
 	Users Users
@@ -89,7 +96,7 @@ type Authenticator struct {
 	// New sets it to true (NVRs fetching snapshots often use Basic).
 	AllowBasic bool
 	// NonceLifetime is how long a nonce is accepted before the client is
-	// told stale=true. It defaults to DefaultNonceLifetime.
+	// told stale=true. It defaults to DefaultNonceLifetime (5 min).
 	NonceLifetime time.Duration
 
 	once sync.Once
@@ -102,29 +109,28 @@ func New(realm string, users Users) *Authenticator {
 	return &Authenticator{Realm: realm, Users: users, AllowBasic: true}
 }
 
+// setDefaults fills every zero field with its default.
+func (a *Authenticator) setDefaults() {
+	if a.Realm == "" {
+		a.Realm = DefaultRealm
+	}
+	if a.NonceLifetime <= 0 {
+		a.NonceLifetime = DefaultNonceLifetime
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+}
+
+// init applies the defaults and draws the nonce key, once; every method
+// that reads the configuration calls it first.
 func (a *Authenticator) init() {
 	a.once.Do(func() {
+		a.setDefaults()
 		if _, err := rand.Read(a.key[:]); err != nil {
 			panic(fmt.Sprintf("httpauth: crypto/rand failed: %v", err))
 		}
-		if a.now == nil {
-			a.now = time.Now
-		}
 	})
-}
-
-func (a *Authenticator) realm() string {
-	if a.Realm == "" {
-		return "chinesium"
-	}
-	return a.Realm
-}
-
-func (a *Authenticator) lifetime() time.Duration {
-	if a.NonceLifetime <= 0 {
-		return DefaultNonceLifetime
-	}
-	return a.NonceLifetime
 }
 
 // Required reports whether at least one user is configured, i.e. whether
@@ -262,7 +268,7 @@ func (a *Authenticator) checkDigest(method, uri string, c *Credentials) (string,
 	if !ok {
 		return "", fmt.Errorf("%w: algorithm %q", ErrUnsupported, get("algorithm"))
 	}
-	if get("realm") != a.realm() {
+	if get("realm") != a.Realm {
 		return "", ErrRealm
 	}
 	qop, hasQop := c.Get("qop")
@@ -284,7 +290,7 @@ func (a *Authenticator) checkDigest(method, uri string, c *Credentials) (string,
 	fresh := a.verifyNonce(nonce)
 
 	pass, known := a.password(user)
-	ha1 := al.h(user, a.realm(), pass)
+	ha1 := al.h(user, a.Realm, pass)
 	if al.sess {
 		ha1 = al.h(ha1, nonce, cnonce)
 	}
@@ -386,7 +392,7 @@ func (a *Authenticator) verifyNonce(nonce string) (fresh bool) {
 	}
 	issued := time.Unix(0, int64(binary.BigEndian.Uint64(b[:nonceTime])))
 	age := a.now().Sub(issued)
-	return age >= -maxSkew && age <= a.lifetime()
+	return age >= -maxSkew && age <= a.NonceLifetime
 }
 
 // Challenges returns the WWW-Authenticate values to send with a 401, each
@@ -407,7 +413,8 @@ func (a *Authenticator) ChallengesFor(err error) []string {
 // parameter list (Python's requests and httpx) then still get a coherent
 // nonce, whichever algorithm value they keep.
 func (a *Authenticator) challenges(stale bool) []string {
-	realm := quote(a.realm())
+	a.init()
+	realm := quote(a.Realm)
 	nonce := a.newNonce()
 	tail := ""
 	if stale {
