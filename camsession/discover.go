@@ -41,11 +41,11 @@ const discoverRepeat = 500 * time.Millisecond
 // back unicast from each camera's own address.
 func Discover(ctx context.Context, broadcast netip.AddrPort, timeout time.Duration) ([]Found, error) {
 	if !broadcast.Addr().Unmap().Is4() || broadcast.Port() == 0 {
-		return nil, fmt.Errorf("discover: broadcast address %v must be IPv4 with a port, e.g. 255.255.255.255:10104", broadcast)
+		return nil, fmt.Errorf("camsession: discover: broadcast address %v must be IPv4 with a port, e.g. 255.255.255.255:10104", broadcast)
 	}
 	broadcast = netip.AddrPortFrom(broadcast.Addr().Unmap(), broadcast.Port())
 	if timeout <= 0 {
-		return nil, fmt.Errorf("discover: timeout %v must be positive", timeout)
+		return nil, fmt.Errorf("camsession: discover: timeout %v must be positive", timeout)
 	}
 	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
 		var serr error
@@ -58,7 +58,7 @@ func Discover(ctx context.Context, broadcast netip.AddrPort, timeout time.Durati
 	}}
 	pc, err := lc.ListenPacket(ctx, "udp4", "0.0.0.0:0")
 	if err != nil {
-		return nil, fmt.Errorf("discover: open socket: %w", err)
+		return nil, fmt.Errorf("camsession: discover: open socket: %w", err)
 	}
 	conn := pc.(*net.UDPConn)
 	defer conn.Close()
@@ -76,7 +76,7 @@ func Discover(ctx context.Context, broadcast netip.AddrPort, timeout time.Durati
 		}
 		if !now.Before(next) {
 			if _, err := conn.WriteToUDPAddrPort(probe, broadcast); err != nil {
-				return nil, fmt.Errorf("discover: send to %v: %w", broadcast, err)
+				return nil, fmt.Errorf("camsession: discover: send to %v: %w", broadcast, err)
 			}
 			next = now.Add(discoverRepeat)
 		}
@@ -93,7 +93,7 @@ func Discover(ctx context.Context, broadcast netip.AddrPort, timeout time.Durati
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
-			return nil, fmt.Errorf("discover: receive: %w", err)
+			return nil, fmt.Errorf("camsession: discover: receive: %w", err)
 		}
 		r, err := ParsePortResponse(buf[:n])
 		if err != nil {
@@ -108,7 +108,7 @@ func Discover(ctx context.Context, broadcast netip.AddrPort, timeout time.Durati
 	}
 	slices.SortFunc(out, func(a, b Found) int { return a.IP.Compare(b.IP) })
 	if err := ctx.Err(); err != nil {
-		return out, fmt.Errorf("discover: %w", err)
+		return out, fmt.Errorf("camsession: discover: %w", err)
 	}
 	return out, nil
 }

@@ -16,7 +16,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 )
 
@@ -75,13 +74,10 @@ func run(ctx context.Context, e *env, args []string) int {
 		case errors.Is(err, errUsage):
 			return 2 // the flag package already explained it
 		}
-		// Errors of the packages start with the package name; the command
-		// name says enough.
-		msg := err.Error()
-		for _, pkg := range []string{"camsession: ", "fakecam: ", "discover: "} {
-			msg = strings.TrimPrefix(msg, pkg)
-		}
-		fmt.Fprintf(e.stderr, "chinesium %s: %s\n", name, msg)
+		// The error as returned: a package's error starts with the
+		// package's name, which says which part failed; a command that
+		// wants other words wraps the error itself.
+		fmt.Fprintf(e.stderr, "chinesium %s: %v\n", name, err)
 		var ue usageError
 		if errors.As(err, &ue) {
 			return 2
