@@ -110,12 +110,11 @@ func DeviceOps(d *Device) map[wsdl.Op]soap.Operation {
 		wsdl.DeviceSetSystemFactoryDefault:  {Handler: s.setSystemFactoryDefault, Access: soap.Unrecoverable},
 	}
 	ops := make(map[wsdl.Op]soap.Operation, len(impl))
-	for _, info := range wsdl.DeviceOperations() {
-		if o, ok := impl[info.Op.Name]; ok {
-			ops[info.Op] = o
+	for _, op := range wsdl.DeviceOperations() {
+		if o, ok := impl[op.Name]; ok {
+			ops[op] = o
 			continue
 		}
-		op := info.Op
 		ops[op] = soap.Operation{Access: soap.ReadSystem, Handler: func(context.Context, *soap.Request) (*etree.Element, error) {
 			return nil, soap.ActionNotSupported(op)
 		}}

@@ -538,8 +538,7 @@ func EventOps(e *Events) map[wsdl.Op]soap.Operation {
 		wsdl.WSNTSubscribe:                     e.subscribe,
 	}
 	ops := make(map[wsdl.Op]soap.Operation)
-	for _, info := range wsdl.EventsOperations() {
-		op := info.Op
+	for _, op := range wsdl.EventsOperations() {
 		access := soap.ReadMedia
 		if op.Name == wsdl.EventsGetServiceCapabilities {
 			access = soap.PreAuth

@@ -27,8 +27,7 @@ func MediaOps(d *Device) map[wsdl.Op]soap.Operation {
 		slog.Warn("onvif: cannot update the fixed profiles", "device", d.Name, "err", err)
 	}
 	ops := make(map[wsdl.Op]soap.Operation)
-	for _, info := range wsdl.MediaOperations() {
-		op := info.Op
+	for _, op := range wsdl.MediaOperations() {
 		h, ok := mediaHandlers[op.Name]
 		if !ok {
 			ops[op] = soap.Operation{Handler: notSupported(op), Access: soap.ReadMedia}

@@ -212,321 +212,111 @@ const (
 	DeviceUpgradeSystemFirmware = "UpgradeSystemFirmware"
 )
 
-// Device service SOAP actions, as devicemgmt.wsdl declares them (known mistakes included).
-const (
-	// ActionDeviceAddIPAddressFilter is the soapAction of AddIPAddressFilter.
-	ActionDeviceAddIPAddressFilter = "http://www.onvif.org/ver10/device/wsdl/AddIPAddressFilter"
-	// ActionDeviceAddScopes is the soapAction of AddScopes.
-	ActionDeviceAddScopes = "http://www.onvif.org/ver10/device/wsdl/AddScopes"
-	// ActionDeviceCreateCertificate is the soapAction of CreateCertificate.
-	ActionDeviceCreateCertificate = "http://www.onvif.org/ver10/device/wsdl/CreateCertificate"
-	// ActionDeviceCreateDot1XConfiguration is the soapAction of CreateDot1XConfiguration.
-	ActionDeviceCreateDot1XConfiguration = "http://www.onvif.org/ver10/device/wsdl/CreateDot1XConfiguration"
-	// ActionDeviceCreateStorageConfiguration is the soapAction of CreateStorageConfiguration.
-	ActionDeviceCreateStorageConfiguration = "http://www.onvif.org/ver10/device/wsdl/CreateStorageConfiguration"
-	// ActionDeviceCreateUsers is the soapAction of CreateUsers.
-	ActionDeviceCreateUsers = "http://www.onvif.org/ver10/device/wsdl/CreateUsers"
-	// ActionDeviceDeleteCertificates is the soapAction of DeleteCertificates.
-	ActionDeviceDeleteCertificates = "http://www.onvif.org/ver10/device/wsdl/DeleteCertificates"
-	// ActionDeviceDeleteDot1XConfiguration is the soapAction of DeleteDot1XConfiguration.
-	ActionDeviceDeleteDot1XConfiguration = "http://www.onvif.org/ver10/device/wsdl/DeleteDot1XConfiguration"
-	// ActionDeviceDeleteGeoLocation is the soapAction of DeleteGeoLocation.
-	ActionDeviceDeleteGeoLocation = "http://www.onvif.org/ver10/device/wsdl/DeleteGeoLocation"
-	// ActionDeviceDeleteStorageConfiguration is the soapAction of DeleteStorageConfiguration.
-	ActionDeviceDeleteStorageConfiguration = "http://www.onvif.org/ver10/device/wsdl/DeleteStorageConfiguration"
-	// ActionDeviceDeleteUserRole is the soapAction of DeleteUserRole.
-	ActionDeviceDeleteUserRole = "http://www.onvif.org/ver10/device/wsdl/DeleteUserRole"
-	// ActionDeviceDeleteUsers is the soapAction of DeleteUsers.
-	ActionDeviceDeleteUsers = "http://www.onvif.org/ver10/device/wsdl/DeleteUsers"
-	// ActionDeviceGetAccessPolicy is the soapAction of GetAccessPolicy.
-	ActionDeviceGetAccessPolicy = "http://www.onvif.org/ver10/device/wsdl/GetAccessPolicy"
-	// ActionDeviceGetAuthFailureWarningConfiguration is the soapAction of GetAuthFailureWarningConfiguration.
-	ActionDeviceGetAuthFailureWarningConfiguration = "http://www.onvif.org/ver10/device/wsdl/GetAuthFailureWarningConfiguration"
-	// ActionDeviceGetAuthFailureWarningOptions is the soapAction of GetAuthFailureWarningOptions.
-	ActionDeviceGetAuthFailureWarningOptions = "http://www.onvif.org/ver10/device/wsdl/GetAuthFailureWarningOptions"
-	// ActionDeviceGetCACertificates is the soapAction of GetCACertificates.
-	ActionDeviceGetCACertificates = "http://www.onvif.org/ver10/device/wsdl/GetCACertificates"
-	// ActionDeviceGetCapabilities is the soapAction of GetCapabilities.
-	ActionDeviceGetCapabilities = "http://www.onvif.org/ver10/device/wsdl/GetCapabilities"
-	// ActionDeviceGetCertificateInformation is the soapAction of GetCertificateInformation.
-	ActionDeviceGetCertificateInformation = "http://www.onvif.org/ver10/device/wsdl/GetCertificateInformation"
-	// ActionDeviceGetCertificates is the soapAction of GetCertificates.
-	ActionDeviceGetCertificates = "http://www.onvif.org/ver10/device/wsdl/GetCertificates"
-	// ActionDeviceGetCertificatesStatus is the soapAction of GetCertificatesStatus.
-	ActionDeviceGetCertificatesStatus = "http://www.onvif.org/ver10/device/wsdl/GetCertificatesStatus"
-	// ActionDeviceGetClientCertificateMode is the soapAction of GetClientCertificateMode.
-	ActionDeviceGetClientCertificateMode = "http://www.onvif.org/ver10/device/wsdl/GetClientCertificateMode"
-	// ActionDeviceGetDNS is the soapAction of GetDNS.
-	ActionDeviceGetDNS = "http://www.onvif.org/ver10/device/wsdl/GetDNS"
-	// ActionDeviceGetDPAddresses is the soapAction of GetDPAddresses.
-	ActionDeviceGetDPAddresses = "http://www.onvif.org/ver10/device/wsdl/GetDPAddresses"
-	// ActionDeviceGetDeviceInformation is the soapAction of GetDeviceInformation.
-	ActionDeviceGetDeviceInformation = "http://www.onvif.org/ver10/device/wsdl/GetDeviceInformation"
-	// ActionDeviceGetDiscoveryMode is the soapAction of GetDiscoveryMode.
-	ActionDeviceGetDiscoveryMode = "http://www.onvif.org/ver10/device/wsdl/GetDiscoveryMode"
-	// ActionDeviceGetDot11Capabilities is the soapAction of GetDot11Capabilities.
-	ActionDeviceGetDot11Capabilities = "http://www.onvif.org/ver10/device/wsdl/GetDot11Capabilities"
-	// ActionDeviceGetDot11Status is the soapAction of GetDot11Status.
-	ActionDeviceGetDot11Status = "http://www.onvif.org/ver10/device/wsdl/GetDot11Status"
-	// ActionDeviceGetDot1XConfiguration is the soapAction of GetDot1XConfiguration.
-	ActionDeviceGetDot1XConfiguration = "http://www.onvif.org/ver10/device/wsdl/GetDot1XConfiguration"
-	// ActionDeviceGetDot1XConfigurations is the soapAction of GetDot1XConfigurations.
-	ActionDeviceGetDot1XConfigurations = "http://www.onvif.org/ver10/device/wsdl/GetDot1XConfigurations"
-	// ActionDeviceGetDynamicDNS is the soapAction of GetDynamicDNS.
-	ActionDeviceGetDynamicDNS = "http://www.onvif.org/ver10/device/wsdl/GetDynamicDNS"
-	// ActionDeviceGetEndpointReference is the soapAction of GetEndpointReference.
-	ActionDeviceGetEndpointReference = "http://www.onvif.org/ver10/device/wsdl/GetEndpointReference"
-	// ActionDeviceGetGeoLocation is the soapAction of GetGeoLocation.
-	ActionDeviceGetGeoLocation = "http://www.onvif.org/ver10/device/wsdl/GetGeoLocation"
-	// ActionDeviceGetHostname is the soapAction of GetHostname.
-	ActionDeviceGetHostname = "http://www.onvif.org/ver10/device/wsdl/GetHostname"
-	// ActionDeviceGetIPAddressFilter is the soapAction of GetIPAddressFilter.
-	ActionDeviceGetIPAddressFilter = "http://www.onvif.org/ver10/device/wsdl/GetIPAddressFilter"
-	// ActionDeviceGetNTP is the soapAction of GetNTP.
-	ActionDeviceGetNTP = "http://www.onvif.org/ver10/device/wsdl/GetNTP"
-	// ActionDeviceGetNetworkDefaultGateway is the soapAction of GetNetworkDefaultGateway.
-	ActionDeviceGetNetworkDefaultGateway = "http://www.onvif.org/ver10/device/wsdl/GetNetworkDefaultGateway"
-	// ActionDeviceGetNetworkInterfaces is the soapAction of GetNetworkInterfaces.
-	ActionDeviceGetNetworkInterfaces = "http://www.onvif.org/ver10/device/wsdl/GetNetworkInterfaces"
-	// ActionDeviceGetNetworkProtocols is the soapAction of GetNetworkProtocols.
-	ActionDeviceGetNetworkProtocols = "http://www.onvif.org/ver10/device/wsdl/GetNetworkProtocols"
-	// ActionDeviceGetPasswordComplexityConfiguration is the soapAction of GetPasswordComplexityConfiguration.
-	ActionDeviceGetPasswordComplexityConfiguration = "http://www.onvif.org/ver10/device/wsdl/GetPasswordComplexityConfiguration"
-	// ActionDeviceGetPasswordComplexityOptions is the soapAction of GetPasswordComplexityOptions.
-	ActionDeviceGetPasswordComplexityOptions = "http://www.onvif.org/ver10/device/wsdl/GetPasswordComplexityOptions"
-	// ActionDeviceGetPasswordHistoryConfiguration is the soapAction of GetPasswordHistoryConfiguration.
-	ActionDeviceGetPasswordHistoryConfiguration = "http://www.onvif.org/ver10/device/wsdl/GetPasswordHistoryConfiguration"
-	// ActionDeviceGetPkcs10Request is the soapAction of GetPkcs10Request.
-	ActionDeviceGetPkcs10Request = "http://www.onvif.org/ver10/device/wsdl/GetPkcs10Request"
-	// ActionDeviceGetRelayOutputs is the soapAction of GetRelayOutputs.
-	ActionDeviceGetRelayOutputs = "http://www.onvif.org/ver10/device/wsdl/GetRelayOutputs"
-	// ActionDeviceGetRemoteDiscoveryMode is the soapAction of GetRemoteDiscoveryMode.
-	ActionDeviceGetRemoteDiscoveryMode = "http://www.onvif.org/ver10/device/wsdl/GetRemoteDiscoveryMode"
-	// ActionDeviceGetRemoteUser is the soapAction of GetRemoteUser.
-	ActionDeviceGetRemoteUser = "http://www.onvif.org/ver10/device/wsdl/GetRemoteUser"
-	// ActionDeviceGetScopes is the soapAction of GetScopes.
-	ActionDeviceGetScopes = "http://www.onvif.org/ver10/device/wsdl/GetScopes"
-	// ActionDeviceGetServiceCapabilities is the soapAction of GetServiceCapabilities.
-	ActionDeviceGetServiceCapabilities = "http://www.onvif.org/ver10/device/wsdl/GetServiceCapabilities"
-	// ActionDeviceGetServices is the soapAction of GetServices.
-	ActionDeviceGetServices = "http://www.onvif.org/ver10/device/wsdl/GetServices"
-	// ActionDeviceGetStorageConfiguration is the soapAction of GetStorageConfiguration.
-	ActionDeviceGetStorageConfiguration = "http://www.onvif.org/ver10/device/wsdl/GetStorageConfiguration"
-	// ActionDeviceGetStorageConfigurations is the soapAction of GetStorageConfigurations.
-	ActionDeviceGetStorageConfigurations = "http://www.onvif.org/ver10/device/wsdl/GetStorageConfigurations"
-	// ActionDeviceGetSystemBackup is the soapAction of GetSystemBackup.
-	ActionDeviceGetSystemBackup = "http://www.onvif.org/ver10/device/wsdl/GetSystemBackup"
-	// ActionDeviceGetSystemDateAndTime is the soapAction of GetSystemDateAndTime.
-	ActionDeviceGetSystemDateAndTime = "http://www.onvif.org/ver10/device/wsdl/GetSystemDateAndTime"
-	// ActionDeviceGetSystemLog is the soapAction of GetSystemLog.
-	ActionDeviceGetSystemLog = "http://www.onvif.org/ver10/device/wsdl/GetSystemLog"
-	// ActionDeviceGetSystemSupportInformation is the soapAction of GetSystemSupportInformation.
-	ActionDeviceGetSystemSupportInformation = "http://www.onvif.org/ver10/device/wsdl/GetSystemSupportInformation"
-	// ActionDeviceGetSystemUris is the soapAction of GetSystemUris.
-	ActionDeviceGetSystemUris = "http://www.onvif.org/ver10/device/wsdl/GetSystemUris"
-	// ActionDeviceGetUserRoles is the soapAction of GetUserRoles.
-	ActionDeviceGetUserRoles = "http://www.onvif.org/ver10/device/wsdl/GetUserRoles"
-	// ActionDeviceGetUsers is the soapAction of GetUsers.
-	ActionDeviceGetUsers = "http://www.onvif.org/ver10/device/wsdl/GetUsers"
-	// ActionDeviceGetWsdlUrl is the soapAction of GetWsdlUrl.
-	ActionDeviceGetWsdlUrl = "http://www.onvif.org/ver10/device/wsdl/GetWsdlUrl"
-	// ActionDeviceGetZeroConfiguration is the soapAction of GetZeroConfiguration.
-	ActionDeviceGetZeroConfiguration = "http://www.onvif.org/ver10/device/wsdl/GetZeroConfiguration"
-	// ActionDeviceLoadCACertificates is the soapAction of LoadCACertificates.
-	ActionDeviceLoadCACertificates = "http://www.onvif.org/ver10/device/wsdl/LoadCACertificates"
-	// ActionDeviceLoadCertificateWithPrivateKey is the soapAction of LoadCertificateWithPrivateKey.
-	ActionDeviceLoadCertificateWithPrivateKey = "http://www.onvif.org/ver10/device/wsdl/LoadCertificateWithPrivateKey"
-	// ActionDeviceLoadCertificates is the soapAction of LoadCertificates.
-	ActionDeviceLoadCertificates = "http://www.onvif.org/ver10/device/wsdl/LoadCertificates"
-	// ActionDeviceRemoveIPAddressFilter is the soapAction of RemoveIPAddressFilter.
-	ActionDeviceRemoveIPAddressFilter = "http://www.onvif.org/ver10/device/wsdl/RemoveIPAddressFilter"
-	// ActionDeviceRemoveScopes is the soapAction of RemoveScopes.
-	ActionDeviceRemoveScopes = "http://www.onvif.org/ver10/device/wsdl/RemoveScopes"
-	// ActionDeviceRestoreSystem is the soapAction of RestoreSystem.
-	ActionDeviceRestoreSystem = "http://www.onvif.org/ver10/device/wsdl/RestoreSystem"
-	// ActionDeviceScanAvailableDot11Networks is the soapAction of ScanAvailableDot11Networks.
-	ActionDeviceScanAvailableDot11Networks = "http://www.onvif.org/ver10/device/wsdl/ScanAvailableDot11Networks"
-	// ActionDeviceSendAuxiliaryCommand is the soapAction of SendAuxiliaryCommand.
-	ActionDeviceSendAuxiliaryCommand = "http://www.onvif.org/ver10/device/wsdl/SendAuxiliaryCommand"
-	// ActionDeviceSetAccessPolicy is the soapAction of SetAccessPolicy.
-	ActionDeviceSetAccessPolicy = "http://www.onvif.org/ver10/device/wsdl/SetAccessPolicy"
-	// ActionDeviceSetAuthFailureWarningConfiguration is the soapAction of SetAuthFailureWarningConfiguration.
-	ActionDeviceSetAuthFailureWarningConfiguration = "http://www.onvif.org/ver10/device/wsdl/SetAuthFailureWarningConfiguration"
-	// ActionDeviceSetCertificatesStatus is the soapAction of SetCertificatesStatus.
-	ActionDeviceSetCertificatesStatus = "http://www.onvif.org/ver10/device/wsdl/SetCertificatesStatus"
-	// ActionDeviceSetClientCertificateMode is the soapAction of SetClientCertificateMode.
-	ActionDeviceSetClientCertificateMode = "http://www.onvif.org/ver10/device/wsdl/SetClientCertificateMode"
-	// ActionDeviceSetDNS is the soapAction of SetDNS.
-	ActionDeviceSetDNS = "http://www.onvif.org/ver10/device/wsdl/SetDNS"
-	// ActionDeviceSetDPAddresses is the soapAction of SetDPAddresses.
-	ActionDeviceSetDPAddresses = "http://www.onvif.org/ver10/device/wsdl/SetDPAddresses"
-	// ActionDeviceSetDiscoveryMode is the soapAction of SetDiscoveryMode.
-	ActionDeviceSetDiscoveryMode = "http://www.onvif.org/ver10/device/wsdl/SetDiscoveryMode"
-	// ActionDeviceSetDot1XConfiguration is the soapAction of SetDot1XConfiguration.
-	ActionDeviceSetDot1XConfiguration = "http://www.onvif.org/ver10/device/wsdl/SetDot1XConfiguration"
-	// ActionDeviceSetDynamicDNS is the soapAction of SetDynamicDNS.
-	ActionDeviceSetDynamicDNS = "http://www.onvif.org/ver10/device/wsdl/SetDynamicDNS"
-	// ActionDeviceSetGeoLocation is the soapAction of SetGeoLocation.
-	ActionDeviceSetGeoLocation = "http://www.onvif.org/ver10/device/wsdl/SetGeoLocation"
-	// ActionDeviceSetHashingAlgorithm is the soapAction of SetHashingAlgorithm.
-	ActionDeviceSetHashingAlgorithm = "http://www.onvif.org/ver10/device/wsdl/SetHashingAlgorithm"
-	// ActionDeviceSetHostname is the soapAction of SetHostname.
-	ActionDeviceSetHostname = "http://www.onvif.org/ver10/device/wsdl/SetHostname"
-	// ActionDeviceSetHostnameFromDHCP is the soapAction of SetHostnameFromDHCP.
-	ActionDeviceSetHostnameFromDHCP = "http://www.onvif.org/ver10/device/wsdl/SetHostnameFromDHCP"
-	// ActionDeviceSetIPAddressFilter is the soapAction of SetIPAddressFilter.
-	ActionDeviceSetIPAddressFilter = "http://www.onvif.org/ver10/device/wsdl/SetIPAddressFilter"
-	// ActionDeviceSetNTP is the soapAction of SetNTP.
-	ActionDeviceSetNTP = "http://www.onvif.org/ver10/device/wsdl/SetNTP"
-	// ActionDeviceSetNetworkDefaultGateway is the soapAction of SetNetworkDefaultGateway.
-	ActionDeviceSetNetworkDefaultGateway = "http://www.onvif.org/ver10/device/wsdl/SetNetworkDefaultGateway"
-	// ActionDeviceSetNetworkInterfaces is the soapAction of SetNetworkInterfaces.
-	ActionDeviceSetNetworkInterfaces = "http://www.onvif.org/ver10/device/wsdl/SetNetworkInterfaces"
-	// ActionDeviceSetNetworkProtocols is the soapAction of SetNetworkProtocols.
-	ActionDeviceSetNetworkProtocols = "http://www.onvif.org/ver10/device/wsdl/SetNetworkProtocols"
-	// ActionDeviceSetPasswordComplexityConfiguration is the soapAction of SetPasswordComplexityConfiguration.
-	ActionDeviceSetPasswordComplexityConfiguration = "http://www.onvif.org/ver10/device/wsdl/SetPasswordComplexityConfiguration"
-	// ActionDeviceSetPasswordHistoryConfiguration is the soapAction of SetPasswordHistoryConfiguration.
-	ActionDeviceSetPasswordHistoryConfiguration = "http://www.onvif.org/ver10/device/wsdl/SetPasswordHistoryConfiguration"
-	// ActionDeviceSetRelayOutputSettings is the soapAction of SetRelayOutputSettings.
-	ActionDeviceSetRelayOutputSettings = "http://www.onvif.org/ver10/device/wsdl/SetRelayOutputSettings"
-	// ActionDeviceSetRelayOutputState is the soapAction of SetRelayOutputState.
-	ActionDeviceSetRelayOutputState = "http://www.onvif.org/ver10/device/wsdl/SetRelayOutputState"
-	// ActionDeviceSetRemoteDiscoveryMode is the soapAction of SetRemoteDiscoveryMode.
-	ActionDeviceSetRemoteDiscoveryMode = "http://www.onvif.org/ver10/device/wsdl/SetRemoteDiscoveryMode"
-	// ActionDeviceSetRemoteUser is the soapAction of SetRemoteUser.
-	ActionDeviceSetRemoteUser = "http://www.onvif.org/ver10/device/wsdl/SetRemoteUser"
-	// ActionDeviceSetScopes is the soapAction of SetScopes.
-	ActionDeviceSetScopes = "http://www.onvif.org/ver10/device/wsdl/SetScopes"
-	// ActionDeviceSetStorageConfiguration is the soapAction of SetStorageConfiguration.
-	ActionDeviceSetStorageConfiguration = "http://www.onvif.org/ver10/device/wsdl/SetStorageConfiguration"
-	// ActionDeviceSetSystemDateAndTime is the soapAction of SetSystemDateAndTime.
-	ActionDeviceSetSystemDateAndTime = "http://www.onvif.org/ver10/device/wsdl/SetSystemDateAndTime"
-	// ActionDeviceSetSystemFactoryDefault is the soapAction of SetSystemFactoryDefault.
-	ActionDeviceSetSystemFactoryDefault = "http://www.onvif.org/ver10/device/wsdl/SetSystemFactoryDefault"
-	// ActionDeviceSetUser is the soapAction of SetUser.
-	ActionDeviceSetUser = "http://www.onvif.org/ver10/device/wsdl/SetUser"
-	// ActionDeviceSetUserRole is the soapAction of SetUserRole.
-	ActionDeviceSetUserRole = "http://www.onvif.org/ver10/device/wsdl/SetUserRole"
-	// ActionDeviceSetZeroConfiguration is the soapAction of SetZeroConfiguration.
-	ActionDeviceSetZeroConfiguration = "http://www.onvif.org/ver10/device/wsdl/SetZeroConfiguration"
-	// ActionDeviceStartFirmwareUpgrade is the soapAction of StartFirmwareUpgrade.
-	ActionDeviceStartFirmwareUpgrade = "http://www.onvif.org/ver10/device/wsdl/StartFirmwareUpgrade"
-	// ActionDeviceStartSystemRestore is the soapAction of StartSystemRestore.
-	ActionDeviceStartSystemRestore = "http://www.onvif.org/ver10/device/wsdl/StartSystemRestore"
-	// ActionDeviceSystemReboot is the soapAction of SystemReboot.
-	ActionDeviceSystemReboot = "http://www.onvif.org/ver10/device/wsdl/SystemReboot"
-	// ActionDeviceUpgradeFirmware is the soapAction of UpgradeFirmware.
-	ActionDeviceUpgradeFirmware = "http://www.onvif.org/ver10/device/wsdl/UpgradeFirmware"
-	// ActionDeviceUpgradeSystemFirmware is the soapAction of UpgradeSystemFirmware.
-	ActionDeviceUpgradeSystemFirmware = "http://www.onvif.org/ver10/device/wsdl/UpgradeSystemFirmware"
-)
-
 // deviceOperations lists every operation of devicemgmt.wsdl in name order.
-var deviceOperations = []OpInfo{
-	{Op{NSDevice, DeviceAddIPAddressFilter}, ActionDeviceAddIPAddressFilter},
-	{Op{NSDevice, DeviceAddScopes}, ActionDeviceAddScopes},
-	{Op{NSDevice, DeviceCreateCertificate}, ActionDeviceCreateCertificate},
-	{Op{NSDevice, DeviceCreateDot1XConfiguration}, ActionDeviceCreateDot1XConfiguration},
-	{Op{NSDevice, DeviceCreateStorageConfiguration}, ActionDeviceCreateStorageConfiguration},
-	{Op{NSDevice, DeviceCreateUsers}, ActionDeviceCreateUsers},
-	{Op{NSDevice, DeviceDeleteCertificates}, ActionDeviceDeleteCertificates},
-	{Op{NSDevice, DeviceDeleteDot1XConfiguration}, ActionDeviceDeleteDot1XConfiguration},
-	{Op{NSDevice, DeviceDeleteGeoLocation}, ActionDeviceDeleteGeoLocation},
-	{Op{NSDevice, DeviceDeleteStorageConfiguration}, ActionDeviceDeleteStorageConfiguration},
-	{Op{NSDevice, DeviceDeleteUserRole}, ActionDeviceDeleteUserRole},
-	{Op{NSDevice, DeviceDeleteUsers}, ActionDeviceDeleteUsers},
-	{Op{NSDevice, DeviceGetAccessPolicy}, ActionDeviceGetAccessPolicy},
-	{Op{NSDevice, DeviceGetAuthFailureWarningConfiguration}, ActionDeviceGetAuthFailureWarningConfiguration},
-	{Op{NSDevice, DeviceGetAuthFailureWarningOptions}, ActionDeviceGetAuthFailureWarningOptions},
-	{Op{NSDevice, DeviceGetCACertificates}, ActionDeviceGetCACertificates},
-	{Op{NSDevice, DeviceGetCapabilities}, ActionDeviceGetCapabilities},
-	{Op{NSDevice, DeviceGetCertificateInformation}, ActionDeviceGetCertificateInformation},
-	{Op{NSDevice, DeviceGetCertificates}, ActionDeviceGetCertificates},
-	{Op{NSDevice, DeviceGetCertificatesStatus}, ActionDeviceGetCertificatesStatus},
-	{Op{NSDevice, DeviceGetClientCertificateMode}, ActionDeviceGetClientCertificateMode},
-	{Op{NSDevice, DeviceGetDNS}, ActionDeviceGetDNS},
-	{Op{NSDevice, DeviceGetDPAddresses}, ActionDeviceGetDPAddresses},
-	{Op{NSDevice, DeviceGetDeviceInformation}, ActionDeviceGetDeviceInformation},
-	{Op{NSDevice, DeviceGetDiscoveryMode}, ActionDeviceGetDiscoveryMode},
-	{Op{NSDevice, DeviceGetDot11Capabilities}, ActionDeviceGetDot11Capabilities},
-	{Op{NSDevice, DeviceGetDot11Status}, ActionDeviceGetDot11Status},
-	{Op{NSDevice, DeviceGetDot1XConfiguration}, ActionDeviceGetDot1XConfiguration},
-	{Op{NSDevice, DeviceGetDot1XConfigurations}, ActionDeviceGetDot1XConfigurations},
-	{Op{NSDevice, DeviceGetDynamicDNS}, ActionDeviceGetDynamicDNS},
-	{Op{NSDevice, DeviceGetEndpointReference}, ActionDeviceGetEndpointReference},
-	{Op{NSDevice, DeviceGetGeoLocation}, ActionDeviceGetGeoLocation},
-	{Op{NSDevice, DeviceGetHostname}, ActionDeviceGetHostname},
-	{Op{NSDevice, DeviceGetIPAddressFilter}, ActionDeviceGetIPAddressFilter},
-	{Op{NSDevice, DeviceGetNTP}, ActionDeviceGetNTP},
-	{Op{NSDevice, DeviceGetNetworkDefaultGateway}, ActionDeviceGetNetworkDefaultGateway},
-	{Op{NSDevice, DeviceGetNetworkInterfaces}, ActionDeviceGetNetworkInterfaces},
-	{Op{NSDevice, DeviceGetNetworkProtocols}, ActionDeviceGetNetworkProtocols},
-	{Op{NSDevice, DeviceGetPasswordComplexityConfiguration}, ActionDeviceGetPasswordComplexityConfiguration},
-	{Op{NSDevice, DeviceGetPasswordComplexityOptions}, ActionDeviceGetPasswordComplexityOptions},
-	{Op{NSDevice, DeviceGetPasswordHistoryConfiguration}, ActionDeviceGetPasswordHistoryConfiguration},
-	{Op{NSDevice, DeviceGetPkcs10Request}, ActionDeviceGetPkcs10Request},
-	{Op{NSDevice, DeviceGetRelayOutputs}, ActionDeviceGetRelayOutputs},
-	{Op{NSDevice, DeviceGetRemoteDiscoveryMode}, ActionDeviceGetRemoteDiscoveryMode},
-	{Op{NSDevice, DeviceGetRemoteUser}, ActionDeviceGetRemoteUser},
-	{Op{NSDevice, DeviceGetScopes}, ActionDeviceGetScopes},
-	{Op{NSDevice, DeviceGetServiceCapabilities}, ActionDeviceGetServiceCapabilities},
-	{Op{NSDevice, DeviceGetServices}, ActionDeviceGetServices},
-	{Op{NSDevice, DeviceGetStorageConfiguration}, ActionDeviceGetStorageConfiguration},
-	{Op{NSDevice, DeviceGetStorageConfigurations}, ActionDeviceGetStorageConfigurations},
-	{Op{NSDevice, DeviceGetSystemBackup}, ActionDeviceGetSystemBackup},
-	{Op{NSDevice, DeviceGetSystemDateAndTime}, ActionDeviceGetSystemDateAndTime},
-	{Op{NSDevice, DeviceGetSystemLog}, ActionDeviceGetSystemLog},
-	{Op{NSDevice, DeviceGetSystemSupportInformation}, ActionDeviceGetSystemSupportInformation},
-	{Op{NSDevice, DeviceGetSystemUris}, ActionDeviceGetSystemUris},
-	{Op{NSDevice, DeviceGetUserRoles}, ActionDeviceGetUserRoles},
-	{Op{NSDevice, DeviceGetUsers}, ActionDeviceGetUsers},
-	{Op{NSDevice, DeviceGetWsdlUrl}, ActionDeviceGetWsdlUrl},
-	{Op{NSDevice, DeviceGetZeroConfiguration}, ActionDeviceGetZeroConfiguration},
-	{Op{NSDevice, DeviceLoadCACertificates}, ActionDeviceLoadCACertificates},
-	{Op{NSDevice, DeviceLoadCertificateWithPrivateKey}, ActionDeviceLoadCertificateWithPrivateKey},
-	{Op{NSDevice, DeviceLoadCertificates}, ActionDeviceLoadCertificates},
-	{Op{NSDevice, DeviceRemoveIPAddressFilter}, ActionDeviceRemoveIPAddressFilter},
-	{Op{NSDevice, DeviceRemoveScopes}, ActionDeviceRemoveScopes},
-	{Op{NSDevice, DeviceRestoreSystem}, ActionDeviceRestoreSystem},
-	{Op{NSDevice, DeviceScanAvailableDot11Networks}, ActionDeviceScanAvailableDot11Networks},
-	{Op{NSDevice, DeviceSendAuxiliaryCommand}, ActionDeviceSendAuxiliaryCommand},
-	{Op{NSDevice, DeviceSetAccessPolicy}, ActionDeviceSetAccessPolicy},
-	{Op{NSDevice, DeviceSetAuthFailureWarningConfiguration}, ActionDeviceSetAuthFailureWarningConfiguration},
-	{Op{NSDevice, DeviceSetCertificatesStatus}, ActionDeviceSetCertificatesStatus},
-	{Op{NSDevice, DeviceSetClientCertificateMode}, ActionDeviceSetClientCertificateMode},
-	{Op{NSDevice, DeviceSetDNS}, ActionDeviceSetDNS},
-	{Op{NSDevice, DeviceSetDPAddresses}, ActionDeviceSetDPAddresses},
-	{Op{NSDevice, DeviceSetDiscoveryMode}, ActionDeviceSetDiscoveryMode},
-	{Op{NSDevice, DeviceSetDot1XConfiguration}, ActionDeviceSetDot1XConfiguration},
-	{Op{NSDevice, DeviceSetDynamicDNS}, ActionDeviceSetDynamicDNS},
-	{Op{NSDevice, DeviceSetGeoLocation}, ActionDeviceSetGeoLocation},
-	{Op{NSDevice, DeviceSetHashingAlgorithm}, ActionDeviceSetHashingAlgorithm},
-	{Op{NSDevice, DeviceSetHostname}, ActionDeviceSetHostname},
-	{Op{NSDevice, DeviceSetHostnameFromDHCP}, ActionDeviceSetHostnameFromDHCP},
-	{Op{NSDevice, DeviceSetIPAddressFilter}, ActionDeviceSetIPAddressFilter},
-	{Op{NSDevice, DeviceSetNTP}, ActionDeviceSetNTP},
-	{Op{NSDevice, DeviceSetNetworkDefaultGateway}, ActionDeviceSetNetworkDefaultGateway},
-	{Op{NSDevice, DeviceSetNetworkInterfaces}, ActionDeviceSetNetworkInterfaces},
-	{Op{NSDevice, DeviceSetNetworkProtocols}, ActionDeviceSetNetworkProtocols},
-	{Op{NSDevice, DeviceSetPasswordComplexityConfiguration}, ActionDeviceSetPasswordComplexityConfiguration},
-	{Op{NSDevice, DeviceSetPasswordHistoryConfiguration}, ActionDeviceSetPasswordHistoryConfiguration},
-	{Op{NSDevice, DeviceSetRelayOutputSettings}, ActionDeviceSetRelayOutputSettings},
-	{Op{NSDevice, DeviceSetRelayOutputState}, ActionDeviceSetRelayOutputState},
-	{Op{NSDevice, DeviceSetRemoteDiscoveryMode}, ActionDeviceSetRemoteDiscoveryMode},
-	{Op{NSDevice, DeviceSetRemoteUser}, ActionDeviceSetRemoteUser},
-	{Op{NSDevice, DeviceSetScopes}, ActionDeviceSetScopes},
-	{Op{NSDevice, DeviceSetStorageConfiguration}, ActionDeviceSetStorageConfiguration},
-	{Op{NSDevice, DeviceSetSystemDateAndTime}, ActionDeviceSetSystemDateAndTime},
-	{Op{NSDevice, DeviceSetSystemFactoryDefault}, ActionDeviceSetSystemFactoryDefault},
-	{Op{NSDevice, DeviceSetUser}, ActionDeviceSetUser},
-	{Op{NSDevice, DeviceSetUserRole}, ActionDeviceSetUserRole},
-	{Op{NSDevice, DeviceSetZeroConfiguration}, ActionDeviceSetZeroConfiguration},
-	{Op{NSDevice, DeviceStartFirmwareUpgrade}, ActionDeviceStartFirmwareUpgrade},
-	{Op{NSDevice, DeviceStartSystemRestore}, ActionDeviceStartSystemRestore},
-	{Op{NSDevice, DeviceSystemReboot}, ActionDeviceSystemReboot},
-	{Op{NSDevice, DeviceUpgradeFirmware}, ActionDeviceUpgradeFirmware},
-	{Op{NSDevice, DeviceUpgradeSystemFirmware}, ActionDeviceUpgradeSystemFirmware},
+var deviceOperations = []Op{
+	{NSDevice, DeviceAddIPAddressFilter},
+	{NSDevice, DeviceAddScopes},
+	{NSDevice, DeviceCreateCertificate},
+	{NSDevice, DeviceCreateDot1XConfiguration},
+	{NSDevice, DeviceCreateStorageConfiguration},
+	{NSDevice, DeviceCreateUsers},
+	{NSDevice, DeviceDeleteCertificates},
+	{NSDevice, DeviceDeleteDot1XConfiguration},
+	{NSDevice, DeviceDeleteGeoLocation},
+	{NSDevice, DeviceDeleteStorageConfiguration},
+	{NSDevice, DeviceDeleteUserRole},
+	{NSDevice, DeviceDeleteUsers},
+	{NSDevice, DeviceGetAccessPolicy},
+	{NSDevice, DeviceGetAuthFailureWarningConfiguration},
+	{NSDevice, DeviceGetAuthFailureWarningOptions},
+	{NSDevice, DeviceGetCACertificates},
+	{NSDevice, DeviceGetCapabilities},
+	{NSDevice, DeviceGetCertificateInformation},
+	{NSDevice, DeviceGetCertificates},
+	{NSDevice, DeviceGetCertificatesStatus},
+	{NSDevice, DeviceGetClientCertificateMode},
+	{NSDevice, DeviceGetDNS},
+	{NSDevice, DeviceGetDPAddresses},
+	{NSDevice, DeviceGetDeviceInformation},
+	{NSDevice, DeviceGetDiscoveryMode},
+	{NSDevice, DeviceGetDot11Capabilities},
+	{NSDevice, DeviceGetDot11Status},
+	{NSDevice, DeviceGetDot1XConfiguration},
+	{NSDevice, DeviceGetDot1XConfigurations},
+	{NSDevice, DeviceGetDynamicDNS},
+	{NSDevice, DeviceGetEndpointReference},
+	{NSDevice, DeviceGetGeoLocation},
+	{NSDevice, DeviceGetHostname},
+	{NSDevice, DeviceGetIPAddressFilter},
+	{NSDevice, DeviceGetNTP},
+	{NSDevice, DeviceGetNetworkDefaultGateway},
+	{NSDevice, DeviceGetNetworkInterfaces},
+	{NSDevice, DeviceGetNetworkProtocols},
+	{NSDevice, DeviceGetPasswordComplexityConfiguration},
+	{NSDevice, DeviceGetPasswordComplexityOptions},
+	{NSDevice, DeviceGetPasswordHistoryConfiguration},
+	{NSDevice, DeviceGetPkcs10Request},
+	{NSDevice, DeviceGetRelayOutputs},
+	{NSDevice, DeviceGetRemoteDiscoveryMode},
+	{NSDevice, DeviceGetRemoteUser},
+	{NSDevice, DeviceGetScopes},
+	{NSDevice, DeviceGetServiceCapabilities},
+	{NSDevice, DeviceGetServices},
+	{NSDevice, DeviceGetStorageConfiguration},
+	{NSDevice, DeviceGetStorageConfigurations},
+	{NSDevice, DeviceGetSystemBackup},
+	{NSDevice, DeviceGetSystemDateAndTime},
+	{NSDevice, DeviceGetSystemLog},
+	{NSDevice, DeviceGetSystemSupportInformation},
+	{NSDevice, DeviceGetSystemUris},
+	{NSDevice, DeviceGetUserRoles},
+	{NSDevice, DeviceGetUsers},
+	{NSDevice, DeviceGetWsdlUrl},
+	{NSDevice, DeviceGetZeroConfiguration},
+	{NSDevice, DeviceLoadCACertificates},
+	{NSDevice, DeviceLoadCertificateWithPrivateKey},
+	{NSDevice, DeviceLoadCertificates},
+	{NSDevice, DeviceRemoveIPAddressFilter},
+	{NSDevice, DeviceRemoveScopes},
+	{NSDevice, DeviceRestoreSystem},
+	{NSDevice, DeviceScanAvailableDot11Networks},
+	{NSDevice, DeviceSendAuxiliaryCommand},
+	{NSDevice, DeviceSetAccessPolicy},
+	{NSDevice, DeviceSetAuthFailureWarningConfiguration},
+	{NSDevice, DeviceSetCertificatesStatus},
+	{NSDevice, DeviceSetClientCertificateMode},
+	{NSDevice, DeviceSetDNS},
+	{NSDevice, DeviceSetDPAddresses},
+	{NSDevice, DeviceSetDiscoveryMode},
+	{NSDevice, DeviceSetDot1XConfiguration},
+	{NSDevice, DeviceSetDynamicDNS},
+	{NSDevice, DeviceSetGeoLocation},
+	{NSDevice, DeviceSetHashingAlgorithm},
+	{NSDevice, DeviceSetHostname},
+	{NSDevice, DeviceSetHostnameFromDHCP},
+	{NSDevice, DeviceSetIPAddressFilter},
+	{NSDevice, DeviceSetNTP},
+	{NSDevice, DeviceSetNetworkDefaultGateway},
+	{NSDevice, DeviceSetNetworkInterfaces},
+	{NSDevice, DeviceSetNetworkProtocols},
+	{NSDevice, DeviceSetPasswordComplexityConfiguration},
+	{NSDevice, DeviceSetPasswordHistoryConfiguration},
+	{NSDevice, DeviceSetRelayOutputSettings},
+	{NSDevice, DeviceSetRelayOutputState},
+	{NSDevice, DeviceSetRemoteDiscoveryMode},
+	{NSDevice, DeviceSetRemoteUser},
+	{NSDevice, DeviceSetScopes},
+	{NSDevice, DeviceSetStorageConfiguration},
+	{NSDevice, DeviceSetSystemDateAndTime},
+	{NSDevice, DeviceSetSystemFactoryDefault},
+	{NSDevice, DeviceSetUser},
+	{NSDevice, DeviceSetUserRole},
+	{NSDevice, DeviceSetZeroConfiguration},
+	{NSDevice, DeviceStartFirmwareUpgrade},
+	{NSDevice, DeviceStartSystemRestore},
+	{NSDevice, DeviceSystemReboot},
+	{NSDevice, DeviceUpgradeFirmware},
+	{NSDevice, DeviceUpgradeSystemFirmware},
 }
 
 // Media service operation names (media.wsdl): the local names of the request elements.
@@ -691,249 +481,87 @@ const (
 	MediaStopMulticastStreaming = "StopMulticastStreaming"
 )
 
-// Media service SOAP actions, as media.wsdl declares them (known mistakes included).
-const (
-	// ActionMediaAddAudioDecoderConfiguration is the soapAction of AddAudioDecoderConfiguration.
-	ActionMediaAddAudioDecoderConfiguration = "http://www.onvif.org/ver10/media/wsdl/AddAudioDecoderConfiguration"
-	// ActionMediaAddAudioEncoderConfiguration is the soapAction of AddAudioEncoderConfiguration.
-	ActionMediaAddAudioEncoderConfiguration = "http://www.onvif.org/ver10/media/wsdl/AddAudioEncoderConfiguration"
-	// ActionMediaAddAudioOutputConfiguration is the soapAction of AddAudioOutputConfiguration.
-	ActionMediaAddAudioOutputConfiguration = "http://www.onvif.org/ver10/media/wsdl/AddAudioOutputConfiguration"
-	// ActionMediaAddAudioSourceConfiguration is the soapAction of AddAudioSourceConfiguration.
-	ActionMediaAddAudioSourceConfiguration = "http://www.onvif.org/ver10/media/wsdl/AddAudioSourceConfiguration"
-	// ActionMediaAddMetadataConfiguration is the soapAction of AddMetadataConfiguration.
-	ActionMediaAddMetadataConfiguration = "http://www.onvif.org/ver10/media/wsdl/AddMetadataConfiguration"
-	// ActionMediaAddPTZConfiguration is the soapAction of AddPTZConfiguration.
-	ActionMediaAddPTZConfiguration = "http://www.onvif.org/ver10/media/wsdl/AddPTZConfiguration"
-	// ActionMediaAddVideoAnalyticsConfiguration is the soapAction of AddVideoAnalyticsConfiguration.
-	ActionMediaAddVideoAnalyticsConfiguration = "http://www.onvif.org/ver10/media/wsdl/AddVideoAnalyticsConfiguration"
-	// ActionMediaAddVideoEncoderConfiguration is the soapAction of AddVideoEncoderConfiguration.
-	ActionMediaAddVideoEncoderConfiguration = "http://www.onvif.org/ver10/media/wsdl/AddVideoEncoderConfiguration"
-	// ActionMediaAddVideoSourceConfiguration is the soapAction of AddVideoSourceConfiguration.
-	ActionMediaAddVideoSourceConfiguration = "http://www.onvif.org/ver10/media/wsdl/AddVideoSourceConfiguration"
-	// ActionMediaCreateOSD is the soapAction of CreateOSD.
-	ActionMediaCreateOSD = "http://www.onvif.org/ver10/media/wsdl/CreateOSD"
-	// ActionMediaCreateProfile is the soapAction of CreateProfile.
-	ActionMediaCreateProfile = "http://www.onvif.org/ver10/media/wsdl/CreateProfile"
-	// ActionMediaDeleteOSD is the soapAction of DeleteOSD.
-	ActionMediaDeleteOSD = "http://www.onvif.org/ver10/media/wsdl/DeleteOSD"
-	// ActionMediaDeleteProfile is the soapAction of DeleteProfile.
-	ActionMediaDeleteProfile = "http://www.onvif.org/ver10/media/wsdl/DeleteProfile"
-	// ActionMediaGetAudioDecoderConfiguration is the soapAction of GetAudioDecoderConfiguration.
-	ActionMediaGetAudioDecoderConfiguration = "http://www.onvif.org/ver10/media/wsdl/GetAudioDecoderConfiguration"
-	// ActionMediaGetAudioDecoderConfigurationOptions is the soapAction of GetAudioDecoderConfigurationOptions.
-	ActionMediaGetAudioDecoderConfigurationOptions = "http://www.onvif.org/ver10/media/wsdl/GetAudioDecoderConfigurationOptions"
-	// ActionMediaGetAudioDecoderConfigurations is the soapAction of GetAudioDecoderConfigurations.
-	ActionMediaGetAudioDecoderConfigurations = "http://www.onvif.org/ver10/media/wsdl/GetAudioDecoderConfigurations"
-	// ActionMediaGetAudioEncoderConfiguration is the soapAction of GetAudioEncoderConfiguration.
-	ActionMediaGetAudioEncoderConfiguration = "http://www.onvif.org/ver10/media/wsdl/GetAudioEncoderConfiguration"
-	// ActionMediaGetAudioEncoderConfigurationOptions is the soapAction of GetAudioEncoderConfigurationOptions.
-	ActionMediaGetAudioEncoderConfigurationOptions = "http://www.onvif.org/ver10/media/wsdl/GetAudioEncoderConfigurationOptions"
-	// ActionMediaGetAudioEncoderConfigurations is the soapAction of GetAudioEncoderConfigurations.
-	ActionMediaGetAudioEncoderConfigurations = "http://www.onvif.org/ver10/media/wsdl/GetAudioEncoderConfigurations"
-	// ActionMediaGetAudioOutputConfiguration is the soapAction of GetAudioOutputConfiguration.
-	ActionMediaGetAudioOutputConfiguration = "http://www.onvif.org/ver10/media/wsdl/GetAudioOutputConfiguration"
-	// ActionMediaGetAudioOutputConfigurationOptions is the soapAction of GetAudioOutputConfigurationOptions.
-	ActionMediaGetAudioOutputConfigurationOptions = "http://www.onvif.org/ver10/media/wsdl/GetAudioOutputConfigurationOptions"
-	// ActionMediaGetAudioOutputConfigurations is the soapAction of GetAudioOutputConfigurations.
-	ActionMediaGetAudioOutputConfigurations = "http://www.onvif.org/ver10/media/wsdl/GetAudioOutputConfigurations"
-	// ActionMediaGetAudioOutputs is the soapAction of GetAudioOutputs.
-	ActionMediaGetAudioOutputs = "http://www.onvif.org/ver10/media/wsdl/GetAudioOutputs"
-	// ActionMediaGetAudioSourceConfiguration is the soapAction of GetAudioSourceConfiguration.
-	ActionMediaGetAudioSourceConfiguration = "http://www.onvif.org/ver10/media/wsdl/GetAudioSourceConfiguration"
-	// ActionMediaGetAudioSourceConfigurationOptions is the soapAction of GetAudioSourceConfigurationOptions.
-	ActionMediaGetAudioSourceConfigurationOptions = "http://www.onvif.org/ver10/media/wsdl/GetAudioSourceConfigurationOptions"
-	// ActionMediaGetAudioSourceConfigurations is the soapAction of GetAudioSourceConfigurations.
-	ActionMediaGetAudioSourceConfigurations = "http://www.onvif.org/ver10/media/wsdlGetAudioSourceConfigurations/"
-	// ActionMediaGetAudioSources is the soapAction of GetAudioSources.
-	ActionMediaGetAudioSources = "http://www.onvif.org/ver10/media/wsdl/GetAudioSources"
-	// ActionMediaGetCompatibleAudioDecoderConfigurations is the soapAction of GetCompatibleAudioDecoderConfigurations.
-	ActionMediaGetCompatibleAudioDecoderConfigurations = "http://www.onvif.org/ver10/media/wsdl/GetCompatibleAudioDecoderConfigurations"
-	// ActionMediaGetCompatibleAudioEncoderConfigurations is the soapAction of GetCompatibleAudioEncoderConfigurations.
-	ActionMediaGetCompatibleAudioEncoderConfigurations = "http://www.onvif.org/ver10/media/wsdl/GetCompatibleAudioEncoderConfigurations"
-	// ActionMediaGetCompatibleAudioOutputConfigurations is the soapAction of GetCompatibleAudioOutputConfigurations.
-	ActionMediaGetCompatibleAudioOutputConfigurations = "http://www.onvif.org/ver10/media/wsdl/GetCompatibleAudioOutputConfigurations"
-	// ActionMediaGetCompatibleAudioSourceConfigurations is the soapAction of GetCompatibleAudioSourceConfigurations.
-	ActionMediaGetCompatibleAudioSourceConfigurations = "http://www.onvif.org/ver10/media/wsdl/GetCompatibleAudioSourceConfigurations"
-	// ActionMediaGetCompatibleMetadataConfigurations is the soapAction of GetCompatibleMetadataConfigurations.
-	ActionMediaGetCompatibleMetadataConfigurations = "http://www.onvif.org/ver10/media/wsdl/GetCompatibleMetadataConfigurations"
-	// ActionMediaGetCompatibleVideoAnalyticsConfigurations is the soapAction of GetCompatibleVideoAnalyticsConfigurations.
-	ActionMediaGetCompatibleVideoAnalyticsConfigurations = "http://www.onvif.org/ver10/media/wsdl/GetCompatibleVideoAnalyticsConfigurations"
-	// ActionMediaGetCompatibleVideoEncoderConfigurations is the soapAction of GetCompatibleVideoEncoderConfigurations.
-	ActionMediaGetCompatibleVideoEncoderConfigurations = "http://www.onvif.org/ver10/media/wsdl/GetCompatibleVideoEncoderConfigurations"
-	// ActionMediaGetCompatibleVideoSourceConfigurations is the soapAction of GetCompatibleVideoSourceConfigurations.
-	ActionMediaGetCompatibleVideoSourceConfigurations = "http://www.onvif.org/ver10/media/wsdl/GetCompatibleVideoSourceConfigurations"
-	// ActionMediaGetGuaranteedNumberOfVideoEncoderInstances is the soapAction of GetGuaranteedNumberOfVideoEncoderInstances.
-	ActionMediaGetGuaranteedNumberOfVideoEncoderInstances = "http://www.onvif.org/ver10/media/wsdl/GetGuaranteedNumberOfVideoEncoderInstances"
-	// ActionMediaGetMetadataConfiguration is the soapAction of GetMetadataConfiguration.
-	ActionMediaGetMetadataConfiguration = "http://www.onvif.org/ver10/media/wsdl/GetMetadataConfiguration"
-	// ActionMediaGetMetadataConfigurationOptions is the soapAction of GetMetadataConfigurationOptions.
-	ActionMediaGetMetadataConfigurationOptions = "http://www.onvif.org/ver10/media/wsdl/GetMetadataConfigurationOptions"
-	// ActionMediaGetMetadataConfigurations is the soapAction of GetMetadataConfigurations.
-	ActionMediaGetMetadataConfigurations = "http://www.onvif.org/ver10/media/wsdl/GetMetadataConfigurations"
-	// ActionMediaGetOSD is the soapAction of GetOSD.
-	ActionMediaGetOSD = "http://www.onvif.org/ver10/media/wsdl/GetOSD"
-	// ActionMediaGetOSDOptions is the soapAction of GetOSDOptions.
-	ActionMediaGetOSDOptions = "http://www.onvif.org/ver10/media/wsdl/GetOSDOptions"
-	// ActionMediaGetOSDs is the soapAction of GetOSDs.
-	ActionMediaGetOSDs = "http://www.onvif.org/ver10/media/wsdl/GetOSDs"
-	// ActionMediaGetProfile is the soapAction of GetProfile.
-	ActionMediaGetProfile = "http://www.onvif.org/ver10/media/wsdlGetProfile/"
-	// ActionMediaGetProfiles is the soapAction of GetProfiles.
-	ActionMediaGetProfiles = "http://www.onvif.org/ver10/media/wsdl/GetProfiles"
-	// ActionMediaGetServiceCapabilities is the soapAction of GetServiceCapabilities.
-	ActionMediaGetServiceCapabilities = "http://www.onvif.org/ver10/media/wsdl/GetServiceCapabilities"
-	// ActionMediaGetSnapshotUri is the soapAction of GetSnapshotUri.
-	ActionMediaGetSnapshotUri = "http://www.onvif.org/ver10/media/wsdl/GetSnapshotUri"
-	// ActionMediaGetStreamUri is the soapAction of GetStreamUri.
-	ActionMediaGetStreamUri = "http://www.onvif.org/ver10/media/wsdl/GetStreamUri"
-	// ActionMediaGetVideoAnalyticsConfiguration is the soapAction of GetVideoAnalyticsConfiguration.
-	ActionMediaGetVideoAnalyticsConfiguration = "http://www.onvif.org/ver10/media/wsdl/GetVideoAnalyticsConfiguration"
-	// ActionMediaGetVideoAnalyticsConfigurations is the soapAction of GetVideoAnalyticsConfigurations.
-	ActionMediaGetVideoAnalyticsConfigurations = "http://www.onvif.org/ver10/media/wsdl/GetVideoAnalyticsConfigurations"
-	// ActionMediaGetVideoEncoderConfiguration is the soapAction of GetVideoEncoderConfiguration.
-	ActionMediaGetVideoEncoderConfiguration = "http://www.onvif.org/ver10/media/wsdl/GetVideoEncoderConfiguration"
-	// ActionMediaGetVideoEncoderConfigurationOptions is the soapAction of GetVideoEncoderConfigurationOptions.
-	ActionMediaGetVideoEncoderConfigurationOptions = "http://www.onvif.org/ver10/media/wsdl/GetVideoEncoderConfigurationOptions"
-	// ActionMediaGetVideoEncoderConfigurations is the soapAction of GetVideoEncoderConfigurations.
-	ActionMediaGetVideoEncoderConfigurations = "http://www.onvif.org/ver10/media/wsdl/GetVideoEncoderConfigurations"
-	// ActionMediaGetVideoSourceConfiguration is the soapAction of GetVideoSourceConfiguration.
-	ActionMediaGetVideoSourceConfiguration = "http://www.onvif.org/ver10/media/wsdl/GetVideoSourceConfiguration"
-	// ActionMediaGetVideoSourceConfigurationOptions is the soapAction of GetVideoSourceConfigurationOptions.
-	ActionMediaGetVideoSourceConfigurationOptions = "http://www.onvif.org/ver10/media/wsdlGetVideoSourceConfigurationOptions/"
-	// ActionMediaGetVideoSourceConfigurations is the soapAction of GetVideoSourceConfigurations.
-	ActionMediaGetVideoSourceConfigurations = "http://www.onvif.org/ver10/media/wsdl/GetVideoSourceConfigurations"
-	// ActionMediaGetVideoSourceModes is the soapAction of GetVideoSourceModes.
-	ActionMediaGetVideoSourceModes = "http://www.onvif.org/ver10/media/wsdl/GetVideoSourceModes"
-	// ActionMediaGetVideoSources is the soapAction of GetVideoSources.
-	ActionMediaGetVideoSources = "http://www.onvif.org/ver10/media/wsdlGetVideoSources/"
-	// ActionMediaRemoveAudioDecoderConfiguration is the soapAction of RemoveAudioDecoderConfiguration.
-	ActionMediaRemoveAudioDecoderConfiguration = "http://www.onvif.org/ver10/media/wsdl/RemoveAudioDecoderConfiguration"
-	// ActionMediaRemoveAudioEncoderConfiguration is the soapAction of RemoveAudioEncoderConfiguration.
-	ActionMediaRemoveAudioEncoderConfiguration = "http://www.onvif.org/ver10/media/wsdl/RemoveAudioEncoderConfiguration"
-	// ActionMediaRemoveAudioOutputConfiguration is the soapAction of RemoveAudioOutputConfiguration.
-	ActionMediaRemoveAudioOutputConfiguration = "http://www.onvif.org/ver10/media/wsdl/RemoveAudioOutputConfiguration"
-	// ActionMediaRemoveAudioSourceConfiguration is the soapAction of RemoveAudioSourceConfiguration.
-	ActionMediaRemoveAudioSourceConfiguration = "http://www.onvif.org/ver10/media/wsdl/RemoveAudioSourceConfiguration"
-	// ActionMediaRemoveMetadataConfiguration is the soapAction of RemoveMetadataConfiguration.
-	ActionMediaRemoveMetadataConfiguration = "http://www.onvif.org/ver10/media/wsdl/RemoveMetadataConfiguration"
-	// ActionMediaRemovePTZConfiguration is the soapAction of RemovePTZConfiguration.
-	ActionMediaRemovePTZConfiguration = "http://www.onvif.org/ver10/media/wsdl/RemovePTZConfiguration"
-	// ActionMediaRemoveVideoAnalyticsConfiguration is the soapAction of RemoveVideoAnalyticsConfiguration.
-	ActionMediaRemoveVideoAnalyticsConfiguration = "http://www.onvif.org/ver10/media/wsdl/RemoveVideoAnalyticsConfiguration"
-	// ActionMediaRemoveVideoEncoderConfiguration is the soapAction of RemoveVideoEncoderConfiguration.
-	ActionMediaRemoveVideoEncoderConfiguration = "http://www.onvif.org/ver10/media/wsdl/RemoveVideoEncoderConfiguration"
-	// ActionMediaRemoveVideoSourceConfiguration is the soapAction of RemoveVideoSourceConfiguration.
-	ActionMediaRemoveVideoSourceConfiguration = "http://www.onvif.org/ver10/media/wsdl/RemoveVideoSourceConfiguration"
-	// ActionMediaSetAudioDecoderConfiguration is the soapAction of SetAudioDecoderConfiguration.
-	ActionMediaSetAudioDecoderConfiguration = "http://www.onvif.org/ver10/media/wsdl/SetAudioDecoderConfiguration"
-	// ActionMediaSetAudioEncoderConfiguration is the soapAction of SetAudioEncoderConfiguration.
-	ActionMediaSetAudioEncoderConfiguration = "http://www.onvif.org/ver10/media/wsdl/SetAudioEncoderConfiguration"
-	// ActionMediaSetAudioOutputConfiguration is the soapAction of SetAudioOutputConfiguration.
-	ActionMediaSetAudioOutputConfiguration = "http://www.onvif.org/ver10/media/wsdl/SetAudioOutputConfiguration"
-	// ActionMediaSetAudioSourceConfiguration is the soapAction of SetAudioSourceConfiguration.
-	ActionMediaSetAudioSourceConfiguration = "http://www.onvif.org/ver10/media/wsdl/SetAudioSourceConfiguration"
-	// ActionMediaSetMetadataConfiguration is the soapAction of SetMetadataConfiguration.
-	ActionMediaSetMetadataConfiguration = "http://www.onvif.org/ver10/media/wsdl/SetMetadataConfiguration"
-	// ActionMediaSetOSD is the soapAction of SetOSD.
-	ActionMediaSetOSD = "http://www.onvif.org/ver10/media/wsdl/SetOSD"
-	// ActionMediaSetSynchronizationPoint is the soapAction of SetSynchronizationPoint.
-	ActionMediaSetSynchronizationPoint = "http://www.onvif.org/ver10/media/wsdl/SetSynchronizationPoint"
-	// ActionMediaSetVideoAnalyticsConfiguration is the soapAction of SetVideoAnalyticsConfiguration.
-	ActionMediaSetVideoAnalyticsConfiguration = "http://www.onvif.org/ver10/media/wsdl/SetVideoAnalyticsConfiguration"
-	// ActionMediaSetVideoEncoderConfiguration is the soapAction of SetVideoEncoderConfiguration.
-	ActionMediaSetVideoEncoderConfiguration = "http://www.onvif.org/ver10/media/wsdl/SetVideoEncoderConfiguration"
-	// ActionMediaSetVideoSourceConfiguration is the soapAction of SetVideoSourceConfiguration.
-	ActionMediaSetVideoSourceConfiguration = "http://www.onvif.org/ver10/media/wsdl/SetVideoSourceConfiguration"
-	// ActionMediaSetVideoSourceMode is the soapAction of SetVideoSourceMode.
-	ActionMediaSetVideoSourceMode = "http://www.onvif.org/ver10/media/wsdl/SetVideoSourceMode"
-	// ActionMediaStartMulticastStreaming is the soapAction of StartMulticastStreaming.
-	ActionMediaStartMulticastStreaming = "http://www.onvif.org/ver10/media/wsdl/StartMulticastStreaming"
-	// ActionMediaStopMulticastStreaming is the soapAction of StopMulticastStreaming.
-	ActionMediaStopMulticastStreaming = "http://www.onvif.org/ver10/media/wsdl/StopMulticastStreaming"
-)
-
 // mediaOperations lists every operation of media.wsdl in name order.
-var mediaOperations = []OpInfo{
-	{Op{NSMedia, MediaAddAudioDecoderConfiguration}, ActionMediaAddAudioDecoderConfiguration},
-	{Op{NSMedia, MediaAddAudioEncoderConfiguration}, ActionMediaAddAudioEncoderConfiguration},
-	{Op{NSMedia, MediaAddAudioOutputConfiguration}, ActionMediaAddAudioOutputConfiguration},
-	{Op{NSMedia, MediaAddAudioSourceConfiguration}, ActionMediaAddAudioSourceConfiguration},
-	{Op{NSMedia, MediaAddMetadataConfiguration}, ActionMediaAddMetadataConfiguration},
-	{Op{NSMedia, MediaAddPTZConfiguration}, ActionMediaAddPTZConfiguration},
-	{Op{NSMedia, MediaAddVideoAnalyticsConfiguration}, ActionMediaAddVideoAnalyticsConfiguration},
-	{Op{NSMedia, MediaAddVideoEncoderConfiguration}, ActionMediaAddVideoEncoderConfiguration},
-	{Op{NSMedia, MediaAddVideoSourceConfiguration}, ActionMediaAddVideoSourceConfiguration},
-	{Op{NSMedia, MediaCreateOSD}, ActionMediaCreateOSD},
-	{Op{NSMedia, MediaCreateProfile}, ActionMediaCreateProfile},
-	{Op{NSMedia, MediaDeleteOSD}, ActionMediaDeleteOSD},
-	{Op{NSMedia, MediaDeleteProfile}, ActionMediaDeleteProfile},
-	{Op{NSMedia, MediaGetAudioDecoderConfiguration}, ActionMediaGetAudioDecoderConfiguration},
-	{Op{NSMedia, MediaGetAudioDecoderConfigurationOptions}, ActionMediaGetAudioDecoderConfigurationOptions},
-	{Op{NSMedia, MediaGetAudioDecoderConfigurations}, ActionMediaGetAudioDecoderConfigurations},
-	{Op{NSMedia, MediaGetAudioEncoderConfiguration}, ActionMediaGetAudioEncoderConfiguration},
-	{Op{NSMedia, MediaGetAudioEncoderConfigurationOptions}, ActionMediaGetAudioEncoderConfigurationOptions},
-	{Op{NSMedia, MediaGetAudioEncoderConfigurations}, ActionMediaGetAudioEncoderConfigurations},
-	{Op{NSMedia, MediaGetAudioOutputConfiguration}, ActionMediaGetAudioOutputConfiguration},
-	{Op{NSMedia, MediaGetAudioOutputConfigurationOptions}, ActionMediaGetAudioOutputConfigurationOptions},
-	{Op{NSMedia, MediaGetAudioOutputConfigurations}, ActionMediaGetAudioOutputConfigurations},
-	{Op{NSMedia, MediaGetAudioOutputs}, ActionMediaGetAudioOutputs},
-	{Op{NSMedia, MediaGetAudioSourceConfiguration}, ActionMediaGetAudioSourceConfiguration},
-	{Op{NSMedia, MediaGetAudioSourceConfigurationOptions}, ActionMediaGetAudioSourceConfigurationOptions},
-	{Op{NSMedia, MediaGetAudioSourceConfigurations}, ActionMediaGetAudioSourceConfigurations},
-	{Op{NSMedia, MediaGetAudioSources}, ActionMediaGetAudioSources},
-	{Op{NSMedia, MediaGetCompatibleAudioDecoderConfigurations}, ActionMediaGetCompatibleAudioDecoderConfigurations},
-	{Op{NSMedia, MediaGetCompatibleAudioEncoderConfigurations}, ActionMediaGetCompatibleAudioEncoderConfigurations},
-	{Op{NSMedia, MediaGetCompatibleAudioOutputConfigurations}, ActionMediaGetCompatibleAudioOutputConfigurations},
-	{Op{NSMedia, MediaGetCompatibleAudioSourceConfigurations}, ActionMediaGetCompatibleAudioSourceConfigurations},
-	{Op{NSMedia, MediaGetCompatibleMetadataConfigurations}, ActionMediaGetCompatibleMetadataConfigurations},
-	{Op{NSMedia, MediaGetCompatibleVideoAnalyticsConfigurations}, ActionMediaGetCompatibleVideoAnalyticsConfigurations},
-	{Op{NSMedia, MediaGetCompatibleVideoEncoderConfigurations}, ActionMediaGetCompatibleVideoEncoderConfigurations},
-	{Op{NSMedia, MediaGetCompatibleVideoSourceConfigurations}, ActionMediaGetCompatibleVideoSourceConfigurations},
-	{Op{NSMedia, MediaGetGuaranteedNumberOfVideoEncoderInstances}, ActionMediaGetGuaranteedNumberOfVideoEncoderInstances},
-	{Op{NSMedia, MediaGetMetadataConfiguration}, ActionMediaGetMetadataConfiguration},
-	{Op{NSMedia, MediaGetMetadataConfigurationOptions}, ActionMediaGetMetadataConfigurationOptions},
-	{Op{NSMedia, MediaGetMetadataConfigurations}, ActionMediaGetMetadataConfigurations},
-	{Op{NSMedia, MediaGetOSD}, ActionMediaGetOSD},
-	{Op{NSMedia, MediaGetOSDOptions}, ActionMediaGetOSDOptions},
-	{Op{NSMedia, MediaGetOSDs}, ActionMediaGetOSDs},
-	{Op{NSMedia, MediaGetProfile}, ActionMediaGetProfile},
-	{Op{NSMedia, MediaGetProfiles}, ActionMediaGetProfiles},
-	{Op{NSMedia, MediaGetServiceCapabilities}, ActionMediaGetServiceCapabilities},
-	{Op{NSMedia, MediaGetSnapshotUri}, ActionMediaGetSnapshotUri},
-	{Op{NSMedia, MediaGetStreamUri}, ActionMediaGetStreamUri},
-	{Op{NSMedia, MediaGetVideoAnalyticsConfiguration}, ActionMediaGetVideoAnalyticsConfiguration},
-	{Op{NSMedia, MediaGetVideoAnalyticsConfigurations}, ActionMediaGetVideoAnalyticsConfigurations},
-	{Op{NSMedia, MediaGetVideoEncoderConfiguration}, ActionMediaGetVideoEncoderConfiguration},
-	{Op{NSMedia, MediaGetVideoEncoderConfigurationOptions}, ActionMediaGetVideoEncoderConfigurationOptions},
-	{Op{NSMedia, MediaGetVideoEncoderConfigurations}, ActionMediaGetVideoEncoderConfigurations},
-	{Op{NSMedia, MediaGetVideoSourceConfiguration}, ActionMediaGetVideoSourceConfiguration},
-	{Op{NSMedia, MediaGetVideoSourceConfigurationOptions}, ActionMediaGetVideoSourceConfigurationOptions},
-	{Op{NSMedia, MediaGetVideoSourceConfigurations}, ActionMediaGetVideoSourceConfigurations},
-	{Op{NSMedia, MediaGetVideoSourceModes}, ActionMediaGetVideoSourceModes},
-	{Op{NSMedia, MediaGetVideoSources}, ActionMediaGetVideoSources},
-	{Op{NSMedia, MediaRemoveAudioDecoderConfiguration}, ActionMediaRemoveAudioDecoderConfiguration},
-	{Op{NSMedia, MediaRemoveAudioEncoderConfiguration}, ActionMediaRemoveAudioEncoderConfiguration},
-	{Op{NSMedia, MediaRemoveAudioOutputConfiguration}, ActionMediaRemoveAudioOutputConfiguration},
-	{Op{NSMedia, MediaRemoveAudioSourceConfiguration}, ActionMediaRemoveAudioSourceConfiguration},
-	{Op{NSMedia, MediaRemoveMetadataConfiguration}, ActionMediaRemoveMetadataConfiguration},
-	{Op{NSMedia, MediaRemovePTZConfiguration}, ActionMediaRemovePTZConfiguration},
-	{Op{NSMedia, MediaRemoveVideoAnalyticsConfiguration}, ActionMediaRemoveVideoAnalyticsConfiguration},
-	{Op{NSMedia, MediaRemoveVideoEncoderConfiguration}, ActionMediaRemoveVideoEncoderConfiguration},
-	{Op{NSMedia, MediaRemoveVideoSourceConfiguration}, ActionMediaRemoveVideoSourceConfiguration},
-	{Op{NSMedia, MediaSetAudioDecoderConfiguration}, ActionMediaSetAudioDecoderConfiguration},
-	{Op{NSMedia, MediaSetAudioEncoderConfiguration}, ActionMediaSetAudioEncoderConfiguration},
-	{Op{NSMedia, MediaSetAudioOutputConfiguration}, ActionMediaSetAudioOutputConfiguration},
-	{Op{NSMedia, MediaSetAudioSourceConfiguration}, ActionMediaSetAudioSourceConfiguration},
-	{Op{NSMedia, MediaSetMetadataConfiguration}, ActionMediaSetMetadataConfiguration},
-	{Op{NSMedia, MediaSetOSD}, ActionMediaSetOSD},
-	{Op{NSMedia, MediaSetSynchronizationPoint}, ActionMediaSetSynchronizationPoint},
-	{Op{NSMedia, MediaSetVideoAnalyticsConfiguration}, ActionMediaSetVideoAnalyticsConfiguration},
-	{Op{NSMedia, MediaSetVideoEncoderConfiguration}, ActionMediaSetVideoEncoderConfiguration},
-	{Op{NSMedia, MediaSetVideoSourceConfiguration}, ActionMediaSetVideoSourceConfiguration},
-	{Op{NSMedia, MediaSetVideoSourceMode}, ActionMediaSetVideoSourceMode},
-	{Op{NSMedia, MediaStartMulticastStreaming}, ActionMediaStartMulticastStreaming},
-	{Op{NSMedia, MediaStopMulticastStreaming}, ActionMediaStopMulticastStreaming},
+var mediaOperations = []Op{
+	{NSMedia, MediaAddAudioDecoderConfiguration},
+	{NSMedia, MediaAddAudioEncoderConfiguration},
+	{NSMedia, MediaAddAudioOutputConfiguration},
+	{NSMedia, MediaAddAudioSourceConfiguration},
+	{NSMedia, MediaAddMetadataConfiguration},
+	{NSMedia, MediaAddPTZConfiguration},
+	{NSMedia, MediaAddVideoAnalyticsConfiguration},
+	{NSMedia, MediaAddVideoEncoderConfiguration},
+	{NSMedia, MediaAddVideoSourceConfiguration},
+	{NSMedia, MediaCreateOSD},
+	{NSMedia, MediaCreateProfile},
+	{NSMedia, MediaDeleteOSD},
+	{NSMedia, MediaDeleteProfile},
+	{NSMedia, MediaGetAudioDecoderConfiguration},
+	{NSMedia, MediaGetAudioDecoderConfigurationOptions},
+	{NSMedia, MediaGetAudioDecoderConfigurations},
+	{NSMedia, MediaGetAudioEncoderConfiguration},
+	{NSMedia, MediaGetAudioEncoderConfigurationOptions},
+	{NSMedia, MediaGetAudioEncoderConfigurations},
+	{NSMedia, MediaGetAudioOutputConfiguration},
+	{NSMedia, MediaGetAudioOutputConfigurationOptions},
+	{NSMedia, MediaGetAudioOutputConfigurations},
+	{NSMedia, MediaGetAudioOutputs},
+	{NSMedia, MediaGetAudioSourceConfiguration},
+	{NSMedia, MediaGetAudioSourceConfigurationOptions},
+	{NSMedia, MediaGetAudioSourceConfigurations},
+	{NSMedia, MediaGetAudioSources},
+	{NSMedia, MediaGetCompatibleAudioDecoderConfigurations},
+	{NSMedia, MediaGetCompatibleAudioEncoderConfigurations},
+	{NSMedia, MediaGetCompatibleAudioOutputConfigurations},
+	{NSMedia, MediaGetCompatibleAudioSourceConfigurations},
+	{NSMedia, MediaGetCompatibleMetadataConfigurations},
+	{NSMedia, MediaGetCompatibleVideoAnalyticsConfigurations},
+	{NSMedia, MediaGetCompatibleVideoEncoderConfigurations},
+	{NSMedia, MediaGetCompatibleVideoSourceConfigurations},
+	{NSMedia, MediaGetGuaranteedNumberOfVideoEncoderInstances},
+	{NSMedia, MediaGetMetadataConfiguration},
+	{NSMedia, MediaGetMetadataConfigurationOptions},
+	{NSMedia, MediaGetMetadataConfigurations},
+	{NSMedia, MediaGetOSD},
+	{NSMedia, MediaGetOSDOptions},
+	{NSMedia, MediaGetOSDs},
+	{NSMedia, MediaGetProfile},
+	{NSMedia, MediaGetProfiles},
+	{NSMedia, MediaGetServiceCapabilities},
+	{NSMedia, MediaGetSnapshotUri},
+	{NSMedia, MediaGetStreamUri},
+	{NSMedia, MediaGetVideoAnalyticsConfiguration},
+	{NSMedia, MediaGetVideoAnalyticsConfigurations},
+	{NSMedia, MediaGetVideoEncoderConfiguration},
+	{NSMedia, MediaGetVideoEncoderConfigurationOptions},
+	{NSMedia, MediaGetVideoEncoderConfigurations},
+	{NSMedia, MediaGetVideoSourceConfiguration},
+	{NSMedia, MediaGetVideoSourceConfigurationOptions},
+	{NSMedia, MediaGetVideoSourceConfigurations},
+	{NSMedia, MediaGetVideoSourceModes},
+	{NSMedia, MediaGetVideoSources},
+	{NSMedia, MediaRemoveAudioDecoderConfiguration},
+	{NSMedia, MediaRemoveAudioEncoderConfiguration},
+	{NSMedia, MediaRemoveAudioOutputConfiguration},
+	{NSMedia, MediaRemoveAudioSourceConfiguration},
+	{NSMedia, MediaRemoveMetadataConfiguration},
+	{NSMedia, MediaRemovePTZConfiguration},
+	{NSMedia, MediaRemoveVideoAnalyticsConfiguration},
+	{NSMedia, MediaRemoveVideoEncoderConfiguration},
+	{NSMedia, MediaRemoveVideoSourceConfiguration},
+	{NSMedia, MediaSetAudioDecoderConfiguration},
+	{NSMedia, MediaSetAudioEncoderConfiguration},
+	{NSMedia, MediaSetAudioOutputConfiguration},
+	{NSMedia, MediaSetAudioSourceConfiguration},
+	{NSMedia, MediaSetMetadataConfiguration},
+	{NSMedia, MediaSetOSD},
+	{NSMedia, MediaSetSynchronizationPoint},
+	{NSMedia, MediaSetVideoAnalyticsConfiguration},
+	{NSMedia, MediaSetVideoEncoderConfiguration},
+	{NSMedia, MediaSetVideoSourceConfiguration},
+	{NSMedia, MediaSetVideoSourceMode},
+	{NSMedia, MediaStartMulticastStreaming},
+	{NSMedia, MediaStopMulticastStreaming},
 }
 
 // Events service operation names (event.wsdl): the local names of the request elements.
@@ -976,64 +604,24 @@ const (
 	WSNTUnsubscribe = "Unsubscribe"
 )
 
-// Events service SOAP actions, as event.wsdl declares them (known mistakes included).
-const (
-	// ActionEventsAddEventBroker is the soapAction of AddEventBroker.
-	ActionEventsAddEventBroker = "http://www.onvif.org/ver10/events/wsdl/EventPortType/AddEventBrokerRequest"
-	// ActionWSNTCreatePullPoint is the soapAction of CreatePullPoint.
-	ActionWSNTCreatePullPoint = "http://docs.oasis-open.org/wsn/bw-2/CreatePullPoint/CreatePullPointRequest"
-	// ActionEventsCreatePullPointSubscription is the soapAction of CreatePullPointSubscription.
-	ActionEventsCreatePullPointSubscription = "http://www.onvif.org/ver10/events/wsdl/EventPortType/CreatePullPointSubscriptionRequest"
-	// ActionEventsDeleteEventBroker is the soapAction of DeleteEventBroker.
-	ActionEventsDeleteEventBroker = "http://www.onvif.org/ver10/events/wsdl/EventPortType/DeleteEventBrokerRequest"
-	// ActionWSNTDestroyPullPoint is the soapAction of DestroyPullPoint.
-	ActionWSNTDestroyPullPoint = "http://docs.oasis-open.org/wsn/bw-2/PullPoint/DestroyPullPointRequest"
-	// ActionWSNTGetCurrentMessage is the soapAction of GetCurrentMessage.
-	ActionWSNTGetCurrentMessage = "http://docs.oasis-open.org/wsn/bw-2/NotificationProducer/GetCurrentMessageRequest"
-	// ActionEventsGetEventBrokers is the soapAction of GetEventBrokers.
-	ActionEventsGetEventBrokers = "http://www.onvif.org/ver10/events/wsdl/EventPortType/GetEventBrokersRequest"
-	// ActionEventsGetEventProperties is the soapAction of GetEventProperties.
-	ActionEventsGetEventProperties = "http://www.onvif.org/ver10/events/wsdl/EventPortType/GetEventPropertiesRequest"
-	// ActionWSNTGetMessages is the soapAction of GetMessages.
-	ActionWSNTGetMessages = "http://docs.oasis-open.org/wsn/bw-2/PullPoint/GetMessagesRequest"
-	// ActionEventsGetServiceCapabilities is the soapAction of GetServiceCapabilities.
-	ActionEventsGetServiceCapabilities = "http://www.onvif.org/ver10/events/wsdl/EventPortType/GetServiceCapabilitiesRequest"
-	// ActionWSNTPauseSubscription is the soapAction of PauseSubscription.
-	ActionWSNTPauseSubscription = "http://docs.oasis-open.org/wsn/bw-2/PausableSubscriptionManager/PauseSubscriptionRequest"
-	// ActionEventsPullMessages is the soapAction of PullMessages.
-	ActionEventsPullMessages = "http://www.onvif.org/ver10/events/wsdl/PullPointSubscription/PullMessagesRequest"
-	// ActionWSNTRenew is the soapAction of Renew.
-	ActionWSNTRenew = "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/RenewRequest"
-	// ActionWSNTResumeSubscription is the soapAction of ResumeSubscription.
-	ActionWSNTResumeSubscription = "http://docs.oasis-open.org/wsn/bw-2/PausableSubscriptionManager/ResumeSubscriptionRequest"
-	// ActionEventsSeek is the soapAction of Seek.
-	ActionEventsSeek = "http://www.onvif.org/ver10/events/wsdl/PullPointSubscription/SeekRequest"
-	// ActionEventsSetSynchronizationPoint is the soapAction of SetSynchronizationPoint.
-	ActionEventsSetSynchronizationPoint = "http://www.onvif.org/ver10/events/wsdl/PullPointSubscription/SetSynchronizationPointRequest"
-	// ActionWSNTSubscribe is the soapAction of Subscribe.
-	ActionWSNTSubscribe = "http://docs.oasis-open.org/wsn/bw-2/NotificationProducer/SubscribeRequest"
-	// ActionWSNTUnsubscribe is the soapAction of Unsubscribe.
-	ActionWSNTUnsubscribe = "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/UnsubscribeRequest"
-)
-
 // eventsOperations lists every operation of event.wsdl in name order.
-var eventsOperations = []OpInfo{
-	{Op{NSEvents, EventsAddEventBroker}, ActionEventsAddEventBroker},
-	{Op{NSWSNT, WSNTCreatePullPoint}, ActionWSNTCreatePullPoint},
-	{Op{NSEvents, EventsCreatePullPointSubscription}, ActionEventsCreatePullPointSubscription},
-	{Op{NSEvents, EventsDeleteEventBroker}, ActionEventsDeleteEventBroker},
-	{Op{NSWSNT, WSNTDestroyPullPoint}, ActionWSNTDestroyPullPoint},
-	{Op{NSWSNT, WSNTGetCurrentMessage}, ActionWSNTGetCurrentMessage},
-	{Op{NSEvents, EventsGetEventBrokers}, ActionEventsGetEventBrokers},
-	{Op{NSEvents, EventsGetEventProperties}, ActionEventsGetEventProperties},
-	{Op{NSWSNT, WSNTGetMessages}, ActionWSNTGetMessages},
-	{Op{NSEvents, EventsGetServiceCapabilities}, ActionEventsGetServiceCapabilities},
-	{Op{NSWSNT, WSNTPauseSubscription}, ActionWSNTPauseSubscription},
-	{Op{NSEvents, EventsPullMessages}, ActionEventsPullMessages},
-	{Op{NSWSNT, WSNTRenew}, ActionWSNTRenew},
-	{Op{NSWSNT, WSNTResumeSubscription}, ActionWSNTResumeSubscription},
-	{Op{NSEvents, EventsSeek}, ActionEventsSeek},
-	{Op{NSEvents, EventsSetSynchronizationPoint}, ActionEventsSetSynchronizationPoint},
-	{Op{NSWSNT, WSNTSubscribe}, ActionWSNTSubscribe},
-	{Op{NSWSNT, WSNTUnsubscribe}, ActionWSNTUnsubscribe},
+var eventsOperations = []Op{
+	{NSEvents, EventsAddEventBroker},
+	{NSWSNT, WSNTCreatePullPoint},
+	{NSEvents, EventsCreatePullPointSubscription},
+	{NSEvents, EventsDeleteEventBroker},
+	{NSWSNT, WSNTDestroyPullPoint},
+	{NSWSNT, WSNTGetCurrentMessage},
+	{NSEvents, EventsGetEventBrokers},
+	{NSEvents, EventsGetEventProperties},
+	{NSWSNT, WSNTGetMessages},
+	{NSEvents, EventsGetServiceCapabilities},
+	{NSWSNT, WSNTPauseSubscription},
+	{NSEvents, EventsPullMessages},
+	{NSWSNT, WSNTRenew},
+	{NSWSNT, WSNTResumeSubscription},
+	{NSEvents, EventsSeek},
+	{NSEvents, EventsSetSynchronizationPoint},
+	{NSWSNT, WSNTSubscribe},
+	{NSWSNT, WSNTUnsubscribe},
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // wsdlOps reads the operations of a WSDL file of the shared set.
-func wsdlOps(t *testing.T, file string, skip ...string) map[Op]string {
+func wsdlOps(t *testing.T, file string, skip ...string) map[Op]bool {
 	t.Helper()
 	dir, err := xsdcheck.Dir()
 	if err != nil {
@@ -21,9 +21,9 @@ func wsdlOps(t *testing.T, file string, skip ...string) map[Op]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[Op]string{}
+	out := map[Op]bool{}
 	for _, o := range ops {
-		out[Op{o.Namespace, o.Element}] = o.Action
+		out[Op{o.Namespace, o.Element}] = true
 	}
 	return out
 }
@@ -31,7 +31,7 @@ func wsdlOps(t *testing.T, file string, skip ...string) map[Op]string {
 func TestTablesMatchWSDL(t *testing.T) {
 	cases := []struct {
 		file  string
-		table []OpInfo
+		table []Op
 		want  int
 	}{
 		{"ver10/device/wsdl/devicemgmt.wsdl", DeviceOperations(), 103},
@@ -46,24 +46,17 @@ func TestTablesMatchWSDL(t *testing.T) {
 			}
 			seen := map[Op]bool{}
 			for _, o := range c.table {
-				a, ok := fromWSDL[o.Op]
-				switch {
-				case !ok:
-					t.Errorf("%v is not in the WSDL", o.Op)
-				case a != o.Action:
-					t.Errorf("%v: action %q, WSDL says %q", o.Op, o.Action, a)
+				if !fromWSDL[o] {
+					t.Errorf("%v is not in the WSDL", o)
 				}
-				if Action(o.Op) != o.Action {
-					t.Errorf("Action(%v) = %q", o.Op, Action(o.Op))
-				}
-				seen[o.Op] = true
+				seen[o] = true
 			}
 			for op := range fromWSDL {
 				if !seen[op] {
 					t.Errorf("WSDL operation %v missing from the table", op)
 				}
 			}
-			if !sort.SliceIsSorted(c.table, func(i, j int) bool { return c.table[i].Op.Name < c.table[j].Op.Name }) {
+			if !sort.SliceIsSorted(c.table, func(i, j int) bool { return c.table[i].Name < c.table[j].Name }) {
 				t.Error("table not sorted by name")
 			}
 		})
@@ -77,19 +70,12 @@ func TestOpHelpers(t *testing.T) {
 	if got := MediaOp(MediaGetProfiles).String(); got != "{http://www.onvif.org/ver10/media/wsdl}GetProfiles" {
 		t.Errorf("String() = %q", got)
 	}
-	if Action(WSNTOp(WSNTRenew)) != ActionWSNTRenew || Action(EventsOp(EventsPullMessages)) != ActionEventsPullMessages {
-		t.Error("Action of events operations")
-	}
-	if Action(Op{NSDevice, "NoSuchOperation"}) != "" {
-		t.Error("Action of an unknown operation")
-	}
-	// The known mistake in media.wsdl (onvif/specs#251) is kept as is.
-	if ActionMediaGetProfile != "http://www.onvif.org/ver10/media/wsdlGetProfile/" {
-		t.Errorf("ActionMediaGetProfile = %q", ActionMediaGetProfile)
+	if WSNTOp(WSNTRenew) != (Op{NSWSNT, "Renew"}) || EventsOp(EventsPullMessages) != (Op{NSEvents, "PullMessages"}) {
+		t.Error("events operations")
 	}
 	tbl := DeviceOperations()
-	tbl[0].Op.Name = "changed"
-	if DeviceOperations()[0].Op.Name == "changed" {
+	tbl[0].Name = "changed"
+	if DeviceOperations()[0].Name == "changed" {
 		t.Error("DeviceOperations returns the internal table")
 	}
 }

@@ -1,5 +1,5 @@
-// Package wsdl holds the XML namespaces, operation names and SOAP actions of
-// the ONVIF services the bridge implements: device management (tds, ver10),
+// Package wsdl holds the XML namespaces and operation names of the ONVIF
+// services the bridge implements: device management (tds, ver10),
 // media (trt, ver10), events (tev, with WS-BaseNotification wsnt), plus the
 // SOAP, WS-Addressing, WS-Security and WS-Discovery namespaces around them.
 //
@@ -93,14 +93,6 @@ type Op struct {
 // String returns the operation in Clark notation, "{namespace}Name".
 func (o Op) String() string { return "{" + o.Namespace + "}" + o.Name }
 
-// OpInfo describes one operation of a WSDL.
-type OpInfo struct {
-	// Op is the request element.
-	Op Op
-	// Action is the soapAction the WSDL binding declares.
-	Action string
-}
-
 // DeviceOp returns the device service operation with the given name.
 func DeviceOp(name string) Op { return Op{NSDevice, name} }
 
@@ -116,27 +108,14 @@ func WSNTOp(name string) Op { return Op{NSWSNT, name} }
 
 // DeviceOperations returns every operation of devicemgmt.wsdl, sorted by
 // name. The slice is a fresh copy.
-func DeviceOperations() []OpInfo { return append([]OpInfo(nil), deviceOperations...) }
+func DeviceOperations() []Op { return append([]Op(nil), deviceOperations...) }
 
 // MediaOperations returns every operation of media.wsdl (ver10), sorted by
 // name. The slice is a fresh copy.
-func MediaOperations() []OpInfo { return append([]OpInfo(nil), mediaOperations...) }
+func MediaOperations() []Op { return append([]Op(nil), mediaOperations...) }
 
 // EventsOperations returns every operation a device receives per
 // event.wsdl: the tev operations and the WS-BaseNotification ones it binds
 // (Subscribe, Renew, Unsubscribe, ...), sorted by name. Notify, which a
 // device only sends, is left out. The slice is a fresh copy.
-func EventsOperations() []OpInfo { return append([]OpInfo(nil), eventsOperations...) }
-
-// Action returns the soapAction the WSDLs declare for op, or "" if op is not
-// in any of the tables.
-func Action(op Op) string {
-	for _, t := range [][]OpInfo{deviceOperations, mediaOperations, eventsOperations} {
-		for _, o := range t {
-			if o.Op == op {
-				return o.Action
-			}
-		}
-	}
-	return ""
-}
+func EventsOperations() []Op { return append([]Op(nil), eventsOperations...) }

@@ -66,19 +66,14 @@ func main() {
 			fmt.Fprintf(&b, "\t// %s is the %s operation.\n\t%s = %q\n", constName(o), o.Name, constName(o), o.Element)
 		}
 		b.WriteString(")\n\n")
-		fmt.Fprintf(&b, "// %s service SOAP actions, as %s declares them (known mistakes included).\nconst (\n", s.name, base)
-		for _, o := range ops {
-			fmt.Fprintf(&b, "\t// Action%s is the soapAction of %s.\n\tAction%s = %q\n", constName(o), o.Name, constName(o), o.Action)
-		}
-		b.WriteString(")\n\n")
 		lower := string(s.name[0]+'a'-'A') + s.name[1:]
-		fmt.Fprintf(&b, "// %sOperations lists every operation of %s in name order.\nvar %sOperations = []OpInfo{\n", lower, base, lower)
+		fmt.Fprintf(&b, "// %sOperations lists every operation of %s in name order.\nvar %sOperations = []Op{\n", lower, base, lower)
 		for _, o := range ops {
 			ns, ok := nsConst[o.Namespace]
 			if !ok {
 				log.Fatalf("no constant for namespace %s", o.Namespace)
 			}
-			fmt.Fprintf(&b, "\t{Op{%s, %s}, Action%s},\n", ns, constName(o), constName(o))
+			fmt.Fprintf(&b, "\t{%s, %s},\n", ns, constName(o))
 		}
 		b.WriteString("}\n\n")
 	}

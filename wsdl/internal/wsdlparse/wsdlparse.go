@@ -1,6 +1,5 @@
 // Package wsdlparse reads the operations of an ONVIF WSDL file: for every
-// binding operation, the qualified name of its request element and its
-// soapAction. The wsdl package's tables are generated from it (genops) and
+// binding operation, the qualified name of its request element. The wsdl package's tables are generated from it (genops) and
 // checked against it (ops_test.go).
 package wsdlparse
 
@@ -12,8 +11,7 @@ import (
 )
 
 const (
-	nsWSDL       = "http://schemas.xmlsoap.org/wsdl/"
-	nsWSDLSOAP12 = "http://schemas.xmlsoap.org/wsdl/soap12/"
+	nsWSDL = "http://schemas.xmlsoap.org/wsdl/"
 	// NSWSNT is the WS-BaseNotification namespace of the request elements
 	// of operations bound from the imported WS-BaseNotification WSDL.
 	NSWSNT = "http://docs.oasis-open.org/wsn/b-2"
@@ -25,8 +23,6 @@ type Operation struct {
 	Name string
 	// Namespace and Element name the request element.
 	Namespace, Element string
-	// Action is the binding's soapAction.
-	Action string
 }
 
 // Read returns the operations of the WSDL file at path in document order,
@@ -70,11 +66,6 @@ func Read(path string, skip ...string) (targetNamespace string, ops []Operation,
 				}
 			}
 			op := Operation{Name: name, Namespace: NSWSNT, Element: name}
-			for _, c := range o.ChildElements() {
-				if c.Tag == "operation" && c.NamespaceURI() == nsWSDLSOAP12 {
-					op.Action = c.SelectAttrValue("soapAction", "")
-				}
-			}
 			if pt != nil {
 				for _, po := range pt.SelectElements("operation") {
 					if po.SelectAttrValue("name", "") != name {
