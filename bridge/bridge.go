@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -35,9 +34,9 @@ const Realm = "chinesium"
 // Paths of the ONVIF services on every camera's HTTP port. The device
 // service path is fixed by ONVIF Core.
 const (
-	DeviceServicePath = "/onvif/device_service"
-	MediaServicePath  = "/onvif/media_service"
-	EventsServicePath = "/onvif/events_service"
+	DeviceServicePath = onvif.DeviceServicePath
+	MediaServicePath  = onvif.MediaServicePath
+	EventsServicePath = onvif.EventsServicePath
 )
 
 // Bridge runs the virtual devices of all configured cameras. Create it
@@ -329,18 +328,28 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 	dev.RTSPPort = portOf(b.rtspLn.Addr())
 	dev.Media = mediaURLs{rtspPort: dev.RTSPPort, httpPort: dev.HTTPPort, path: c.Path}
 
+	if err := dev.SyncFixedProfiles(); err != nil {
+		log.Warn("cannot update the fixed media profiles", "err", err)
+	}
 	soapAuth := httpauth.New(Realm, store)
 	soapAuth.AllowBasic = false // SOAP clients do Digest or WS-Security
-	svc := &soap.Service{
-		Ops:      services(dev),
+	onvifEndpoint, err := soap.NewEndpoint(soap.EndpointConfig{
+		// The services of the device, in the order GetServices lists them.
+		Services: []soap.Service{onvif.DeviceService(dev), onvif.MediaService(dev), onvif.EventsService(c.ev.events)},
 		Security: &soap.Security{Auth: soapAuth, NoCredentialsFaults: noCredentialsFaults(b.cfg.StrictAuthFaults)},
 		Logger:   log.With("component", "onvif"),
+	})
+	if err != nil {
+		c.ln.Close()
+		c.Session.Close()
+		c.ev.events.Close()
+		return nil, err
 	}
 	r := mux.NewRouter()
 	for _, p := range []string{DeviceServicePath, MediaServicePath, EventsServicePath} {
-		r.Handle(p, svc)
+		r.Handle(p, onvifEndpoint)
 	}
-	c.ev.register(svc.Ops, r, svc)
+	c.ev.route(r, onvifEndpoint)
 	(&stream.Camera{
 		Video:          c.Video,
 		Audio:          c.Audio,
@@ -372,15 +381,6 @@ func noCredentialsFaults(strict bool) map[wsdl.Op]*soap.Fault {
 	return map[wsdl.Op]*soap.Fault{
 		{Namespace: wsdl.NSMedia, Name: wsdl.MediaCreateProfile}: soap.Action("maximum number of media profiles reached", "MaxNVTProfiles"),
 	}
-}
-
-// services composes the SOAP operations of a device: device management
-// and media (ver10). Dispatch is on the request element, so every service
-// path serves the same table.
-func services(d *onvif.Device) map[wsdl.Op]soap.Operation {
-	ops := onvif.DeviceOps(d)
-	maps.Copy(ops, onvif.MediaOps(d))
-	return ops
 }
 
 func (c *Camera) start(ctx context.Context) {

@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"log/slog"
-	"maps"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -13,8 +12,6 @@ import (
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/motion"
 	"github.com/chinesium/chinesium/onvif"
-	"github.com/chinesium/chinesium/soap"
-	"github.com/chinesium/chinesium/wsdl"
 )
 
 // cameraEvents is the event side of one camera: its ONVIF events service, the motion
@@ -41,11 +38,10 @@ func newCameraEvents(log *slog.Logger, mcfg motion.Config) *cameraEvents {
 	return ce
 }
 
-// register adds the events operations to ops and routes the subscription endpoints
-// to svc (the same SOAP service, so they are authenticated the same way).
-func (ce *cameraEvents) register(ops map[wsdl.Op]soap.Operation, r *mux.Router, svc http.Handler) {
-	maps.Copy(ops, onvif.EventOps(ce.events))
-	r.PathPrefix(ce.events.BasePath()).Handler(svc)
+// route sends the subscription endpoints to the camera's ONVIF endpoint
+// (the one serving the events service, so they are authenticated the same way).
+func (ce *cameraEvents) route(r *mux.Router, onvifEndpoint http.Handler) {
+	r.PathPrefix(ce.events.BasePath()).Handler(onvifEndpoint)
 }
 
 // runMotion analyses the camera's frames for motion until ctx is done (at once

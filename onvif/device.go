@@ -17,14 +17,17 @@ import (
 	"github.com/chinesium/chinesium/wsdl"
 )
 
-// Service paths of a device endpoint. Dispatch is on the request element,
-// so every path serves every service; the paths only appear in XAddrs.
+// Service paths of a device endpoint: the XAddrs GetServices and
+// GetCapabilities report. Dispatch is on the request element, so any path
+// serves every service.
 const (
 	DeviceServicePath = "/onvif/device_service"
 	MediaServicePath  = "/onvif/media_service"
-	Media2ServicePath = "/onvif/media2_service"
 	EventsServicePath = "/onvif/events_service"
 )
+
+// serviceVersion is the version GetServices reports for every service.
+var serviceVersion = soap.ServiceVersion{Major: 2, Minor: 60}
 
 // Limits of the device service.
 const (
@@ -38,29 +41,11 @@ const (
 	MaxPasswordLength = 128
 )
 
-// advertised is a service GetServices and GetCapabilities can list: it is
-// listed when the composed operation table holds its GetServiceCapabilities.
-type advertised struct {
-	ns, path     string
-	major, minor int
-}
-
-// advertisedServices in the order GetServices lists them. Media2 appears
-// only if someone registers its operations: agsh/onvif switches all media
-// calls to Media2 as soon as it is listed.
-var advertisedServices = []advertised{
-	{wsdl.NSDevice, DeviceServicePath, 2, 60},
-	{wsdl.NSMedia, MediaServicePath, 2, 60},
-	{wsdl.NSMedia2, Media2ServicePath, 2, 60},
-	{wsdl.NSEvents, EventsServicePath, 2, 60},
-}
-
-// DeviceOps returns the SOAP operation table of the device management
-// service (ver10) of d: every operation of devicemgmt.wsdl, the ones not
-// implemented answered with env:Receiver/ter:ActionNotSupported. Access
+// DeviceService returns the device management service (ver10) of d. Access
 // classes follow ONVIF Core: GetSystemDateAndTime, GetCapabilities,
 // GetServices, GetServiceCapabilities, GetHostname, GetWsdlUrl and
-// GetEndpointReference are PRE_AUTH.
+// GetEndpointReference are PRE_AUTH; the operations of devicemgmt.wsdl not
+// in the table are answered with env:Receiver/ter:ActionNotSupported.
 //
 // Implemented: GetSystemDateAndTime (host clock, true UTC),
 // SetSystemDateAndTime (accepted, changes nothing), GetDeviceInformation,
@@ -74,52 +59,47 @@ var advertisedServices = []advertised{
 // SetSystemFactoryDefault (Store.Reset). Network settings cannot be changed
 // (NetworkConfigNotSupported).
 //
-// Compose it with the other services' tables into one soap.Service:
-// GetServices and GetCapabilities list the media, media2 and events
-// services whose GetServiceCapabilities is in that table, with XAddrs built
-// from the Host the client used.
-func DeviceOps(d *Device) map[wsdl.Op]soap.Operation {
+// GetServices and GetCapabilities list the services of the endpoint that
+// serves the request, with XAddrs built from the Host the client used.
+func DeviceService(d *Device) soap.Service {
 	s := &deviceService{d: d}
-	impl := map[string]soap.Operation{
-		wsdl.DeviceGetSystemDateAndTime:     {Handler: s.getSystemDateAndTime, Access: soap.PreAuth},
-		wsdl.DeviceSetSystemDateAndTime:     {Handler: s.setSystemDateAndTime, Access: soap.WriteSystem},
-		wsdl.DeviceGetDeviceInformation:     {Handler: s.getDeviceInformation, Access: soap.ReadSystem},
-		wsdl.DeviceGetCapabilities:          {Handler: s.getCapabilities, Access: soap.PreAuth},
-		wsdl.DeviceGetServices:              {Handler: s.getServices, Access: soap.PreAuth},
-		wsdl.DeviceGetServiceCapabilities:   {Handler: s.getServiceCapabilities, Access: soap.PreAuth},
-		wsdl.DeviceGetScopes:                {Handler: s.getScopes, Access: soap.ReadSystem},
-		wsdl.DeviceSetScopes:                {Handler: s.setScopes, Access: soap.WriteSystem},
-		wsdl.DeviceAddScopes:                {Handler: s.addScopes, Access: soap.WriteSystem},
-		wsdl.DeviceRemoveScopes:             {Handler: s.removeScopes, Access: soap.WriteSystem},
-		wsdl.DeviceGetDiscoveryMode:         {Handler: s.getDiscoveryMode, Access: soap.ReadSystem},
-		wsdl.DeviceSetDiscoveryMode:         {Handler: s.setDiscoveryMode, Access: soap.WriteSystem},
-		wsdl.DeviceGetHostname:              {Handler: s.getHostname, Access: soap.PreAuth},
-		wsdl.DeviceSetHostname:              {Handler: s.setHostname, Access: soap.WriteSystem},
-		wsdl.DeviceGetNetworkInterfaces:     {Handler: s.getNetworkInterfaces, Access: soap.ReadSystem},
-		wsdl.DeviceGetDNS:                   {Handler: s.getDNS, Access: soap.ReadSystem},
-		wsdl.DeviceGetNTP:                   {Handler: s.getNTP, Access: soap.ReadSystem},
-		wsdl.DeviceGetNetworkProtocols:      {Handler: s.getNetworkProtocols, Access: soap.ReadSystem},
-		wsdl.DeviceGetNetworkDefaultGateway: {Handler: s.getNetworkDefaultGateway, Access: soap.ReadSystem},
-		wsdl.DeviceGetUsers:                 {Handler: s.getUsers, Access: soap.ReadSystemSecret},
-		wsdl.DeviceCreateUsers:              {Handler: s.createUsers, Access: soap.WriteSystem},
-		wsdl.DeviceDeleteUsers:              {Handler: s.deleteUsers, Access: soap.WriteSystem},
-		wsdl.DeviceSetUser:                  {Handler: s.setUser, Access: soap.WriteSystem},
-		wsdl.DeviceGetWsdlUrl:               {Handler: s.getWsdlURL, Access: soap.PreAuth},
-		wsdl.DeviceGetEndpointReference:     {Handler: s.getEndpointReference, Access: soap.PreAuth},
-		wsdl.DeviceSystemReboot:             {Handler: s.systemReboot, Access: soap.Unrecoverable},
-		wsdl.DeviceSetSystemFactoryDefault:  {Handler: s.setSystemFactoryDefault, Access: soap.Unrecoverable},
+	return soap.Service{
+		Namespace:     wsdl.NSDevice,
+		Path:          DeviceServicePath,
+		Version:       serviceVersion,
+		Declared:      wsdl.DeviceOperations(),
+		Unimplemented: soap.ReadSystem,
+		Capabilities:  s.capabilities,
+		Ops: []soap.Op{
+			{Name: wsdl.DeviceGetSystemDateAndTime, Access: soap.PreAuth, Handle: s.getSystemDateAndTime},
+			{Name: wsdl.DeviceSetSystemDateAndTime, Access: soap.WriteSystem, Handle: s.setSystemDateAndTime},
+			{Name: wsdl.DeviceGetDeviceInformation, Access: soap.ReadSystem, Handle: s.getDeviceInformation},
+			{Name: wsdl.DeviceGetCapabilities, Access: soap.PreAuth, Handle: s.getCapabilities},
+			{Name: wsdl.DeviceGetServices, Access: soap.PreAuth, Handle: s.getServices},
+			{Name: wsdl.DeviceGetServiceCapabilities, Access: soap.PreAuth, Handle: s.getServiceCapabilities},
+			{Name: wsdl.DeviceGetScopes, Access: soap.ReadSystem, Handle: s.getScopes},
+			{Name: wsdl.DeviceSetScopes, Access: soap.WriteSystem, Handle: s.setScopes},
+			{Name: wsdl.DeviceAddScopes, Access: soap.WriteSystem, Handle: s.addScopes},
+			{Name: wsdl.DeviceRemoveScopes, Access: soap.WriteSystem, Handle: s.removeScopes},
+			{Name: wsdl.DeviceGetDiscoveryMode, Access: soap.ReadSystem, Handle: s.getDiscoveryMode},
+			{Name: wsdl.DeviceSetDiscoveryMode, Access: soap.WriteSystem, Handle: s.setDiscoveryMode},
+			{Name: wsdl.DeviceGetHostname, Access: soap.PreAuth, Handle: s.getHostname},
+			{Name: wsdl.DeviceSetHostname, Access: soap.WriteSystem, Handle: s.setHostname},
+			{Name: wsdl.DeviceGetNetworkInterfaces, Access: soap.ReadSystem, Handle: s.getNetworkInterfaces},
+			{Name: wsdl.DeviceGetDNS, Access: soap.ReadSystem, Handle: s.getDNS},
+			{Name: wsdl.DeviceGetNTP, Access: soap.ReadSystem, Handle: s.getNTP},
+			{Name: wsdl.DeviceGetNetworkProtocols, Access: soap.ReadSystem, Handle: s.getNetworkProtocols},
+			{Name: wsdl.DeviceGetNetworkDefaultGateway, Access: soap.ReadSystem, Handle: s.getNetworkDefaultGateway},
+			{Name: wsdl.DeviceGetUsers, Access: soap.ReadSystemSecret, Handle: s.getUsers},
+			{Name: wsdl.DeviceCreateUsers, Access: soap.WriteSystem, Handle: s.createUsers},
+			{Name: wsdl.DeviceDeleteUsers, Access: soap.WriteSystem, Handle: s.deleteUsers},
+			{Name: wsdl.DeviceSetUser, Access: soap.WriteSystem, Handle: s.setUser},
+			{Name: wsdl.DeviceGetWsdlUrl, Access: soap.PreAuth, Handle: s.getWsdlURL},
+			{Name: wsdl.DeviceGetEndpointReference, Access: soap.PreAuth, Handle: s.getEndpointReference},
+			{Name: wsdl.DeviceSystemReboot, Access: soap.Unrecoverable, Handle: s.systemReboot},
+			{Name: wsdl.DeviceSetSystemFactoryDefault, Access: soap.Unrecoverable, Handle: s.setSystemFactoryDefault},
+		},
 	}
-	ops := make(map[wsdl.Op]soap.Operation, len(impl))
-	for _, op := range wsdl.DeviceOperations() {
-		if o, ok := impl[op.Name]; ok {
-			ops[op] = o
-			continue
-		}
-		ops[op] = soap.Operation{Access: soap.ReadSystem, Handler: func(context.Context, *soap.Request) (*etree.Element, error) {
-			return nil, soap.ActionNotSupported(op)
-		}}
-	}
-	return ops
 }
 
 // deviceService implements the device management operations of one Device.
@@ -127,57 +107,11 @@ type deviceService struct {
 	d *Device
 }
 
-// --- XML helpers (device service) ---
-
-// devResponse returns an empty tds element (the envelope declares tds and
-// tt).
-func devResponse(name string) *etree.Element { return etree.NewElement("tds:" + name) }
-
-// devChildren returns the child elements of e with local name name, any
-// prefix (requests are matched by local name inside an already
-// namespace-checked request element).
-func devChildren(e *etree.Element, name string) []*etree.Element {
-	var out []*etree.Element
-	for _, c := range e.ChildElements() {
-		if c.Tag == name {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// devBaseURL returns scheme://host[:port] as the client reached the device:
-// the Host header, else the local address the connection arrived on.
-func devBaseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	host := r.Host
-	if host == "" {
-		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-			host = a.String()
-		}
-	}
-	return scheme + "://" + host
-}
-
-// devLocalIP returns the local address the request's connection arrived on.
-func devLocalIP(r *http.Request) net.IP {
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok {
-		return a.IP
-	}
-	if h, _, err := net.SplitHostPort(r.Host); err == nil {
-		return net.ParseIP(h)
-	}
-	return net.ParseIP(r.Host)
-}
-
 // --- System ---
 
 func (s *deviceService) getSystemDateAndTime(context.Context, *soap.Request) (*etree.Element, error) {
 	now := time.Now()
-	resp := devResponse("GetSystemDateAndTimeResponse")
+	resp := response("tds:GetSystemDateAndTimeResponse")
 	sdt := add(resp, "tds:SystemDateAndTime")
 	// The bridge reports the host clock, which is normally NTP-disciplined.
 	// "NTP" also keeps Home Assistant from calling SetSystemDateAndTime
@@ -239,12 +173,12 @@ func (s *deviceService) setSystemDateAndTime(_ context.Context, r *soap.Request)
 	if tz := r.Body.FindElement("./TimeZone/TZ"); tz != nil && len(tz.Text()) > 128 {
 		return nil, soap.InvalidArgVal("time zone too long", "InvalidTimeZone")
 	}
-	return devResponse("SetSystemDateAndTimeResponse"), nil
+	return response("tds:SetSystemDateAndTimeResponse"), nil
 }
 
 func (s *deviceService) getDeviceInformation(context.Context, *soap.Request) (*etree.Element, error) {
 	d := s.d
-	resp := devResponse("GetDeviceInformationResponse")
+	resp := response("tds:GetDeviceInformationResponse")
 	add(resp, "tds:Manufacturer", d.Manufacturer)
 	add(resp, "tds:Model", d.Model)
 	add(resp, "tds:FirmwareVersion", d.Firmware)
@@ -257,7 +191,7 @@ func (s *deviceService) systemReboot(context.Context, *soap.Request) (*etree.Ele
 	if s.d.Reboot != nil {
 		s.d.Reboot()
 	}
-	resp := devResponse("SystemRebootResponse")
+	resp := response("tds:SystemRebootResponse")
 	add(resp, "tds:Message", "Restarting the camera session")
 	return resp, nil
 }
@@ -270,81 +204,44 @@ func (s *deviceService) setSystemFactoryDefault(_ context.Context, r *soap.Reque
 	if err := s.d.Store.Reset(); err != nil {
 		return nil, fmt.Errorf("factory default: %w", err)
 	}
-	return devResponse("SetSystemFactoryDefaultResponse"), nil
+	return response("tds:SetSystemFactoryDefaultResponse"), nil
 }
 
 func (s *deviceService) getWsdlURL(context.Context, *soap.Request) (*etree.Element, error) {
-	resp := devResponse("GetWsdlUrlResponse")
+	resp := response("tds:GetWsdlUrlResponse")
 	add(resp, "tds:WsdlUrl", "http://www.onvif.org/Documents/Specifications.aspx")
 	return resp, nil
 }
 
 func (s *deviceService) getEndpointReference(context.Context, *soap.Request) (*etree.Element, error) {
-	resp := devResponse("GetEndpointReferenceResponse")
+	resp := response("tds:GetEndpointReferenceResponse")
 	add(resp, "tds:GUID", s.d.EndpointReference())
 	return resp, nil
 }
 
 // --- Capabilities and services ---
 
-// present returns the services whose GetServiceCapabilities the composed
-// table holds (the device service always).
-func present(r *soap.Request) []advertised {
-	var out []advertised
-	for _, a := range advertisedServices {
-		if a.ns == wsdl.NSDevice {
-			out = append(out, a)
-			continue
-		}
-		if r.Service == nil {
-			continue
-		}
-		if _, ok := r.Service.Ops[wsdl.Op{Namespace: a.ns, Name: "GetServiceCapabilities"}]; ok {
-			out = append(out, a)
-		}
+// services returns the services of the endpoint serving r.
+func services(r *soap.Request) []soap.Service {
+	if r.Endpoint == nil {
+		return nil
 	}
-	return out
+	return r.Endpoint.Services()
 }
 
-// serviceCapabilities returns the capabilities element (the first child
-// of the GetServiceCapabilitiesResponse) of the service with namespace ns,
-// by calling that operation in the composed table, or nil.
-func (s *deviceService) serviceCapabilities(ctx context.Context, r *soap.Request, ns string) *etree.Element {
-	if ns == wsdl.NSDevice {
-		return s.deviceCapabilities(r)
-	}
-	if r.Service == nil {
-		return nil
-	}
-	op := wsdl.Op{Namespace: ns, Name: "GetServiceCapabilities"}
-	o, ok := r.Service.Ops[op]
-	if !ok || o.Handler == nil {
-		return nil
-	}
-	sub := *r
-	sub.Op = op
-	sub.Body = etree.NewElement("GetServiceCapabilities")
-	sub.Body.CreateAttr("xmlns", ns)
-	resp, err := o.Handler(ctx, &sub)
-	if err != nil || resp == nil {
-		return nil
-	}
-	caps := resp.ChildElements()
-	if len(caps) == 0 {
-		return nil
-	}
-	c := caps[0].Copy()
-	// Keep the namespace declarations the handler made on its response
-	// element: the capabilities move under a tds element.
-	for _, a := range resp.Attr {
-		if (a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns")) && c.SelectAttr(a.FullKey()) == nil {
-			c.CreateAttr(a.FullKey(), a.Value)
+// serviceCapabilities returns the capabilities element of the service with
+// namespace ns among svcs, nil when there is no such service or it has no
+// capabilities.
+func serviceCapabilities(r *soap.Request, svcs []soap.Service, ns string) *etree.Element {
+	for _, svc := range svcs {
+		if svc.Namespace == ns && svc.Capabilities != nil {
+			return svc.Capabilities(r)
 		}
 	}
-	return c
+	return nil
 }
 
-func (s *deviceService) getServices(ctx context.Context, r *soap.Request) (*etree.Element, error) {
+func (s *deviceService) getServices(_ context.Context, r *soap.Request) (*etree.Element, error) {
 	include := false
 	if v, ok := childText(r.Body, "IncludeCapability"); ok {
 		b, err := strconv.ParseBool(v)
@@ -353,35 +250,35 @@ func (s *deviceService) getServices(ctx context.Context, r *soap.Request) (*etre
 		}
 		include = b
 	}
-	base := devBaseURL(r.HTTP)
-	resp := devResponse("GetServicesResponse")
-	for _, a := range present(r) {
-		svc := add(resp, "tds:Service")
-		add(svc, "tds:Namespace", a.ns)
-		add(svc, "tds:XAddr", base+a.path)
-		if include {
-			if c := s.serviceCapabilities(ctx, r, a.ns); c != nil {
-				add(svc, "tds:Capabilities").AddChild(c)
+	base := baseURL(r.HTTP)
+	resp := response("tds:GetServicesResponse")
+	for _, svc := range services(r) {
+		e := add(resp, "tds:Service")
+		add(e, "tds:Namespace", svc.Namespace)
+		add(e, "tds:XAddr", base+svc.Path)
+		if include && svc.Capabilities != nil {
+			if c := svc.Capabilities(r); c != nil {
+				add(e, "tds:Capabilities").AddChild(c)
 			}
 		}
-		v := add(svc, "tds:Version")
-		add(v, "tt:Major", strconv.Itoa(a.major))
-		add(v, "tt:Minor", strconv.Itoa(a.minor))
+		v := add(e, "tds:Version")
+		add(v, "tt:Major", itoa(svc.Version.Major))
+		add(v, "tt:Minor", itoa(svc.Version.Minor))
 	}
 	return resp, nil
 }
 
 func (s *deviceService) getServiceCapabilities(_ context.Context, r *soap.Request) (*etree.Element, error) {
-	resp := devResponse("GetServiceCapabilitiesResponse")
-	resp.AddChild(s.deviceCapabilities(r))
+	resp := response("tds:GetServiceCapabilitiesResponse")
+	resp.AddChild(s.capabilities(r))
 	return resp, nil
 }
 
-// deviceCapabilities is tds:Capabilities (DeviceServiceCapabilities). The
+// capabilities is tds:Capabilities (DeviceServiceCapabilities). The
 // network configuration cannot be changed through the bridge
 // (NetworkConfigNotSupported); users and discovery can.
-func (s *deviceService) deviceCapabilities(r *soap.Request) *etree.Element {
-	httpDigest := r.Service == nil || r.Service.Security == nil || !r.Service.Security.NoHTTPAuth
+func (s *deviceService) capabilities(r *soap.Request) *etree.Element {
+	httpDigest := r.Endpoint == nil || r.Endpoint.Security().HTTPAuth()
 	c := etree.NewElement("tds:Capabilities")
 	n := c.CreateElement("tds:Network")
 	for _, a := range []string{"IPFilter", "ZeroConfiguration", "IPVersion6", "DynDNS", "Dot11Configuration", "HostnameFromDHCP", "DHCPv6"} {
@@ -415,13 +312,14 @@ var capabilityCategories = map[string]string{
 	"Events": wsdl.NSEvents,
 }
 
-func (s *deviceService) getCapabilities(ctx context.Context, r *soap.Request) (*etree.Element, error) {
-	avail := map[string]bool{}
-	for _, a := range present(r) {
-		avail[a.ns] = true
+func (s *deviceService) getCapabilities(_ context.Context, r *soap.Request) (*etree.Element, error) {
+	svcs := services(r)
+	avail := map[string]string{} // namespace -> XAddr path
+	for _, svc := range svcs {
+		avail[svc.Namespace] = svc.Path
 	}
 	want := map[string]bool{}
-	cats := devChildren(r.Body, "Category")
+	cats := children(r.Body, "Category")
 	if len(cats) == 0 {
 		want["All"] = true
 	}
@@ -430,7 +328,7 @@ func (s *deviceService) getCapabilities(ctx context.Context, r *soap.Request) (*
 		switch ns, ok := capabilityCategories[name]; {
 		case name == "All":
 			want["All"] = true
-		case ok && avail[ns]:
+		case ok && avail[ns] != "":
 			want[ns] = true
 		case ok || name == "Analytics" || name == "Imaging" || name == "PTZ":
 			return nil, soap.Receiver("no "+name+" service", "ActionNotSupported", "NoSuchService")
@@ -438,14 +336,14 @@ func (s *deviceService) getCapabilities(ctx context.Context, r *soap.Request) (*
 			return nil, soap.InvalidArgVal(fmt.Sprintf("unknown capability category %q", name))
 		}
 	}
-	wants := func(ns string) bool { return avail[ns] && (want["All"] || want[ns]) }
-	base := devBaseURL(r.HTTP)
+	wants := func(ns string) bool { return avail[ns] != "" && (want["All"] || want[ns]) }
+	base := baseURL(r.HTTP)
 
-	resp := devResponse("GetCapabilitiesResponse")
+	resp := response("tds:GetCapabilitiesResponse")
 	caps := add(resp, "tds:Capabilities")
 	if wants(wsdl.NSDevice) {
 		dev := add(caps, "tt:Device")
-		add(dev, "tt:XAddr", base+DeviceServicePath)
+		add(dev, "tt:XAddr", base+avail[wsdl.NSDevice])
 		net := add(dev, "tt:Network")
 		for _, n := range []string{"IPFilter", "ZeroConfiguration", "IPVersion6", "DynDNS"} {
 			add(net, "tt:"+n, "false")
@@ -471,8 +369,8 @@ func (s *deviceService) getCapabilities(ctx context.Context, r *soap.Request) (*
 	}
 	if wants(wsdl.NSEvents) {
 		ev := add(caps, "tt:Events")
-		add(ev, "tt:XAddr", base+EventsServicePath)
-		ec := s.serviceCapabilities(ctx, r, wsdl.NSEvents)
+		add(ev, "tt:XAddr", base+avail[wsdl.NSEvents])
+		ec := serviceCapabilities(r, svcs, wsdl.NSEvents)
 		attr := func(name string) string {
 			if ec != nil {
 				if v := ec.SelectAttrValue(name, ""); v == "true" || v == "1" {
@@ -487,13 +385,13 @@ func (s *deviceService) getCapabilities(ctx context.Context, r *soap.Request) (*
 	}
 	if wants(wsdl.NSMedia) {
 		m := add(caps, "tt:Media")
-		add(m, "tt:XAddr", base+MediaServicePath)
+		add(m, "tt:XAddr", base+avail[wsdl.NSMedia])
 		sc := add(m, "tt:StreamingCapabilities")
 		add(sc, "tt:RTPMulticast", "false")
 		add(sc, "tt:RTP_TCP", "true")
 		add(sc, "tt:RTP_RTSP_TCP", "true")
-		if mc := s.serviceCapabilities(ctx, r, wsdl.NSMedia); mc != nil {
-			for _, pc := range devChildren(mc, "ProfileCapabilities") {
+		if mc := serviceCapabilities(r, svcs, wsdl.NSMedia); mc != nil {
+			for _, pc := range children(mc, "ProfileCapabilities") {
 				if max := pc.SelectAttrValue("MaximumNumberOfProfiles", ""); max != "" {
 					add(add(add(m, "tt:Extension"), "tt:ProfileCapabilities"), "tt:MaximumNumberOfProfiles", max)
 					break
@@ -507,7 +405,7 @@ func (s *deviceService) getCapabilities(ctx context.Context, r *soap.Request) (*
 // --- Scopes and discovery ---
 
 func (s *deviceService) getScopes(context.Context, *soap.Request) (*etree.Element, error) {
-	resp := devResponse("GetScopesResponse")
+	resp := response("tds:GetScopesResponse")
 	add := func(def, item string) {
 		sc := add(resp, "tds:Scopes")
 		add(sc, "tt:ScopeDef", def)
@@ -526,7 +424,7 @@ func (s *deviceService) getScopes(context.Context, *soap.Request) (*etree.Elemen
 // each is a plausible URI.
 func scopeArgs(body *etree.Element, name string) ([]string, error) {
 	var out []string
-	for _, c := range devChildren(body, name) {
+	for _, c := range children(body, name) {
 		sc := strings.TrimSpace(c.Text())
 		if sc == "" || len(sc) > maxScopeLen || strings.ContainsAny(sc, " \t\r\n") || !strings.Contains(sc, ":") {
 			return nil, soap.InvalidArgVal(fmt.Sprintf("invalid scope %q", sc))
@@ -567,7 +465,7 @@ func (s *deviceService) setScopes(_ context.Context, r *soap.Request) (*etree.El
 	if err := s.d.Store.Update(func(st *State) error { st.Scopes = next; return nil }); err != nil {
 		return nil, fmt.Errorf("set scopes: %w", err)
 	}
-	return devResponse("SetScopesResponse"), nil
+	return response("tds:SetScopesResponse"), nil
 }
 
 func (s *deviceService) addScopes(_ context.Context, r *soap.Request) (*etree.Element, error) {
@@ -593,7 +491,7 @@ func (s *deviceService) addScopes(_ context.Context, r *soap.Request) (*etree.El
 	case err != nil:
 		return nil, fmt.Errorf("add scopes: %w", err)
 	}
-	return devResponse("AddScopesResponse"), nil
+	return response("tds:AddScopesResponse"), nil
 }
 
 func (s *deviceService) removeScopes(_ context.Context, r *soap.Request) (*etree.Element, error) {
@@ -624,7 +522,7 @@ func (s *deviceService) removeScopes(_ context.Context, r *soap.Request) (*etree
 	if err != nil {
 		return nil, fmt.Errorf("remove scopes: %w", err)
 	}
-	resp := devResponse("RemoveScopesResponse")
+	resp := response("tds:RemoveScopesResponse")
 	for _, sc := range scopes {
 		add(resp, "tds:ScopeItem", sc)
 	}
@@ -636,7 +534,7 @@ func (s *deviceService) getDiscoveryMode(context.Context, *soap.Request) (*etree
 	if mode != NonDiscoverable {
 		mode = Discoverable
 	}
-	resp := devResponse("GetDiscoveryModeResponse")
+	resp := response("tds:GetDiscoveryModeResponse")
 	add(resp, "tds:DiscoveryMode", mode)
 	return resp, nil
 }
@@ -649,13 +547,13 @@ func (s *deviceService) setDiscoveryMode(_ context.Context, r *soap.Request) (*e
 	if err := s.d.Store.Update(func(st *State) error { st.DiscoveryMode = mode; return nil }); err != nil {
 		return nil, fmt.Errorf("set discovery mode: %w", err)
 	}
-	return devResponse("SetDiscoveryModeResponse"), nil
+	return response("tds:SetDiscoveryModeResponse"), nil
 }
 
 // --- Network (read-only; NetworkConfigNotSupported) ---
 
 func (s *deviceService) getHostname(context.Context, *soap.Request) (*etree.Element, error) {
-	resp := devResponse("GetHostnameResponse")
+	resp := response("tds:GetHostnameResponse")
 	info := add(resp, "tds:HostnameInformation")
 	add(info, "tt:FromDHCP", "false")
 	if h := s.d.Store.Get().Hostname; h != "" {
@@ -692,14 +590,14 @@ func (s *deviceService) setHostname(_ context.Context, r *soap.Request) (*etree.
 	if err := s.d.Store.Update(func(st *State) error { st.Hostname = name; return nil }); err != nil {
 		return nil, fmt.Errorf("set hostname: %w", err)
 	}
-	return devResponse("SetHostnameResponse"), nil
+	return response("tds:SetHostnameResponse"), nil
 }
 
 // getNetworkInterfaces reports one interface with the device's stable
 // synthetic MAC (Home Assistant's unique id) and the address the client
 // reached the device on.
 func (s *deviceService) getNetworkInterfaces(_ context.Context, r *soap.Request) (*etree.Element, error) {
-	resp := devResponse("GetNetworkInterfacesResponse")
+	resp := response("tds:GetNetworkInterfacesResponse")
 	ni := add(resp, "tds:NetworkInterfaces")
 	ni.CreateAttr("token", "eth0")
 	add(ni, "tt:Enabled", "true")
@@ -707,7 +605,7 @@ func (s *deviceService) getNetworkInterfaces(_ context.Context, r *soap.Request)
 	add(info, "tt:Name", "eth0")
 	add(info, "tt:HwAddress", s.d.MAC.String())
 	add(info, "tt:MTU", "1500")
-	if ip := devLocalIP(r.HTTP).To4(); ip != nil {
+	if ip := localIP(r.HTTP).To4(); ip != nil {
 		v4 := add(ni, "tt:IPv4")
 		add(v4, "tt:Enabled", "true")
 		cfg := add(v4, "tt:Config")
@@ -735,7 +633,7 @@ func prefixLength(ip net.IP) int {
 }
 
 func (s *deviceService) getDNS(context.Context, *soap.Request) (*etree.Element, error) {
-	resp := devResponse("GetDNSResponse")
+	resp := response("tds:GetDNSResponse")
 	info := add(resp, "tds:DNSInformation")
 	add(info, "tt:FromDHCP", "false")
 	for _, ns := range hostNameservers() {
@@ -751,7 +649,7 @@ func (s *deviceService) getDNS(context.Context, *soap.Request) (*etree.Element, 
 }
 
 func (s *deviceService) getNTP(context.Context, *soap.Request) (*etree.Element, error) {
-	resp := devResponse("GetNTPResponse")
+	resp := response("tds:GetNTPResponse")
 	info := add(resp, "tds:NTPInformation")
 	add(info, "tt:FromDHCP", "false")
 	return resp, nil
@@ -764,7 +662,7 @@ func (s *deviceService) getNetworkProtocols(_ context.Context, r *soap.Request) 
 			httpPort = a.Port
 		}
 	}
-	resp := devResponse("GetNetworkProtocolsResponse")
+	resp := response("tds:GetNetworkProtocolsResponse")
 	add := func(name string, port int) {
 		p := add(resp, "tds:NetworkProtocols")
 		add(p, "tt:Name", name)
@@ -781,7 +679,7 @@ func (s *deviceService) getNetworkProtocols(_ context.Context, r *soap.Request) 
 }
 
 func (s *deviceService) getNetworkDefaultGateway(context.Context, *soap.Request) (*etree.Element, error) {
-	resp := devResponse("GetNetworkDefaultGatewayResponse")
+	resp := response("tds:GetNetworkDefaultGatewayResponse")
 	gw := add(resp, "tds:NetworkGateway")
 	if ip := hostGateway(); ip != nil {
 		add(gw, "tt:IPv4Address", ip.String())
@@ -792,7 +690,7 @@ func (s *deviceService) getNetworkDefaultGateway(context.Context, *soap.Request)
 // --- Users ---
 
 func (s *deviceService) getUsers(context.Context, *soap.Request) (*etree.Element, error) {
-	resp := devResponse("GetUsersResponse")
+	resp := response("tds:GetUsersResponse")
 	add := func(name, level string) {
 		u := add(resp, "tds:User")
 		add(u, "tt:Username", name)
@@ -811,7 +709,7 @@ func (s *deviceService) getUsers(context.Context, *soap.Request) (*etree.Element
 // request, checking lengths and levels with the ONVIF subcodes.
 func userArgs(body *etree.Element, needPassword bool) ([]User, error) {
 	var users []User
-	for _, e := range devChildren(body, "User") {
+	for _, e := range children(body, "User") {
 		name, _ := childText(e, "Username")
 		pass, hasPass := childText(e, "Password")
 		level, _ := childText(e, "UserLevel")
@@ -862,12 +760,12 @@ func (s *deviceService) createUsers(_ context.Context, r *soap.Request) (*etree.
 	if err := s.d.Store.CreateUsers(users); err != nil {
 		return nil, userFault(err)
 	}
-	return devResponse("CreateUsersResponse"), nil
+	return response("tds:CreateUsersResponse"), nil
 }
 
 func (s *deviceService) deleteUsers(_ context.Context, r *soap.Request) (*etree.Element, error) {
 	var names []string
-	for _, c := range devChildren(r.Body, "Username") {
+	for _, c := range children(r.Body, "Username") {
 		names = append(names, strings.TrimSpace(c.Text()))
 	}
 	if len(names) == 0 {
@@ -876,7 +774,7 @@ func (s *deviceService) deleteUsers(_ context.Context, r *soap.Request) (*etree.
 	if err := s.d.Store.DeleteUsers(names); err != nil {
 		return nil, userFault(err)
 	}
-	return devResponse("DeleteUsersResponse"), nil
+	return response("tds:DeleteUsersResponse"), nil
 }
 
 func (s *deviceService) setUser(_ context.Context, r *soap.Request) (*etree.Element, error) {
@@ -890,5 +788,5 @@ func (s *deviceService) setUser(_ context.Context, r *soap.Request) (*etree.Elem
 		}
 		return nil, userFault(err)
 	}
-	return devResponse("SetUserResponse"), nil
+	return response("tds:SetUserResponse"), nil
 }

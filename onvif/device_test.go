@@ -1,13 +1,10 @@
 package onvif
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
-	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -19,7 +16,6 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/chinesium/chinesium/httpauth"
 	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/internal/xsdcheck"
 	"github.com/chinesium/chinesium/soap"
@@ -27,13 +23,12 @@ import (
 )
 
 // devFixture is one device served over real HTTP with the device and media
-// services composed on one endpoint, administrator admin/secret.
+// services on one endpoint, administrator admin/secret.
 type devFixture struct {
+	*testEndpoint
 	d       *Device
-	srv     *httptest.Server
-	url     string
+	url     string // the device service URL
 	reboots atomic.Int32
-	schemas *xsdcheck.Batch // every response is validated when the test ends
 }
 
 func newDevFixture(t *testing.T, statePath string) *devFixture {
@@ -46,67 +41,29 @@ func newDevFixture(t *testing.T, statePath string) *devFixture {
 	st.SetAdmin("admin", "secret")
 	d.Store = st
 	d.HTTPPort, d.RTSPPort = 8080, 8554
-	f := &devFixture{d: d, schemas: xsdcheck.NewBatch(t)}
+	f := &devFixture{d: d}
 	d.Reboot = func() { f.reboots.Add(1) }
-	ops := DeviceOps(d)
-	maps.Copy(ops, MediaOps(d))
-	f.srv = httptest.NewServer(&soap.Service{Ops: ops, Security: &soap.Security{Auth: httpauth.New("test", st)}})
-	t.Cleanup(f.srv.Close)
+	f.testEndpoint = serve(t, st, DeviceService(d), MediaService(d))
 	f.url = f.srv.URL + DeviceServicePath
 	return f
 }
 
-type devResult struct {
-	status  int
-	body    []byte
-	root    *etree.Element // the Body child
-	schemas *xsdcheck.Batch
-}
-
-// call posts body (inner XML of s:Body, prefixes tds and tt declared) with
-// the given header ("" = no credentials) and optional Host override.
-func (f *devFixture) call(t *testing.T, header, body string, host ...string) devResult {
+// call posts body (the request element) with the given header ("" = no
+// credentials) and optional Host override.
+func (f *devFixture) call(t *testing.T, header, body string, host ...string) result {
 	t.Helper()
-	env := soapEnvelope(`xmlns:tds="`+wsdl.NSDevice+`" xmlns:tt="`+wsdl.NSSchema+`"`, header, body)
-	status, b := postSOAP(t, f.srv.Client(), f.url, env, host...)
-	res := devResult{status: status, body: b, schemas: f.schemas}
-	e, err := soap.ParseEnvelope(b, 0)
-	if err != nil || e.Payload == nil {
-		t.Fatalf("not a SOAP response (%v): %s", err, b)
+	c := call{Header: header, Body: body}
+	if len(host) > 0 {
+		c.Host = host[0]
 	}
-	res.root = e.Payload
-	return res
+	return f.do(t, c)
 }
 
 // admin calls as the administrator and requires success and a
-// schema-valid response named <op>Response.
+// schema-valid response.
 func (f *devFixture) admin(t *testing.T, body string) *etree.Element {
 	t.Helper()
-	r := f.call(t, securityHeader("admin", "secret"), body)
-	op := strings.TrimPrefix(body[1:1+strings.IndexAny(body[1:], " />")], "tds:")
-	if r.status != http.StatusOK {
-		t.Fatalf("%s: status %d\n%s", op, r.status, r.body)
-	}
-	f.schemas.Add(r.body, "{"+wsdl.NSDevice+"}"+op+"Response")
-	return r.root
-}
-
-// fault requires a schema-valid fault with the given codes, e.g.
-// "Sender/InvalidArgVal/NoScope".
-func (r devResult) fault(t *testing.T, status int, codes string) {
-	t.Helper()
-	if r.status != status {
-		t.Errorf("status %d, want %d\n%s", r.status, status, r.body)
-	}
-	var got []string
-	for c := r.root.FindElement("Code"); c != nil; c = c.SelectElement("Subcode") {
-		_, local, _ := strings.Cut(c.SelectElement("Value").Text(), ":")
-		got = append(got, local)
-	}
-	if strings.Join(got, "/") != codes {
-		t.Errorf("fault %s, want %s\n%s", strings.Join(got, "/"), codes, r.body)
-	}
-	r.schemas.Add(r.body, "{"+wsdl.NSSOAP12+"}Fault")
+	return f.call(t, securityHeader("admin", "secret"), body).ok(t)
 }
 
 func texts(e *etree.Element, path string) []string {
@@ -310,24 +267,14 @@ func TestServicesAndCapabilitiesConsistent(t *testing.T) {
 }
 
 // TestEventsAdvertisedWhenComposed checks that an events service in the
-// composed table appears in GetServices and GetCapabilities with its own
+// endpoint appears in GetServices and GetCapabilities with its own
 // capabilities.
 func TestEventsAdvertisedWhenComposed(t *testing.T) {
 	d := NewDevice("cam", "192.0.2.52")
 	d.Store, _ = OpenStore("")
-	ops := DeviceOps(d)
-	ops[wsdl.EventsOp(wsdl.EventsGetServiceCapabilities)] = soap.Operation{Access: soap.PreAuth, Handler: func(_ context.Context, _ *soap.Request) (*etree.Element, error) {
-		r := etree.NewElement("tev:GetServiceCapabilitiesResponse")
-		c := r.CreateElement("tev:Capabilities")
-		c.CreateAttr("WSSubscriptionPolicySupport", "true")
-		c.CreateAttr("WSPausableSubscriptionManagerInterfaceSupport", "false")
-		c.CreateAttr("MaxNotificationProducers", "1")
-		c.CreateAttr("MaxPullPoints", "8")
-		return r, nil
-	}}
-	srv := httptest.NewServer(&soap.Service{Ops: ops})
-	defer srv.Close()
-	f := &devFixture{d: d, srv: srv, url: srv.URL + DeviceServicePath, schemas: xsdcheck.NewBatch(t)}
+	ev := NewEvents(EventsConfig{MaxPullPoints: 8})
+	t.Cleanup(ev.Close)
+	f := &devFixture{d: d, testEndpoint: serve(t, nil, DeviceService(d), EventsService(ev))}
 	r := f.admin(t, "<tds:GetServices><tds:IncludeCapability>true</tds:IncludeCapability></tds:GetServices>")
 	if ns := texts(r, "Service/Namespace"); strings.Join(ns, " ") != wsdl.NSDevice+" "+wsdl.NSEvents {
 		t.Errorf("services %q", ns)
@@ -529,9 +476,14 @@ func TestRebootAndFactoryDefault(t *testing.T) {
 
 func TestUnimplementedDeviceOperations(t *testing.T) {
 	f := newDevFixture(t, "")
-	ops := DeviceOps(f.d)
-	if len(ops) != len(wsdl.DeviceOperations()) {
-		t.Errorf("DeviceOps has %d operations, devicemgmt.wsdl %d", len(ops), len(wsdl.DeviceOperations()))
+	svc := DeviceService(f.d)
+	if len(svc.Declared) != len(wsdl.DeviceOperations()) {
+		t.Errorf("the device service declares %d operations, devicemgmt.wsdl %d", len(svc.Declared), len(wsdl.DeviceOperations()))
+	}
+	for _, op := range svc.Ops {
+		if !slices.Contains(svc.Declared, wsdl.DeviceOp(op.Name)) {
+			t.Errorf("%s is not an operation of devicemgmt.wsdl", op.Name)
+		}
 	}
 	for _, op := range []string{"GetSystemLog", "GetZeroConfiguration", "UpgradeSystemFirmware", "GetRelayOutputs", "GetSystemUris"} {
 		f.call(t, securityHeader("admin", "secret"), "<tds:"+op+"/>").fault(t, 500, "Receiver/ActionNotSupported")

@@ -521,50 +521,53 @@ func (e *Events) lookupLocked(r *soap.Request) (*subscription, error) {
 	return s, nil
 }
 
-// EventOps returns the SOAP operation table of the events service: every operation of
-// event.wsdl, the unimplemented ones (Seek, event brokers, pausable and
-// CreatePullPoint interfaces) answered with env:Receiver/ter:ActionNotSupported.
-// GetServiceCapabilities is PRE_AUTH, everything else READ_MEDIA. Mount the same
-// soap.Service on the events service path and on Events.BasePath (prefix).
-func EventOps(e *Events) map[wsdl.Op]soap.Operation {
-	handlers := map[string]soap.Handler{
-		wsdl.EventsGetServiceCapabilities:      e.getServiceCapabilities,
-		wsdl.EventsGetEventProperties:          e.getEventProperties,
-		wsdl.EventsCreatePullPointSubscription: e.createPullPoint,
-		wsdl.EventsPullMessages:                e.pullMessages,
-		wsdl.EventsSetSynchronizationPoint:     e.setSynchronizationPoint,
-		wsdl.WSNTRenew:                         e.renew,
-		wsdl.WSNTUnsubscribe:                   e.unsubscribe,
-		wsdl.WSNTSubscribe:                     e.subscribe,
+// EventsService returns the events service (ver10) of e: pull point
+// subscriptions and WS-BaseNotification push subscriptions. The
+// operations of event.wsdl not in the table (Seek, event brokers, the
+// pausable and CreatePullPoint interfaces) are answered with
+// env:Receiver/ter:ActionNotSupported. GetServiceCapabilities is PRE_AUTH,
+// everything else READ_MEDIA. The endpoint serving it must also serve the
+// subscription addresses, Events.BasePath and below.
+func EventsService(e *Events) soap.Service {
+	return soap.Service{
+		Namespace:     wsdl.NSEvents,
+		Path:          EventsServicePath,
+		Version:       serviceVersion,
+		Declared:      wsdl.EventsOperations(),
+		Unimplemented: soap.ReadMedia,
+		Capabilities:  e.capabilities,
+		Ops: []soap.Op{
+			{Name: wsdl.EventsGetServiceCapabilities, Access: soap.PreAuth, Handle: e.getServiceCapabilities},
+			{Name: wsdl.EventsGetEventProperties, Access: soap.ReadMedia, Handle: e.getEventProperties},
+			{Name: wsdl.EventsCreatePullPointSubscription, Access: soap.ReadMedia, Handle: e.createPullPoint},
+			{Name: wsdl.EventsPullMessages, Access: soap.ReadMedia, Handle: e.pullMessages},
+			{Name: wsdl.EventsSetSynchronizationPoint, Access: soap.ReadMedia, Handle: e.setSynchronizationPoint},
+			{Name: wsdl.WSNTRenew, Namespace: wsdl.NSWSNT, Access: soap.ReadMedia, Handle: e.renew},
+			{Name: wsdl.WSNTUnsubscribe, Namespace: wsdl.NSWSNT, Access: soap.ReadMedia, Handle: e.unsubscribe},
+			{Name: wsdl.WSNTSubscribe, Namespace: wsdl.NSWSNT, Access: soap.ReadMedia, Handle: e.subscribe},
+		},
 	}
-	ops := make(map[wsdl.Op]soap.Operation)
-	for _, op := range wsdl.EventsOperations() {
-		access := soap.ReadMedia
-		if op.Name == wsdl.EventsGetServiceCapabilities {
-			access = soap.PreAuth
-		}
-		h, ok := handlers[op.Name]
-		if !ok {
-			h = func(context.Context, *soap.Request) (*etree.Element, error) { return nil, soap.ActionNotSupported(op) }
-		}
-		ops[op] = soap.Operation{Handler: h, Access: access}
-	}
-	return ops
 }
 
-func (e *Events) getServiceCapabilities(context.Context, *soap.Request) (*etree.Element, error) {
-	resp := etree.NewElement("tev:GetServiceCapabilitiesResponse")
-	c := resp.CreateElement("tev:Capabilities")
-	c.CreateAttr("WSSubscriptionPolicySupport", "true")
-	c.CreateAttr("WSPausableSubscriptionManagerInterfaceSupport", "false")
-	c.CreateAttr("MaxNotificationProducers", strconv.Itoa(e.cfg.MaxPushSubscriptions))
-	c.CreateAttr("MaxPullPoints", strconv.Itoa(e.cfg.MaxPullPoints))
-	c.CreateAttr("PersistentNotificationStorage", "false")
+func (e *Events) getServiceCapabilities(_ context.Context, r *soap.Request) (*etree.Element, error) {
+	resp := response("tev:GetServiceCapabilitiesResponse")
+	resp.AddChild(e.capabilities(r))
 	return resp, nil
 }
 
+// capabilities is tev:Capabilities.
+func (e *Events) capabilities(*soap.Request) *etree.Element {
+	c := etree.NewElement("tev:Capabilities")
+	c.CreateAttr("WSSubscriptionPolicySupport", "true")
+	c.CreateAttr("WSPausableSubscriptionManagerInterfaceSupport", "false")
+	c.CreateAttr("MaxNotificationProducers", itoa(e.cfg.MaxPushSubscriptions))
+	c.CreateAttr("MaxPullPoints", itoa(e.cfg.MaxPullPoints))
+	c.CreateAttr("PersistentNotificationStorage", "false")
+	return c
+}
+
 func (e *Events) getEventProperties(context.Context, *soap.Request) (*etree.Element, error) {
-	resp := etree.NewElement("tev:GetEventPropertiesResponse")
+	resp := response("tev:GetEventPropertiesResponse")
 	resp.CreateAttr("xmlns:xs", nsXS)
 	add(resp, "tev:TopicNamespaceLocation", "http://www.onvif.org/onvif/ver10/topics/topicns.xml")
 	add(resp, "wsnt:FixedTopicSet", "true")
@@ -652,7 +655,7 @@ func (e *Events) create(r *soap.Request, consumer string) (*etree.Element, error
 	if consumer != "" {
 		name, refName = "wsnt:SubscribeResponse", "wsnt:SubscriptionReference"
 	}
-	resp := etree.NewElement(name)
+	resp := response(name)
 	add(resp.CreateElement(refName), "wsa:Address", e.subscriptionAddress(r, s.id))
 	add(resp, "wsnt:CurrentTime", xsDateTime(now))
 	add(resp, "wsnt:TerminationTime", xsDateTime(expires))
@@ -696,7 +699,7 @@ func (e *Events) pullMessages(ctx context.Context, r *soap.Request) (*etree.Elem
 			s.queue = slices.Delete(s.queue, 0, n)
 			now, expires := e.cfg.Now(), s.expires
 			e.mu.Unlock()
-			resp := etree.NewElement("tev:PullMessagesResponse")
+			resp := response("tev:PullMessagesResponse")
 			add(resp, "tev:CurrentTime", xsDateTime(now))
 			add(resp, "tev:TerminationTime", xsDateTime(expires))
 			for _, m := range msgs {
@@ -745,7 +748,7 @@ func (e *Events) setSynchronizationPoint(_ context.Context, r *soap.Request) (*e
 	if err != nil {
 		return nil, err
 	}
-	return etree.NewElement("tev:SetSynchronizationPointResponse"), nil
+	return response("tev:SetSynchronizationPointResponse"), nil
 }
 
 func (e *Events) renew(_ context.Context, r *soap.Request) (*etree.Element, error) {
@@ -763,7 +766,7 @@ func (e *Events) renew(_ context.Context, r *soap.Request) (*etree.Element, erro
 	}
 	s.expires = expires
 	s.notifyLocked() // the pusher re-arms its expiry timer
-	resp := etree.NewElement("wsnt:RenewResponse")
+	resp := response("wsnt:RenewResponse")
 	add(resp, "wsnt:TerminationTime", xsDateTime(expires))
 	add(resp, "wsnt:CurrentTime", xsDateTime(now))
 	return resp, nil
@@ -777,7 +780,7 @@ func (e *Events) unsubscribe(_ context.Context, r *soap.Request) (*etree.Element
 		return nil, err
 	}
 	e.removeLocked(s.id, s)
-	return etree.NewElement("wsnt:UnsubscribeResponse"), nil
+	return response("wsnt:UnsubscribeResponse"), nil
 }
 
 func (e *Events) subscribe(_ context.Context, r *soap.Request) (*etree.Element, error) {

@@ -14,63 +14,38 @@ import (
 
 	"github.com/chinesium/chinesium/httpauth"
 	"github.com/chinesium/chinesium/internal/xsdcheck"
-	"github.com/chinesium/chinesium/soap"
 	"github.com/chinesium/chinesium/wsdl"
 )
 
-// eventsServer serves an Events over real HTTP the way the bridge mounts it: the
-// events service path and the subscription prefix on one SOAP service.
+// eventsServer serves an Events over real HTTP the way the bridge mounts it:
+// one endpoint on the events service path and the subscription addresses.
 type eventsServer struct {
+	*testEndpoint
 	ev  *Events
-	srv *httptest.Server
 	hdr string // WS-Security header to send ("" when no user)
 }
 
 func newEventsServer(t testing.TB, cfg EventsConfig, users httpauth.Users) *eventsServer {
 	t.Helper()
 	ev := NewEvents(cfg)
-	svc := &soap.Service{Ops: EventOps(ev)}
-	if users != nil {
-		svc.Security = &soap.Security{Auth: httpauth.New("test", users)}
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/onvif/events_service", svc)
-	mux.Handle(ev.BasePath(), svc)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(func() { srv.Close(); ev.Close() })
-	return &eventsServer{ev: ev, srv: srv}
+	t.Cleanup(ev.Close) // after the server has closed
+	return &eventsServer{testEndpoint: serve(t, users, EventsService(ev)), ev: ev}
 }
 
-// call posts body (with tev, wsnt, wsa and tt declared) to path and parses the answer.
+// call posts body to url and returns the answer.
 func (s *eventsServer) call(t testing.TB, url, body string) (int, []byte, *etree.Element) {
 	t.Helper()
-	body = strings.Replace(body, ">", ` xmlns:tev="`+wsdl.NSEvents+`" xmlns:wsnt="`+wsdl.NSWSNT+`" xmlns:wsa="`+wsdl.NSWSA+`" xmlns:tt="`+wsdl.NSSchema+`">`, 1)
-	status, b := soapCall(t, http.DefaultClient, url, s.hdr, body)
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(b); err != nil {
-		t.Fatalf("response not XML: %v\n%s", err, b)
-	}
-	var payload *etree.Element
-	if env := doc.Root(); env != nil {
-		if bd := env.SelectElement("Body"); bd != nil && len(bd.ChildElements()) > 0 {
-			payload = bd.ChildElements()[0]
-		}
-	}
-	return status, b, payload
+	r := s.do(t, call{URL: url, Header: s.hdr, Body: body})
+	return r.status, r.body, r.root
 }
 
 // ok calls and requires HTTP 200 and a schema-valid response named want.
 func (s *eventsServer) ok(t testing.TB, url, body, want string) *etree.Element {
 	t.Helper()
-	status, b, p := s.call(t, url, body)
-	if status != http.StatusOK || p == nil || p.Tag != want {
-		t.Fatalf("%s: HTTP %d\n%s", want, status, b)
+	p := s.do(t, call{URL: url, Header: s.hdr, Body: body}).ok(t)
+	if p.Tag != want {
+		t.Fatalf("answer %s, want %s", p.Tag, want)
 	}
-	ns := wsdl.NSEvents
-	if p.Space == "wsnt" {
-		ns = wsdl.NSWSNT
-	}
-	xsdcheck.Check(t, b, "{"+ns+"}"+want)
 	return p
 }
 

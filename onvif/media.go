@@ -1,20 +1,23 @@
 package onvif
 
 import (
+	"context"
 	"errors"
-	"net"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/beevik/etree"
 
+	"github.com/chinesium/chinesium/soap"
 	"github.com/chinesium/chinesium/wsdl"
 )
 
-// Media is the media service (ver10, Profile S) of one device. Its
-// handlers read the device model and its Store; they never block. Build
-// the SOAP operation table with Ops.
+// MediaService returns the media service (ver10, Profile S) of d. Its
+// handlers read the device model and its Store; they never block.
+// GetServiceCapabilities is PRE_AUTH, the other reads READ_MEDIA, and
+// everything that changes a profile or configuration ACTUATE (Media spec
+// access classes); the operations of media.wsdl not in the table are
+// answered with env:Receiver/ter:ActionNotSupported.
 //
 // Stream URIs: every transport a client asks for in GetStreamUri gets the
 // device's RTSP URL on the bridge's RTSP port. RTP-Unicast over UDP, TCP
@@ -25,158 +28,77 @@ import (
 // the tunnel themselves. The MJPEG-over-HTTP stream is not a Profile S
 // stream URI; the bridge prints it and GetSnapshotUri points to the JPEG
 // snapshot.
-type Media struct {
-	// Device is the device this service belongs to.
-	Device *Device
-}
-
-// call is one media request: the request element (first Body child) and
-// the host the client used (Host header without the port; IPv6 in
-// brackets).
-type call struct {
-	body *etree.Element
-	host string
-}
-
-// mediaFault is a fault raised by a media handler, mapped to a SOAP fault
-// by the service glue. Receiver selects env:Receiver over env:Sender.
-type mediaFault struct {
-	receiver bool
-	code     string // first ter subcode: InvalidArgVal, Action, ActionNotSupported
-	sub      string // second ter subcode, may be ""
-	reason   string
-}
-
-func (f *mediaFault) Error() string {
-	s := "onvif: " + f.code
-	if f.sub != "" {
-		s += "/" + f.sub
+//
+// Call Device.SyncFixedProfiles once before serving, so the persisted
+// fixed profiles match the device's current features.
+func MediaService(d *Device) soap.Service {
+	m := &mediaService{d: d}
+	return soap.Service{
+		Namespace:     wsdl.NSMedia,
+		Path:          MediaServicePath,
+		Version:       serviceVersion,
+		Declared:      wsdl.MediaOperations(),
+		Unimplemented: soap.ReadMedia,
+		Capabilities:  m.capabilities,
+		Ops: []soap.Op{
+			{Name: wsdl.MediaGetServiceCapabilities, Access: soap.PreAuth, Handle: m.getServiceCapabilities},
+			{Name: wsdl.MediaGetProfiles, Access: soap.ReadMedia, Handle: m.getProfiles},
+			{Name: wsdl.MediaGetProfile, Access: soap.ReadMedia, Handle: m.getProfile},
+			{Name: wsdl.MediaCreateProfile, Access: soap.Actuate, Handle: m.createProfile},
+			{Name: wsdl.MediaDeleteProfile, Access: soap.Actuate, Handle: m.deleteProfile},
+			{Name: wsdl.MediaAddVideoSourceConfiguration, Access: soap.Actuate, Handle: m.addConfig(kindVideoSource)},
+			{Name: wsdl.MediaAddVideoEncoderConfiguration, Access: soap.Actuate, Handle: m.addConfig(kindVideoEncoder)},
+			{Name: wsdl.MediaAddAudioSourceConfiguration, Access: soap.Actuate, Handle: m.addConfig(kindAudioSource)},
+			{Name: wsdl.MediaAddAudioEncoderConfiguration, Access: soap.Actuate, Handle: m.addConfig(kindAudioEncoder)},
+			{Name: wsdl.MediaRemoveVideoSourceConfiguration, Access: soap.Actuate, Handle: m.removeConfig(kindVideoSource)},
+			{Name: wsdl.MediaRemoveVideoEncoderConfiguration, Access: soap.Actuate, Handle: m.removeConfig(kindVideoEncoder)},
+			{Name: wsdl.MediaRemoveAudioSourceConfiguration, Access: soap.Actuate, Handle: m.removeConfig(kindAudioSource)},
+			{Name: wsdl.MediaRemoveAudioEncoderConfiguration, Access: soap.Actuate, Handle: m.removeConfig(kindAudioEncoder)},
+			{Name: wsdl.MediaGetVideoSources, Access: soap.ReadMedia, Handle: m.getVideoSources},
+			{Name: wsdl.MediaGetVideoSourceConfigurations, Access: soap.ReadMedia, Handle: m.getVideoSourceConfigurations},
+			{Name: wsdl.MediaGetVideoSourceConfiguration, Access: soap.ReadMedia, Handle: m.getVideoSourceConfiguration},
+			{Name: wsdl.MediaGetCompatibleVideoSourceConfigurations, Access: soap.ReadMedia, Handle: m.getCompatibleVideoSourceConfigurations},
+			{Name: wsdl.MediaGetVideoSourceConfigurationOptions, Access: soap.ReadMedia, Handle: m.getVideoSourceConfigurationOptions},
+			{Name: wsdl.MediaSetVideoSourceConfiguration, Access: soap.Actuate, Handle: m.setVideoSourceConfiguration},
+			{Name: wsdl.MediaGetVideoEncoderConfigurations, Access: soap.ReadMedia, Handle: m.getVideoEncoderConfigurations},
+			{Name: wsdl.MediaGetVideoEncoderConfiguration, Access: soap.ReadMedia, Handle: m.getVideoEncoderConfiguration},
+			{Name: wsdl.MediaGetCompatibleVideoEncoderConfigurations, Access: soap.ReadMedia, Handle: m.getCompatibleVideoEncoderConfigurations},
+			{Name: wsdl.MediaGetVideoEncoderConfigurationOptions, Access: soap.ReadMedia, Handle: m.getVideoEncoderConfigurationOptions},
+			{Name: wsdl.MediaSetVideoEncoderConfiguration, Access: soap.Actuate, Handle: m.setVideoEncoderConfiguration},
+			{Name: wsdl.MediaGetGuaranteedNumberOfVideoEncoderInstances, Access: soap.ReadMedia, Handle: m.getGuaranteedNumberOfVideoEncoderInstances},
+			{Name: wsdl.MediaGetAudioSources, Access: soap.ReadMedia, Handle: m.getAudioSources},
+			{Name: wsdl.MediaGetAudioSourceConfigurations, Access: soap.ReadMedia, Handle: m.getAudioSourceConfigurations},
+			{Name: wsdl.MediaGetAudioSourceConfiguration, Access: soap.ReadMedia, Handle: m.getAudioSourceConfiguration},
+			{Name: wsdl.MediaGetCompatibleAudioSourceConfigurations, Access: soap.ReadMedia, Handle: m.getCompatibleAudioSourceConfigurations},
+			{Name: wsdl.MediaGetAudioSourceConfigurationOptions, Access: soap.ReadMedia, Handle: m.getAudioSourceConfigurationOptions},
+			{Name: wsdl.MediaSetAudioSourceConfiguration, Access: soap.Actuate, Handle: m.setAudioSourceConfiguration},
+			{Name: wsdl.MediaGetAudioEncoderConfigurations, Access: soap.ReadMedia, Handle: m.getAudioEncoderConfigurations},
+			{Name: wsdl.MediaGetAudioEncoderConfiguration, Access: soap.ReadMedia, Handle: m.getAudioEncoderConfiguration},
+			{Name: wsdl.MediaGetCompatibleAudioEncoderConfigurations, Access: soap.ReadMedia, Handle: m.getCompatibleAudioEncoderConfigurations},
+			{Name: wsdl.MediaGetAudioEncoderConfigurationOptions, Access: soap.ReadMedia, Handle: m.getAudioEncoderConfigurationOptions},
+			{Name: wsdl.MediaSetAudioEncoderConfiguration, Access: soap.Actuate, Handle: m.setAudioEncoderConfiguration},
+			{Name: wsdl.MediaGetStreamUri, Access: soap.ReadMedia, Handle: m.getStreamURI},
+			{Name: wsdl.MediaGetSnapshotUri, Access: soap.ReadMedia, Handle: m.getSnapshotURI},
+			{Name: wsdl.MediaSetSynchronizationPoint, Access: soap.Actuate, Handle: m.setSynchronizationPoint},
+		},
 	}
-	return s + ": " + f.reason
 }
 
-func argFault(sub, reason string) error {
-	return &mediaFault{code: "InvalidArgVal", sub: sub, reason: reason}
+// mediaService implements the media operations of one Device.
+type mediaService struct {
+	d *Device
 }
 
-func actionFault(sub, reason string) error {
-	return &mediaFault{receiver: true, code: "Action", sub: sub, reason: reason}
-}
-
-func noProfile(token string) error {
-	return argFault("NoProfile", "no profile with token "+strconv.Quote(token))
-}
-
-func noConfig(token string) error {
-	return argFault("NoConfig", "no configuration with token "+strconv.Quote(token))
-}
-
-var errNoAudio = &mediaFault{receiver: true, code: "ActionNotSupported", sub: "AudioNotSupported", reason: "the camera has no audio enabled"}
-
-// mediaHandler handles one media operation.
-type mediaHandler func(m *Media, c *call) (*etree.Element, error)
-
-// mediaHandlers maps operation names (media.wsdl) to handlers. Operations
-// of media.wsdl that are not here are answered with ActionNotSupported.
-var mediaHandlers = map[string]mediaHandler{
-	wsdl.MediaGetServiceCapabilities:                     (*Media).getServiceCapabilities,
-	wsdl.MediaGetProfiles:                                (*Media).getProfiles,
-	wsdl.MediaGetProfile:                                 (*Media).getProfile,
-	wsdl.MediaCreateProfile:                              (*Media).createProfile,
-	wsdl.MediaDeleteProfile:                              (*Media).deleteProfile,
-	wsdl.MediaAddVideoSourceConfiguration:                addConfig(kindVideoSource),
-	wsdl.MediaAddVideoEncoderConfiguration:               addConfig(kindVideoEncoder),
-	wsdl.MediaAddAudioSourceConfiguration:                addConfig(kindAudioSource),
-	wsdl.MediaAddAudioEncoderConfiguration:               addConfig(kindAudioEncoder),
-	wsdl.MediaRemoveVideoSourceConfiguration:             removeConfig(kindVideoSource),
-	wsdl.MediaRemoveVideoEncoderConfiguration:            removeConfig(kindVideoEncoder),
-	wsdl.MediaRemoveAudioSourceConfiguration:             removeConfig(kindAudioSource),
-	wsdl.MediaRemoveAudioEncoderConfiguration:            removeConfig(kindAudioEncoder),
-	wsdl.MediaGetVideoSources:                            (*Media).getVideoSources,
-	wsdl.MediaGetVideoSourceConfigurations:               (*Media).getVideoSourceConfigurations,
-	wsdl.MediaGetVideoSourceConfiguration:                (*Media).getVideoSourceConfiguration,
-	wsdl.MediaGetCompatibleVideoSourceConfigurations:     (*Media).getCompatibleVideoSourceConfigurations,
-	wsdl.MediaGetVideoSourceConfigurationOptions:         (*Media).getVideoSourceConfigurationOptions,
-	wsdl.MediaSetVideoSourceConfiguration:                (*Media).setVideoSourceConfiguration,
-	wsdl.MediaGetVideoEncoderConfigurations:              (*Media).getVideoEncoderConfigurations,
-	wsdl.MediaGetVideoEncoderConfiguration:               (*Media).getVideoEncoderConfiguration,
-	wsdl.MediaGetCompatibleVideoEncoderConfigurations:    (*Media).getCompatibleVideoEncoderConfigurations,
-	wsdl.MediaGetVideoEncoderConfigurationOptions:        (*Media).getVideoEncoderConfigurationOptions,
-	wsdl.MediaSetVideoEncoderConfiguration:               (*Media).setVideoEncoderConfiguration,
-	wsdl.MediaGetGuaranteedNumberOfVideoEncoderInstances: (*Media).getGuaranteedNumberOfVideoEncoderInstances,
-	wsdl.MediaGetAudioSources:                            (*Media).getAudioSources,
-	wsdl.MediaGetAudioSourceConfigurations:               (*Media).getAudioSourceConfigurations,
-	wsdl.MediaGetAudioSourceConfiguration:                (*Media).getAudioSourceConfiguration,
-	wsdl.MediaGetCompatibleAudioSourceConfigurations:     (*Media).getCompatibleAudioSourceConfigurations,
-	wsdl.MediaGetAudioSourceConfigurationOptions:         (*Media).getAudioSourceConfigurationOptions,
-	wsdl.MediaSetAudioSourceConfiguration:                (*Media).setAudioSourceConfiguration,
-	wsdl.MediaGetAudioEncoderConfigurations:              (*Media).getAudioEncoderConfigurations,
-	wsdl.MediaGetAudioEncoderConfiguration:               (*Media).getAudioEncoderConfiguration,
-	wsdl.MediaGetCompatibleAudioEncoderConfigurations:    (*Media).getCompatibleAudioEncoderConfigurations,
-	wsdl.MediaGetAudioEncoderConfigurationOptions:        (*Media).getAudioEncoderConfigurationOptions,
-	wsdl.MediaSetAudioEncoderConfiguration:               (*Media).setAudioEncoderConfiguration,
-	wsdl.MediaGetStreamUri:                               (*Media).getStreamURI,
-	wsdl.MediaGetSnapshotUri:                             (*Media).getSnapshotURI,
-	wsdl.MediaSetSynchronizationPoint:                    (*Media).setSynchronizationPoint,
-}
-
-// --- XML helpers ---
-
-// response returns an empty trt response element with the trt and tt
-// namespaces declared, so it stands alone wherever it is inserted.
-func response(name string) *etree.Element {
-	e := etree.NewElement("trt:" + name)
-	e.CreateAttr("xmlns:trt", wsdl.NSMedia)
-	e.CreateAttr("xmlns:tt", wsdl.NSSchema)
-	return e
-}
-
-// add appends a child with the given prefixed tag and optional text.
-func add(parent *etree.Element, tag string, text ...string) *etree.Element {
-	e := parent.CreateElement(tag)
-	if len(text) > 0 {
-		e.SetText(text[0])
-	}
-	return e
-}
-
-func itoa(i int) string { return strconv.Itoa(i) }
-
-func boolText(b bool) string {
-	if b {
-		return "true"
-	}
-	return "false"
-}
-
-// childText returns the trimmed text of the first child with the given
-// local name (any namespace prefix), and whether it exists.
-func childText(e *etree.Element, name string) (string, bool) {
-	c := child(e, name)
-	if c == nil {
-		return "", false
-	}
-	return strings.TrimSpace(c.Text()), true
-}
-
-// child returns the first child element with the given local name.
-func child(e *etree.Element, name string) *etree.Element {
-	if e == nil {
-		return nil
-	}
-	for _, c := range e.ChildElements() {
-		if c.Tag == name {
-			return c
-		}
-	}
-	return nil
+// noAudio is the fault of an audio operation on a device without audio.
+func noAudio() error {
+	return soap.Receiver("the camera has no audio enabled", "ActionNotSupported", "AudioNotSupported")
 }
 
 // requiredToken returns the required token argument name of the request.
-func requiredToken(c *call, name string) (string, error) {
-	t, ok := childText(c.body, name)
+func requiredToken(req *soap.Request, name string) (string, error) {
+	t, ok := childText(req.Body, name)
 	if !ok || t == "" {
-		return "", argFault("", "missing "+name)
+		return "", soap.InvalidArgVal("missing " + name)
 	}
 	return t, nil
 }
@@ -207,12 +129,12 @@ func addMulticast(parent *etree.Element) {
 
 // state returns the store state with the fixed profiles ensured and the
 // profiles clients see.
-func (m *Media) state() (State, []Profile, error) {
-	st, err := m.Device.ensureProfiles()
+func (m *mediaService) state() (State, []Profile, error) {
+	st, err := m.d.ensureProfiles()
 	if err != nil {
-		return State{}, nil, &mediaFault{receiver: true, code: "Action", reason: err.Error()}
+		return State{}, nil, storeFault(err)
 	}
-	return st, m.Device.visibleProfiles(st), nil
+	return st, m.d.visibleProfiles(st), nil
 }
 
 // addConfigElement adds the element every configuration starts with: its token,
@@ -225,7 +147,7 @@ func addConfigElement(parent *etree.Element, tag string, kind configKind, token,
 	return e
 }
 
-func (m *Media) writeVideoSourceConfig(parent *etree.Element, tag string, ps []Profile) {
+func (m *mediaService) writeVideoSourceConfig(parent *etree.Element, tag string, ps []Profile) {
 	e := addConfigElement(parent, tag, kindVideoSource, VideoSourceConfigToken, "VideoSource", ps)
 	add(e, "tt:SourceToken", VideoSourceToken)
 	b := add(e, "tt:Bounds")
@@ -235,7 +157,7 @@ func (m *Media) writeVideoSourceConfig(parent *etree.Element, tag string, ps []P
 	b.CreateAttr("height", itoa(Height))
 }
 
-func (m *Media) writeVideoEncoder(parent *etree.Element, tag string, enc videoEncoder, ps []Profile) {
+func (m *mediaService) writeVideoEncoder(parent *etree.Element, tag string, enc videoEncoder, ps []Profile) {
 	e := addConfigElement(parent, tag, kindVideoEncoder, enc.Token, enc.Name, ps)
 	add(e, "tt:Encoding", enc.Encoding)
 	addResolution(e, "tt:Resolution")
@@ -253,12 +175,12 @@ func (m *Media) writeVideoEncoder(parent *etree.Element, tag string, enc videoEn
 	add(e, "tt:SessionTimeout", enc.SessionTimeout)
 }
 
-func (m *Media) writeAudioSourceConfig(parent *etree.Element, tag string, ps []Profile) {
+func (m *mediaService) writeAudioSourceConfig(parent *etree.Element, tag string, ps []Profile) {
 	e := addConfigElement(parent, tag, kindAudioSource, AudioSourceConfigToken, "AudioSource", ps)
 	add(e, "tt:SourceToken", AudioSourceToken)
 }
 
-func (m *Media) writeAudioEncoder(parent *etree.Element, tag string, ps []Profile) {
+func (m *mediaService) writeAudioEncoder(parent *etree.Element, tag string, ps []Profile) {
 	e := addConfigElement(parent, tag, kindAudioEncoder, AudioEncoderToken, "G711", ps)
 	add(e, "tt:Encoding", "G711")
 	add(e, "tt:Bitrate", itoa(AudioBitrate))
@@ -267,7 +189,7 @@ func (m *Media) writeAudioEncoder(parent *etree.Element, tag string, ps []Profil
 	add(e, "tt:SessionTimeout", SessionTimeout)
 }
 
-func (m *Media) writeProfile(parent *etree.Element, tag string, p Profile, st State, ps []Profile) {
+func (m *mediaService) writeProfile(parent *etree.Element, tag string, p Profile, st State, ps []Profile) {
 	e := add(parent, tag)
 	e.CreateAttr("token", p.Token)
 	e.CreateAttr("fixed", boolText(p.Fixed))
@@ -279,7 +201,7 @@ func (m *Media) writeProfile(parent *etree.Element, tag string, p Profile, st St
 		m.writeAudioSourceConfig(e, "tt:AudioSourceConfiguration", ps)
 	}
 	if p.VideoEncoder != "" {
-		for _, enc := range m.Device.videoEncoders(st) {
+		for _, enc := range m.d.videoEncoders(st) {
 			if enc.Token == p.VideoEncoder {
 				m.writeVideoEncoder(e, "tt:VideoEncoderConfiguration", enc, ps)
 			}
@@ -292,9 +214,16 @@ func (m *Media) writeProfile(parent *etree.Element, tag string, p Profile, st St
 
 // --- capabilities and profiles ---
 
-func (m *Media) getServiceCapabilities(*call) (*etree.Element, error) {
-	r := response("GetServiceCapabilitiesResponse")
-	c := add(r, "trt:Capabilities")
+func (m *mediaService) getServiceCapabilities(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	r := response("trt:GetServiceCapabilitiesResponse")
+	r.AddChild(m.capabilities(req))
+	return r, nil
+}
+
+// capabilities is trt:Capabilities. OSD is false: the camera draws no
+// on-screen display.
+func (m *mediaService) capabilities(*soap.Request) *etree.Element {
+	c := etree.NewElement("trt:Capabilities")
 	c.CreateAttr("SnapshotUri", "true")
 	c.CreateAttr("Rotation", "false")
 	c.CreateAttr("VideoSourceMode", "false")
@@ -309,15 +238,15 @@ func (m *Media) getServiceCapabilities(*call) (*etree.Element, error) {
 	sc.CreateAttr("RTP_RTSP_TCP", "true")
 	sc.CreateAttr("NonAggregateControl", "false")
 	sc.CreateAttr("NoRTSPStreaming", "false")
-	return r, nil
+	return c
 }
 
-func (m *Media) getProfiles(*call) (*etree.Element, error) {
+func (m *mediaService) getProfiles(_ context.Context, _ *soap.Request) (*etree.Element, error) {
 	st, ps, err := m.state()
 	if err != nil {
 		return nil, err
 	}
-	r := response("GetProfilesResponse")
+	r := response("trt:GetProfilesResponse")
 	for _, p := range ps {
 		m.writeProfile(r, "trt:Profiles", p, st, ps)
 	}
@@ -326,8 +255,8 @@ func (m *Media) getProfiles(*call) (*etree.Element, error) {
 
 // profile returns the visible profile with the token in the request's
 // ProfileToken.
-func (m *Media) profile(c *call) (Profile, State, []Profile, error) {
-	token, err := requiredToken(c, "ProfileToken")
+func (m *mediaService) profile(req *soap.Request) (Profile, State, []Profile, error) {
+	token, err := requiredToken(req, "ProfileToken")
 	if err != nil {
 		return Profile{}, State{}, nil, err
 	}
@@ -337,17 +266,17 @@ func (m *Media) profile(c *call) (Profile, State, []Profile, error) {
 	}
 	i := slices.IndexFunc(ps, func(p Profile) bool { return p.Token == token })
 	if i < 0 {
-		return Profile{}, State{}, nil, noProfile(token)
+		return Profile{}, State{}, nil, soap.NoProfile(token)
 	}
 	return ps[i], st, ps, nil
 }
 
-func (m *Media) getProfile(c *call) (*etree.Element, error) {
-	p, st, ps, err := m.profile(c)
+func (m *mediaService) getProfile(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	p, st, ps, err := m.profile(req)
 	if err != nil {
 		return nil, err
 	}
-	r := response("GetProfileResponse")
+	r := response("trt:GetProfileResponse")
 	m.writeProfile(r, "trt:Profile", p, st, ps)
 	return r, nil
 }
@@ -366,26 +295,26 @@ func validToken(t string) bool {
 	return true
 }
 
-func (m *Media) createProfile(c *call) (*etree.Element, error) {
-	name, _ := childText(c.body, "Name")
+func (m *mediaService) createProfile(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	name, _ := childText(req.Body, "Name")
 	if name == "" || len(name) > 64 {
-		return nil, argFault("", "a profile needs a name of 1 to 64 characters")
+		return nil, soap.InvalidArgVal("a profile needs a name of 1 to 64 characters")
 	}
-	token, hasToken := childText(c.body, "Token")
+	token, hasToken := childText(req.Body, "Token")
 	if hasToken && !validToken(token) {
-		return nil, argFault("", "invalid profile token")
+		return nil, soap.InvalidArgVal("invalid profile token")
 	}
 	var created Profile
 	err := m.update(func(st *State) error {
 		if hasToken {
 			if slices.ContainsFunc(st.Profiles, func(p Profile) bool { return p.Token == token }) {
-				return argFault("ProfileExists", "a profile with token "+strconv.Quote(token)+" exists")
+				return soap.InvalidArgVal("a profile with token "+strconv.Quote(token)+" exists", "ProfileExists")
 			}
 		} else {
 			token = newProfileToken(st.Profiles)
 		}
 		if len(st.Profiles) >= MaxProfiles {
-			return actionFault("MaxNVTProfiles", "the device has the maximum number of profiles")
+			return soap.Action("the device has the maximum number of profiles", "MaxNVTProfiles")
 		}
 		created = Profile{Token: token, Name: name}
 		st.Profiles = append(st.Profiles, created)
@@ -398,18 +327,18 @@ func (m *Media) createProfile(c *call) (*etree.Element, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := response("CreateProfileResponse")
+	r := response("trt:CreateProfileResponse")
 	m.writeProfile(r, "trt:Profile", created, st, ps)
 	return r, nil
 }
 
 // update ensures the fixed profiles are stored, then changes the stored
-// state with fn; errors that are not media faults become receiver faults.
-func (m *Media) update(fn func(*State) error) error {
+// state with fn; errors that are not SOAP faults become receiver faults.
+func (m *mediaService) update(fn func(*State) error) error {
 	if _, _, err := m.state(); err != nil {
 		return err
 	}
-	if err := m.Device.Store.Update(fn); err != nil {
+	if err := m.d.Store.Update(fn); err != nil {
 		return storeFault(err)
 	}
 	return nil
@@ -418,34 +347,34 @@ func (m *Media) update(fn func(*State) error) error {
 // updateProfile is update for the stored profile token: fn gets the state
 // and the profile's index in st.Profiles. An unknown token is a NoProfile
 // fault.
-func (m *Media) updateProfile(token string, fn func(st *State, i int) error) error {
+func (m *mediaService) updateProfile(token string, fn func(st *State, i int) error) error {
 	return m.update(func(st *State) error {
 		i := slices.IndexFunc(st.Profiles, func(p Profile) bool { return p.Token == token })
 		if i < 0 {
-			return noProfile(token)
+			return soap.NoProfile(token)
 		}
 		return fn(st, i)
 	})
 }
 
-// storeFault passes media faults through and turns store errors into a
-// receiver fault.
+// storeFault passes SOAP faults through and turns a store error into
+// env:Receiver/ter:Action.
 func storeFault(err error) error {
-	var f *mediaFault
+	var f *soap.Fault
 	if errors.As(err, &f) {
 		return f
 	}
-	return &mediaFault{receiver: true, code: "Action", reason: err.Error()}
+	return &soap.Fault{Code: soap.CodeReceiver, Subcodes: []string{"Action"}, Reason: err.Error(), Err: err}
 }
 
-func (m *Media) deleteProfile(c *call) (*etree.Element, error) {
-	token, err := requiredToken(c, "ProfileToken")
+func (m *mediaService) deleteProfile(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	token, err := requiredToken(req, "ProfileToken")
 	if err != nil {
 		return nil, err
 	}
 	err = m.updateProfile(token, func(st *State, i int) error {
 		if st.Profiles[i].Fixed {
-			return actionFault("DeletionOfFixedProfile", "fixed profiles cannot be deleted")
+			return soap.Action("fixed profiles cannot be deleted", "DeletionOfFixedProfile")
 		}
 		st.Profiles = slices.Delete(st.Profiles, i, i+1)
 		return nil
@@ -453,51 +382,37 @@ func (m *Media) deleteProfile(c *call) (*etree.Element, error) {
 	if err != nil {
 		return nil, err
 	}
-	return response("DeleteProfileResponse"), nil
-}
-
-var addNames = map[configKind]string{
-	kindVideoSource:  "AddVideoSourceConfigurationResponse",
-	kindVideoEncoder: "AddVideoEncoderConfigurationResponse",
-	kindAudioSource:  "AddAudioSourceConfigurationResponse",
-	kindAudioEncoder: "AddAudioEncoderConfigurationResponse",
-}
-
-var removeNames = map[configKind]string{
-	kindVideoSource:  "RemoveVideoSourceConfigurationResponse",
-	kindVideoEncoder: "RemoveVideoEncoderConfigurationResponse",
-	kindAudioSource:  "RemoveAudioSourceConfigurationResponse",
-	kindAudioEncoder: "RemoveAudioEncoderConfigurationResponse",
+	return response("trt:DeleteProfileResponse"), nil
 }
 
 // addConfig handles Add*Configuration: the configuration replaces the
 // profile's configuration of that kind.
-func addConfig(kind configKind) mediaHandler {
-	return func(m *Media, c *call) (*etree.Element, error) {
-		ptoken, err := requiredToken(c, "ProfileToken")
+func (m *mediaService) addConfig(kind configKind) soap.Handler {
+	return func(_ context.Context, req *soap.Request) (*etree.Element, error) {
+		ptoken, err := requiredToken(req, "ProfileToken")
 		if err != nil {
 			return nil, err
 		}
-		ctoken, err := requiredToken(c, "ConfigurationToken")
+		ctoken, err := requiredToken(req, "ConfigurationToken")
 		if err != nil {
 			return nil, err
 		}
-		if (kind == kindAudioSource || kind == kindAudioEncoder) && !m.Device.HasAudio {
-			return nil, errNoAudio
+		if (kind == kindAudioSource || kind == kindAudioEncoder) && !m.d.HasAudio {
+			return nil, noAudio()
 		}
-		if !m.Device.hasConfig(kind, ctoken) {
-			return nil, noConfig(ctoken)
+		if !m.d.hasConfig(kind, ctoken) {
+			return nil, soap.NoConfig(ctoken)
 		}
 		if err := m.setSlot(ptoken, kind, ctoken); err != nil {
 			return nil, err
 		}
-		return response(addNames[kind]), nil
+		return response("trt:" + req.Op.Name + "Response"), nil
 	}
 }
 
 // setSlot sets the configuration of the given kind of the stored profile
 // ptoken to ctoken ("" removes it).
-func (m *Media) setSlot(ptoken string, kind configKind, ctoken string) error {
+func (m *mediaService) setSlot(ptoken string, kind configKind, ctoken string) error {
 	return m.updateProfile(ptoken, func(st *State, i int) error {
 		*kind.slot(&st.Profiles[i]) = ctoken
 		return nil
@@ -505,23 +420,23 @@ func (m *Media) setSlot(ptoken string, kind configKind, ctoken string) error {
 }
 
 // removeConfig handles Remove*Configuration.
-func removeConfig(kind configKind) mediaHandler {
-	return func(m *Media, c *call) (*etree.Element, error) {
-		ptoken, err := requiredToken(c, "ProfileToken")
+func (m *mediaService) removeConfig(kind configKind) soap.Handler {
+	return func(_ context.Context, req *soap.Request) (*etree.Element, error) {
+		ptoken, err := requiredToken(req, "ProfileToken")
 		if err != nil {
 			return nil, err
 		}
 		if err := m.setSlot(ptoken, kind, ""); err != nil {
 			return nil, err
 		}
-		return response(removeNames[kind]), nil
+		return response("trt:" + req.Op.Name + "Response"), nil
 	}
 }
 
 // --- video source ---
 
-func (m *Media) getVideoSources(*call) (*etree.Element, error) {
-	r := response("GetVideoSourcesResponse")
+func (m *mediaService) getVideoSources(_ context.Context, _ *soap.Request) (*etree.Element, error) {
+	r := response("trt:GetVideoSourcesResponse")
 	v := add(r, "trt:VideoSources")
 	v.CreateAttr("token", VideoSourceToken)
 	add(v, "tt:Framerate", itoa(NativeFPS))
@@ -535,8 +450,8 @@ type configWriter func(parent *etree.Element, tag string, ps []Profile)
 
 // configs answers Get*Configurations for a kind with one configuration,
 // which exists when available.
-func (m *Media) configs(name string, available bool, write configWriter) (*etree.Element, error) {
-	r := response(name)
+func (m *mediaService) configs(name string, available bool, write configWriter) (*etree.Element, error) {
+	r := response("trt:" + name)
 	if !available {
 		return r, nil
 	}
@@ -550,72 +465,72 @@ func (m *Media) configs(name string, available bool, write configWriter) (*etree
 
 // config answers Get*Configuration for a kind whose one configuration has
 // the given token and exists when available.
-func (m *Media) config(c *call, name, token string, available bool, write configWriter) (*etree.Element, error) {
-	t, err := requiredToken(c, "ConfigurationToken")
+func (m *mediaService) config(req *soap.Request, name, token string, available bool, write configWriter) (*etree.Element, error) {
+	t, err := requiredToken(req, "ConfigurationToken")
 	if err != nil {
 		return nil, err
 	}
 	if !available || t != token {
-		return nil, noConfig(t)
+		return nil, soap.NoConfig(t)
 	}
 	_, ps, err := m.state()
 	if err != nil {
 		return nil, err
 	}
-	r := response(name)
+	r := response("trt:" + name)
 	write(r, "trt:Configuration", ps)
 	return r, nil
 }
 
 // compatible answers GetCompatible*Configurations for a kind with one
 // configuration, which exists when available.
-func (m *Media) compatible(c *call, name string, available bool, write configWriter) (*etree.Element, error) {
-	_, _, ps, err := m.profile(c)
+func (m *mediaService) compatible(req *soap.Request, name string, available bool, write configWriter) (*etree.Element, error) {
+	_, _, ps, err := m.profile(req)
 	if err != nil {
 		return nil, err
 	}
-	r := response(name)
+	r := response("trt:" + name)
 	if available {
 		write(r, "trt:Configurations", ps)
 	}
 	return r, nil
 }
 
-func (m *Media) getVideoSourceConfigurations(*call) (*etree.Element, error) {
+func (m *mediaService) getVideoSourceConfigurations(_ context.Context, _ *soap.Request) (*etree.Element, error) {
 	return m.configs("GetVideoSourceConfigurationsResponse", true, m.writeVideoSourceConfig)
 }
 
-func (m *Media) getVideoSourceConfiguration(c *call) (*etree.Element, error) {
-	return m.config(c, "GetVideoSourceConfigurationResponse", VideoSourceConfigToken, true, m.writeVideoSourceConfig)
+func (m *mediaService) getVideoSourceConfiguration(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	return m.config(req, "GetVideoSourceConfigurationResponse", VideoSourceConfigToken, true, m.writeVideoSourceConfig)
 }
 
-func (m *Media) getCompatibleVideoSourceConfigurations(c *call) (*etree.Element, error) {
-	return m.compatible(c, "GetCompatibleVideoSourceConfigurationsResponse", true, m.writeVideoSourceConfig)
+func (m *mediaService) getCompatibleVideoSourceConfigurations(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	return m.compatible(req, "GetCompatibleVideoSourceConfigurationsResponse", true, m.writeVideoSourceConfig)
 }
 
 // checkOptionalTokens faults when the request names a configuration or
 // profile that does not exist (the *Options operations).
-func (m *Media) checkOptionalTokens(c *call, kind configKind) error {
-	if t, ok := childText(c.body, "ConfigurationToken"); ok && t != "" && !m.Device.hasConfig(kind, t) {
-		return noConfig(t)
+func (m *mediaService) checkOptionalTokens(req *soap.Request, kind configKind) error {
+	if t, ok := childText(req.Body, "ConfigurationToken"); ok && t != "" && !m.d.hasConfig(kind, t) {
+		return soap.NoConfig(t)
 	}
-	if t, ok := childText(c.body, "ProfileToken"); ok && t != "" {
+	if t, ok := childText(req.Body, "ProfileToken"); ok && t != "" {
 		_, ps, err := m.state()
 		if err != nil {
 			return err
 		}
 		if !slices.ContainsFunc(ps, func(p Profile) bool { return p.Token == t }) {
-			return noProfile(t)
+			return soap.NoProfile(t)
 		}
 	}
 	return nil
 }
 
-func (m *Media) getVideoSourceConfigurationOptions(c *call) (*etree.Element, error) {
-	if err := m.checkOptionalTokens(c, kindVideoSource); err != nil {
+func (m *mediaService) getVideoSourceConfigurationOptions(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	if err := m.checkOptionalTokens(req, kindVideoSource); err != nil {
 		return nil, err
 	}
-	r := response("GetVideoSourceConfigurationOptionsResponse")
+	r := response("trt:GetVideoSourceConfigurationOptionsResponse")
 	o := add(r, "trt:Options")
 	o.CreateAttr("MaximumNumberOfProfiles", itoa(MaxProfiles))
 	b := add(o, "tt:BoundsRange")
@@ -629,52 +544,52 @@ func (m *Media) getVideoSourceConfigurationOptions(c *call) (*etree.Element, err
 
 // setConfiguration returns the Configuration argument of a Set*Configuration
 // request, which must have the token want unless want is "".
-func setConfiguration(c *call, want string) (*etree.Element, error) {
-	cfg := child(c.body, "Configuration")
+func setConfiguration(req *soap.Request, want string) (*etree.Element, error) {
+	cfg := child(req.Body, "Configuration")
 	if cfg == nil {
-		return nil, argFault("", "missing Configuration")
+		return nil, soap.InvalidArgVal("missing Configuration")
 	}
 	if t := cfg.SelectAttrValue("token", ""); want != "" && t != want {
-		return nil, noConfig(t)
+		return nil, soap.NoConfig(t)
 	}
 	return cfg, nil
 }
 
 // setVideoSourceConfiguration accepts the one configuration the camera has
 // when it asks for what the camera does: its source and full-frame bounds.
-func (m *Media) setVideoSourceConfiguration(c *call) (*etree.Element, error) {
-	cfg, err := setConfiguration(c, VideoSourceConfigToken)
+func (m *mediaService) setVideoSourceConfiguration(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	cfg, err := setConfiguration(req, VideoSourceConfigToken)
 	if err != nil {
 		return nil, err
 	}
 	if s, _ := childText(cfg, "SourceToken"); s != VideoSourceToken {
-		return nil, argFault("ConfigModify", "the source token must be "+VideoSourceToken)
+		return nil, soap.ConfigModify("the source token must be " + VideoSourceToken)
 	}
 	if b := child(cfg, "Bounds"); b != nil {
 		if b.SelectAttrValue("x", "0") != "0" || b.SelectAttrValue("y", "0") != "0" ||
 			b.SelectAttrValue("width", "") != itoa(Width) || b.SelectAttrValue("height", "") != itoa(Height) {
-			return nil, argFault("ConfigModify", "the camera only delivers the full 640x480 frame")
+			return nil, soap.ConfigModify("the camera only delivers the full 640x480 frame")
 		}
 	}
-	return response("SetVideoSourceConfigurationResponse"), nil
+	return response("trt:SetVideoSourceConfigurationResponse"), nil
 }
 
 // --- video encoder ---
 
-func (m *Media) getVideoEncoderConfigurations(*call) (*etree.Element, error) {
+func (m *mediaService) getVideoEncoderConfigurations(_ context.Context, _ *soap.Request) (*etree.Element, error) {
 	st, ps, err := m.state()
 	if err != nil {
 		return nil, err
 	}
-	r := response("GetVideoEncoderConfigurationsResponse")
-	for _, enc := range m.Device.videoEncoders(st) {
+	r := response("trt:GetVideoEncoderConfigurationsResponse")
+	for _, enc := range m.d.videoEncoders(st) {
 		m.writeVideoEncoder(r, "trt:Configurations", enc, ps)
 	}
 	return r, nil
 }
 
-func (m *Media) getVideoEncoderConfiguration(c *call) (*etree.Element, error) {
-	token, err := requiredToken(c, "ConfigurationToken")
+func (m *mediaService) getVideoEncoderConfiguration(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	token, err := requiredToken(req, "ConfigurationToken")
 	if err != nil {
 		return nil, err
 	}
@@ -682,23 +597,23 @@ func (m *Media) getVideoEncoderConfiguration(c *call) (*etree.Element, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, enc := range m.Device.videoEncoders(st) {
+	for _, enc := range m.d.videoEncoders(st) {
 		if enc.Token == token {
-			r := response("GetVideoEncoderConfigurationResponse")
+			r := response("trt:GetVideoEncoderConfigurationResponse")
 			m.writeVideoEncoder(r, "trt:Configuration", enc, ps)
 			return r, nil
 		}
 	}
-	return nil, noConfig(token)
+	return nil, soap.NoConfig(token)
 }
 
-func (m *Media) getCompatibleVideoEncoderConfigurations(c *call) (*etree.Element, error) {
-	_, st, ps, err := m.profile(c)
+func (m *mediaService) getCompatibleVideoEncoderConfigurations(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	_, st, ps, err := m.profile(req)
 	if err != nil {
 		return nil, err
 	}
-	r := response("GetCompatibleVideoEncoderConfigurationsResponse")
-	for _, enc := range m.Device.videoEncoders(st) {
+	r := response("trt:GetCompatibleVideoEncoderConfigurationsResponse")
+	for _, enc := range m.d.videoEncoders(st) {
 		m.writeVideoEncoder(r, "trt:Configurations", enc, ps)
 	}
 	return r, nil
@@ -710,23 +625,23 @@ const (
 	minGov, maxGov         = 1, 300
 )
 
-func (m *Media) getVideoEncoderConfigurationOptions(c *call) (*etree.Element, error) {
-	if err := m.checkOptionalTokens(c, kindVideoEncoder); err != nil {
+func (m *mediaService) getVideoEncoderConfigurationOptions(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	if err := m.checkOptionalTokens(req, kindVideoEncoder); err != nil {
 		return nil, err
 	}
 	// Options of the named configuration, else of the named profile's
 	// encoder, else of every encoder.
-	jpeg, h264 := true, m.Device.HasH264
-	enc, _ := childText(c.body, "ConfigurationToken")
-	if pt, _ := childText(c.body, "ProfileToken"); enc == "" && pt != "" {
-		if p, _, _, err := m.profile(c); err == nil {
+	jpeg, h264 := true, m.d.HasH264
+	enc, _ := childText(req.Body, "ConfigurationToken")
+	if pt, _ := childText(req.Body, "ProfileToken"); enc == "" && pt != "" {
+		if p, _, _, err := m.profile(req); err == nil {
 			enc = p.VideoEncoder
 		}
 	}
 	if enc != "" {
 		jpeg, h264 = enc == JPEGEncoderToken, enc == H264EncoderToken
 	}
-	r := response("GetVideoEncoderConfigurationOptionsResponse")
+	r := response("trt:GetVideoEncoderConfigurationOptionsResponse")
 	o := add(r, "trt:Options")
 	o.CreateAttr("GuaranteedFrameRateSupported", "false")
 	addIntRange(o, "tt:QualityRange", minQuality, maxQuality)
@@ -756,8 +671,8 @@ func (m *Media) getVideoEncoderConfigurationOptions(c *call) (*etree.Element, er
 // back; they do not change the streams (the JPEG stream is the camera's own
 // and the H.264 transcode has fixed settings), which clients that set the
 // camera to what it reports (NVRs adding a device) never notice.
-func (m *Media) setVideoEncoderConfiguration(c *call) (*etree.Element, error) {
-	cfg, err := setConfiguration(c, "")
+func (m *mediaService) setVideoEncoderConfiguration(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	cfg, err := setConfiguration(req, "")
 	if err != nil {
 		return nil, err
 	}
@@ -767,16 +682,16 @@ func (m *Media) setVideoEncoderConfiguration(c *call) (*etree.Element, error) {
 		return nil, err
 	}
 	var cur *videoEncoder
-	encs := m.Device.videoEncoders(st)
+	encs := m.d.videoEncoders(st)
 	for i := range encs {
 		if encs[i].Token == token {
 			cur = &encs[i]
 		}
 	}
 	if cur == nil {
-		return nil, noConfig(token)
+		return nil, soap.NoConfig(token)
 	}
-	modify := func(reason string) error { return argFault("ConfigModify", reason) }
+	modify := func(reason string) error { return soap.ConfigModify(reason) }
 	set := VideoEncoderSettings{}
 	if name, ok := childText(cfg, "Name"); ok {
 		if len(name) > 64 {
@@ -851,21 +766,21 @@ func (m *Media) setVideoEncoderConfiguration(c *call) (*etree.Element, error) {
 	if err != nil {
 		return nil, err
 	}
-	return response("SetVideoEncoderConfigurationResponse"), nil
+	return response("trt:SetVideoEncoderConfigurationResponse"), nil
 }
 
-func (m *Media) getGuaranteedNumberOfVideoEncoderInstances(c *call) (*etree.Element, error) {
-	token, err := requiredToken(c, "ConfigurationToken")
+func (m *mediaService) getGuaranteedNumberOfVideoEncoderInstances(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	token, err := requiredToken(req, "ConfigurationToken")
 	if err != nil {
 		return nil, err
 	}
 	if token != VideoSourceConfigToken {
-		return nil, noConfig(token)
+		return nil, soap.NoConfig(token)
 	}
-	r := response("GetGuaranteedNumberOfVideoEncoderInstancesResponse")
+	r := response("trt:GetGuaranteedNumberOfVideoEncoderInstancesResponse")
 	add(r, "trt:TotalNumber", itoa(MaxProfiles))
 	add(r, "trt:JPEG", itoa(MaxProfiles))
-	if m.Device.HasH264 {
+	if m.d.HasH264 {
 		add(r, "trt:H264", itoa(MaxProfiles))
 	}
 	return r, nil
@@ -873,9 +788,9 @@ func (m *Media) getGuaranteedNumberOfVideoEncoderInstances(c *call) (*etree.Elem
 
 // --- audio ---
 
-func (m *Media) getAudioSources(*call) (*etree.Element, error) {
-	r := response("GetAudioSourcesResponse")
-	if m.Device.HasAudio {
+func (m *mediaService) getAudioSources(_ context.Context, _ *soap.Request) (*etree.Element, error) {
+	r := response("trt:GetAudioSourcesResponse")
+	if m.d.HasAudio {
 		a := add(r, "trt:AudioSources")
 		a.CreateAttr("token", AudioSourceToken)
 		add(a, "tt:Channels", "1")
@@ -883,32 +798,32 @@ func (m *Media) getAudioSources(*call) (*etree.Element, error) {
 	return r, nil
 }
 
-func (m *Media) getAudioSourceConfigurations(*call) (*etree.Element, error) {
-	return m.configs("GetAudioSourceConfigurationsResponse", m.Device.HasAudio, m.writeAudioSourceConfig)
+func (m *mediaService) getAudioSourceConfigurations(_ context.Context, _ *soap.Request) (*etree.Element, error) {
+	return m.configs("GetAudioSourceConfigurationsResponse", m.d.HasAudio, m.writeAudioSourceConfig)
 }
 
-func (m *Media) getAudioSourceConfiguration(c *call) (*etree.Element, error) {
-	return m.config(c, "GetAudioSourceConfigurationResponse", AudioSourceConfigToken, m.Device.HasAudio, m.writeAudioSourceConfig)
+func (m *mediaService) getAudioSourceConfiguration(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	return m.config(req, "GetAudioSourceConfigurationResponse", AudioSourceConfigToken, m.d.HasAudio, m.writeAudioSourceConfig)
 }
 
-func (m *Media) getCompatibleAudioSourceConfigurations(c *call) (*etree.Element, error) {
-	return m.compatible(c, "GetCompatibleAudioSourceConfigurationsResponse", m.Device.HasAudio, m.writeAudioSourceConfig)
+func (m *mediaService) getCompatibleAudioSourceConfigurations(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	return m.compatible(req, "GetCompatibleAudioSourceConfigurationsResponse", m.d.HasAudio, m.writeAudioSourceConfig)
 }
 
 // audioOptions checks a Get*ConfigurationOptions request for an audio
 // configuration kind and returns the empty response.
-func (m *Media) audioOptions(c *call, kind configKind, name string) (*etree.Element, error) {
-	if !m.Device.HasAudio {
-		return nil, errNoAudio
+func (m *mediaService) audioOptions(req *soap.Request, kind configKind, name string) (*etree.Element, error) {
+	if !m.d.HasAudio {
+		return nil, noAudio()
 	}
-	if err := m.checkOptionalTokens(c, kind); err != nil {
+	if err := m.checkOptionalTokens(req, kind); err != nil {
 		return nil, err
 	}
-	return response(name), nil
+	return response("trt:" + name), nil
 }
 
-func (m *Media) getAudioSourceConfigurationOptions(c *call) (*etree.Element, error) {
-	r, err := m.audioOptions(c, kindAudioSource, "GetAudioSourceConfigurationOptionsResponse")
+func (m *mediaService) getAudioSourceConfigurationOptions(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	r, err := m.audioOptions(req, kindAudioSource, "GetAudioSourceConfigurationOptionsResponse")
 	if err != nil {
 		return nil, err
 	}
@@ -917,34 +832,34 @@ func (m *Media) getAudioSourceConfigurationOptions(c *call) (*etree.Element, err
 	return r, nil
 }
 
-func (m *Media) setAudioSourceConfiguration(c *call) (*etree.Element, error) {
-	if !m.Device.HasAudio {
-		return nil, errNoAudio
+func (m *mediaService) setAudioSourceConfiguration(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	if !m.d.HasAudio {
+		return nil, noAudio()
 	}
-	cfg, err := setConfiguration(c, AudioSourceConfigToken)
+	cfg, err := setConfiguration(req, AudioSourceConfigToken)
 	if err != nil {
 		return nil, err
 	}
 	if s, _ := childText(cfg, "SourceToken"); s != AudioSourceToken {
-		return nil, argFault("ConfigModify", "the source token must be "+AudioSourceToken)
+		return nil, soap.ConfigModify("the source token must be " + AudioSourceToken)
 	}
-	return response("SetAudioSourceConfigurationResponse"), nil
+	return response("trt:SetAudioSourceConfigurationResponse"), nil
 }
 
-func (m *Media) getAudioEncoderConfigurations(*call) (*etree.Element, error) {
-	return m.configs("GetAudioEncoderConfigurationsResponse", m.Device.HasAudio, m.writeAudioEncoder)
+func (m *mediaService) getAudioEncoderConfigurations(_ context.Context, _ *soap.Request) (*etree.Element, error) {
+	return m.configs("GetAudioEncoderConfigurationsResponse", m.d.HasAudio, m.writeAudioEncoder)
 }
 
-func (m *Media) getAudioEncoderConfiguration(c *call) (*etree.Element, error) {
-	return m.config(c, "GetAudioEncoderConfigurationResponse", AudioEncoderToken, m.Device.HasAudio, m.writeAudioEncoder)
+func (m *mediaService) getAudioEncoderConfiguration(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	return m.config(req, "GetAudioEncoderConfigurationResponse", AudioEncoderToken, m.d.HasAudio, m.writeAudioEncoder)
 }
 
-func (m *Media) getCompatibleAudioEncoderConfigurations(c *call) (*etree.Element, error) {
-	return m.compatible(c, "GetCompatibleAudioEncoderConfigurationsResponse", m.Device.HasAudio, m.writeAudioEncoder)
+func (m *mediaService) getCompatibleAudioEncoderConfigurations(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	return m.compatible(req, "GetCompatibleAudioEncoderConfigurationsResponse", m.d.HasAudio, m.writeAudioEncoder)
 }
 
-func (m *Media) getAudioEncoderConfigurationOptions(c *call) (*etree.Element, error) {
-	r, err := m.audioOptions(c, kindAudioEncoder, "GetAudioEncoderConfigurationOptionsResponse")
+func (m *mediaService) getAudioEncoderConfigurationOptions(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	r, err := m.audioOptions(req, kindAudioEncoder, "GetAudioEncoderConfigurationOptionsResponse")
 	if err != nil {
 		return nil, err
 	}
@@ -957,24 +872,24 @@ func (m *Media) getAudioEncoderConfigurationOptions(c *call) (*etree.Element, er
 
 // setAudioEncoderConfiguration accepts the one thing the encoder does:
 // G.711 at 64 kbit/s, 8 kHz.
-func (m *Media) setAudioEncoderConfiguration(c *call) (*etree.Element, error) {
-	if !m.Device.HasAudio {
-		return nil, errNoAudio
+func (m *mediaService) setAudioEncoderConfiguration(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	if !m.d.HasAudio {
+		return nil, noAudio()
 	}
-	cfg, err := setConfiguration(c, AudioEncoderToken)
+	cfg, err := setConfiguration(req, AudioEncoderToken)
 	if err != nil {
 		return nil, err
 	}
 	if e, _ := childText(cfg, "Encoding"); e != "G711" {
-		return nil, argFault("ConfigModify", "the audio encoder only does G711")
+		return nil, soap.ConfigModify("the audio encoder only does G711")
 	}
 	if b, ok := childText(cfg, "Bitrate"); ok && b != itoa(AudioBitrate) {
-		return nil, argFault("ConfigModify", "the audio bitrate is 64 kbit/s")
+		return nil, soap.ConfigModify("the audio bitrate is 64 kbit/s")
 	}
 	if s, ok := childText(cfg, "SampleRate"); ok && s != itoa(AudioSampleRate) {
-		return nil, argFault("ConfigModify", "the audio sample rate is 8 kHz")
+		return nil, soap.ConfigModify("the audio sample rate is 8 kHz")
 	}
-	return response("SetAudioEncoderConfigurationResponse"), nil
+	return response("trt:SetAudioEncoderConfigurationResponse"), nil
 }
 
 // --- URIs ---
@@ -987,14 +902,14 @@ func streamName(encoderToken string) string {
 	return JPEGProfileToken
 }
 
-func (m *Media) getStreamURI(c *call) (*etree.Element, error) {
-	setup := child(c.body, "StreamSetup")
+func (m *mediaService) getStreamURI(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	setup := child(req.Body, "StreamSetup")
 	if setup == nil {
-		return nil, argFault("InvalidStreamSetup", "missing StreamSetup")
+		return nil, soap.InvalidArgVal("missing StreamSetup", "InvalidStreamSetup")
 	}
 	kind, _ := childText(setup, "Stream")
 	if kind != "RTP-Unicast" {
-		return nil, argFault("InvalidStreamSetup", "only RTP-Unicast streams are offered")
+		return nil, soap.InvalidArgVal("only RTP-Unicast streams are offered", "InvalidStreamSetup")
 	}
 	transport := "RTSP"
 	if tr := child(setup, "Transport"); tr != nil {
@@ -1003,39 +918,39 @@ func (m *Media) getStreamURI(c *call) (*etree.Element, error) {
 	switch transport {
 	case "UDP", "TCP", "RTSP", "HTTP":
 	default:
-		return nil, argFault("InvalidStreamSetup", "unknown transport protocol")
+		return nil, soap.InvalidArgVal("unknown transport protocol", "InvalidStreamSetup")
 	}
-	p, _, _, err := m.profile(c)
+	p, _, _, err := m.profile(req)
 	if err != nil {
 		return nil, err
 	}
 	if p.VideoEncoder == "" {
-		return nil, actionFault("IncompleteConfiguration", "the profile has no video encoder configuration")
+		return nil, soap.Action("the profile has no video encoder configuration", "IncompleteConfiguration")
 	}
-	if m.Device.Media == nil {
-		return nil, actionFault("", "streaming is not available")
+	if m.d.Media == nil {
+		return nil, soap.Action("streaming is not available")
 	}
-	uri, err := m.Device.Media.StreamURI(c.host, streamName(p.VideoEncoder), transport)
+	uri, err := m.d.Media.StreamURI(requestHost(req.HTTP), streamName(p.VideoEncoder), transport)
 	if err != nil {
-		return nil, actionFault("", err.Error())
+		return nil, soap.Action(err.Error())
 	}
-	r := response("GetStreamUriResponse")
+	r := response("trt:GetStreamUriResponse")
 	writeMediaURI(r, uri)
 	return r, nil
 }
 
-func (m *Media) getSnapshotURI(c *call) (*etree.Element, error) {
-	if _, _, _, err := m.profile(c); err != nil {
+func (m *mediaService) getSnapshotURI(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	if _, _, _, err := m.profile(req); err != nil {
 		return nil, err
 	}
-	if m.Device.Media == nil {
-		return nil, actionFault("", "snapshots are not available")
+	if m.d.Media == nil {
+		return nil, soap.Action("snapshots are not available")
 	}
-	uri, err := m.Device.Media.SnapshotURI(c.host)
+	uri, err := m.d.Media.SnapshotURI(requestHost(req.HTTP))
 	if err != nil {
-		return nil, actionFault("", err.Error())
+		return nil, soap.Action(err.Error())
 	}
-	r := response("GetSnapshotUriResponse")
+	r := response("trt:GetSnapshotUriResponse")
 	writeMediaURI(r, uri)
 	return r, nil
 }
@@ -1051,22 +966,9 @@ func writeMediaURI(r *etree.Element, uri string) {
 // setSynchronizationPoint is accepted for any existing profile: JPEG frames
 // are all key frames, and the H.264 transcode sends a key frame with its
 // parameter sets in-band about every second (its GOP is NativeFPS frames).
-func (m *Media) setSynchronizationPoint(c *call) (*etree.Element, error) {
-	if _, _, _, err := m.profile(c); err != nil {
+func (m *mediaService) setSynchronizationPoint(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	if _, _, _, err := m.profile(req); err != nil {
 		return nil, err
 	}
-	return response("SetSynchronizationPointResponse"), nil
-}
-
-// RequestHost returns the host part of an HTTP Host header value (the
-// authority the client used), keeping the brackets of an IPv6 literal, for
-// building URLs that reach the bridge the same way.
-func RequestHost(hostport string) string {
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		if strings.Contains(h, ":") {
-			return "[" + h + "]"
-		}
-		return h
-	}
-	return hostport
+	return response("trt:SetSynchronizationPointResponse"), nil
 }

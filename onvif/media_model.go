@@ -200,12 +200,13 @@ func (d *Device) ensureProfiles() (State, error) {
 	return d.Store.Get(), nil
 }
 
-// addAudioToFixedProfiles runs once when the media service starts: with
+// SyncFixedProfiles brings the persisted fixed profiles in line with the
+// device's features; call it once before the media service serves. With
 // audio on, a fixed profile stored without any audio configuration (audio
 // was off when it was created) gets the audio configurations, as a new
 // device's fixed profiles have. A client that removes them later keeps
 // them removed until the next start.
-func (d *Device) addAudioToFixedProfiles() error {
+func (d *Device) SyncFixedProfiles() error {
 	if !d.HasAudio {
 		return nil
 	}

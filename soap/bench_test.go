@@ -13,7 +13,8 @@ import (
 // serialization), beside the cost of the same request's bare byte copy
 // through a trivial handler as the baseline; it reports the ratio.
 func BenchmarkServeHTTP(b *testing.B) {
-	svc := testService(newSecurity())
+	cfg := testService(newSecurity())
+	svc := newEndpoint(b, cfg)
 	reqs := make([]string, 1024)
 	for i := range reqs {
 		reqs[i] = envelope(V12, token("admin", "s3cret", time.Now()), bodyScopes)
@@ -32,7 +33,8 @@ func BenchmarkServeHTTP(b *testing.B) {
 		for i := range n {
 			// A fresh Security per 1024 requests keeps every nonce new.
 			if i%len(reqs) == 0 {
-				svc.Security = newSecurity()
+				cfg.Security = newSecurity()
+				svc = newEndpoint(b, cfg)
 			}
 			rec := httptest.NewRecorder()
 			req := httptest.NewRequest(http.MethodPost, "/onvif/device_service", strings.NewReader(reqs[i%len(reqs)]))

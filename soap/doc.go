@@ -1,8 +1,14 @@
 // Package soap is the SOAP layer of the bridge's ONVIF services: it parses
 // SOAP 1.2 and SOAP 1.1 envelopes with etree, authenticates the request
 // (WS-Security UsernameToken or HTTP Digest/Basic through httpauth), calls
-// the handler registered for the request element and writes the answer, or
-// a SOAP fault, in the request's SOAP version.
+// the operation of the request element and writes the answer, or a SOAP
+// fault, in the request's SOAP version.
+//
+// Every ONVIF service has one shape: a Service value (namespace, XAddr
+// path, version, the Ops it implements, the operations its WSDL declares)
+// built in code by the package that implements it. An Endpoint serves the
+// list of a device's services on one http.Handler and is the only place
+// that answers an operation no service implements.
 //
 // Dispatch uses only the namespace URI and local name of the first child of
 // the Body (wsdl.Op): never prefixes, the URL path, the SOAPAction header or
@@ -11,7 +17,7 @@
 // action= and trailing ';'); the envelope's namespace decides the version.
 //
 // Handlers return a response element or an error; a *Fault error is turned
-// into a SOAP fault in exactly one place (Service.ServeHTTP), any other error
+// into a SOAP fault in exactly one place (Endpoint.ServeHTTP), any other error
 // into env:Receiver. The HTTP status follows the SOAP 1.2 HTTP binding: 400
 // for env:Sender faults, 500 for env:Receiver (and VersionMismatch,
 // MustUnderstand), 401 plus WWW-Authenticate challenges and a

@@ -26,7 +26,7 @@ const (
 )
 
 // Fault is an error that becomes a SOAP fault. Handlers return it (usually
-// through one of the constructors) and Service.ServeHTTP serializes it; any
+// through one of the constructors) and Endpoint.ServeHTTP serializes it; any
 // other error becomes env:Receiver without subcode.
 //
 // Specification: SOAP 1.2 Part 1 §5.4; ONVIF Core 5.11 (fault subcodes in
@@ -145,9 +145,11 @@ func OperationProhibited(reason, sub string) *Fault {
 	return Sender(reason, "OperationProhibited", sub)
 }
 
-// Action returns env:Receiver/ter:Action/ter:sub: the device cannot do it
-// (for example sub = "MaxNVTProfiles" or "TooManyUsers").
-func Action(reason, sub string) *Fault { return Receiver(reason, "Action", sub) }
+// Action returns env:Receiver/ter:Action[/ter:sub...]: the device cannot
+// do it (for example sub = "MaxNVTProfiles" or "TooManyUsers").
+func Action(reason string, sub ...string) *Fault {
+	return Receiver(reason, append([]string{"Action"}, sub...)...)
+}
 
 // AsFault returns err as a *Fault: itself if it is (or wraps) one,
 // otherwise env:Receiver with a generic reason (the cause is kept in Err,

@@ -42,8 +42,8 @@ var (
 )
 
 // testService serves a few device operations whose responses echo who
-// called them.
-func testService(sec *Security) *Service {
+// called them; replace overrides operations of the same name.
+func testService(sec *Security, replace ...Op) EndpointConfig {
 	echo := func(name string) Handler {
 		return func(_ context.Context, r *Request) (*etree.Element, error) {
 			e := etree.NewElement("tds:" + name + "Response")
@@ -51,26 +51,44 @@ func testService(sec *Security) *Service {
 			return e, nil
 		}
 	}
-	return &Service{
-		Security: sec,
-		Ops: map[wsdl.Op]Operation{
-			opDate:   {Handler: echo("GetSystemDateAndTime"), Access: PreAuth},
-			opScopes: {Handler: echo("GetScopes"), Access: ReadSystem},
-			opReboot: {Handler: echo("SystemReboot"), Access: Unrecoverable},
-			opPanic:  {Handler: func(context.Context, *Request) (*etree.Element, error) { panic("boom") }, Access: PreAuth},
-			opErr:    {Handler: func(context.Context, *Request) (*etree.Element, error) { return nil, io.ErrUnexpectedEOF }, Access: PreAuth},
-			opFault:  {Handler: func(context.Context, *Request) (*etree.Element, error) { return nil, NoProfile("x<y") }, Access: PreAuth},
-		},
+	ops := []Op{
+		{Name: opDate.Name, Handle: echo("GetSystemDateAndTime"), Access: PreAuth},
+		{Name: opScopes.Name, Handle: echo("GetScopes"), Access: ReadSystem},
+		{Name: opReboot.Name, Handle: echo("SystemReboot"), Access: Unrecoverable},
+		{Name: opPanic.Name, Handle: func(context.Context, *Request) (*etree.Element, error) { panic("boom") }, Access: PreAuth},
+		{Name: opErr.Name, Handle: func(context.Context, *Request) (*etree.Element, error) { return nil, io.ErrUnexpectedEOF }, Access: PreAuth},
+		{Name: opFault.Name, Handle: func(context.Context, *Request) (*etree.Element, error) { return nil, NoProfile("x<y") }, Access: PreAuth},
 	}
+	for _, r := range replace {
+		for i := range ops {
+			if ops[i].Name == r.Name {
+				ops[i] = r
+			}
+		}
+	}
+	return EndpointConfig{
+		Security: sec,
+		Services: []Service{{Namespace: wsdl.NSDevice, Path: "/onvif/device_service", Ops: ops}},
+	}
+}
+
+// newEndpoint builds the endpoint of cfg.
+func newEndpoint(t testing.TB, cfg EndpointConfig) *Endpoint {
+	t.Helper()
+	e, err := NewEndpoint(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 func newSecurity() *Security {
 	return &Security{Auth: httpauth.New("test", testUsers)}
 }
 
-func startServer(t *testing.T, s *Service) string {
+func startServer(t *testing.T, cfg EndpointConfig) string {
 	t.Helper()
-	srv := httptest.NewServer(s)
+	srv := httptest.NewServer(newEndpoint(t, cfg))
 	t.Cleanup(srv.Close)
 	return srv.URL + "/onvif/device_service"
 }

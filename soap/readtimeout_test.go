@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
-
-	"github.com/chinesium/chinesium/wsdl"
 )
 
 // TestSlowBodyTimesOut: a client that sends the headers and then trickles
@@ -21,7 +19,7 @@ import (
 // http.Server has no ReadTimeout of its own.
 func TestSlowBodyTimesOut(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(&Service{ReadTimeout: 300 * time.Millisecond})
+	srv := httptest.NewServer(newEndpoint(t, EndpointConfig{ReadTimeout: 300 * time.Millisecond}))
 	t.Cleanup(srv.Close)
 	nc, err := net.Dial("tcp", srv.Listener.Addr().String())
 	if err != nil {
@@ -57,17 +55,17 @@ func TestSlowBodyTimesOut(t *testing.T) {
 // body only; a handler that waits longer (PullMessages) keeps its context.
 func TestReadTimeoutSparesLongHandlers(t *testing.T) {
 	t.Parallel()
-	op := wsdl.Op{Namespace: "urn:test", Name: "Wait"}
-	svc := &Service{ReadTimeout: 100 * time.Millisecond, Ops: map[wsdl.Op]Operation{op: {Access: PreAuth,
-		Handler: func(ctx context.Context, _ *Request) (*etree.Element, error) {
+	wait := Op{Name: "Wait", Access: PreAuth,
+		Handle: func(ctx context.Context, _ *Request) (*etree.Element, error) {
 			select {
 			case <-ctx.Done():
 				return nil, fmt.Errorf("context ended while waiting: %w", ctx.Err())
 			case <-time.After(500 * time.Millisecond):
 			}
 			return etree.NewElement("WaitResponse"), nil
-		}}}}
-	srv := httptest.NewServer(svc)
+		}}
+	srv := httptest.NewServer(newEndpoint(t, EndpointConfig{ReadTimeout: 100 * time.Millisecond,
+		Services: []Service{{Namespace: "urn:test", Ops: []Op{wait}}}}))
 	t.Cleanup(srv.Close)
 	resp, err := http.Post(srv.URL, "application/soap+xml", strings.NewReader(
 		`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><Wait xmlns="urn:test"/></s:Body></s:Envelope>`))

@@ -312,6 +312,11 @@ type Security struct {
 
 func (s *Security) required() bool { return s != nil && s.Auth.Required() }
 
+// HTTPAuth reports whether requests may authenticate with HTTP Digest
+// (true unless NoHTTPAuth is set; true for a nil Security, which checks
+// nothing).
+func (s *Security) HTTPAuth() bool { return s == nil || !s.NoHTTPAuth }
+
 func (s *Security) now() time.Time {
 	if s.Now != nil {
 		return s.Now()

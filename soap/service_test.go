@@ -364,13 +364,12 @@ func TestReplayCacheBounded(t *testing.T) {
 }
 
 func TestWSAddressingRelatesTo(t *testing.T) {
-	s := testService(nil)
-	s.Ops[opScopes] = Operation{Access: PreAuth, Handler: func(_ context.Context, r *Request) (*etree.Element, error) {
+	s := testService(nil, Op{Name: opScopes.Name, Access: PreAuth, Handle: func(_ context.Context, r *Request) (*etree.Element, error) {
 		a := etree.NewElement("wsa:Action")
 		a.SetText("http://www.onvif.org/ver10/device/wsdl/GetScopesResponse")
 		r.AddResponseHeader(a)
 		return etree.NewElement("tds:GetScopesResponse"), nil
-	}}
+	}})
 	url := startServer(t, s)
 	hdr := `<wsa:MessageID xmlns:wsa="http://www.w3.org/2005/08/addressing">urn:uuid:1234</wsa:MessageID>`
 	r := post(t, url, ct12, envelope(V12, hdr, bodyScopes))
@@ -453,10 +452,9 @@ func TestEmptyProbeGetsChallenge(t *testing.T) {
 }
 
 func TestPrefixedSubcode(t *testing.T) {
-	s := testService(nil)
-	s.Ops[opScopes] = Operation{Access: PreAuth, Handler: func(context.Context, *Request) (*etree.Element, error) {
+	s := testService(nil, Op{Name: opScopes.Name, Access: PreAuth, Handle: func(context.Context, *Request) (*etree.Element, error) {
 		return nil, Sender("no such subscription", "InvalidArgVal", "wsnt:ResourceUnknownFault")
-	}}
+	}})
 	url := startServer(t, s)
 	r := post(t, url, ct12, envelope(V12, "", bodyScopes))
 	p := r.payload(t)
