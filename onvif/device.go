@@ -45,7 +45,8 @@ const (
 // classes follow ONVIF Core: GetSystemDateAndTime, GetCapabilities,
 // GetServices, GetServiceCapabilities, GetHostname, GetWsdlUrl and
 // GetEndpointReference are PRE_AUTH; the operations of devicemgmt.wsdl not
-// in the table are answered with env:Receiver/ter:ActionNotSupported.
+// in the table are classed by what they would do (soap.Policy) and answered
+// with env:Receiver/ter:ActionNotSupported.
 //
 // Implemented: GetSystemDateAndTime (host clock, true UTC),
 // SetSystemDateAndTime (accepted, changes nothing), GetDeviceInformation,
@@ -68,7 +69,7 @@ func DeviceService(d *Device) soap.Service {
 		Path:          DeviceServicePath,
 		Version:       serviceVersion,
 		Declared:      wsdl.DeviceOperations(),
-		Unimplemented: soap.ReadSystem,
+		Unimplemented: soap.Policy{Read: soap.ReadSystem, Write: soap.WriteSystem},
 		Capabilities:  s.capabilities,
 		Ops: []soap.Op{
 			{Name: wsdl.DeviceGetSystemDateAndTime, Access: soap.PreAuth, Handle: s.getSystemDateAndTime},

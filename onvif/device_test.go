@@ -490,6 +490,48 @@ func TestUnimplementedDeviceOperations(t *testing.T) {
 	}
 }
 
+// TestUnimplementedOperationsByLevel: an operation the bridge does not
+// implement is classed by what it would do, so a user whose level may not
+// call it gets NotAuthorized and never learns whether it is supported.
+func TestUnimplementedOperationsByLevel(t *testing.T) {
+	f := newDevFixture(t, "")
+	if err := f.d.Store.CreateUsers([]User{
+		{Name: "viewer", Password: "pw", Level: LevelUser},
+		{Name: "operator", Password: "pw", Level: LevelOperator},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const notAuthorized, notSupported = "Sender/NotAuthorized", "Receiver/ActionNotSupported"
+	cases := []struct {
+		body            string
+		user, op, admin string // the fault each level gets
+	}{
+		{"<tds:GetZeroConfiguration/>", notSupported, notSupported, notSupported},
+		{"<tds:GetRelayOutputs/>", notSupported, notSupported, notSupported},
+		{"<tds:SetNTP><tds:FromDHCP>false</tds:FromDHCP></tds:SetNTP>", notAuthorized, notAuthorized, notSupported},
+		{"<tds:SetDNS><tds:FromDHCP>false</tds:FromDHCP></tds:SetDNS>", notAuthorized, notAuthorized, notSupported},
+		{"<tds:CreateCertificate/>", notAuthorized, notAuthorized, notSupported},
+		{"<tds:DeleteGeoLocation/>", notAuthorized, notAuthorized, notSupported},
+		{"<tds:UpgradeSystemFirmware/>", notAuthorized, notAuthorized, notSupported},
+		{"<tds:RestoreSystem/>", notAuthorized, notAuthorized, notSupported},
+		{"<tds:GetSystemLog><tds:LogType>System</tds:LogType></tds:GetSystemLog>", notAuthorized, notAuthorized, notSupported},
+		{"<tds:GetSystemBackup/>", notAuthorized, notAuthorized, notSupported},
+		{"<tds:GetCertificates/>", notAuthorized, notAuthorized, notSupported},
+		{"<tds:GetAccessPolicy/>", notAuthorized, notAuthorized, notSupported},
+		{"<trt:GetMetadataConfigurations/>", notSupported, notSupported, notSupported},
+		{"<trt:AddPTZConfiguration><trt:ProfileToken>jpeg</trt:ProfileToken><trt:ConfigurationToken>p</trt:ConfigurationToken></trt:AddPTZConfiguration>", notAuthorized, notSupported, notSupported},
+		{"<trt:StartMulticastStreaming><trt:ProfileToken>jpeg</trt:ProfileToken></trt:StartMulticastStreaming>", notAuthorized, notSupported, notSupported},
+	}
+	status := map[string]int{notAuthorized: http.StatusBadRequest, notSupported: http.StatusInternalServerError}
+	for _, c := range cases {
+		for _, u := range []struct{ name, password, want string }{
+			{"viewer", "pw", c.user}, {"operator", "pw", c.op}, {"admin", "secret", c.admin},
+		} {
+			f.call(t, securityHeader(u.name, u.password), c.body).fault(t, status[u.want], u.want)
+		}
+	}
+}
+
 func TestEndpointReference(t *testing.T) {
 	f := newDevFixture(t, "")
 	r := f.call(t, "", "<tds:GetEndpointReference/>")

@@ -524,8 +524,8 @@ func (e *Events) lookupLocked(r *soap.Request) (*subscription, error) {
 // EventsService returns the events service (ver10) of e: pull point
 // subscriptions and WS-BaseNotification push subscriptions. The
 // operations of event.wsdl not in the table (Seek, event brokers, the
-// pausable and CreatePullPoint interfaces) are answered with
-// env:Receiver/ter:ActionNotSupported. GetServiceCapabilities is PRE_AUTH,
+// pausable and CreatePullPoint interfaces) are classed by what they would
+// do (soap.Policy) and answered with env:Receiver/ter:ActionNotSupported. GetServiceCapabilities is PRE_AUTH,
 // everything else READ_MEDIA. The endpoint serving it must also serve the
 // subscription addresses, Events.BasePath and below.
 func EventsService(e *Events) soap.Service {
@@ -534,7 +534,7 @@ func EventsService(e *Events) soap.Service {
 		Path:          EventsServicePath,
 		Version:       serviceVersion,
 		Declared:      wsdl.EventsOperations(),
-		Unimplemented: soap.ReadMedia,
+		Unimplemented: soap.Policy{Read: soap.ReadMedia, Write: soap.WriteSystem},
 		Capabilities:  e.capabilities,
 		Ops: []soap.Op{
 			{Name: wsdl.EventsGetServiceCapabilities, Access: soap.PreAuth, Handle: e.getServiceCapabilities},

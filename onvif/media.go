@@ -17,7 +17,8 @@ import (
 // GetServiceCapabilities is PRE_AUTH, the other reads READ_MEDIA, and
 // everything that changes a profile or configuration ACTUATE (Media spec
 // access classes); the operations of media.wsdl not in the table are
-// answered with env:Receiver/ter:ActionNotSupported.
+// classed the same way by what they would do (soap.Policy) and answered
+// with env:Receiver/ter:ActionNotSupported.
 //
 // Stream URIs: every transport a client asks for in GetStreamUri gets the
 // device's RTSP URL on the bridge's RTSP port. RTP-Unicast over UDP, TCP
@@ -38,7 +39,7 @@ func MediaService(d *Device) soap.Service {
 		Path:          MediaServicePath,
 		Version:       serviceVersion,
 		Declared:      wsdl.MediaOperations(),
-		Unimplemented: soap.ReadMedia,
+		Unimplemented: soap.Policy{Read: soap.ReadMedia, Write: soap.Actuate},
 		Capabilities:  m.capabilities,
 		Ops: []soap.Op{
 			{Name: wsdl.MediaGetServiceCapabilities, Access: soap.PreAuth, Handle: m.getServiceCapabilities},

@@ -107,7 +107,7 @@ func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 		}
 		seen[svc.Namespace] = true
 		for _, op := range svc.Declared {
-			e.routes[op] = route{svc: svc, access: svc.Unimplemented}
+			e.routes[op] = route{svc: svc, access: svc.Unimplemented.Class(op.Name)}
 		}
 	}
 	for i := range e.services {
@@ -198,7 +198,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := env.Op()
 	rt, known := e.routes[op]
 	if !known {
-		rt.access = ReadSystem // an unknown element reveals nothing before authentication
+		rt.access = unknownPolicy.Class(op.Name)
 	}
 	user, aerr := sec.authenticate(r.Method, r.RequestURI, r.Header.Get("Authorization"), env.Header, op, rt.access)
 	if aerr != nil {

@@ -59,9 +59,10 @@ type Service struct {
 	// with env:Receiver/ter:ActionNotSupported, after the access check of
 	// the class Unimplemented gives them, instead of being unknown XML.
 	Declared []wsdl.Op
-	// Unimplemented is the access class of the declared operations
-	// without an entry in Ops.
-	Unimplemented Access
+	// Unimplemented classes the declared operations without an entry in
+	// Ops by what they would do (the service's classes of reads and
+	// writes).
+	Unimplemented Policy
 	// Capabilities returns the service's capabilities element
 	// (tds:Capabilities, trt:Capabilities, tev:Capabilities): the content
 	// of its GetServiceCapabilitiesResponse, which the device service also
