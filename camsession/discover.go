@@ -28,7 +28,8 @@ const discoverRepeat = 500 * time.Millisecond
 // Discover finds cameras by broadcasting the port request (PROTOCOL.md §8)
 // to broadcast, usually 255.255.255.255:10104 (127.255.255.255:10104 reaches
 // fake cameras on loopback), and collecting the 1TEG 0x0c answers until
-// timeout. The probe is repeated every 500 ms. The result has one entry per
+// timeout, taking only answers from broadcast's port. The probe is
+// repeated every 500 ms. The result has one entry per
 // answering IP, sorted by IP. Cancelling ctx stops early and returns what
 // was found with ctx's error.
 //
@@ -94,6 +95,11 @@ func Discover(ctx context.Context, broadcast netip.AddrPort, timeout time.Durati
 				continue
 			}
 			return nil, fmt.Errorf("camsession: discover: receive: %w", err)
+		}
+		// Cameras answer from their control port, the port probed: an
+		// answer from any other port is not a camera's.
+		if src.Port() != broadcast.Port() {
+			continue
 		}
 		r, err := ParsePortResponse(buf[:n])
 		if err != nil {
