@@ -301,8 +301,8 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		LocalPort:   cc.LocalPort,
 		Audio:       b.cfg.Audio,
 		OnFrame:     c.Video.Publish,
-		Logger:      slog.New(newSessionLogHandler(log.Handler())).With("component", "session"),
 	}
+	logSession(log, &scfg)
 	if c.Audio != nil {
 		scfg.OnAudio = c.Audio.Publish
 	}
@@ -316,7 +316,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		c.ev.events.Close()
 		return nil, err
 	}
-	dev.Reboot = c.Session.Restart
+	dev.Reboot = c.restartSession
 
 	c.ln, err = net.Listen("tcp4", listenAddr(cc.BindIP, cc.HTTPPort))
 	if err != nil {
@@ -385,7 +385,7 @@ func noCredentialsFaults(strict bool) map[wsdl.Op]*soap.Fault {
 
 func (c *Camera) start(ctx context.Context) {
 	b := c.bridge
-	b.wg.Go(func() { b.report(c.Config.Name+" session", c.Session.Run(ctx)) })
+	b.wg.Go(func() { b.report(c.Config.Name+" session", c.runSession(ctx)) })
 	b.wg.Go(func() { b.report(c.Config.Name+" http", c.srv.Serve(c.ln)) })
 	b.wg.Go(func() { b.report(c.Config.Name+" motion", c.runMotion(ctx)) })
 	b.log.Info("camera ready", "camera", c.Config.Name, "ip", c.Config.IP.String(), "onvif", c.DeviceServiceURL(c.Host()),

@@ -98,6 +98,8 @@ func BenchmarkReceivePath(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
+	// Media is accepted from the data port only: the sender plays it.
+	s.dataPort.Store(uint32(sender.LocalAddr().(*net.UDPAddr).Port))
 	bare, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
 	if err != nil {
 		b.Fatal(err)

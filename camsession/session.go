@@ -32,12 +32,16 @@ const (
 	DefaultLoginRetry   = 1500 * time.Millisecond // resend login while no media
 	DefaultMediaTimeout = 3 * time.Second         // silence before a new handshake
 
+	// ReportInterval is the shortest interval between two calls of
+	// Config.OnReceiveProblems.
+	ReportInterval = 10 * time.Second
+
 	// copyGap separates the copies of one control message (Rust: 20 ms).
 	copyGap = 20 * time.Millisecond
-	// logEvery is the period of the receive-problem summary in the log.
-	logEvery = 10 * time.Second
 	// fpsWindow is the window of Stats.FPS.
 	fpsWindow = time.Second
+	// maxCopies bounds Config.Copies.
+	maxCopies = 20
 )
 
 // State is the connection state of a Session.
@@ -49,8 +53,10 @@ const (
 	StateConnecting State = iota
 	// StateStreaming: media is arriving.
 	StateStreaming
-	// StateLost: media stopped (or the camera closed the session); the
-	// session is handshaking again.
+	// StateLost: media stopped for Config.MediaTimeout; the session is
+	// handshaking again. Only silence leads here: a new handshake while
+	// media keeps arriving (the camera closed the session, Restart) leaves
+	// the state at StateStreaming.
 	StateLost
 )
 
@@ -68,66 +74,195 @@ func (s State) String() string {
 
 // Config configures a Session. Only Camera is required; every zero value
 // takes the documented default.
+//
+// The session logs nothing: it reports through the On hooks, each called
+// only when set. Hooks run on the session's goroutines and must not block;
+// each says which goroutine calls it.
 type Config struct {
 	// Camera is the camera's IPv4 address. Datagrams from any other address
 	// are counted (Stats.Foreign) and dropped.
 	Camera netip.Addr
-	// ControlPort is the camera's port for the port request; default 10104.
+	// ControlPort is the camera's port for the port request. It defaults
+	// to ControlPort (10104). Port responses are accepted from this port
+	// only; everything else only from the data port the camera announced.
 	ControlPort int
 	// LocalIP is the local address to bind and to write into the login.
-	// Default: the local address that routes to Camera.
+	// It defaults to the local address that routes to Camera.
 	LocalIP netip.Addr
-	// LocalPort is the local UDP port: 0 takes the first free port from
-	// 41773 upward (stable across restarts), -1 any free port.
+	// LocalPort is the local UDP port: 0 (the default) takes the first free
+	// port from FirstLocalPort upward (stable across restarts), -1 any free
+	// port.
 	LocalPort int
-	// Copies is how many times every control message is sent; default 2.
+	// Copies is how many times every message of a command is sent (the
+	// cameras drop datagrams). It defaults to DefaultCopies.
 	Copies int
 	// Audio asks for audio too (the mask-3 stream request).
 	Audio bool
-	// PasswordHash is the login's 12-character hash; default
+	// PasswordHash is the login's 12-character hash. It defaults to
 	// DefaultPasswordHash.
 	PasswordHash string
-	// OnFrame is called on the session's receive goroutine for each complete
-	// frame; it must not block. The Frame is immutable and may be kept.
-	OnFrame func(*Frame)
-	// OnAudio is called on the receive goroutine for each audio packet; it
-	// must not block. The Audio is immutable and may be kept.
-	OnAudio func(*Audio)
-	// OnState is called on the session's control goroutine on every state
-	// change; it must not block.
-	OnState func(State)
-	// Logger receives connection events and, about every 10 s when they
-	// changed, counters of receive problems; never one line per packet.
-	// Default: discard.
-	Logger *slog.Logger
 
 	// PortTimeout is the first wait for a port response; each unanswered
-	// request doubles it up to MaxBackoff. Default 1 s.
+	// request doubles it up to MaxBackoff. It defaults to
+	// DefaultPortTimeout. It is also the default Command.Timeout.
 	PortTimeout time.Duration
 	// KeepAlive is the period of the stream request that keeps media
-	// flowing. Default 2 s.
+	// flowing. It defaults to DefaultKeepAlive.
 	KeepAlive time.Duration
 	// LoginRetry: while no media arrives, login and stream request are sent
-	// again this often. Default 1.5 s.
+	// again this often. It defaults to DefaultLoginRetry.
 	LoginRetry time.Duration
-	// MediaTimeout: after this long without media (or without any media
-	// since the handshake) the whole handshake is redone, since the data port
-	// may have changed. Default 3 s.
+	// MediaTimeout: after this long without media the camera is lost and
+	// the whole handshake is redone, since the data port may have changed;
+	// the same when no media follows a login for this long. It defaults to
+	// DefaultMediaTimeout.
 	MediaTimeout time.Duration
 	// MaxBackoff caps the wait between port requests while the camera is
-	// unreachable. Default 10 s.
+	// unreachable (and any Command's wait with Backoff). It defaults to
+	// DefaultMaxBackoff.
 	MaxBackoff time.Duration
-	// MaxFrameSize caps the bytes of one frame; default 1 MiB.
+	// MaxFrameSize caps the bytes of one frame. It defaults to
+	// DefaultMaxFrameSize.
 	MaxFrameSize int
-	// MaxFramesInFlight caps partial frames kept for reordering; default 4.
+	// MaxFramesInFlight caps partial frames kept for reordering. It
+	// defaults to DefaultMaxFramesInFlight.
 	MaxFramesInFlight int
+
+	// OnFrame is called on the receive goroutine for each complete frame.
+	// The Frame is immutable and may be kept.
+	OnFrame func(*Frame)
+	// OnAudio is called on the receive goroutine for each audio packet. The
+	// Audio is immutable and may be kept.
+	OnAudio func(*Audio)
+	// OnState is called on every state change, in order, from one
+	// goroutine.
+	OnState func(State)
+	// OnUnreachable is called on the control goroutine each time a port
+	// request went unanswered for waited. attempt counts the port requests
+	// of the current handshake from 1; the session keeps asking, each time
+	// waiting twice as long, up to MaxBackoff.
+	OnUnreachable func(attempt int, waited time.Duration)
+	// OnCameraAnswered is called on the control goroutine when the camera
+	// answered the port request with its name and data port; the login
+	// follows.
+	OnCameraAnswered func(name string, dataPort uint16)
+	// OnLoginRetry is called on the control goroutine when login number
+	// attempt of a handshake brought no media within LoginRetry; login and
+	// stream request are sent again.
+	OnLoginRetry func(attempt int)
+	// OnNoMedia is called on the control goroutine when no media followed
+	// the login for waited (MediaTimeout): the camera answers but does not
+	// stream (it may still serve another client), so the handshake is
+	// redone.
+	OnNoMedia func(waited time.Duration)
+	// OnMediaStopped is called when media that was flowing stopped for
+	// silence (MediaTimeout), just before the state becomes StateLost; the
+	// handshake is redone.
+	OnMediaStopped func(silence time.Duration)
+	// OnDeviceClosed is called on the control goroutine when the camera
+	// sent "device closed" (1TEG 0x10) from its data port; the handshake is
+	// redone.
+	OnDeviceClosed func()
+	// OnReceiveProblems is called with the counters when any of the
+	// problem counters (BadPackets, Foreign, FramesDropped, Duplicates,
+	// Reorders, Late, ReceiveErrors) changed, at most every ReportInterval:
+	// a summary, never one call per packet.
+	OnReceiveProblems func(Stats)
+	// OnReceiveError is called on the receive goroutine when reading the
+	// socket fails after the last read succeeded; repetitions are counted
+	// in Stats.ReceiveErrors.
+	OnReceiveError func(error)
+	// OnSendError is called, on the goroutine that runs the command, when a
+	// datagram could not be sent (the command's other copies and tries go
+	// on).
+	OnSendError func(error)
+
+	// System functions.
+
+	// ListenPacket opens the session's socket. It defaults to
+	// net.ListenPacket. The connection must be a *net.UDPConn or have its
+	// ReadFromUDPAddrPort and WriteToUDPAddrPort methods.
+	ListenPacket func(network, address string) (net.PacketConn, error)
+}
+
+// withDefaults checks c and returns it with every zero value replaced by
+// its default.
+func (c Config) withDefaults() (Config, error) {
+	c.Camera = c.Camera.Unmap()
+	if !c.Camera.Is4() || c.Camera.IsUnspecified() {
+		return c, fmt.Errorf("camsession: camera address %q is not an IPv4 address (example: 192.168.1.30)", c.Camera)
+	}
+	if c.ControlPort == 0 {
+		c.ControlPort = ControlPort
+	}
+	if c.ControlPort < 1 || c.ControlPort > 65535 {
+		return c, fmt.Errorf("camsession: control port %d out of range 1..65535", c.ControlPort)
+	}
+	if c.LocalIP.IsValid() {
+		c.LocalIP = c.LocalIP.Unmap()
+		if !c.LocalIP.Is4() {
+			return c, fmt.Errorf("camsession: local address %v is not IPv4", c.LocalIP)
+		}
+	}
+	if c.LocalPort < -1 || c.LocalPort > 65535 {
+		return c, fmt.Errorf("camsession: local port %d out of range (0 = from %d upward, -1 = any)", c.LocalPort, FirstLocalPort)
+	}
+	if c.Copies == 0 {
+		c.Copies = DefaultCopies
+	}
+	if c.Copies < 1 || c.Copies > maxCopies {
+		return c, fmt.Errorf("camsession: copies %d out of range 1..%d", c.Copies, maxCopies)
+	}
+	if c.PasswordHash == "" {
+		c.PasswordHash = DefaultPasswordHash
+	}
+	if len(c.PasswordHash) > 12 {
+		return c, fmt.Errorf("camsession: password hash %q longer than 12 characters", c.PasswordHash)
+	}
+	if c.PortTimeout == 0 {
+		c.PortTimeout = DefaultPortTimeout
+	}
+	if c.KeepAlive == 0 {
+		c.KeepAlive = DefaultKeepAlive
+	}
+	if c.LoginRetry == 0 {
+		c.LoginRetry = DefaultLoginRetry
+	}
+	if c.MediaTimeout == 0 {
+		c.MediaTimeout = DefaultMediaTimeout
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = DefaultMaxBackoff
+	}
+	for name, d := range map[string]time.Duration{
+		"PortTimeout": c.PortTimeout, "KeepAlive": c.KeepAlive, "LoginRetry": c.LoginRetry,
+		"MediaTimeout": c.MediaTimeout, "MaxBackoff": c.MaxBackoff,
+	} {
+		if d < 0 {
+			return c, fmt.Errorf("camsession: %s must not be negative", name)
+		}
+	}
+	c.MaxBackoff = max(c.MaxBackoff, c.PortTimeout)
+	if c.MaxFrameSize == 0 {
+		c.MaxFrameSize = DefaultMaxFrameSize
+	}
+	if c.MaxFramesInFlight == 0 {
+		c.MaxFramesInFlight = DefaultMaxFramesInFlight
+	}
+	if c.MaxFrameSize < 0 || c.MaxFramesInFlight < 0 {
+		return c, errors.New("camsession: MaxFrameSize and MaxFramesInFlight must not be negative")
+	}
+	if c.ListenPacket == nil {
+		c.ListenPacket = net.ListenPacket
+	}
+	return c, nil
 }
 
 // Stats are a Session's counters since New.
 type Stats struct {
-	Packets        uint64 // datagrams from the camera
+	Packets        uint64 // datagrams accepted from the camera
 	BadPackets     uint64 // malformed datagrams from the camera, dropped
-	Foreign        uint64 // datagrams from other addresses, dropped
+	Foreign        uint64 // datagrams from other addresses or from the wrong port for their kind, dropped
 	FramesComplete uint64 // frames delivered
 	FramesDropped  uint64 // frames lost: missing packets, too large, not a JPEG
 	Duplicates     uint64 // duplicate packets ignored
@@ -135,32 +270,58 @@ type Stats struct {
 	Late           uint64 // packets of finished frames, discarded
 	Reconnects     uint64 // handshakes redone after the first
 	AudioPackets   uint64 // audio packets delivered
+	ReceiveErrors  uint64 // failed reads of the socket
 	FPS            float64
 	LastFrame      time.Time // zero until the first frame
+}
+
+// problems returns the counters OnReceiveProblems watches.
+func (st Stats) problems() [7]uint64 {
+	return [7]uint64{st.BadPackets, st.Foreign, st.FramesDropped, st.Duplicates, st.Reorders, st.Late, st.ReceiveErrors}
+}
+
+// LogValue implements slog.LogValuer: the counters as a group, for the one
+// log line that summarizes them.
+func (st Stats) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Uint64("frames", st.FramesComplete), slog.Float64("fps", math.Round(st.FPS*10)/10),
+		slog.Uint64("dropped_frames", st.FramesDropped), slog.Uint64("bad_packets", st.BadPackets),
+		slog.Uint64("foreign", st.Foreign), slog.Uint64("duplicates", st.Duplicates),
+		slog.Uint64("reorders", st.Reorders), slog.Uint64("late", st.Late),
+		slog.Uint64("receive_errors", st.ReceiveErrors), slog.Uint64("reconnects", st.Reconnects))
+}
+
+// udpConn is what the session needs of its socket; *net.UDPConn has it.
+// The AddrPort methods read and write without allocating.
+type udpConn interface {
+	ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
+	WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error)
+	LocalAddr() net.Addr
+	Close() error
 }
 
 // Session receives whole JPEG frames (and audio) from one camera over one
 // UDP socket, and keeps the stream alive: handshake with back-off,
 // keep-alives, login retries and a new handshake when media stops
-// (PROTOCOL.md §4).
+// (PROTOCOL.md §4). Commands to the camera go through Do.
 type Session struct {
-	cfg    Config
-	log    *slog.Logger
-	conn   *net.UDPConn
-	local  netip.AddrPort // written into the login: where media must go
-	camera netip.Addr
-	ra     *Reassembler // owned by the receive goroutine
+	cfg      Config
+	conn     udpConn
+	local    netip.AddrPort // written into the login: where media must go
+	camera   netip.Addr
+	ctrlPort uint16
+	ra       *Reassembler // owned by the receive goroutine
+	timeNow  func() time.Time
 
-	portReq, login, streamVideo, streamAudio []byte
+	portRequest, login, keepAlive Command
 
-	events    chan event
-	restart   chan struct{}
 	closed    chan struct{}
 	closeOnce sync.Once
 	running   atomic.Bool
 
 	state     atomic.Int32
 	name      atomic.Pointer[string]
+	dataPort  atomic.Uint32 // the camera's data port, 0 until it answered
 	resetRA   atomic.Bool
 	packets   atomic.Uint64
 	media     atomic.Uint64
@@ -168,29 +329,34 @@ type Session struct {
 	foreign   atomic.Uint64
 	reconn    atomic.Uint64
 	audio     atomic.Uint64
+	recvErrs  atomic.Uint64
 	lastFrame atomic.Int64 // unix nanoseconds
+
+	roundMu sync.Mutex
+	round   context.CancelCauseFunc // guarded by roundMu: ends the current login and keep-alive phase
+
+	waitMu   sync.Mutex
+	waiters  []*waiter    // guarded by waitMu: commands waiting for a reply
+	nWaiters atomic.Int32 // len(waiters), read on the receive path without the lock
 
 	fpsMu    sync.Mutex
 	fpsTimes [256]int64 // guarded by fpsMu: completion times, a ring
 	fpsNext  int        // guarded by fpsMu
 }
 
-type eventKind int
-
-const (
-	evPortResponse eventKind = iota
-	evDeviceClosed
+// Why a login and keep-alive phase ends early (the cause of its context).
+var (
+	errDeviceClosed = errors.New("camsession: the camera closed the session")
+	errRestart      = errors.New("camsession: restart requested")
+	errMediaStopped = errors.New("camsession: media stopped")
+	errNoMedia      = errors.New("camsession: no media after the login")
 )
-
-type event struct {
-	kind eventKind
-	port PortResponse
-}
 
 // New validates cfg and binds the session's socket, so that a bad address
 // or a busy port fails here rather than in Run.
 func New(cfg Config) (*Session, error) {
-	if err := sessionDefaults(&cfg); err != nil {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
 		return nil, err
 	}
 	loginIP := cfg.LocalIP
@@ -204,87 +370,44 @@ func New(cfg Config) (*Session, error) {
 			cfg.LocalIP = ip
 		}
 	}
-	conn, err := bindSession(cfg.LocalIP, cfg.LocalPort)
+	conn, err := bindSession(cfg.ListenPacket, cfg.LocalIP, cfg.LocalPort)
 	if err != nil {
 		return nil, err
 	}
-	_ = conn.SetReadBuffer(4 << 20) // a burst of frames must not overflow it
-	port := conn.LocalAddr().(*net.UDPAddr).AddrPort().Port()
-	s := &Session{
-		cfg:     cfg,
-		log:     cfg.Logger.With("camera", cfg.Camera.String()),
-		conn:    conn,
-		local:   netip.AddrPortFrom(loginIP, port),
-		camera:  cfg.Camera,
-		ra:      NewReassembler(cfg.MaxFrameSize, cfg.MaxFramesInFlight),
-		events:  make(chan event, 8),
-		restart: make(chan struct{}, 1),
-		closed:  make(chan struct{}),
+	if rb, ok := conn.(interface{ SetReadBuffer(int) error }); ok {
+		_ = rb.SetReadBuffer(4 << 20) // a burst of frames must not overflow it
 	}
-	s.portReq = AppendPortRequest(nil)
-	s.login = AppendLogin(nil, Login{Addr: s.local, PasswordHash: cfg.PasswordHash})
-	s.streamVideo = AppendStreamRequest(nil, MaskVideo)
-	s.streamAudio = AppendStreamRequest(nil, MaskVideoAudio)
+	bound, err := netip.ParseAddrPort(conn.LocalAddr().String())
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("camsession: local address of the socket: %w", err)
+	}
+	port := bound.Port()
+	s := &Session{
+		cfg:      cfg,
+		conn:     conn,
+		local:    netip.AddrPortFrom(loginIP, port),
+		camera:   cfg.Camera,
+		ctrlPort: uint16(cfg.ControlPort),
+		ra:       NewReassembler(cfg.MaxFrameSize, cfg.MaxFramesInFlight),
+		timeNow:  time.Now,
+		closed:   make(chan struct{}),
+	}
+	s.portRequest = PortRequest()
+	s.portRequest.Backoff = true
+	s.portRequest.OnNoReply = cfg.OnUnreachable
+	streams := []uint32{MaskVideo}
+	if cfg.Audio {
+		streams = append(streams, MaskVideoAudio)
+	}
+	s.login = loginCommand(Login{Addr: s.local, PasswordHash: cfg.PasswordHash}, streams, cfg.LoginRetry)
+	if cfg.OnLoginRetry != nil {
+		s.login.OnNoReply = func(try int, _ time.Duration) { cfg.OnLoginRetry(try) }
+	}
+	s.keepAlive = keepAliveCommand(streams)
 	empty := ""
 	s.name.Store(&empty)
 	return s, nil
-}
-
-func sessionDefaults(cfg *Config) error {
-	cfg.Camera = cfg.Camera.Unmap()
-	if !cfg.Camera.Is4() || cfg.Camera.IsUnspecified() {
-		return fmt.Errorf("camsession: camera address %q is not an IPv4 address (example: 192.168.1.30)", cfg.Camera)
-	}
-	if cfg.ControlPort == 0 {
-		cfg.ControlPort = ControlPort
-	}
-	if cfg.ControlPort < 1 || cfg.ControlPort > 65535 {
-		return fmt.Errorf("camsession: control port %d out of range 1..65535", cfg.ControlPort)
-	}
-	if cfg.LocalIP.IsValid() {
-		cfg.LocalIP = cfg.LocalIP.Unmap()
-		if !cfg.LocalIP.Is4() {
-			return fmt.Errorf("camsession: local address %v is not IPv4", cfg.LocalIP)
-		}
-	}
-	if cfg.LocalPort < -1 || cfg.LocalPort > 65535 {
-		return fmt.Errorf("camsession: local port %d out of range (0 = from %d upward, -1 = any)", cfg.LocalPort, FirstLocalPort)
-	}
-	if cfg.Copies == 0 {
-		cfg.Copies = DefaultCopies
-	}
-	if cfg.Copies < 1 || cfg.Copies > 20 {
-		return fmt.Errorf("camsession: copies %d out of range 1..20", cfg.Copies)
-	}
-	if cfg.PasswordHash != "" && len(cfg.PasswordHash) > 12 {
-		return fmt.Errorf("camsession: password hash %q longer than 12 characters", cfg.PasswordHash)
-	}
-	for _, d := range []struct {
-		p    *time.Duration
-		def  time.Duration
-		name string
-	}{
-		{&cfg.PortTimeout, DefaultPortTimeout, "PortTimeout"},
-		{&cfg.KeepAlive, DefaultKeepAlive, "KeepAlive"},
-		{&cfg.LoginRetry, DefaultLoginRetry, "LoginRetry"},
-		{&cfg.MediaTimeout, DefaultMediaTimeout, "MediaTimeout"},
-		{&cfg.MaxBackoff, DefaultMaxBackoff, "MaxBackoff"},
-	} {
-		if *d.p < 0 {
-			return fmt.Errorf("camsession: %s must not be negative", d.name)
-		}
-		if *d.p == 0 {
-			*d.p = d.def
-		}
-	}
-	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.PortTimeout)
-	if cfg.MaxFrameSize < 0 || cfg.MaxFramesInFlight < 0 {
-		return errors.New("camsession: MaxFrameSize and MaxFramesInFlight must not be negative")
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	return nil
 }
 
 // localIPFor returns the local IPv4 address the kernel would use to reach the
@@ -304,9 +427,18 @@ func localIPFor(camera netip.Addr, port int) (netip.Addr, error) {
 
 // bindSession opens the session's socket on ip:port (port 0: the first free port
 // from FirstLocalPort upward; -1: any port).
-func bindSession(ip netip.Addr, port int) (*net.UDPConn, error) {
-	try := func(p int) (*net.UDPConn, error) {
-		return net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(p))))
+func bindSession(listen func(network, address string) (net.PacketConn, error), ip netip.Addr, port int) (udpConn, error) {
+	try := func(p int) (udpConn, error) {
+		pc, err := listen("udp4", netip.AddrPortFrom(ip, uint16(p)).String())
+		if err != nil {
+			return nil, err
+		}
+		c, ok := pc.(udpConn)
+		if !ok {
+			pc.Close()
+			return nil, fmt.Errorf("camsession: ListenPacket returned a %T, which lacks ReadFromUDPAddrPort and WriteToUDPAddrPort", pc)
+		}
+		return c, nil
 	}
 	explain := func(p int, err error) error {
 		switch {
@@ -351,15 +483,25 @@ func (s *Session) LocalAddr() netip.AddrPort { return s.local }
 // CameraName returns the name from the last port response, "" until known.
 func (s *Session) CameraName() string { return *s.name.Load() }
 
+// DataPort returns the camera's data port from the last port response, 0
+// until the camera answered.
+func (s *Session) DataPort() uint16 { return uint16(s.dataPort.Load()) }
+
 // State returns the current connection state.
 func (s *Session) State() State { return State(s.state.Load()) }
 
 // Restart forces a full new handshake, as after a camera reboot. It does
-// not block.
-func (s *Session) Restart() {
-	select {
-	case s.restart <- struct{}{}:
-	default:
+// not block. The state stays StateStreaming while media keeps arriving. A
+// session that is handshaking already carries on.
+func (s *Session) Restart() { s.interrupt(errRestart) }
+
+// interrupt ends the current login and keep-alive phase, if any, with
+// cause: the control loop starts a new handshake.
+func (s *Session) interrupt(cause error) {
+	s.roundMu.Lock()
+	defer s.roundMu.Unlock()
+	if s.round != nil {
+		s.round(cause)
 	}
 }
 
@@ -389,6 +531,7 @@ func (s *Session) Stats() Stats {
 		Late:           r.Late,
 		Reconnects:     s.reconn.Load(),
 		AudioPackets:   s.audio.Load(),
+		ReceiveErrors:  s.recvErrs.Load(),
 		FPS:            s.fps(time.Now()),
 	}
 	if ns := s.lastFrame.Load(); ns != 0 {
@@ -412,9 +555,9 @@ func (s *Session) fps(now time.Time) float64 {
 }
 
 // Run runs the session until ctx is done: handshake, keep-alives and
-// reconnection, while a receive goroutine delivers frames and audio. It
-// returns nil when ctx is cancelled; the socket is closed on return. Run may
-// be called only once.
+// reconnection, while a receive goroutine delivers frames and audio and a
+// monitor follows the media. It returns nil when ctx is cancelled; the
+// socket is closed on return. Run may be called only once.
 func (s *Session) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("camsession: Run called twice")
@@ -438,11 +581,10 @@ func (s *Session) Run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	wg.Go(s.receive)
-	s.log.Info("session started", "local", s.local.String())
+	wg.Go(func() { s.monitor(ctx) })
 	s.control(ctx)
 	s.Close()
 	wg.Wait()
-	s.log.Info("session stopped", "frames", s.ra.Stats().FramesComplete)
 	return nil
 }
 
@@ -450,19 +592,21 @@ func (s *Session) Run(ctx context.Context) error {
 // per packet; only completed frames and audio packets are allocated.
 func (s *Session) receive() {
 	buf := make([]byte, MaxDatagram)
-	var fails int
+	failing := false
 	for {
 		err := s.receiveOne(buf)
 		if err == nil {
+			failing = false
 			continue
 		}
 		if errors.Is(err, net.ErrClosed) {
 			return
 		}
-		fails++
-		if fails%100 == 1 {
-			s.log.Warn("receive error", "err", err, "count", fails)
+		s.recvErrs.Add(1)
+		if !failing && s.cfg.OnReceiveError != nil {
+			s.cfg.OnReceiveError(fmt.Errorf("camsession: receive: %w", err))
 		}
+		failing = true
 		time.Sleep(10 * time.Millisecond)
 	}
 }
@@ -479,20 +623,41 @@ func (s *Session) receiveOne(buf []byte) error {
 }
 
 // handle processes one datagram from src. b is reused after it returns.
+//
+// Only the camera's address is accepted, and from it port responses only
+// from the control port, everything else only from the data port the
+// camera announced: anyone else on the camera's address (or forging it
+// from another port) is counted as foreign.
 func (s *Session) handle(b []byte, src netip.AddrPort) {
 	if src.Addr().Unmap() != s.camera {
 		s.foreign.Add(1)
 		return
 	}
-	s.packets.Add(1)
+	port := src.Port()
+	fromData := port != 0 && uint32(port) == s.dataPort.Load()
+	if !fromData && port != s.ctrlPort {
+		s.foreign.Add(1)
+		return
+	}
 	msg, err := Decode(b)
 	if err != nil {
+		s.packets.Add(1)
 		s.bad.Add(1)
 		return
 	}
+	// A port response comes from the control port, the rest from the data
+	// port.
+	if msg.Kind == KindPortResponse && port != s.ctrlPort || msg.Kind != KindPortResponse && !fromData {
+		s.foreign.Add(1)
+		return
+	}
+	s.packets.Add(1)
 	switch msg.Kind {
 	case KindMedia:
 		s.media.Add(1)
+		if s.nWaiters.Load() != 0 {
+			s.answer(msg.Kind, PortData, b, src)
+		}
 		m := msg.Media
 		if m.Audio {
 			s.audio.Add(1)
@@ -516,202 +681,149 @@ func (s *Session) handle(b []byte, src netip.AddrPort) {
 			}
 		}
 	case KindPortResponse:
-		pr, err := ParsePortResponse(b)
-		if err != nil {
+		if _, err := ParsePortResponse(b); err != nil {
 			s.bad.Add(1)
 			return
 		}
-		s.post(event{kind: evPortResponse, port: pr})
+		s.answer(msg.Kind, PortControl, b, src)
 	case KindDeviceClosed:
-		s.post(event{kind: evDeviceClosed})
-	}
-}
-
-// post hands an event to the control goroutine without blocking.
-func (s *Session) post(e event) {
-	select {
-	case s.events <- e:
+		s.interrupt(errDeviceClosed)
 	default:
+		s.answer(msg.Kind, PortData, b, src)
 	}
 }
 
+// setState records st and reports a change. Only the monitor goroutine
+// calls it, so OnState sees the changes in order.
 func (s *Session) setState(st State) {
-	if State(s.state.Swap(int32(st))) != st {
-		s.log.Info("state", "state", st.String())
-		if s.cfg.OnState != nil {
-			s.cfg.OnState(st)
+	if State(s.state.Swap(int32(st))) != st && s.cfg.OnState != nil {
+		s.cfg.OnState(st)
+	}
+}
+
+// monitorTick is how often the monitor looks at the media counter.
+func (s *Session) monitorTick() time.Duration {
+	return max(5*time.Millisecond, min(s.cfg.MediaTimeout/8, 100*time.Millisecond))
+}
+
+// mediaWatch is the monitor's memory.
+type mediaWatch struct {
+	seen     uint64    // media packets counted at the last check
+	last     time.Time // when the media counter last moved
+	reportAt time.Time // the last report (or the start)
+	reported [7]uint64 // problem counters at the last report
+}
+
+// monitor follows the media until ctx is done: StateStreaming when media
+// arrives, StateLost (and a new handshake) when it stopped for
+// MediaTimeout, and the periodic receive-problems report.
+func (s *Session) monitor(ctx context.Context) {
+	t := time.NewTicker(s.monitorTick())
+	defer t.Stop()
+	w := mediaWatch{reportAt: s.timeNow()}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.check(&w, s.timeNow())
+		}
+	}
+}
+
+// check is one look of the monitor at time now.
+func (s *Session) check(w *mediaWatch, now time.Time) {
+	if n := s.media.Load(); n != w.seen {
+		w.seen, w.last = n, now
+		s.setState(StateStreaming)
+	} else if s.State() == StateStreaming && now.Sub(w.last) >= s.cfg.MediaTimeout {
+		if s.cfg.OnMediaStopped != nil {
+			s.cfg.OnMediaStopped(now.Sub(w.last))
+		}
+		s.setState(StateLost)
+		s.interrupt(errMediaStopped)
+	}
+	if now.Sub(w.reportAt) < ReportInterval {
+		return
+	}
+	w.reportAt = now
+	st := s.Stats()
+	if p := st.problems(); p != w.reported {
+		w.reported = p
+		if s.cfg.OnReceiveProblems != nil {
+			s.cfg.OnReceiveProblems(st)
 		}
 	}
 }
 
 // control is the session's control loop: handshake, stream, and again.
 func (s *Session) control(ctx context.Context) {
-	lg := &problemLog{s: s}
-	for n := 0; ctx.Err() == nil; n++ {
+	for n := 0; ; n++ {
 		if n > 0 {
 			s.reconn.Add(1)
 			s.resetRA.Store(true)
-			if s.State() == StateStreaming {
-				s.setState(StateLost)
-			}
 		}
-		port, ok := s.handshake(ctx, lg)
-		if !ok {
+		r, err := s.Do(ctx, s.portRequest)
+		if err != nil {
+			return // only the end of ctx stops an endless command
+		}
+		pr, _ := ParsePortResponse(r.Message) // checked by the receive path
+		s.dataPort.Store(uint32(pr.DataPort))
+		if old := s.CameraName(); old != pr.Name {
+			s.name.Store(&pr.Name)
+		}
+		if s.cfg.OnCameraAnswered != nil {
+			s.cfg.OnCameraAnswered(pr.Name, pr.DataPort)
+		}
+		if !s.stream(ctx) {
 			return
 		}
-		s.stream(ctx, port, lg)
 	}
 }
 
-// handshake sends port requests with back-off until the camera answers.
-func (s *Session) handshake(ctx context.Context, lg *problemLog) (dataPort uint16, ok bool) {
-	dst := netip.AddrPortFrom(s.camera, uint16(s.cfg.ControlPort))
-	wait := s.cfg.PortTimeout
-	for attempt := 1; ; attempt++ {
-		// Forget answers to earlier requests.
-		for len(s.events) > 0 {
-			<-s.events
-		}
-		if !s.send(ctx, s.portReq, dst) {
-			return 0, false
-		}
-		deadline := time.NewTimer(wait)
-		for waiting := true; waiting; {
+// stream logs in on the data port until media arrives, then keeps it
+// flowing until it stops, the camera closes the session or Restart is
+// called. It returns false when ctx is done.
+func (s *Session) stream(ctx context.Context) bool {
+	rctx, cancel := context.WithCancelCause(ctx)
+	s.roundMu.Lock()
+	s.round = cancel
+	s.roundMu.Unlock()
+	defer func() {
+		s.roundMu.Lock()
+		s.round = nil
+		s.roundMu.Unlock()
+		cancel(nil)
+	}()
+
+	lctx, lcancel := context.WithTimeoutCause(rctx, s.cfg.MediaTimeout, errNoMedia)
+	_, err := s.Do(lctx, s.login)
+	lcancel()
+	if err == nil {
+		t := time.NewTicker(s.cfg.KeepAlive)
+		defer t.Stop()
+	keepAlive:
+		for {
 			select {
-			case <-ctx.Done():
-				deadline.Stop()
-				return 0, false
-			case <-s.restart:
-			case e := <-s.events:
-				if e.kind != evPortResponse || e.port.DataPort == 0 {
-					continue
-				}
-				deadline.Stop()
-				name := e.port.Name
-				if old := s.CameraName(); old != name {
-					s.name.Store(&name)
-				}
-				s.log.Info("camera answered", "name", name, "data_port", e.port.DataPort, "attempts", attempt)
-				return e.port.DataPort, true
-			case <-deadline.C:
-				waiting = false
-			}
-		}
-		lg.maybe(time.Now())
-		if attempt == 1 || wait < s.cfg.MaxBackoff {
-			s.log.Warn("camera does not answer the port request; retrying", "control", dst.String(), "attempt", attempt, "wait", wait.String())
-		}
-		wait = min(wait*2, s.cfg.MaxBackoff)
-	}
-}
-
-// stream logs in on the data port and keeps media flowing until it stops,
-// the camera closes the session, Restart is called or ctx is done.
-func (s *Session) stream(ctx context.Context, port uint16, lg *problemLog) {
-	dst := netip.AddrPortFrom(s.camera, port)
-	requests := func() bool {
-		if !s.send(ctx, s.streamVideo, dst) {
-			return false
-		}
-		return !s.cfg.Audio || s.send(ctx, s.streamAudio, dst)
-	}
-	seen := s.media.Load() // before the login: media may follow at once
-	start := time.Now()
-	if !s.send(ctx, s.login, dst) || !requests() {
-		return
-	}
-	loginAt, keepAt := start, start
-	var lastMedia time.Time // zero: no media since this handshake
-
-	tick := min(s.cfg.KeepAlive, s.cfg.LoginRetry, s.cfg.MediaTimeout) / 8
-	tick = max(5*time.Millisecond, min(tick, 100*time.Millisecond))
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.restart:
-			s.log.Info("restart requested: new handshake")
-			return
-		case e := <-s.events:
-			if e.kind == evDeviceClosed {
-				s.log.Info("camera closed the session: new handshake")
-				return
-			}
-		case now := <-t.C:
-			if m := s.media.Load(); m != seen {
-				seen, lastMedia = m, now
-				s.setState(StateStreaming)
-			}
-			switch {
-			case !lastMedia.IsZero() && now.Sub(lastMedia) >= s.cfg.MediaTimeout:
-				s.log.Warn("media stopped: new handshake", "silence", now.Sub(lastMedia).Round(time.Millisecond).String())
-				return
-			case lastMedia.IsZero() && now.Sub(start) >= s.cfg.MediaTimeout:
-				s.log.Warn("no media after login: new handshake", "waited", now.Sub(start).Round(time.Millisecond).String())
-				return
-			case lastMedia.IsZero() && now.Sub(loginAt) >= s.cfg.LoginRetry:
-				s.log.Debug("no media yet: login again")
-				if !s.send(ctx, s.login, dst) || !requests() {
-					return
-				}
-				loginAt, keepAt = now, now
-			case now.Sub(keepAt) >= s.cfg.KeepAlive:
-				if !requests() {
-					return
-				}
-				keepAt = now
-			}
-			lg.maybe(now)
-		}
-	}
-}
-
-// send sends Copies copies of b to dst, copyGap apart. It returns false
-// when ctx is done.
-func (s *Session) send(ctx context.Context, b []byte, dst netip.AddrPort) bool {
-	for i := range s.cfg.Copies {
-		if i > 0 {
-			t := time.NewTimer(copyGap)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return false
+			case <-rctx.Done():
+				break keepAlive
 			case <-t.C:
+				_, _ = s.Do(rctx, s.keepAlive) // send errors go to OnSendError
 			}
 		}
-		if _, err := s.conn.WriteToUDPAddrPort(b, dst); err != nil {
-			if ctx.Err() != nil {
-				return false
-			}
-			s.log.Debug("send failed", "to", dst.String(), "err", err)
+	}
+	if ctx.Err() != nil {
+		return false
+	}
+	switch cause := context.Cause(rctx); {
+	case errors.Is(cause, errDeviceClosed):
+		if s.cfg.OnDeviceClosed != nil {
+			s.cfg.OnDeviceClosed()
+		}
+	case cause == nil && errors.Is(context.Cause(lctx), errNoMedia):
+		if s.cfg.OnNoMedia != nil {
+			s.cfg.OnNoMedia(s.cfg.MediaTimeout)
 		}
 	}
-	return ctx.Err() == nil
-}
-
-// problemLog reports per-packet problems as counters, at most every
-// logEvery and only when they changed.
-type problemLog struct {
-	s    *Session
-	at   time.Time
-	last [6]uint64
-}
-
-func (l *problemLog) maybe(now time.Time) {
-	if now.Sub(l.at) < logEvery {
-		return
-	}
-	l.at = now
-	st := l.s.Stats()
-	cur := [6]uint64{st.BadPackets, st.Foreign, st.FramesDropped, st.Duplicates, st.Reorders, st.Late}
-	if cur == l.last {
-		return
-	}
-	l.last = cur
-	l.s.log.Info("receive counters",
-		"frames", st.FramesComplete, "fps", math.Round(st.FPS*10)/10,
-		"dropped_frames", st.FramesDropped, "bad_packets", st.BadPackets, "foreign", st.Foreign,
-		"duplicates", st.Duplicates, "reorders", st.Reorders, "late", st.Late, "reconnects", st.Reconnects)
+	return true
 }

@@ -25,17 +25,20 @@ type puller struct {
 	dropped atomic.Uint64
 	cancel  context.CancelFunc
 	done    chan error
+	log     *slog.Logger // the session's lines
 }
 
 // newPuller binds the session's socket; a busy port or bad address fails
-// here. Call start, then stop.
-func newPuller(cfg camsession.Config) (*puller, error) {
+// here. log receives the session's lines. Call start, then stop.
+func newPuller(cfg camsession.Config, log *slog.Logger) (*puller, error) {
 	p := &puller{
 		camera: cfg.Camera,
 		frames: make(chan *camsession.Frame, frameQueue),
 		audio:  make(chan *camsession.Audio, 4*frameQueue),
 		done:   make(chan error, 1),
+		log:    log,
 	}
+	logSession(log, &cfg)
 	cfg.OnFrame = func(f *camsession.Frame) {
 		select {
 		case p.frames <- f:
@@ -60,25 +63,54 @@ func newPuller(cfg camsession.Config) (*puller, error) {
 	return p, nil
 }
 
-// openPuller applies the local-address flags to cfg, gives the session the
-// command's logger and binds its socket: the common start of the commands
-// that pull from one camera.
+// openPuller applies the local-address flags to cfg, makes the session
+// report to the command's logger and binds its socket: the common start of
+// the commands that pull from one camera.
 func openPuller(e *env, fs *flagSet, local localFlags, cfg camsession.Config) (*puller, *slog.Logger, error) {
 	if err := local.config(&cfg); err != nil {
 		return nil, nil, err
 	}
 	log := fs.logger(e)
-	cfg.Logger = log
-	p, err := newPuller(cfg)
+	p, err := newPuller(cfg, log.With("camera", cfg.Camera.String()))
 	if err != nil {
 		return nil, nil, err
 	}
 	return p, log, nil
 }
 
+// logSession makes the session report to log what the user of stream or
+// snapshot needs: one warning when the camera does not answer (the
+// repetitions with -v), why a handshake is redone, and the receive
+// problems as one summary line every camsession.ReportInterval at most.
+func logSession(log *slog.Logger, cfg *camsession.Config) {
+	cfg.OnUnreachable = func(attempt int, waited time.Duration) {
+		if attempt == 1 {
+			log.Warn("camera does not answer: check that it is powered on and that this is its address (chinesium discover lists cameras); retrying")
+			return
+		}
+		log.Debug("camera does not answer the port request; retrying", "attempt", attempt, "waited", waited.String())
+	}
+	cfg.OnCameraAnswered = func(name string, dataPort uint16) {
+		log.Info("camera answered", "name", name, "data_port", dataPort)
+	}
+	cfg.OnState = func(st camsession.State) { log.Info("state", "state", st.String()) }
+	cfg.OnLoginRetry = func(attempt int) { log.Debug("no media yet: login again", "attempt", attempt+1) }
+	cfg.OnNoMedia = func(waited time.Duration) {
+		log.Warn("camera answers but sends no video: new handshake (another client may still hold it)", "waited", waited.String())
+	}
+	cfg.OnMediaStopped = func(silence time.Duration) {
+		log.Warn("media stopped: new handshake", "silence", silence.Round(time.Millisecond).String())
+	}
+	cfg.OnDeviceClosed = func() { log.Info("camera closed the session: new handshake") }
+	cfg.OnReceiveProblems = func(st camsession.Stats) { log.Info("receive counters", slog.Any("", st)) }
+	cfg.OnReceiveError = func(err error) { log.Warn("receive error", "err", err) }
+	cfg.OnSendError = func(err error) { log.Debug("send failed", "err", err) }
+}
+
 // start runs the session until stop or ctx.
 func (p *puller) start(ctx context.Context) {
 	ctx, p.cancel = context.WithCancel(ctx)
+	p.log.Info("session started", "local", p.sess.LocalAddr().String())
 	go func() { p.done <- p.sess.Run(ctx) }()
 }
 
