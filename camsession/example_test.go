@@ -2,6 +2,7 @@ package camsession_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/netip"
@@ -30,4 +31,31 @@ func ExampleSession() {
 	}
 	st := s.Stats()
 	fmt.Fprintf(os.Stderr, "%d frames, %d dropped, %d reconnects\n", st.FramesComplete, st.FramesDropped, st.Reconnects)
+}
+
+// Ask the camera of a running session for its name and data port, giving
+// up after three unanswered port requests.
+func ExampleSession_Do() {
+	s, err := camsession.New(camsession.Config{Camera: netip.MustParseAddr("10.10.1.30")})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Run(ctx)
+
+	cmd := camsession.PortRequest()
+	cmd.Tries = 3
+	r, err := s.Do(ctx, cmd)
+	if errors.Is(err, camsession.ErrNoReply) {
+		log.Fatal("the camera does not answer")
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+	pr, err := camsession.ParsePortResponse(r.Message)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s answers from %v, data port %d\n", pr.Name, r.From, pr.DataPort)
 }
