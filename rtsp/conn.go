@@ -314,9 +314,6 @@ func status(code int) *response { return &response{status: code} }
 // overtakes the response on an interleaved connection).
 func (c *conn) handle(req *request) (*response, func()) {
 	srv := c.srv
-	if srv.testHook != nil {
-		srv.testHook(req.method, req.uri)
-	}
 	var ss *session
 	if id := sessionID(req.header.get("Session")); id != "" {
 		ss = srv.lookupSession(id)

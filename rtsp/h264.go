@@ -250,7 +250,6 @@ func (h *h264Track) produce(ctx context.Context, t *track) error {
 			if err != nil {
 				return
 			}
-			srv.panicPoint("h264-feeder", "")
 			at := f.Time
 			if at.IsZero() {
 				at = time.Now()
@@ -317,7 +316,6 @@ func (h *h264Track) readAccessUnits(r io.Reader, t *track, times *frameTimes) er
 				}
 				if started {
 					if nal := trimZeros(pending[:i]); len(nal) > 0 {
-						h.srv.panicPoint("h264-reader", "")
 						au = h.collect(t, au, bytes.Clone(nal), times)
 					}
 				}

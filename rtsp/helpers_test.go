@@ -241,10 +241,22 @@ type testServer struct {
 // stop, and reports an error from Serve.
 func runServer(t *testing.T, srv *Server) *testServer {
 	t.Helper()
+	return runServerOn(t, srv, listen(t))
+}
+
+// listen returns a TCP listener on a free loopback port.
+func listen(t *testing.T) net.Listener {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ln
+}
+
+// runServerOn is runServer on the listener ln.
+func runServerOn(t *testing.T, srv *Server, ln net.Listener) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{addr: ln.Addr().String(), ctx: ctx, cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- srv.Serve(ctx, ln) }()
@@ -306,7 +318,13 @@ func logTo(t *testing.T, srv *Server) *testutil.SyncBuffer {
 // 25 fps. It returns the address.
 func serveTest(t *testing.T, srv *Server, hubs ...*stream.Hub) string {
 	t.Helper()
-	ts := runServer(t, srv)
+	return serveTestOn(t, srv, listen(t), hubs...)
+}
+
+// serveTestOn is serveTest on the listener ln.
+func serveTestOn(t *testing.T, srv *Server, ln net.Listener, hubs ...*stream.Hub) string {
+	t.Helper()
+	ts := runServerOn(t, srv, ln)
 	ts.feed(t, func(ctx context.Context) {
 		tick := time.NewTicker(40 * time.Millisecond)
 		defer tick.Stop()

@@ -37,7 +37,6 @@ func jpegProducer(hub *stream.Hub) producer {
 			if err != nil {
 				return waitClosed(ctx, err)
 			}
-			t.srv.panicPoint("jpeg", "")
 			fr, renc, err := rtpjpeg.ParseOrNormalize(f.JPEG)
 			if renc {
 				normalized++
@@ -92,7 +91,6 @@ func pcmuProducer(hub *stream.AudioHub) producer {
 			if err != nil {
 				return waitClosed(ctx, err)
 			}
-			t.srv.panicPoint("pcmu", "")
 			pcm = dec.Decode(pcm[:0], a.ADPCM)
 			if len(pcm) == 0 {
 				continue

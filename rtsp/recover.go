@@ -22,12 +22,3 @@ func (s *Server) recovered(msg string, v any, args ...any) error {
 	s.log.Error(msg, args...)
 	return &panicError{value: v}
 }
-
-// panicPoint calls the test hook that injects panics into the server's
-// goroutines; site names the goroutine ("writer", "jpeg", "pcmu",
-// "h264-reader", "h264-feeder"), id the session (writer) or is empty.
-func (s *Server) panicPoint(site, id string) {
-	if s.panicHook != nil {
-		s.panicHook(site, id)
-	}
-}

@@ -170,24 +170,32 @@ func TestSourceAuthOpenMode(t *testing.T) {
 	}
 }
 
-// TestPanicClosesOnlyItsConnection: a panic while handling a request is
-// logged with its stack at error level, closes that connection, and the
-// server goes on serving the others.
+// explodingUsers is a user store that panics when asked for the user
+// "boom" and knows alice (password "pw").
+type explodingUsers struct{}
+
+func (explodingUsers) Password(user string) (string, bool) {
+	if user == "boom" {
+		panic("injected test panic")
+	}
+	return "pw", user == "alice"
+}
+
+// TestPanicClosesOnlyItsConnection: a panic while handling a request (here
+// the user store panics while the request is authenticated) is logged with
+// its stack at error level, closes that connection, and the server goes on
+// serving the others.
 func TestPanicClosesOnlyItsConnection(t *testing.T) {
 	t.Parallel()
 	hub := stream.NewHub()
-	srv := &Server{}
-	srv.testHook = func(method, uri string) {
-		if strings.HasSuffix(uri, "/boom") {
-			panic("injected test panic")
-		}
-	}
+	srv := &Server{Auth: httpauth.New("test", explodingUsers{})}
 	logs := logTo(t, srv)
 	srv.Handle("cam", Source{Video: hub})
 	addr := serveTest(t, srv, hub)
 	url := "rtsp://" + addr + "/cam/jpeg"
 
 	other := dialRaw(t, addr)
+	other.authz = basic("alice", "pw")
 	res := other.do("SETUP", url+"/trackID=0", "Transport: RTP/AVP/TCP;interleaved=0-1")
 	if res.status != 200 {
 		t.Fatalf("SETUP: %d", res.status)
@@ -198,7 +206,8 @@ func TestPanicClosesOnlyItsConnection(t *testing.T) {
 	if res := bad.do("OPTIONS", url); res.status != 200 {
 		t.Fatalf("OPTIONS: %d", res.status)
 	}
-	if res, err := bad.try("DESCRIBE", "rtsp://"+addr+"/cam/boom"); err == nil {
+	bad.authz = basic("boom", "x")
+	if res, err := bad.try("DESCRIBE", url); err == nil {
 		t.Fatalf("the panicking request got a response: %d", res.status)
 	}
 	_ = bad.nc.SetReadDeadline(time.Now().Add(2 * time.Second))
@@ -210,6 +219,7 @@ func TestPanicClosesOnlyItsConnection(t *testing.T) {
 		t.Errorf("PLAY on another connection after the panic: %d", res.status)
 	}
 	fresh := dialRaw(t, addr)
+	fresh.authz = basic("alice", "pw")
 	if res := fresh.do("DESCRIBE", url); res.status != 200 {
 		t.Errorf("DESCRIBE on a new connection after the panic: %d", res.status)
 	}

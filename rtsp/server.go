@@ -96,13 +96,6 @@ type Server struct {
 	rtcpFrom map[netip.AddrPort]*sessionTrack // guarded by mu; client RTCP address -> track
 	conns    map[*conn]struct{}               // guarded by mu
 
-	// testHook, when set, is called with every request before it is
-	// handled (tests inject panics with it).
-	testHook func(method, uri string)
-	// panicHook, when set, is called by the session writers and track
-	// producers (see panicPoint; tests inject panics with it).
-	panicHook func(site, id string)
-
 	active      atomic.Int64 // connections being served
 	lastRefused atomic.Int64 // unix nanoseconds of the last logged refusal
 

@@ -203,7 +203,6 @@ func (s *session) writer(ctx context.Context, done chan struct{}) {
 		case <-ctx.Done():
 			return
 		case q := <-s.queue:
-			s.srv.panicPoint("writer", s.id)
 			first := !q.st.sentAny
 			if err := s.send(q.st, q.u); err != nil {
 				s.srv.log.Info("write failed, closing connection", "session", s.id, "err", err)

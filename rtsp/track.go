@@ -143,13 +143,16 @@ func (t *track) finish(u *unit, ts uint32) {
 	}
 }
 
-// dispatch hands u to every reader without waiting for any of them.
+// dispatch hands u to every reader without waiting for any of them. The
+// lock is released by a deferred call so that a panic while dispatching
+// (recovered by the producer's owner, which restarts the track) cannot
+// leave the track locked.
 func (t *track) dispatch(u *unit) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	for st := range t.readers {
 		st.offer(u)
 	}
-	t.mu.Unlock()
 }
 
 // readerCount returns how many sessions play the track.
