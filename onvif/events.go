@@ -1,152 +1,163 @@
 package onvif
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/beevik/etree"
-
-	"github.com/chinesium/chinesium/soap"
-	"github.com/chinesium/chinesium/wsdl"
 )
 
-// Event topics the bridge raises (ONVIF topic namespace tns1).
+// The event engine of a device: the property states the bridge sets and the
+// subscriptions that receive their changes, with no SOAP in it (an admin page
+// reads State and Stats). EventsService (events_service.go) is its SOAP
+// face; push subscriptions are delivered by events_push.go.
+
+// Defaults of EventsConfig.
 const (
-	// TopicSignalLoss is true while the camera delivers no frames.
-	TopicSignalLoss = "tns1:VideoSource/SignalLoss"
-	// TopicMotionAlarm is true while motion is detected (data item State).
-	TopicMotionAlarm = "tns1:VideoSource/MotionAlarm"
-	// TopicCellMotion is the same motion state as the cell motion detector rule
-	// (data item IsMotion), the topic most NVRs (Frigate, Home Assistant) read.
-	TopicCellMotion = "tns1:RuleEngine/CellMotionDetector/Motion"
+	// DefaultSubscriptionPath is the path prefix of subscription addresses.
+	DefaultSubscriptionPath = "/onvif/events/subscription/"
+	// DefaultMaxPullPoints bounds live pull point subscriptions.
+	DefaultMaxPullPoints = 10
+	// DefaultMaxPushSubscriptions bounds live push subscriptions.
+	DefaultMaxPushSubscriptions = 10
+	// DefaultMaxQueue bounds the messages queued per subscription.
+	DefaultMaxQueue = 100
+	// DefaultMaxPullTimeout caps the PullMessages Timeout.
+	DefaultMaxPullTimeout = 5 * time.Minute
+	// DefaultMaxMessageLimit caps the PullMessages MessageLimit.
+	DefaultMaxMessageLimit = 1024
+	// DefaultInitialTermination is the lifetime of a subscription created
+	// without InitialTerminationTime.
+	DefaultInitialTermination = time.Minute
+	// DefaultMaxTermination caps the lifetime a client may ask for.
+	DefaultMaxTermination = 24 * time.Hour
+	// DefaultNotifyTimeout bounds one Notify POST of the default client.
+	DefaultNotifyTimeout = 5 * time.Second
+	// DefaultNotifyRetries is how often a failed Notify POST is tried again.
+	DefaultNotifyRetries = 3
+	// DefaultNotifyBackoff is the wait before the first retry of a Notify
+	// POST (then 1 s, 2 s).
+	DefaultNotifyBackoff = 500 * time.Millisecond
 )
 
-// Topic expression dialects and URIs of the events service.
-const (
-	DialectConcreteSet = "http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet"
-	DialectConcrete    = "http://docs.oasis-open.org/wsn/t-1/TopicExpression/Concrete"
-	dialectItemFilter  = "http://www.onvif.org/ver10/tev/messageContentFilter/ItemFilter"
-	actionNotify       = "http://docs.oasis-open.org/wsn/bw-2/NotificationConsumer/Notify"
-	nsXS               = "http://www.w3.org/2001/XMLSchema"
-	// CellMotionRule is the Rule source item of TopicCellMotion events.
-	CellMotionRule = "MyMotionDetectorRule"
-	// AnalyticsToken is the VideoAnalyticsConfigurationToken source item of
-	// TopicCellMotion events.
-	AnalyticsToken = "VideoAnalyticsToken"
+// Errors of the event engine; the events service turns them into faults.
+var (
+	// ErrUnknownSubscription means no live subscription has the id.
+	ErrUnknownSubscription = errors.New("onvif: unknown or expired subscription")
+	// ErrTooManySubscriptions means the subscriptions of the kind asked
+	// for are at their limit.
+	ErrTooManySubscriptions = errors.New("onvif: too many subscriptions")
+	// ErrNotPullPoint means PullMessages on a push subscription.
+	ErrNotPullPoint = errors.New("onvif: not a pull point")
+	// ErrStopped means the engine was closed while a pull waited.
+	ErrStopped = errors.New("onvif: events stopped")
+	// ErrTerminationTime means a requested termination time is not in
+	// the future.
+	ErrTerminationTime = errors.New("onvif: termination time is not in the future")
 )
 
-// Property operations of property events.
-const (
-	PropertyInitialized = "Initialized"
-	PropertyChanged     = "Changed"
-	PropertyDeleted     = "Deleted"
-)
-
-type simpleItem struct{ name, typ, value string }
-
-// eventTopic describes one topic: where it sits in the topic tree, its source items
-// and its boolean data item.
-type eventTopic struct {
-	name   string
-	source []simpleItem
-	data   string
-}
-
-// eventTopics is the fixed topic set.
-var eventTopics = []eventTopic{
-	{TopicSignalLoss, []simpleItem{{"Source", "tt:ReferenceToken", VideoSourceToken}}, "State"},
-	{TopicMotionAlarm, []simpleItem{{"Source", "tt:ReferenceToken", VideoSourceToken}}, "State"},
-	{TopicCellMotion, []simpleItem{
-		{"VideoSourceConfigurationToken", "tt:ReferenceToken", VideoSourceConfigToken},
-		{"VideoAnalyticsConfigurationToken", "tt:ReferenceToken", AnalyticsToken},
-		{"Rule", "xs:string", CellMotionRule},
-	}, "IsMotion"},
-}
-
-// addItems adds the topic's tt:Source and tt:Data to a tt:Message
-// (tt:SimpleItem elements with Name and Value; the data item's value is
-// value) or, when describe is set, to a tt:MessageDescription
-// (tt:SimpleItemDescription elements with Name and Type).
-func (t eventTopic) addItems(parent *etree.Element, describe, value bool) {
-	tag := "tt:SimpleItem"
-	if describe {
-		tag = "tt:SimpleItemDescription"
-	}
-	data := simpleItem{t.data, "xs:boolean", strconv.FormatBool(value)}
-	for _, part := range []struct {
-		tag   string
-		items []simpleItem
-	}{{"tt:Source", t.source}, {"tt:Data", []simpleItem{data}}} {
-		p := parent.CreateElement(part.tag)
-		for _, it := range part.items {
-			e := p.CreateElement(tag)
-			e.CreateAttr("Name", it.name)
-			if describe {
-				e.CreateAttr("Type", it.typ)
-			} else {
-				e.CreateAttr("Value", it.value)
-			}
-		}
-	}
-}
-
-func topicByName(name string) (eventTopic, bool) {
-	for _, t := range eventTopics {
-		if t.name == name {
-			return t, true
-		}
-	}
-	return eventTopic{}, false
-}
-
-// EventsConfig configures the events service. Zero fields take the documented defaults.
+// EventsConfig configures the event engine. The zero value of every field
+// means its default.
 type EventsConfig struct {
-	// BasePath is the path prefix of subscription endpoints; every subscription gets
-	// BasePath+<id>. Default "/onvif/events/subscription/".
+	// BasePath is the path prefix of subscription addresses; every
+	// subscription gets BasePath+<id>. It defaults to
+	// DefaultSubscriptionPath.
 	BasePath string
-	// MaxPullPoints bounds live pull point subscriptions. Default 10.
+	// MaxPullPoints bounds live pull point subscriptions. It defaults to
+	// DefaultMaxPullPoints.
 	MaxPullPoints int
-	// MaxPushSubscriptions bounds live WS-BaseNotification (push) subscriptions.
-	// Default 10.
+	// MaxPushSubscriptions bounds live WS-BaseNotification (push)
+	// subscriptions. It defaults to DefaultMaxPushSubscriptions.
 	MaxPushSubscriptions int
-	// MaxQueue bounds the messages kept per subscription; the oldest are dropped.
-	// Default 100.
+	// MaxQueue bounds the messages kept per subscription; the oldest are
+	// dropped. It defaults to DefaultMaxQueue.
 	MaxQueue int
-	// MaxPullTimeout caps the PullMessages Timeout. Default 5 min.
+	// MaxPullTimeout caps the PullMessages Timeout. It defaults to
+	// DefaultMaxPullTimeout.
 	MaxPullTimeout time.Duration
-	// MaxMessageLimit caps the PullMessages MessageLimit. Default 1024.
+	// MaxMessageLimit caps the PullMessages MessageLimit. It defaults to
+	// DefaultMaxMessageLimit.
 	MaxMessageLimit int
-	// DefaultTermination is the lifetime of a subscription created without
-	// InitialTerminationTime. Default 60 s.
-	DefaultTermination time.Duration
-	// MaxTermination caps requested lifetimes. Default 24 h.
+	// InitialTermination is the lifetime of a subscription created
+	// without InitialTerminationTime. It defaults to
+	// DefaultInitialTermination.
+	InitialTermination time.Duration
+	// MaxTermination caps requested lifetimes. It defaults to
+	// DefaultMaxTermination.
 	MaxTermination time.Duration
-	// Client sends push notifications. Default: 5 s timeout, no redirects.
+	// Client sends push notifications. It defaults to a client with a
+	// DefaultNotifyTimeout timeout that follows no redirects.
 	Client *http.Client
-	// NotifyRetries is how often a failed Notify POST (a network error or a non-2xx
-	// answer) is tried again while the subscription is alive; after that its
-	// messages are dropped and counted (see NotifyLost). Default 3.
+	// NotifyRetries is how often a failed Notify POST (a network error or
+	// a non-2xx answer) is tried again while the subscription is alive;
+	// after that its messages are dropped and counted (Stats.NotifyLost).
+	// It defaults to DefaultNotifyRetries.
 	NotifyRetries int
-	// NotifyBackoff is the wait before the first retry; it doubles for every
-	// further one. Default 500 ms (so 0.5 s, 1 s, 2 s).
+	// NotifyBackoff is the wait before the first retry; it doubles for
+	// every further one. It defaults to DefaultNotifyBackoff.
 	NotifyBackoff time.Duration
-	// Now returns the current time. Default time.Now.
+	// Now returns the current time. It defaults to time.Now.
 	Now func() time.Time
-	// Logger defaults to slog.Default().
+	// Logger receives the engine's logs, tagged component=events. Nil
+	// discards them.
 	Logger *slog.Logger
+}
+
+// setDefaults fills every zero field with its default.
+func (c *EventsConfig) setDefaults() {
+	if c.BasePath == "" {
+		c.BasePath = DefaultSubscriptionPath
+	}
+	if !strings.HasSuffix(c.BasePath, "/") {
+		c.BasePath += "/"
+	}
+	if c.MaxPullPoints <= 0 {
+		c.MaxPullPoints = DefaultMaxPullPoints
+	}
+	if c.MaxPushSubscriptions <= 0 {
+		c.MaxPushSubscriptions = DefaultMaxPushSubscriptions
+	}
+	if c.MaxQueue <= 0 {
+		c.MaxQueue = DefaultMaxQueue
+	}
+	if c.MaxPullTimeout <= 0 {
+		c.MaxPullTimeout = DefaultMaxPullTimeout
+	}
+	if c.MaxMessageLimit <= 0 {
+		c.MaxMessageLimit = DefaultMaxMessageLimit
+	}
+	if c.InitialTermination <= 0 {
+		c.InitialTermination = DefaultInitialTermination
+	}
+	if c.MaxTermination <= 0 {
+		c.MaxTermination = DefaultMaxTermination
+	}
+	if c.Client == nil {
+		c.Client = &http.Client{
+			Timeout:       DefaultNotifyTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	if c.NotifyRetries <= 0 {
+		c.NotifyRetries = DefaultNotifyRetries
+	}
+	if c.NotifyBackoff <= 0 {
+		c.NotifyBackoff = DefaultNotifyBackoff
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
 }
 
 // eventMsg is one property event.
@@ -182,9 +193,10 @@ type propState struct {
 	deleted bool
 }
 
-// Events is the ONVIF events service (ver10) of one virtual device: pull point
-// subscriptions, WS-BaseNotification push subscriptions and the property states the
-// bridge sets. Create it with NewEvents; it is safe for concurrent use.
+// Events is the event engine of one virtual device: the property states the
+// bridge sets (SetState) and the pull point and push subscriptions that
+// receive their changes. Create it with NewEvents; it is safe for concurrent
+// use. EventsService is its SOAP face.
 type Events struct {
 	cfg EventsConfig
 	log *slog.Logger
@@ -196,40 +208,14 @@ type Events struct {
 	notifyLost atomic.Uint64 // push messages dropped after the last retry
 
 	mu     sync.Mutex
-	states map[string]*propState
-	order  []string // topics in the order first set
+	states map[string]*propState // guarded by mu
+	order  []string              // topics in the order first set, guarded by mu
 	subs   map[string]*subscription
 }
 
-// NewEvents returns an events service with cfg's defaults filled in.
+// NewEvents returns an event engine with cfg's defaults filled in.
 func NewEvents(cfg EventsConfig) *Events {
-	if cfg.BasePath == "" {
-		cfg.BasePath = "/onvif/events/subscription/"
-	}
-	if !strings.HasSuffix(cfg.BasePath, "/") {
-		cfg.BasePath += "/"
-	}
-	orDefault(&cfg.MaxPullPoints, 10)
-	orDefault(&cfg.MaxPushSubscriptions, 10)
-	orDefault(&cfg.MaxQueue, 100)
-	orDefault(&cfg.MaxPullTimeout, 5*time.Minute)
-	orDefault(&cfg.MaxMessageLimit, 1024)
-	orDefault(&cfg.DefaultTermination, time.Minute)
-	orDefault(&cfg.MaxTermination, 24*time.Hour)
-	orDefault(&cfg.NotifyRetries, 3)
-	orDefault(&cfg.NotifyBackoff, 500*time.Millisecond)
-	if cfg.Client == nil {
-		cfg.Client = &http.Client{
-			Timeout:       5 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg.setDefaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Events{
 		cfg: cfg, log: cfg.Logger.With("component", "events"),
@@ -238,15 +224,8 @@ func NewEvents(cfg EventsConfig) *Events {
 	}
 }
 
-// orDefault sets *v to def when *v is zero or negative.
-func orDefault[T int | time.Duration](v *T, def T) {
-	if *v <= 0 {
-		*v = def
-	}
-}
-
-// BasePath is the path prefix of the subscription endpoints; the bridge routes it to
-// the same SOAP service as the events service.
+// BasePath is the path prefix of the subscription addresses; the endpoint
+// serving EventsService must serve it too.
 func (e *Events) BasePath() string { return e.cfg.BasePath }
 
 // Close ends all subscriptions and stops push deliveries.
@@ -265,7 +244,7 @@ func (e *Events) Close() {
 // changes; setting the same value again raises nothing.
 func (e *Events) SetState(topic string, value bool) {
 	if _, ok := topicByName(topic); !ok {
-		e.log.Warn("events: unknown topic", "topic", topic)
+		e.log.Warn("unknown topic", "topic", topic)
 		return
 	}
 	e.mu.Lock()
@@ -308,6 +287,41 @@ func (e *Events) State(topic string) (value, ok bool) {
 		return false, false
 	}
 	return st.value, true
+}
+
+// SetSignalLoss sets TopicSignalLoss: lost is true while the camera delivers no frames.
+func (e *Events) SetSignalLoss(lost bool) { e.SetState(TopicSignalLoss, lost) }
+
+// SetMotion sets both motion topics, TopicMotionAlarm and TopicCellMotion. It fits
+// motion.Config.OnChange.
+func (e *Events) SetMotion(motion bool) {
+	e.SetState(TopicMotionAlarm, motion)
+	e.SetState(TopicCellMotion, motion)
+}
+
+// EventsStats are the counters of an event engine.
+type EventsStats struct {
+	// PullPoints and PushSubscriptions are the live subscriptions.
+	PullPoints, PushSubscriptions int
+	// NotifyLost counts the push notification messages dropped because
+	// their consumer did not accept them after NotifyRetries retries.
+	NotifyLost uint64
+}
+
+// Stats returns the engine's counters.
+func (e *Events) Stats() EventsStats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expireLocked()
+	st := EventsStats{NotifyLost: e.notifyLost.Load()}
+	for _, s := range e.subs {
+		if s.push() {
+			st.PushSubscriptions++
+		} else {
+			st.PullPoints++
+		}
+	}
+	return st
 }
 
 func (e *Events) publishLocked(m eventMsg) {
@@ -357,7 +371,7 @@ func (e *Events) expireLocked() {
 	now := e.cfg.Now()
 	for id, s := range e.subs {
 		if !now.Before(s.expires) {
-			e.log.Debug("events: subscription expired", "id", id)
+			e.log.Debug("subscription expired", "id", id)
 			e.removeLocked(id, s)
 		}
 	}
@@ -369,259 +383,38 @@ func (e *Events) removeLocked(id string, s *subscription) {
 	s.notifyLocked()
 }
 
-// Subscriptions returns the number of live pull point and push subscriptions.
-func (e *Events) Subscriptions() (pull, push int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.expireLocked()
-	for _, s := range e.subs {
-		if s.push() {
-			push++
-		} else {
-			pull++
-		}
-	}
-	return pull, push
-}
-
-// matchTopic applies a topic filter: nil matches everything; each entry is a topic
-// path without prefixes, optionally ending in "//." (the topic and its descendants),
-// with "*" matching one segment.
-func matchTopic(filter []string, topic string) bool {
-	if filter == nil {
-		return true
-	}
-	path := stripTopicPrefixes(topic)
-	for _, f := range filter {
-		if rest, ok := strings.CutSuffix(f, "//."); ok {
-			if path == rest || strings.HasPrefix(path, rest+"/") || rest == "" {
-				return true
-			}
-			continue
-		}
-		fs, ps := strings.Split(f, "/"), strings.Split(path, "/")
-		if len(fs) != len(ps) {
-			continue
-		}
-		ok := true
-		for i := range fs {
-			if fs[i] != "*" && fs[i] != ps[i] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
-}
-
-// stripTopicPrefixes removes namespace prefixes from every segment: tns1:A/tns1:B -> A/B.
-func stripTopicPrefixes(s string) string {
-	segs := strings.Split(strings.TrimSpace(s), "/")
-	for i, seg := range segs {
-		if _, local, ok := strings.Cut(seg, ":"); ok {
-			segs[i] = local
-		}
-	}
-	return strings.Join(segs, "/")
-}
-
-// parseFilter reads a wsnt:Filter: the topic expressions become a filter list (nil
-// when there is none). An unknown dialect is a fault.
-func parseFilter(f *etree.Element) ([]string, error) {
-	if f == nil {
-		return nil, nil
-	}
-	var out []string
-	found := false
-	for _, te := range f.ChildElements() {
-		if te.Tag != "TopicExpression" {
-			continue
-		}
-		found = true
-		d := te.SelectAttrValue("Dialect", DialectConcreteSet)
-		if d != DialectConcreteSet && d != DialectConcrete && !strings.HasPrefix(d, "http://docs.oasis-open.org/wsn/t-1/TopicExpression/") {
-			return nil, soap.Sender("topic expression dialect not supported: "+d, "InvalidArgVal", "TopicExpressionDialectUnknownFault")
-		}
-		for _, alt := range strings.Split(te.Text(), "|") {
-			if alt = strings.TrimSpace(alt); alt != "" {
-				out = append(out, stripTopicPrefixes(alt))
-			}
-		}
-	}
-	if !found {
-		return nil, nil
-	}
-	if out == nil {
-		out = []string{} // an empty expression matches nothing
-	}
-	return out, nil
-}
-
 func newSubscriptionID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
-// terminationTime computes a requested termination time, defaulting and capping it.
-func (e *Events) terminationTime(el *etree.Element, now time.Time) (time.Time, error) {
-	if el == nil || strings.TrimSpace(el.Text()) == "" {
-		return now.Add(e.cfg.DefaultTermination), nil
+// termination returns the termination time of a subscription asked to
+// live until requested (zero: the default lifetime), capped at
+// MaxTermination; a time not after now is an error.
+func (e *Events) termination(requested, now time.Time) (time.Time, error) {
+	if requested.IsZero() {
+		return now.Add(e.cfg.InitialTermination), nil
 	}
-	t, err := parseTerminationTime(el.Text(), now)
+	if !requested.After(now) {
+		return time.Time{}, ErrTerminationTime
+	}
+	if limit := now.Add(e.cfg.MaxTermination); requested.After(limit) {
+		return limit, nil
+	}
+	return requested, nil
+}
+
+// subscribe creates, at time now, a pull point (consumer "") or a push
+// subscription to consumer that lives until requested (zero: the default
+// lifetime), with the topic filter (nil: everything) and, with changedOnly,
+// no Initialized messages. It returns the subscription's id and
+// termination time.
+func (e *Events) subscribe(now time.Time, consumer string, filter []string, changedOnly bool, requested time.Time) (id string, expires time.Time, err error) {
+	expires, err = e.termination(requested, now)
 	if err != nil {
-		return time.Time{}, soap.Sender(err.Error(), "InvalidArgVal", "UnacceptableTerminationTimeFault")
+		return "", time.Time{}, err
 	}
-	if !t.After(now) {
-		return time.Time{}, soap.Sender("termination time is not in the future", "InvalidArgVal", "UnacceptableTerminationTimeFault")
-	}
-	if t.Sub(now) > e.cfg.MaxTermination {
-		t = now.Add(e.cfg.MaxTermination)
-	}
-	return t, nil
-}
-
-// subscriptionAddress is the endpoint URL of a subscription, on the host the client used.
-func (e *Events) subscriptionAddress(r *soap.Request, id string) string {
-	scheme, host := "http", "localhost"
-	if r.HTTP != nil {
-		host = r.HTTP.Host
-		if r.HTTP.TLS != nil {
-			scheme = "https"
-		}
-	}
-	return scheme + "://" + host + e.cfg.BasePath + id
-}
-
-// lookup finds the subscription a request addresses: by the request path, else by
-// the WS-Addressing To header. It faults when the subscription is unknown or expired.
-func (e *Events) lookupLocked(r *soap.Request) (*subscription, error) {
-	e.expireLocked()
-	var id string
-	if r.HTTP != nil {
-		id, _ = strings.CutPrefix(r.HTTP.URL.Path, e.cfg.BasePath)
-		if id == r.HTTP.URL.Path {
-			id = ""
-		}
-	}
-	if id == "" {
-		if to := child(r.Header, "To"); to != nil {
-			if u, err := url.Parse(strings.TrimSpace(to.Text())); err == nil {
-				id, _ = strings.CutPrefix(u.Path, e.cfg.BasePath)
-			}
-		}
-	}
-	s := e.subs[id]
-	if id == "" || s == nil {
-		return nil, soap.Sender("unknown or expired subscription", "InvalidArgVal", "ResourceUnknownFault")
-	}
-	return s, nil
-}
-
-// EventsService returns the events service (ver10) of e: pull point
-// subscriptions and WS-BaseNotification push subscriptions. The
-// operations of event.wsdl not in the table (Seek, event brokers, the
-// pausable and CreatePullPoint interfaces) are classed by what they would
-// do (soap.Policy) and answered with env:Receiver/ter:ActionNotSupported. GetServiceCapabilities is PRE_AUTH,
-// everything else READ_MEDIA. The endpoint serving it must also serve the
-// subscription addresses, Events.BasePath and below.
-func EventsService(e *Events) soap.Service {
-	return soap.Service{
-		Namespace:     wsdl.NSEvents,
-		Path:          EventsServicePath,
-		Version:       serviceVersion,
-		Declared:      wsdl.EventsOperations(),
-		Unimplemented: soap.Policy{Read: soap.ReadMedia, Write: soap.WriteSystem},
-		Capabilities:  e.capabilities,
-		Ops: []soap.Op{
-			{Name: wsdl.EventsGetServiceCapabilities, Access: soap.PreAuth, Handle: e.getServiceCapabilities},
-			{Name: wsdl.EventsGetEventProperties, Access: soap.ReadMedia, Handle: e.getEventProperties},
-			{Name: wsdl.EventsCreatePullPointSubscription, Access: soap.ReadMedia, Handle: e.createPullPoint},
-			{Name: wsdl.EventsPullMessages, Access: soap.ReadMedia, Handle: e.pullMessages},
-			{Name: wsdl.EventsSetSynchronizationPoint, Access: soap.ReadMedia, Handle: e.setSynchronizationPoint},
-			{Name: wsdl.WSNTRenew, Namespace: wsdl.NSWSNT, Access: soap.ReadMedia, Handle: e.renew},
-			{Name: wsdl.WSNTUnsubscribe, Namespace: wsdl.NSWSNT, Access: soap.ReadMedia, Handle: e.unsubscribe},
-			{Name: wsdl.WSNTSubscribe, Namespace: wsdl.NSWSNT, Access: soap.ReadMedia, Handle: e.subscribe},
-		},
-	}
-}
-
-func (e *Events) getServiceCapabilities(_ context.Context, r *soap.Request) (*etree.Element, error) {
-	resp := response("tev:GetServiceCapabilitiesResponse")
-	resp.AddChild(e.capabilities(r))
-	return resp, nil
-}
-
-// capabilities is tev:Capabilities.
-func (e *Events) capabilities(*soap.Request) *etree.Element {
-	c := etree.NewElement("tev:Capabilities")
-	c.CreateAttr("WSSubscriptionPolicySupport", "true")
-	c.CreateAttr("WSPausableSubscriptionManagerInterfaceSupport", "false")
-	c.CreateAttr("MaxNotificationProducers", itoa(e.cfg.MaxPushSubscriptions))
-	c.CreateAttr("MaxPullPoints", itoa(e.cfg.MaxPullPoints))
-	c.CreateAttr("PersistentNotificationStorage", "false")
-	return c
-}
-
-func (e *Events) getEventProperties(context.Context, *soap.Request) (*etree.Element, error) {
-	resp := response("tev:GetEventPropertiesResponse")
-	resp.CreateAttr("xmlns:xs", nsXS)
-	add(resp, "tev:TopicNamespaceLocation", "http://www.onvif.org/onvif/ver10/topics/topicns.xml")
-	add(resp, "wsnt:FixedTopicSet", "true")
-	set := resp.CreateElement("wstop:TopicSet")
-	for _, t := range eventTopics {
-		parent := set
-		segs := strings.Split(t.name, "/")
-		for i, seg := range segs {
-			if !strings.Contains(seg, ":") {
-				seg = "tns1:" + seg
-			}
-			var next *etree.Element
-			for _, c := range parent.ChildElements() {
-				if c.FullTag() == seg {
-					next = c
-				}
-			}
-			if next == nil {
-				next = parent.CreateElement(seg)
-			}
-			parent = next
-			if i < len(segs)-1 {
-				continue
-			}
-			parent.CreateAttr("wstop:topic", "true")
-			md := parent.CreateElement("tt:MessageDescription")
-			md.CreateAttr("IsProperty", "true")
-			t.addItems(md, true, false)
-		}
-	}
-	add(resp, "wsnt:TopicExpressionDialect", DialectConcreteSet)
-	add(resp, "wsnt:TopicExpressionDialect", DialectConcrete)
-	add(resp, "tev:MessageContentFilterDialect", dialectItemFilter)
-	add(resp, "tev:MessageContentSchemaLocation", "http://www.onvif.org/onvif/ver10/schema/onvif.xsd")
-	return resp, nil
-}
-
-func (e *Events) createPullPoint(_ context.Context, r *soap.Request) (*etree.Element, error) {
-	return e.create(r, "")
-}
-
-// create makes a pull point (consumer "") or push subscription from a
-// CreatePullPointSubscription or Subscribe request.
-func (e *Events) create(r *soap.Request, consumer string) (*etree.Element, error) {
-	filter, err := parseFilter(child(r.Body, "Filter"))
-	if err != nil {
-		return nil, err
-	}
-	now := e.cfg.Now()
-	expires, err := e.terminationTime(child(r.Body, "InitialTerminationTime"), now)
-	if err != nil {
-		return nil, err
-	}
-	changedOnly := child(child(r.Body, "SubscriptionPolicy"), "ChangedOnly") != nil
 	e.mu.Lock()
 	e.expireLocked()
 	n := 0
@@ -636,7 +429,7 @@ func (e *Events) create(r *soap.Request, consumer string) (*etree.Element, error
 	}
 	if n >= limit {
 		e.mu.Unlock()
-		return nil, soap.Receiver(fmt.Sprintf("at most %d subscriptions of this kind", limit), "Action", "MaxSubscriptions")
+		return "", time.Time{}, fmt.Errorf("%w: at most %d of this kind", ErrTooManySubscriptions, limit)
 	}
 	s := &subscription{
 		id: newSubscriptionID(), consumer: consumer, filter: filter, changedOnly: changedOnly,
@@ -649,63 +442,50 @@ func (e *Events) create(r *soap.Request, consumer string) (*etree.Element, error
 		e.wg.Add(1)
 		go e.pushLoop(s)
 	}
-	e.log.Debug("events: subscription created", "id", s.id, "push", consumer != "", "expires", expires)
-
-	name, refName := "tev:CreatePullPointSubscriptionResponse", "tev:SubscriptionReference"
-	if consumer != "" {
-		name, refName = "wsnt:SubscribeResponse", "wsnt:SubscriptionReference"
-	}
-	resp := response(name)
-	add(resp.CreateElement(refName), "wsa:Address", e.subscriptionAddress(r, s.id))
-	add(resp, "wsnt:CurrentTime", xsDateTime(now))
-	add(resp, "wsnt:TerminationTime", xsDateTime(expires))
-	return resp, nil
+	e.log.Debug("subscription created", "id", s.id, "push", consumer != "", "expires", expires)
+	return s.id, expires, nil
 }
 
-func (e *Events) pullMessages(ctx context.Context, r *soap.Request) (*etree.Element, error) {
-	timeoutText, _ := childText(r.Body, "Timeout")
-	timeout, err := ParseXSDuration(timeoutText)
-	if err != nil || timeout < 0 {
-		return nil, soap.InvalidArgVal("PullMessages Timeout must be an xs:duration")
+// lookupLocked returns the live subscription id.
+func (e *Events) lookupLocked(id string) (*subscription, error) {
+	e.expireLocked()
+	s := e.subs[id]
+	if id == "" || s == nil {
+		return nil, ErrUnknownSubscription
 	}
-	timeout = min(timeout, e.cfg.MaxPullTimeout)
-	limitText, _ := childText(r.Body, "MessageLimit")
-	limit, err := strconv.Atoi(limitText)
-	if err != nil || limit < 0 {
-		return nil, soap.InvalidArgVal("PullMessages MessageLimit must be an int")
-	}
-	limit = max(1, min(limit, e.cfg.MaxMessageLimit))
+	return s, nil
+}
 
+// pull waits up to timeout (capped at MaxPullTimeout) for messages of the
+// pull point id and returns at most limit of them (capped at
+// MaxMessageLimit), with the current time and the termination time. A pull
+// point stays alive while it is being pulled.
+func (e *Events) pull(ctx context.Context, id string, timeout time.Duration, limit int) (msgs []eventMsg, now, expires time.Time, err error) {
+	timeout = min(timeout, e.cfg.MaxPullTimeout)
+	limit = max(1, min(limit, e.cfg.MaxMessageLimit))
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		e.mu.Lock()
-		s, err := e.lookupLocked(r)
+		s, err := e.lookupLocked(id)
 		if err != nil {
 			e.mu.Unlock()
-			return nil, err
+			return nil, time.Time{}, time.Time{}, err
 		}
 		if s.push() {
 			e.mu.Unlock()
-			return nil, soap.Sender("PullMessages on a push subscription", "InvalidArgVal", "ResourceUnknownFault")
+			return nil, time.Time{}, time.Time{}, ErrNotPullPoint
 		}
-		// A pull point stays alive while it is being pulled.
 		if keep := e.cfg.Now().Add(timeout + 10*time.Second); s.expires.Before(keep) && timeout > 0 {
 			s.expires = keep
 		}
 		if len(s.queue) > 0 || timeout == 0 {
 			n := min(limit, len(s.queue))
-			msgs := slices.Clone(s.queue[:n])
+			msgs = slices.Clone(s.queue[:n])
 			s.queue = slices.Delete(s.queue, 0, n)
-			now, expires := e.cfg.Now(), s.expires
+			now, expires = e.cfg.Now(), s.expires
 			e.mu.Unlock()
-			resp := response("tev:PullMessagesResponse")
-			add(resp, "tev:CurrentTime", xsDateTime(now))
-			add(resp, "tev:TerminationTime", xsDateTime(expires))
-			for _, m := range msgs {
-				resp.AddChild(notificationMessage(m, ""))
-			}
-			return resp, nil
+			return msgs, now, expires, nil
 		}
 		wake := s.wake
 		e.mu.Unlock()
@@ -714,214 +494,52 @@ func (e *Events) pullMessages(ctx context.Context, r *soap.Request) (*etree.Elem
 		case <-deadline.C:
 			timeout = 0 // answer with what there is (nothing)
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, time.Time{}, time.Time{}, ctx.Err()
 		case <-e.ctx.Done():
-			return nil, soap.Receiver("events service stopped")
+			return nil, time.Time{}, time.Time{}, ErrStopped
 		}
 	}
 }
 
-// notificationMessage builds a wsnt:NotificationMessage for m; subscription, if not
-// empty, is added as the SubscriptionReference (push).
-func notificationMessage(m eventMsg, subscription string) *etree.Element {
-	nm := etree.NewElement("wsnt:NotificationMessage")
-	if subscription != "" {
-		add(nm.CreateElement("wsnt:SubscriptionReference"), "wsa:Address", subscription)
-	}
-	topic := add(nm, "wsnt:Topic", m.topic)
-	topic.CreateAttr("Dialect", DialectConcreteSet)
-	msg := nm.CreateElement("wsnt:Message").CreateElement("tt:Message")
-	msg.CreateAttr("UtcTime", xsDateTime(m.utc))
-	msg.CreateAttr("PropertyOperation", m.op)
-	t, _ := topicByName(m.topic)
-	t.addItems(msg, false, m.value)
-	return nm
-}
-
-func (e *Events) setSynchronizationPoint(_ context.Context, r *soap.Request) (*etree.Element, error) {
-	e.mu.Lock()
-	s, err := e.lookupLocked(r)
-	if err == nil {
-		e.initializedLocked(s)
-	}
-	e.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	return response("tev:SetSynchronizationPointResponse"), nil
-}
-
-func (e *Events) renew(_ context.Context, r *soap.Request) (*etree.Element, error) {
-	now := e.cfg.Now()
-	tt := child(r.Body, "TerminationTime")
+// synchronize queues the current state of every property again for
+// subscription id (SetSynchronizationPoint).
+func (e *Events) synchronize(id string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s, err := e.lookupLocked(r)
+	s, err := e.lookupLocked(id)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	expires, err := e.terminationTime(tt, now)
-	if err != nil {
-		return nil, err
-	}
-	s.expires = expires
-	s.notifyLocked() // the pusher re-arms its expiry timer
-	resp := response("wsnt:RenewResponse")
-	add(resp, "wsnt:TerminationTime", xsDateTime(expires))
-	add(resp, "wsnt:CurrentTime", xsDateTime(now))
-	return resp, nil
-}
-
-func (e *Events) unsubscribe(_ context.Context, r *soap.Request) (*etree.Element, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s, err := e.lookupLocked(r)
-	if err != nil {
-		return nil, err
-	}
-	e.removeLocked(s.id, s)
-	return response("wsnt:UnsubscribeResponse"), nil
-}
-
-func (e *Events) subscribe(_ context.Context, r *soap.Request) (*etree.Element, error) {
-	addr, _ := childText(child(r.Body, "ConsumerReference"), "Address")
-	u, err := url.Parse(addr)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, soap.InvalidArgVal("ConsumerReference Address must be an http(s) URL")
-	}
-	return e.create(r, u.String())
-}
-
-// pushLoop delivers a push subscription's messages to its consumer until the
-// subscription ends.
-func (e *Events) pushLoop(s *subscription) {
-	defer e.wg.Done()
-	for {
-		e.mu.Lock()
-		if s.gone {
-			e.mu.Unlock()
-			return
-		}
-		msgs := s.queue
-		s.queue = nil
-		wake, expires := s.wake, s.expires
-		e.mu.Unlock()
-		if len(msgs) > 0 {
-			e.deliver(s, msgs)
-			continue
-		}
-		wait := time.NewTimer(max(0, expires.Sub(e.cfg.Now())))
-		select {
-		case <-wake:
-		case <-wait.C:
-			e.mu.Lock()
-			e.expireLocked()
-			e.mu.Unlock()
-		case <-e.ctx.Done():
-			wait.Stop()
-			return
-		}
-		wait.Stop()
-	}
-}
-
-// NotifyLost returns how many push notification messages were dropped because their
-// consumer did not accept them after NotifyRetries retries.
-func (e *Events) NotifyLost() uint64 { return e.notifyLost.Load() }
-
-// deliver sends msgs to the push consumer, retrying a failed POST up to
-// NotifyRetries times with a doubling back-off while the subscription is alive.
-// It runs on the subscription's own pushLoop, so a slow or failing consumer
-// delays no other subscription. Messages still undelivered at the end are dropped,
-// counted and logged.
-func (e *Events) deliver(s *subscription, msgs []eventMsg) {
-	backoff := e.cfg.NotifyBackoff
-	for try := 0; ; try++ {
-		err := e.notify(s, msgs)
-		if err == nil {
-			return
-		}
-		if try == e.cfg.NotifyRetries || !e.waitAlive(s, backoff) {
-			e.notifyLost.Add(uint64(len(msgs)))
-			if e.ctx.Err() == nil {
-				e.log.Error("events: notification lost", "id", s.id, "consumer", s.consumer,
-					"messages", len(msgs), "tries", try+1, "lost_total", e.notifyLost.Load(), "err", err)
-			}
-			return
-		}
-		e.log.Warn("events: notify failed, retrying", "id", s.id, "consumer", s.consumer,
-			"try", try+1, "in", backoff, "err", err)
-		backoff *= 2
-	}
-}
-
-// waitAlive waits d and reports whether s is still alive (neither removed,
-// expired nor the service closed) afterwards. It returns false early when s ends.
-func (e *Events) waitAlive(s *subscription, d time.Duration) bool {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	for {
-		e.mu.Lock()
-		if !s.gone && !e.cfg.Now().Before(s.expires) {
-			e.expireLocked()
-		}
-		gone, wake := s.gone, s.wake
-		e.mu.Unlock()
-		if gone {
-			return false
-		}
-		select {
-		case <-timer.C:
-			e.mu.Lock()
-			gone = s.gone
-			e.mu.Unlock()
-			return !gone
-		case <-e.ctx.Done():
-			return false
-		case <-wake: // new messages, a Renew or the end: look again
-		}
-	}
-}
-
-// notify POSTs one wsnt:Notify with msgs to the consumer and returns why it
-// was not accepted (a network error or a non-2xx status).
-func (e *Events) notify(s *subscription, msgs []eventMsg) error {
-	n := etree.NewElement("wsnt:Notify")
-	for _, m := range msgs {
-		n.AddChild(notificationMessage(m, ""))
-	}
-	doc := soap.NewResponse(soap.V12, n)
-	env := doc.Root()
-	h := etree.NewElement(soap.EnvPrefix + ":Header")
-	add(h, "wsa:Action", actionNotify)
-	add(h, "wsa:To", s.consumer)
-	env.InsertChildAt(0, h)
-	body := soap.Marshal(doc)
-	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.Client.Timeout+time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.consumer, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("notify request: %w", err)
-	}
-	req.Header.Set("Content-Type", `application/soap+xml; charset=utf-8; action="`+actionNotify+`"`)
-	resp, err := e.cfg.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("notify: %w", err)
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("notify rejected: %s", resp.Status)
-	}
+	e.initializedLocked(s)
 	return nil
 }
 
-// SetSignalLoss sets TopicSignalLoss: lost is true while the camera delivers no frames.
-func (e *Events) SetSignalLoss(lost bool) { e.SetState(TopicSignalLoss, lost) }
+// renew sets, at time now, the termination time of subscription id
+// (requested zero: the default lifetime) and returns it.
+func (e *Events) renew(now time.Time, id string, requested time.Time) (time.Time, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, err := e.lookupLocked(id)
+	if err != nil {
+		return time.Time{}, err
+	}
+	expires, err := e.termination(requested, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	s.expires = expires
+	s.notifyLocked() // the pusher re-arms its expiry timer
+	return expires, nil
+}
 
-// SetMotion sets both motion topics, TopicMotionAlarm and TopicCellMotion. It fits
-// motion.Config.OnChange.
-func (e *Events) SetMotion(motion bool) {
-	e.SetState(TopicMotionAlarm, motion)
-	e.SetState(TopicCellMotion, motion)
+// unsubscribe ends subscription id.
+func (e *Events) unsubscribe(id string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, err := e.lookupLocked(id)
+	if err != nil {
+		return err
+	}
+	e.removeLocked(s.id, s)
+	return nil
 }

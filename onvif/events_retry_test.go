@@ -62,16 +62,16 @@ func TestPushRetry(t *testing.T) {
 	if n := flaky.tries.Load(); n != 3 {
 		t.Errorf("flaky consumer saw %d POSTs, want 3", n)
 	}
-	if lost := s.ev.NotifyLost(); lost != 0 {
+	if lost := s.ev.Stats().NotifyLost; lost != 0 {
 		t.Errorf("NotifyLost %d while the dead consumer still has retries left, want 0", lost)
 	}
 
 	// The dead consumer: 1 try + 3 retries (100+200+400 ms back-off), then the loss.
 	deadline := time.Now().Add(5 * time.Second)
-	for s.ev.NotifyLost() == 0 && time.Now().Before(deadline) {
+	for s.ev.Stats().NotifyLost == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if lost := s.ev.NotifyLost(); lost != 1 {
+	if lost := s.ev.Stats().NotifyLost; lost != 1 {
 		t.Fatalf("NotifyLost %d, want 1", lost)
 	}
 	if n := dead.tries.Load(); n != 4 {
@@ -108,10 +108,10 @@ func TestPushRetryStopsOnUnsubscribe(t *testing.T) {
 	}
 	s.ok(t, p.FindElement("SubscriptionReference/Address").Text(), `<wsnt:Unsubscribe></wsnt:Unsubscribe>`, "UnsubscribeResponse")
 	deadline := time.Now().Add(2 * time.Second)
-	for s.ev.NotifyLost() == 0 && time.Now().Before(deadline) {
+	for s.ev.Stats().NotifyLost == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if lost := s.ev.NotifyLost(); lost != 1 {
+	if lost := s.ev.Stats().NotifyLost; lost != 1 {
 		t.Errorf("NotifyLost %d after Unsubscribe during the back-off, want 1", lost)
 	}
 	time.Sleep(1200 * time.Millisecond)

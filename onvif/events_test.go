@@ -1,9 +1,12 @@
 package onvif
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -205,7 +208,7 @@ func TestPullPointLifecycle(t *testing.T) {
 	if status == http.StatusOK || !strings.Contains(string(b), "Fault") {
 		t.Errorf("pull after Unsubscribe: %d %s", status, b)
 	}
-	if pull, _ := s.ev.Subscriptions(); pull != 1 {
+	if pull := s.ev.Stats().PullPoints; pull != 1 {
 		t.Errorf("%d pull points left, want 1", pull)
 	}
 }
@@ -225,7 +228,7 @@ func TestSubscriptionExpires(t *testing.T) {
 	}
 	s.pull(t, addr, "PT0S", 10)
 	now.Add(int64(5 * time.Second))
-	if pull, _ := s.ev.Subscriptions(); pull != 0 {
+	if pull := s.ev.Stats().PullPoints; pull != 0 {
 		t.Errorf("%d pull points alive after expiry", pull)
 	}
 	status, b, _ := s.call(t, addr, `<wsnt:Renew><wsnt:TerminationTime>PT60S</wsnt:TerminationTime></wsnt:Renew>`)
@@ -433,4 +436,44 @@ func FuzzXSDuration(f *testing.F) {
 			t.Fatalf("%q -> %v -> %q -> %v", s, d, FormatXSDuration(d), back)
 		}
 	})
+}
+
+// TestEngineWithoutSOAP: the event engine works on its own, the way an
+// admin page reads it: states, a subscription's messages and the counters.
+func TestEngineWithoutSOAP(t *testing.T) {
+	ev := NewEvents(EventsConfig{})
+	defer ev.Close()
+	if _, ok := ev.State(TopicMotionAlarm); ok {
+		t.Error("motion state set before anything happened")
+	}
+	ev.SetMotion(true)
+	if v, ok := ev.State(TopicMotionAlarm); !ok || !v {
+		t.Errorf("motion state %v %v, want true", v, ok)
+	}
+	id, _, err := ev.subscribe(time.Now(), "", []string{"VideoSource//."}, false, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := ev.Stats(); st.PullPoints != 1 || st.PushSubscriptions != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	ev.SetMotion(false)
+	msgs, _, _, err := ev.pull(context.Background(), id, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range msgs {
+		got = append(got, m.topic+" "+m.op+" "+strconv.FormatBool(m.value))
+	}
+	want := []string{TopicMotionAlarm + " Initialized true", TopicMotionAlarm + " Changed false"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("messages %q, want %q", got, want)
+	}
+	if err := ev.unsubscribe(id); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := ev.pull(context.Background(), id, 0, 10); !errors.Is(err, ErrUnknownSubscription) {
+		t.Errorf("pull after unsubscribe: %v", err)
+	}
 }

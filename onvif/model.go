@@ -1,7 +1,9 @@
 // Package onvif implements the ONVIF Profile S services of one virtual
 // device: the device model shared by all services (identity, persisted
 // settable state), the device management service, the media service (ver10)
-// and, later, the event service. Every camera the bridge serves is one
+// and the events service with its event engine. Each service is a
+// soap.Service value (DeviceService, MediaService, EventsService) that the
+// caller serves on one soap.Endpoint. Every camera the bridge serves is one
 // Device with its own endpoint.
 package onvif
 
