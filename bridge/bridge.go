@@ -337,7 +337,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		// The services of the device, in the order GetServices lists them.
 		Services: []soap.Service{onvif.DeviceService(dev), onvif.MediaService(dev), onvif.EventsService(c.ev.events)},
 		Security: &soap.Security{Auth: soapAuth, NoCredentialsFaults: noCredentialsFaults(b.cfg.StrictAuthFaults)},
-		Logger:   log.With("component", "onvif"),
+		Logger:   log,
 	})
 	if err != nil {
 		c.ln.Close()

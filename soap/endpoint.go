@@ -39,7 +39,7 @@ type EndpointConfig struct {
 	// Security authenticates requests; nil means no authentication.
 	Security *Security
 	// Logger receives one debug line per request and warnings for handler
-	// errors that are not faults; nil discards.
+	// errors that are not faults, tagged component=soap; nil discards.
 	Logger *slog.Logger
 	// MaxBodySize bounds request bodies. It defaults to
 	// DefaultMaxBodySize.
@@ -81,6 +81,7 @@ func (c *EndpointConfig) setDefaults() {
 // NewEndpoint; it is safe for concurrent use.
 type Endpoint struct {
 	cfg      EndpointConfig
+	log      *slog.Logger
 	services []Service
 	routes   map[wsdl.Op]route // immutable after NewEndpoint
 }
@@ -98,7 +99,7 @@ type route struct {
 // implemented twice, or an Op has no name or no handler.
 func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	cfg.setDefaults()
-	e := &Endpoint{cfg: cfg, services: slices.Clone(cfg.Services), routes: map[wsdl.Op]route{}}
+	e := &Endpoint{cfg: cfg, log: cfg.Logger.With("component", "soap"), services: slices.Clone(cfg.Services), routes: map[wsdl.Op]route{}}
 	seen := map[string]bool{}
 	for i := range e.services {
 		svc := &e.services[i]
@@ -139,7 +140,7 @@ func (e *Endpoint) Security() *Security { return e.cfg.Security }
 // ServeHTTP implements http.Handler: see the package documentation for the
 // rules.
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	sec, log := e.cfg.Security, e.cfg.Logger
+	sec, log := e.cfg.Security, e.log
 	version := versionFromContentType(r.Header.Get("Content-Type"))
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)

@@ -33,12 +33,12 @@ var testUsers = levelUsers{
 }
 
 var (
-	opDate   = wsdl.DeviceOp(wsdl.DeviceGetSystemDateAndTime)
-	opScopes = wsdl.DeviceOp(wsdl.DeviceGetScopes)
-	opReboot = wsdl.DeviceOp(wsdl.DeviceSystemReboot)
-	opPanic  = wsdl.DeviceOp(wsdl.DeviceGetHostname)
-	opErr    = wsdl.DeviceOp(wsdl.DeviceGetDNS)
-	opFault  = wsdl.DeviceOp(wsdl.DeviceGetNTP)
+	opDate   = wsdl.Op{Namespace: wsdl.NSDevice, Name: wsdl.DeviceGetSystemDateAndTime}
+	opScopes = wsdl.Op{Namespace: wsdl.NSDevice, Name: wsdl.DeviceGetScopes}
+	opReboot = wsdl.Op{Namespace: wsdl.NSDevice, Name: wsdl.DeviceSystemReboot}
+	opPanic  = wsdl.Op{Namespace: wsdl.NSDevice, Name: wsdl.DeviceGetHostname}
+	opErr    = wsdl.Op{Namespace: wsdl.NSDevice, Name: wsdl.DeviceGetDNS}
+	opFault  = wsdl.Op{Namespace: wsdl.NSDevice, Name: wsdl.DeviceGetNTP}
 )
 
 // testService serves a few device operations whose responses echo who

@@ -264,7 +264,8 @@ func ParseCreated(s string) (time.Time, error) {
 
 // Security authenticates SOAP requests. The zero value (or a nil
 // *Security) requires nothing. It is safe for concurrent use once serving
-// has started; set the fields before.
+// has started; set the fields before. Zero fields get their defaults on
+// first use.
 //
 // Rules (ONVIF Core "Security"):
 //   - With no user configured (Auth nil or Auth.Required() false) every
@@ -306,8 +307,23 @@ type Security struct {
 	// operation is still not executed.
 	NoCredentialsFaults map[wsdl.Op]*Fault
 
-	mu     sync.Mutex
-	nonces replayCache // guarded by mu
+	initOnce sync.Once
+	mu       sync.Mutex
+	nonces   replayCache // guarded by mu
+}
+
+// setDefaults fills every zero field with its default; it runs once, on
+// first use.
+func (s *Security) setDefaults() {
+	if s.MaxSkew == 0 {
+		s.MaxSkew = DefaultMaxSkew
+	}
+	if s.ReplayCacheSize <= 0 {
+		s.ReplayCacheSize = DefaultReplayCacheSize
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
 }
 
 func (s *Security) required() bool { return s != nil && s.Auth.Required() }
@@ -317,20 +333,6 @@ func (s *Security) required() bool { return s != nil && s.Auth.Required() }
 // nothing).
 func (s *Security) HTTPAuth() bool { return s == nil || !s.NoHTTPAuth }
 
-func (s *Security) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
-func (s *Security) skew() time.Duration {
-	if s.MaxSkew == 0 {
-		return DefaultMaxSkew
-	}
-	return s.MaxSkew
-}
-
 // VerifyToken checks tok against the users and returns the user name. A
 // PasswordDigest token needs Nonce and Created; Created, when present,
 // must be within MaxSkew of the device clock; a digest token's nonce must
@@ -339,7 +341,8 @@ func (s *Security) VerifyToken(tok *UsernameToken) (string, error) {
 	if s == nil || s.Auth == nil || s.Auth.Users == nil {
 		return "", ErrBadPassword
 	}
-	now := s.now()
+	s.initOnce.Do(s.setDefaults)
+	now := s.Now()
 	if tok.Digest && (len(tok.Nonce) == 0 || tok.Created == "") {
 		return "", ErrNoNonce
 	}
@@ -348,7 +351,7 @@ func (s *Security) VerifyToken(tok *UsernameToken) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if max := s.skew(); max > 0 && (created.Before(now.Add(-max)) || created.After(now.Add(max))) {
+		if max := s.MaxSkew; max > 0 && (created.Before(now.Add(-max)) || created.After(now.Add(max))) {
 			return "", fmt.Errorf("%w: Created %s, device time %s", ErrStale, tok.Created, now.UTC().Format(time.RFC3339))
 		}
 	}
@@ -368,16 +371,12 @@ func (s *Security) VerifyToken(tok *UsernameToken) (string, error) {
 		return "", ErrBadPassword
 	}
 	if tok.Digest {
-		ttl := s.skew()
+		ttl := s.MaxSkew
 		if ttl < 0 {
 			ttl = DefaultMaxSkew
 		}
-		size := s.ReplayCacheSize
-		if size <= 0 {
-			size = DefaultReplayCacheSize
-		}
 		s.mu.Lock()
-		fresh := s.nonces.add(string(tok.Nonce), now, 2*ttl, size)
+		fresh := s.nonces.add(string(tok.Nonce), now, 2*ttl, s.ReplayCacheSize)
 		s.mu.Unlock()
 		if !fresh {
 			return "", ErrReplay

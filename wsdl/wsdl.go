@@ -1,7 +1,7 @@
 // Package wsdl holds the XML namespaces and operation names of the ONVIF
 // services the bridge implements: device management (tds, ver10),
 // media (trt, ver10), events (tev, with WS-BaseNotification wsnt), plus the
-// SOAP, WS-Addressing, WS-Security and WS-Discovery namespaces around them.
+// SOAP, WS-Addressing and WS-Security namespaces around them.
 //
 // The operation tables (DeviceOperations, MediaOperations,
 // EventsOperations) list every operation of the official WSDL files so that a
@@ -28,43 +28,24 @@ const (
 	NSDevice = "http://www.onvif.org/ver10/device/wsdl"
 	// NSMedia is the media service (ver10) namespace (trt).
 	NSMedia = "http://www.onvif.org/ver10/media/wsdl"
-	// NSMedia2 is the media2 service (ver20) namespace (tr2).
-	NSMedia2 = "http://www.onvif.org/ver20/media/wsdl"
 	// NSEvents is the event service namespace (tev).
 	NSEvents = "http://www.onvif.org/ver10/events/wsdl"
-	// NSImaging is the imaging service (ver20) namespace (timg).
-	NSImaging = "http://www.onvif.org/ver20/imaging/wsdl"
-	// NSPTZ is the PTZ service (ver20) namespace (tptz).
-	NSPTZ = "http://www.onvif.org/ver20/ptz/wsdl"
-	// NSDeviceIO is the device IO service namespace (tmd).
-	NSDeviceIO = "http://www.onvif.org/ver10/deviceIO/wsdl"
 	// NSSchema is the ONVIF types namespace (tt).
 	NSSchema = "http://www.onvif.org/ver10/schema"
 	// NSError is the ONVIF fault subcode namespace (ter).
 	NSError = "http://www.onvif.org/ver10/error"
 	// NSTopics is the ONVIF topic namespace (tns1).
 	NSTopics = "http://www.onvif.org/ver10/topics"
-	// NSNetwork is the namespace of the NetworkVideoTransmitter discovery
-	// type (dn).
-	NSNetwork = "http://www.onvif.org/ver10/network/wsdl"
 	// NSWSNT is the WS-BaseNotification namespace (wsnt).
 	NSWSNT = "http://docs.oasis-open.org/wsn/b-2"
 	// NSWSNTopics is the WS-Topics namespace (wstop).
 	NSWSNTopics = "http://docs.oasis-open.org/wsn/t-1"
-	// NSWSRF is the WS-ResourceFramework base faults namespace (wsrf-bf).
-	NSWSRF = "http://docs.oasis-open.org/wsrf/bf-2"
 	// NSWSA is WS-Addressing 1.0 (wsa), used by normal SOAP calls.
 	NSWSA = "http://www.w3.org/2005/08/addressing"
-	// NSWSAD is WS-Addressing 2004/08 (wsadis), used inside WS-Discovery.
-	NSWSAD = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
-	// NSDiscovery is WS-Discovery 2005/04 (d).
-	NSDiscovery = "http://schemas.xmlsoap.org/ws/2005/04/discovery"
 	// NSWSSE is the WS-Security 1.0 extension namespace (wsse).
 	NSWSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 	// NSWSU is the WS-Security utility namespace (wsu).
 	NSWSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
-	// NSXSI is the XML Schema instance namespace (xsi).
-	NSXSI = "http://www.w3.org/2001/XMLSchema-instance"
 	// NSXS is the XML Schema namespace (xs).
 	NSXS = "http://www.w3.org/2001/XMLSchema"
 )
@@ -92,19 +73,6 @@ type Op struct {
 
 // String returns the operation in Clark notation, "{namespace}Name".
 func (o Op) String() string { return "{" + o.Namespace + "}" + o.Name }
-
-// DeviceOp returns the device service operation with the given name.
-func DeviceOp(name string) Op { return Op{NSDevice, name} }
-
-// MediaOp returns the media (ver10) service operation with the given name.
-func MediaOp(name string) Op { return Op{NSMedia, name} }
-
-// EventsOp returns the ONVIF event service operation with the given name
-// (tev namespace; WS-BaseNotification operations are in NSWSNT).
-func EventsOp(name string) Op { return Op{NSEvents, name} }
-
-// WSNTOp returns the WS-BaseNotification operation with the given name.
-func WSNTOp(name string) Op { return Op{NSWSNT, name} }
 
 // DeviceOperations returns every operation of devicemgmt.wsdl, sorted by
 // name. The slice is a fresh copy.
