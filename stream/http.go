@@ -76,6 +76,11 @@ type Camera struct {
 	log *slog.Logger     // Logger with component=stream; set by Register
 	now func() time.Time // the clock; tests set it before Register
 
+	// Counters behind Stats.
+	multipart, raw, listeners atomic.Int64
+	snapshots, bytesSent      atomic.Uint64
+	framesSent, framesSkip    atomic.Uint64
+
 	// part is the multipart part (headers, JPEG, boundary) of the newest
 	// frame, built by the first viewer that needs it and written as is by
 	// all the others, so that a frame is copied once rather than once per
@@ -125,22 +130,62 @@ func (c *Camera) sharedPart(f *camsession.Frame) []byte {
 	return b
 }
 
+// Stats are a Camera's counters: viewers now, and totals since the Camera
+// was created. All its endpoints count, wherever they are registered.
+type Stats struct {
+	Multipart int // viewers of /stream.mjpeg now
+	Raw       int // viewers of /raw.mjpeg now
+	Audio     int // listeners of /audio.wav now
+
+	Snapshots     uint64 // snapshots served
+	BytesSent     uint64 // bytes of streams and snapshots written to clients (bodies only)
+	FramesSent    uint64 // frames written to stream viewers
+	FramesDropped uint64 // frames stream viewers skipped because they could not keep up
+}
+
+// Stats returns a snapshot of the counters. It may be called from any
+// goroutine.
+func (c *Camera) Stats() Stats {
+	return Stats{
+		Multipart:     int(c.multipart.Load()),
+		Raw:           int(c.raw.Load()),
+		Audio:         int(c.listeners.Load()),
+		Snapshots:     c.snapshots.Load(),
+		BytesSent:     c.bytesSent.Load(),
+		FramesSent:    c.framesSent.Load(),
+		FramesDropped: c.framesSkip.Load(),
+	}
+}
+
 // Register adds the camera's endpoints to r under paths relative to r
-// (use a mux subrouter per camera):
+// (use a mux subrouter per camera), each protected by Auth:
 //
 //	/stream.mjpeg  multipart/x-mixed-replace MJPEG (browsers' <img>, VLC, ffmpeg)
 //	/raw.mjpeg     concatenated JPEGs (ffmpeg -f mjpeg)
 //	/snapshot.jpg  the newest frame, or 503 when it is older than MaxSnapshotAge
 //	/audio.wav     the camera's audio as an endless 8 kHz mono 16-bit WAV
-func (c *Camera) Register(r *mux.Router) {
+func (c *Camera) Register(r *mux.Router) { c.register(r, c.Auth) }
+
+// Handler returns the same endpoints as Register, at the same paths, for a
+// server that authenticates every request itself (the admin server): Auth
+// is not applied. Mount it with the prefix stripped. Viewers and bytes are
+// counted in the same Stats as those of Register's routes. Like Register,
+// call it before the camera serves requests.
+func (c *Camera) Handler() http.Handler {
+	r := mux.NewRouter()
+	c.register(r, nil)
+	return r
+}
+
+func (c *Camera) register(r *mux.Router, auth *httpauth.Authenticator) {
 	if c.Video == nil {
 		panic("stream: Camera.Video is nil")
 	}
 	c.setDefaults()
 	wrap := func(h http.HandlerFunc) http.Handler {
 		var hh http.Handler = h
-		if c.Auth != nil {
-			hh = c.Auth.Middleware(h)
+		if auth != nil {
+			hh = auth.Middleware(h)
 		}
 		// Methods are checked here rather than with mux's Methods so that
 		// other methods get 405 (mux answers 404 in subrouters).
@@ -236,7 +281,9 @@ func (v *viewer) write(parts ...[]byte) error {
 		v.rearm = now.Add(t / 2)
 	}
 	for _, p := range parts {
-		if _, err := v.w.Write(p); err != nil {
+		n, err := v.w.Write(p)
+		v.c.bytesSent.Add(uint64(n))
+		if err != nil {
 			return fmt.Errorf("write to viewer: %w", err)
 		}
 	}
@@ -250,10 +297,14 @@ func (v *viewer) write(parts ...[]byte) error {
 // nextFrame waits for the next frame for a live viewer: one that fell
 // more than MaxLag frames behind skips to the newest.
 func (c *Camera) nextFrame(ctx context.Context, r *FrameReader) (*camsession.Frame, error) {
+	before := r.Dropped()
 	if r.Lag() > uint64(c.MaxLag) {
 		r.SkipToLatest()
 	}
 	f, err := r.Next(ctx)
+	if d := r.Dropped() - before; d > 0 {
+		c.framesSkip.Add(d)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("next frame: %w", err)
 	}
@@ -286,6 +337,8 @@ func (c *Camera) serveMultipart(w http.ResponseWriter, req *http.Request) {
 	if req.Method == http.MethodHead {
 		return
 	}
+	c.multipart.Add(1)
+	defer c.multipart.Add(-1)
 	r := c.Video.NewReader()
 	defer r.Close()
 	v := c.newViewer(w)
@@ -305,7 +358,9 @@ func (c *Camera) serveMultipart(w http.ResponseWriter, req *http.Request) {
 			v.buf = appendPart(v.buf[:0], f)
 			part = v.buf
 		}
-		err = v.write(part)
+		if err = v.write(part); err == nil {
+			c.framesSent.Add(1)
+		}
 	}
 	c.done(req, "multipart", v, r.Dropped(), err)
 }
@@ -316,6 +371,8 @@ func (c *Camera) serveRaw(w http.ResponseWriter, req *http.Request) {
 	if req.Method == http.MethodHead {
 		return
 	}
+	c.raw.Add(1)
+	defer c.raw.Add(-1)
 	r := c.Video.NewReader()
 	defer r.Close()
 	v := c.newViewer(w)
@@ -328,6 +385,7 @@ func (c *Camera) serveRaw(w http.ResponseWriter, req *http.Request) {
 		if err = v.write(f.JPEG); err != nil {
 			break
 		}
+		c.framesSent.Add(1)
 	}
 	c.done(req, "raw", v, r.Dropped(), err)
 }
@@ -357,7 +415,9 @@ func (c *Camera) serveSnapshot(w http.ResponseWriter, req *http.Request) {
 	h.Set("X-Frame-Age-Ms", strconv.FormatInt(now.Sub(f.Time).Milliseconds(), 10))
 	w.WriteHeader(http.StatusOK)
 	if req.Method != http.MethodHead {
-		_, _ = w.Write(f.JPEG)
+		c.snapshots.Add(1)
+		n, _ := w.Write(f.JPEG)
+		c.bytesSent.Add(uint64(n))
 	}
 }
 
@@ -377,6 +437,8 @@ func (c *Camera) serveAudio(w http.ResponseWriter, req *http.Request) {
 	if req.Method == http.MethodHead {
 		return
 	}
+	c.listeners.Add(1)
+	defer c.listeners.Add(-1)
 	r := c.Audio.NewReaderAfterLatest()
 	defer r.Close()
 	v := c.newViewer(w)
