@@ -43,7 +43,7 @@ func BenchmarkFanout(b *testing.B) {
 			defer sink.Close()
 			to := netip.MustParseAddrPort(sink.LocalAddr().String())
 			tr := newTrack(srv, kindJPEG, 26, 90000, nil)
-			p := &path{name: "bench"}
+			p := &path{name: "bench", counters: &pathCounters{}}
 			var sts []*sessionTrack
 			for range readers {
 				ss := &session{id: newSessionID(), srv: srv, path: p, kind: transportUDP, udp: udp,

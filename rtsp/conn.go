@@ -35,6 +35,8 @@ type conn struct {
 	// deadline, when set, is the connection whose read deadline bounds
 	// client silence (nil for tunnels, whose input is a pipe).
 	deadline net.Conn
+	// tunnel is true for the RTSP-over-HTTP connection of a tunnel.
+	tunnel bool
 
 	wmu sync.Mutex
 	// bw batches interleaved RTP; guarded by wmu. It is allocated on the

@@ -91,6 +91,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	paths    map[string]*path                 // guarded by mu
+	counters map[string]*pathCounters         // guarded by mu; by path name
+	started  uint64                           // guarded by mu; sessions set up
 	sessions map[string]*session              // guarded by mu
 	tunnels  map[string]*tunnel               // guarded by mu; by x-sessioncookie
 	rtcpFrom map[netip.AddrPort]*sessionTrack // guarded by mu; client RTCP address -> track
@@ -106,11 +108,12 @@ type Server struct {
 
 // path is one camera: rtsp://host/<name>/jpeg and rtsp://host/<name>/h264.
 type path struct {
-	name  string
-	src   Source
-	jpeg  *track
-	h264  *h264Track
-	audio *track // nil without audio; shared by both URLs
+	name     string
+	src      Source
+	counters *pathCounters // shared with the path it replaced
+	jpeg     *track
+	h264     *h264Track
+	audio    *track // nil without audio; shared by both URLs
 }
 
 // setDefaults fills every zero field with its default.
@@ -149,6 +152,7 @@ func (s *Server) init() {
 		s.tunnels = make(map[string]*tunnel)
 		s.rtcpFrom = make(map[netip.AddrPort]*sessionTrack)
 		s.conns = make(map[*conn]struct{})
+		s.counters = make(map[string]*pathCounters)
 	})
 }
 
@@ -176,6 +180,10 @@ func (s *Server) Handle(name string, src Source) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.counters[name] == nil {
+		s.counters[name] = &pathCounters{}
+	}
+	p.counters = s.counters[name]
 	s.paths[name] = p
 }
 
@@ -372,6 +380,7 @@ func (s *Server) addSession(ss *session) bool {
 		return false
 	}
 	s.sessions[ss.id] = ss
+	s.started++
 	return true
 }
 

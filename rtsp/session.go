@@ -62,6 +62,7 @@ func (st *sessionTrack) offer(u *unit) {
 	case st.s.queue <- queued{st, u}:
 	default:
 		st.dropped.Add(1)
+		st.s.path.counters.unitsDropped.Add(1)
 		// An H.264 decoder cannot continue after a lost frame until the
 		// next IDR; JPEG and audio units stand alone.
 		st.waitKey = st.t.kind == kindH264
@@ -231,8 +232,10 @@ func (s *session) send(st *sessionTrack, u *unit) error {
 	st.packets += uint32(len(u.ends))
 	st.octets += uint32(u.octets)
 	if s.kind == transportTCP {
+		s.path.counters.bytesSent.Add(uint64(len(u.buf) + 4*len(u.ends)))
 		return s.conn.writeInterleaved(st.channels[0], u)
 	}
+	s.path.counters.bytesSent.Add(uint64(len(u.buf)))
 	_ = u.packets(func(p []byte) error {
 		// UDP send errors (an ICMP unreachable, a full socket buffer) lose
 		// the packet like the network would; the session timeout ends

@@ -131,6 +131,7 @@ func (s *Server) tunnelGet(ctx context.Context, nc net.Conn, br *bufio.Reader, u
 		nc.Close()
 	}()
 	c := newConn(s, pipeCloser{pr}, bufio.NewReaderSize(pr, readBufferLen), nc, udp)
+	c.tunnel = true
 	c.serve(ctx)
 }
 
