@@ -49,6 +49,8 @@ type Bridge struct {
 	cameras []*Camera
 
 	discovery *discovery.Responder // nil when off
+	admin     *http.Server         // nil when off
+	adminLn   net.Listener
 
 	cancel    context.CancelFunc
 	closeOnce sync.Once
@@ -73,7 +75,9 @@ type Camera struct {
 	Path string
 
 	bridge *Bridge
-	ev     *cameraEvents // events service, motion detector, online state (events.go)
+	ev     *cameraEvents  // events service, motion detector, online state (events.go)
+	http   *stream.Camera // MJPEG, snapshot and WAV on the camera's port
+	live   http.Handler   // the same for the admin page, behind its authentication
 	ln     net.Listener
 	srv    *http.Server
 
@@ -152,11 +156,18 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := b.listenAdmin(); err != nil {
+		return err
+	}
+	if b.adminLn != nil {
+		closers = append(closers, func() { b.adminLn.Close() })
+	}
 	b.wg.Go(func() { b.report("rtsp", b.rtsp.Serve(ctx, b.rtspLn)) })
 	for _, ln := range extra {
 		b.wg.Go(func() { b.report("rtsp "+ln.Addr().String(), b.rtsp.Serve(ctx, ln)) })
 	}
 	b.startDiscovery(ctx) // before the sessions run: their state changes announce
+	b.serveAdmin()
 	for _, c := range b.cameras {
 		c.start(ctx)
 	}
@@ -246,11 +257,18 @@ func (b *Bridge) close() {
 			c.Audio.Close()
 		}
 	}
+	servers := []*http.Server{}
 	for _, c := range b.cameras {
+		servers = append(servers, c.srv)
+	}
+	if b.admin != nil {
+		servers = append(servers, b.admin)
+	}
+	for _, srv := range servers {
 		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = c.srv.Shutdown(shut)
+		_ = srv.Shutdown(shut)
 		cancel()
-		c.srv.Close()
+		srv.Close()
 	}
 	b.wg.Wait()
 }
@@ -350,13 +368,15 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		r.Handle(p, onvifEndpoint)
 	}
 	c.ev.route(r, onvifEndpoint)
-	(&stream.Camera{
+	c.http = &stream.Camera{
 		Video:          c.Video,
 		Audio:          c.Audio,
 		MaxSnapshotAge: b.cfg.MaxSnapshotAge,
 		Auth:           httpauth.New(Realm, store),
 		Logger:         log,
-	}).Register(r)
+	}
+	c.http.Register(r)
+	c.live = c.http.Handler()
 	// No WriteTimeout: streams are endless and bound each write themselves.
 	c.srv = &http.Server{
 		Handler:           http.MaxBytesHandler(r, MaxRequestBody),

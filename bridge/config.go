@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chinesium/chinesium/admin"
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/motion"
 	"github.com/chinesium/chinesium/onvif/discovery"
@@ -127,11 +128,18 @@ type Config struct {
 	// challenge for it).
 	StrictAuthFaults bool
 	// ReadHeaderTimeout bounds how long a client of a camera's HTTP port
-	// may take to send its request headers (slow clients holding
-	// connections open are cut off); default DefaultReadHeaderTimeout.
+	// (or of the admin server) may take to send its request headers
+	// (slow clients holding connections open are cut off); default
+	// DefaultReadHeaderTimeout.
 	ReadHeaderTimeout time.Duration
+	// AdminPort is the port of the admin server (web page, /metrics,
+	// /healthz, /api/cameras), which listens on Bind. It defaults to
+	// admin.DefaultPort; AnyPort takes a free port.
+	AdminPort int
+	// NoAdmin turns the admin server off.
+	NoAdmin bool
 	// IdleTimeout closes idle keep-alive connections of a camera's HTTP
-	// port; default DefaultIdleTimeout. There is deliberately no overall
+	// port (and of the admin server); default DefaultIdleTimeout. There is deliberately no overall
 	// write timeout: streams are endless, and the stream handlers bound
 	// each write themselves.
 	IdleTimeout time.Duration
@@ -165,6 +173,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.RTSPPort == 0 {
 		cfg.RTSPPort = DefaultRTSPPort
+	}
+	if cfg.AdminPort == 0 {
+		cfg.AdminPort = admin.DefaultPort
 	}
 	if cfg.User == "" && cfg.Password != "" {
 		return cfg, errors.New("bridge: a password needs a user")

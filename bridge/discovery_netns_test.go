@@ -46,7 +46,7 @@ func TestBridgeHelperProcess(t *testing.T) {
 	}
 	stopCam := startCam()
 	cfg := Config{
-		RTSPPort: AnyPort, User: "admin", Password: "secret", StateDir: t.TempDir(),
+		RTSPPort: AnyPort, AdminPort: AnyPort, User: "admin", Password: "secret", StateDir: t.TempDir(),
 		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Cameras:   []CameraConfig{{IP: camIP, HTTPPort: AnyPort, Name: "netns-cam"}},
 		Discovery: &discovery.Config{MaxDelay: 50 * time.Millisecond, RatePerSource: 100},

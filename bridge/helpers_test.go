@@ -82,13 +82,14 @@ func startFakeCams(t testing.TB, ips ...string) []*fakecam.Camera {
 // session timings.
 func testConfig(t testing.TB, stateDir string, ips ...string) Config {
 	cfg := Config{
-		Bind:     bindIP,
-		RTSPPort: AnyPort,
-		User:     "admin",
-		Password: "secret",
-		Audio:    true,
-		StateDir: stateDir,
-		Logger:   testLogger(t),
+		Bind:      bindIP,
+		RTSPPort:  AnyPort,
+		AdminPort: AnyPort,
+		User:      "admin",
+		Password:  "secret",
+		Audio:     true,
+		StateDir:  stateDir,
+		Logger:    testLogger(t),
 		Session: func(c *camsession.Config) {
 			c.LocalPort = -1
 			c.PortTimeout = 200 * time.Millisecond

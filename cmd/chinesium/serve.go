@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/chinesium/chinesium/admin"
 	"github.com/chinesium/chinesium/bridge"
 	"github.com/chinesium/chinesium/motion"
 	"github.com/chinesium/chinesium/onvif/discovery"
@@ -50,6 +51,7 @@ type serveFlags struct {
 	user, password string
 	httpPort       int
 	rtspPort       int
+	adminPort      int
 	bind           string
 	audio          bool
 	noH264         bool
@@ -74,6 +76,7 @@ func (sf *serveFlags) register(fs *flagSet, bindDefault string, audioDefault, di
 	fs.StringVar(&sf.password, "password", "", "the administrator's password")
 	fs.IntVar(&sf.httpPort, "http-port", bridge.DefaultHTTPBasePort, "HTTP port of the first camera; camera N gets this port + N-1")
 	fs.IntVar(&sf.rtspPort, "rtsp-port", bridge.DefaultRTSPPort, "RTSP port shared by all cameras")
+	fs.IntVar(&sf.adminPort, "admin-port", admin.DefaultPort, "port of the web page, /metrics, /healthz and /api/cameras (0: off)")
 	fs.StringVar(&sf.bind, "bind", bindDefault, "IPv4 address to listen on (empty: all interfaces)")
 	fs.BoolVar(&sf.audio, "audio", audioDefault, "ask the cameras for audio and serve it (G.711 over RTSP, WAV over HTTP)")
 	fs.BoolVar(&sf.noH264, "no-h264", false, "do not offer the H.264 profile even if ffmpeg can encode it")
@@ -103,6 +106,8 @@ func (sf *serveFlags) config(fs *flagSet, e *env) (bridge.Config, error) {
 	cfg := bridge.Config{
 		HTTPBasePort: sf.httpPort,
 		RTSPPort:     sf.rtspPort,
+		AdminPort:    sf.adminPort,
+		NoAdmin:      sf.adminPort == 0,
 		User:         sf.user,
 		Password:     sf.password,
 		Audio:        sf.audio,
@@ -136,8 +141,8 @@ func (sf *serveFlags) config(fs *flagSet, e *env) (bridge.Config, error) {
 	if sf.user != "" && sf.password == "" {
 		return cfg, usagef("-user needs -password")
 	}
-	if sf.httpPort <= 0 || sf.httpPort > 65535 || sf.rtspPort <= 0 || sf.rtspPort > 65535 {
-		return cfg, usagef("ports must be between 1 and 65535")
+	if sf.httpPort <= 0 || sf.httpPort > 65535 || sf.rtspPort <= 0 || sf.rtspPort > 65535 || sf.adminPort < 0 || sf.adminPort > 65535 {
+		return cfg, usagef("ports must be between 1 and 65535 (-admin-port 0 turns the admin page off)")
 	}
 	if sf.bind != "" {
 		ip, err := netip.ParseAddr(sf.bind)
@@ -233,6 +238,9 @@ func printCameras(w io.Writer, b *bridge.Bridge, cfg bridge.Config, label func(i
 		if c.Device.HasAudio {
 			fmt.Fprintf(w, "  audio     http://%s:%d/audio.wav\n", h, c.HTTPPort())
 		}
+	}
+	if u := b.AdminURL(); u != "" {
+		fmt.Fprintf(w, "Web page    %s  (also %smetrics, %shealthz)\n", u, u, u)
 	}
 	if cfg.User == "" {
 		fmt.Fprintln(w, "No user set: anyone who can reach these ports can watch. Use -user and -password.")

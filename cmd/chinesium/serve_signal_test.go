@@ -116,7 +116,7 @@ func TestServeSIGTERM(t *testing.T) {
 	t.Parallel()
 	startFakecam(t, "127.0.7.34", 10104)
 	p := startProcess(t, "serve", "-discovery=false", "-bind", "127.0.7.1",
-		"-http-port", "18640", "-rtsp-port", "18658", "-state-dir", t.TempDir(), "127.0.7.34")
+		"-http-port", "18640", "-rtsp-port", "18658", "-admin-port", "18671", "-state-dir", t.TempDir(), "127.0.7.34")
 	resp, err := http.Get(urlOf(t, p.lines, 0, "MJPEG"))
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +163,7 @@ func TestServeSIGTERM(t *testing.T) {
 func TestDemoSecondSignal(t *testing.T) {
 	t.Parallel()
 	p := startProcess(t, "demo", "-ip", "127.0.7.35", "-bind", "127.0.7.1",
-		"-http-port", "18642", "-rtsp-port", "18659", "-state-dir", t.TempDir())
+		"-http-port", "18642", "-rtsp-port", "18659", "-admin-port", "18672", "-state-dir", t.TempDir())
 	conn, err := net.Dial("tcp4", "127.0.7.1:18642")
 	if err != nil {
 		t.Fatal(err)

@@ -89,7 +89,7 @@ func getFrame(t *testing.T, url, user, password string) string {
 func TestDemo(t *testing.T) {
 	t.Parallel()
 	lines := startServing(t, "demo", "-ip", "127.0.7.8", "-bind", "127.0.7.1",
-		"-http-port", "18610", "-rtsp-port", "18654", "-state-dir", t.TempDir())
+		"-http-port", "18610", "-rtsp-port", "18654", "-admin-port", "18673", "-state-dir", t.TempDir())
 	if got := urlOf(t, lines, 0, "ONVIF"); got != "http://127.0.7.1:18610/onvif/device_service" {
 		t.Errorf("ONVIF URL %q", got)
 	}
@@ -116,7 +116,7 @@ func TestServe(t *testing.T) {
 	t.Parallel()
 	startFakecam(t, "127.0.7.10", 10104)
 	lines := startServing(t, "serve", "-discovery=false", "-user", "admin", "-password", "pw", "-bind", "127.0.7.1",
-		"-http-port", "18620", "-rtsp-port", "18655", "-state-dir", t.TempDir(), "127.0.7.10")
+		"-http-port", "18620", "-rtsp-port", "18655", "-admin-port", "18674", "-state-dir", t.TempDir(), "127.0.7.10")
 	snap := urlOf(t, lines, 0, "snapshot")
 	if snap != "http://127.0.7.1:18620/snapshot.jpg" {
 		t.Errorf("snapshot URL %q", snap)
@@ -135,7 +135,7 @@ func TestServePerCameraAddress(t *testing.T) {
 	t.Parallel()
 	startFakecam(t, "127.0.7.14", 10104)
 	lines := startServing(t, "serve", "-discovery=false", "-bind", "127.0.7.1",
-		"-http-port", "18630", "-rtsp-port", "18656", "-state-dir", t.TempDir(), "127.0.7.14@127.0.7.15")
+		"-http-port", "18630", "-rtsp-port", "18656", "-admin-port", "18675", "-state-dir", t.TempDir(), "127.0.7.14@127.0.7.15")
 	if got := urlOf(t, lines, 0, "ONVIF"); got != "http://127.0.7.15:18630/onvif/device_service" {
 		t.Errorf("ONVIF URL %q", got)
 	}
