@@ -117,7 +117,8 @@ type Config struct {
 	// Auth protects everything except /healthz with HTTP Digest or Basic
 	// when it has users; nil or no users leaves the server open.
 	Auth *httpauth.Authenticator
-	// Logger receives the errors of metric scrapes; nil discards.
+	// Logger receives the errors of metric scrapes, tagged
+	// component=admin; nil discards.
 	Logger *slog.Logger
 }
 
@@ -138,7 +139,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), registry: prometheus.NewRegistry()}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "admin"), mux: http.NewServeMux(), registry: prometheus.NewRegistry()}
 	if err := s.registry.Register(&collector{s: s}); err != nil {
 		return nil, fmt.Errorf("admin: metrics: %w", err)
 	}

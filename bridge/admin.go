@@ -32,11 +32,10 @@ func (b *Bridge) serveAdmin() {
 	if b.adminLn == nil {
 		return
 	}
-	log := b.log.With("component", "admin")
 	cfg := admin.Config{
 		Cameras: b.adminCameras,
 		RTSP:    b.rtsp,
-		Logger:  log,
+		Logger:  b.log,
 	}
 	if b.discovery != nil {
 		cfg.Discovery = b.discovery
@@ -53,7 +52,7 @@ func (b *Bridge) serveAdmin() {
 		ReadHeaderTimeout: b.cfg.ReadHeaderTimeout,
 		IdleTimeout:       b.cfg.IdleTimeout,
 		MaxHeaderBytes:    MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ErrorLog:          slog.NewLogLogger(b.log.With("component", "admin").Handler(), slog.LevelDebug),
 	}
 	b.wg.Go(func() { b.report("admin", b.admin.Serve(b.adminLn)) })
 	b.log.Info("admin page ready", "url", "http://"+hostPort(b.adminHost(), b.AdminPort())+"/")
