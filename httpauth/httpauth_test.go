@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -63,8 +62,8 @@ func (d *digestClient) RoundTrip(req *http.Request) (*http.Response, error) {
 	stale := false
 	newNonce := ""
 	for _, h := range resp.Header.Values("WWW-Authenticate") {
-		c, err := ParseCredentials(h)
-		if err != nil || !strings.EqualFold(c.Scheme, "Digest") {
+		c, perr := ParseCredentials(h)
+		if perr != nil || !strings.EqualFold(c.Scheme, "Digest") {
 			continue
 		}
 		alg, _ := c.Get("algorithm")
@@ -105,7 +104,7 @@ func (d *digestClient) authorization(req *http.Request, nonce string) string {
 	d.nc++
 	nc := fmt.Sprintf("%08x", d.nc)
 	d.mu.Unlock()
-	var newHash func() hash.Hash = md5.New
+	newHash := md5.New
 	if strings.HasPrefix(strings.ToUpper(d.algorithm), "SHA-256") {
 		newHash = sha256.New
 	}

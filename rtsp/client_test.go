@@ -82,9 +82,9 @@ func (c *rawClient) try(method, uri string, hdr ...string) (*rawResponse, error)
 			return nil, err
 		}
 		if p[0] == '$' {
-			f, err := c.readFrame()
-			if err != nil {
-				return nil, err
+			f, ferr := c.readFrame()
+			if ferr != nil {
+				return nil, ferr
 			}
 			c.frames = append(c.frames, f)
 			continue

@@ -133,7 +133,7 @@ func (c *conn) serve(ctx context.Context) {
 			if c.ibuf == nil {
 				c.ibuf = make([]byte, 65535)
 			}
-			if _, _, err := readInterleaved(c.br, c.ibuf); err != nil {
+			if _, _, err = readInterleaved(c.br, c.ibuf); err != nil {
 				return
 			}
 			// RTCP receiver reports from an interleaved client keep its

@@ -113,7 +113,7 @@ func (h *h264Track) parameterSets(ctx context.Context) (sps, pps []byte, err err
 		return sps, pps, nil
 	}
 	srv := h.srv
-	if err := srv.checkH264(); err != nil {
+	if err = srv.checkH264(); err != nil {
 		return nil, nil, err
 	}
 	srv.probeMu.Lock()
@@ -282,7 +282,7 @@ func (h *h264Track) produce(ctx context.Context, t *track) error {
 	waitErr := cmd.Wait()
 	srv.log.Info("h264 encoder stopped", "pid", cmd.Process.Pid)
 	if ctx.Err() != nil {
-		return nil
+		return nil //nolint:nilerr // the last viewer left: a clean stop, not a failure
 	}
 	if readErr == nil {
 		readErr = feedErr

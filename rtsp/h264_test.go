@@ -106,7 +106,7 @@ func TestAccessUnits(t *testing.T) {
 	}
 	var units []*unit
 	st := &sessionTrack{s: &session{queue: make(chan queued, 16)}, t: h.track}
-	h.track.readers[st] = struct{}{}
+	h.readers[st] = struct{}{}
 	if err := h.readAccessUnits(&chunkReader{b: stream, n: 3}, h.track, times); err != nil {
 		t.Fatal(err)
 	}

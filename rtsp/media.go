@@ -18,7 +18,7 @@ func waitClosed(ctx context.Context, err error) error {
 		return nil
 	}
 	if ctx.Err() != nil {
-		return nil
+		return nil //nolint:nilerr // the last reader left: a clean stop, not a failure
 	}
 	return err
 }

@@ -46,9 +46,9 @@ func (s *Server) buildSDP(ctx context.Context, t target, local net.Addr) ([]byte
 		video.MediaName.Formats = []string{"26"}
 		video.Attributes = append(video.Attributes, sdp.NewAttribute("rtpmap", "26 JPEG/90000"))
 	case kindH264:
-		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
-		sps, pps, err := t.path.h264.parameterSets(ctx)
+		sps, pps, err := t.path.h264.parameterSets(pctx)
 		if err != nil {
 			return nil, err
 		}

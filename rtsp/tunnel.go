@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -164,7 +165,7 @@ func (s *Server) tunnelPost(nc net.Conn, br *bufio.Reader, cookie string) {
 			}
 		}
 		if err != nil {
-			if err != io.EOF {
+			if !errors.Is(err, io.EOF) {
 				s.log.Info("bad tunnel POST body", "remote", tn.remote, "err", err)
 				tn.pw.CloseWithError(err)
 			}

@@ -30,7 +30,7 @@ func TestTunnelHeaderBounded(t *testing.T) {
 			_, _ = io.WriteString(nc, head)
 			pad := strings.Repeat("a", 4096)
 			for range 64 {
-				if _, err := io.WriteString(nc, pad); err != nil {
+				if _, werr := io.WriteString(nc, pad); werr != nil {
 					return
 				}
 			}

@@ -205,7 +205,7 @@ func TestSnapshot(t *testing.T) {
 	if !bytes.Equal(body, fd.frame(seq)) {
 		t.Fatal("snapshot is not the newest frame")
 	}
-	if _, err := http.ParseTime(resp.Header.Get("Date")); err != nil {
+	if _, err = http.ParseTime(resp.Header.Get("Date")); err != nil {
 		t.Errorf("Date header %q: %v", resp.Header.Get("Date"), err)
 	}
 

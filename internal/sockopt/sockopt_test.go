@@ -17,7 +17,7 @@ func TestReuseAddr(t *testing.T) {
 	}
 	defer a.Close()
 	addr := a.LocalAddr().String()
-	if c, err := plain.ListenPacket(context.Background(), "udp4", addr); err == nil {
+	if c, perr := plain.ListenPacket(context.Background(), "udp4", addr); perr == nil {
 		c.Close()
 		t.Fatalf("second bind of %s without SO_REUSEADDR succeeded", addr)
 	}

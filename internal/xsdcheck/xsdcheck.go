@@ -112,7 +112,7 @@ func prepare() (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: xmllint (libxml2-utils): %w", ErrUnavailable, err)
 	}
-	if _, err := os.Stat(python); err != nil {
+	if _, err = os.Stat(python); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrUnavailable, python, err)
 	}
 	tool := filepath.Join(dir, "tools", "onvif_xsd.py")
@@ -128,7 +128,7 @@ func prepare() (*Validator, error) {
 		return nil, fmt.Errorf("xsdcheck: %s prepare: %w: %s", tool, err, msg)
 	}
 	tree := strings.TrimSpace(string(out))
-	if _, err := os.Stat(filepath.Join(tree, "all.xsd")); err != nil {
+	if _, err = os.Stat(filepath.Join(tree, "all.xsd")); err != nil {
 		return nil, fmt.Errorf("xsdcheck: prepared tree %q: %w", tree, err)
 	}
 	schema, err := writeWrapper(tree)
@@ -294,7 +294,7 @@ func prepareDoc(dir string, i int, d Doc) (name string, files [][2]string, probs
 		probs = append(probs, "document does not start with '<' (whitespace or BOM before the XML declaration)")
 	}
 	x := etree.NewDocument()
-	if err := x.ReadFromBytes(doc); err != nil {
+	if err = x.ReadFromBytes(doc); err != nil {
 		return name, nil, nil, fmt.Errorf("xsdcheck: %s: not well-formed XML: %w", name, err)
 	}
 	root := x.Root()
