@@ -136,9 +136,9 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 
 	for i, cc := range b.cfg.Cameras {
-		c, err := b.newCamera(cc, hasH264)
-		if err != nil {
-			return fmt.Errorf("bridge: camera %d (%s): %w", i+1, cc.IP, err)
+		c, cerr := b.newCamera(cc, hasH264)
+		if cerr != nil {
+			return fmt.Errorf("bridge: camera %d (%s): %w", i+1, cc.IP, cerr)
 		}
 		closers = append(closers, c.closeSockets)
 		b.cameras = append(b.cameras, c)
@@ -346,8 +346,8 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 	dev.RTSPPort = portOf(b.rtspLn.Addr())
 	dev.Media = mediaURLs{rtspPort: dev.RTSPPort, httpPort: dev.HTTPPort, path: c.Path}
 
-	if err := dev.SyncFixedProfiles(); err != nil {
-		log.Warn("cannot update the fixed media profiles", "err", err)
+	if serr := dev.SyncFixedProfiles(); serr != nil {
+		log.Warn("cannot update the fixed media profiles", "err", serr)
 	}
 	soapAuth := httpauth.New(Realm, store)
 	soapAuth.AllowBasic = false // SOAP clients do Digest or WS-Security

@@ -232,17 +232,17 @@ func TestDiscoveryInNamespaces(t *testing.T) {
 	if node, err := onvifNPM(); err == nil {
 		cmd := exec.Command("ip", "netns", "exec", string(cli), node, "discovery_probe.js", "1500")
 		cmd.Dir = e2eDir
-		b, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("node discovery_probe.js: %v", err)
+		b, runErr := cmd.Output()
+		if runErr != nil {
+			t.Fatalf("node discovery_probe.js: %v", runErr)
 		}
 		var found []struct {
 			URN, Hostname, Path string
 			Port                int
 			XAddrs              []string
 		}
-		if err := json.Unmarshal(b, &found); err != nil {
-			t.Fatalf("%v: %s", err, b)
+		if jerr := json.Unmarshal(b, &found); jerr != nil {
+			t.Fatalf("%v: %s", jerr, b)
 		}
 		if len(found) != 1 || found[0].URN != endpoint || found[0].Hostname != "10.77.0.1" || found[0].Port != port || found[0].Path != "/onvif/device_service" {
 			t.Errorf("npm onvif found %+v", found)

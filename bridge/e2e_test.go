@@ -147,8 +147,8 @@ func digestGet(t *testing.T, url, user, password string) []byte {
 	}
 	var ch httpauth.Credentials
 	for _, h := range resp.Header.Values("WWW-Authenticate") {
-		c, err := httpauth.ParseCredentials(h)
-		if err != nil || !strings.EqualFold(c.Scheme, "Digest") {
+		c, perr := httpauth.ParseCredentials(h)
+		if perr != nil || !strings.EqualFold(c.Scheme, "Digest") {
 			continue
 		}
 		if alg, _ := c.Get("algorithm"); alg == "" || strings.EqualFold(alg, "MD5") {

@@ -53,7 +53,7 @@ func TestSlowClientCutOffStreamsLast(t *testing.T) {
 	req := "GET /snapshot.jpg HTTP/1.1\r\nHost: " + addr + "\r\nUser-Agent: slow\r\nX-Padding: " + strings.Repeat("a", 40) + "\r\n\r\n"
 	var cut time.Time
 	for i := 0; i < len(req) && cut.IsZero(); i++ {
-		if _, err := conn.Write([]byte{req[i]}); err != nil {
+		if _, err = conn.Write([]byte{req[i]}); err != nil {
 			break
 		}
 		select {

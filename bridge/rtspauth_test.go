@@ -31,7 +31,7 @@ func describeStatus(t testing.TB, rawURL, user, password string) int {
 	if user != "" {
 		req += "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password)) + "\r\n"
 	}
-	if _, err := fmt.Fprint(nc, req+"\r\n"); err != nil {
+	if _, err = fmt.Fprint(nc, req+"\r\n"); err != nil {
 		t.Fatal(err)
 	}
 	line, err := bufio.NewReader(nc).ReadString('\n')

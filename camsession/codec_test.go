@@ -194,9 +194,9 @@ func TestParseFixedMessages(t *testing.T) {
 		vec  string
 		mask uint32
 	}{{vecStreamVideo, MaskVideo}, {vecStreamAudio, MaskVideoAudio}} {
-		ctl, err := ParseControl(dump(t, c.vec))
-		if err != nil {
-			t.Fatal(err)
+		ctl, perr := ParseControl(dump(t, c.vec))
+		if perr != nil {
+			t.Fatal(perr)
 		}
 		if ctl.Session != 1 || ctl.Command != 0 || ctl.Sub != 1 || len(ctl.Data) != 8 || cap(ctl.Data) != 8 || ctl.Response {
 			t.Errorf("control %+v", ctl)

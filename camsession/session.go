@@ -361,9 +361,9 @@ func New(cfg Config) (*Session, error) {
 	}
 	loginIP := cfg.LocalIP
 	if !loginIP.IsValid() || loginIP.IsUnspecified() {
-		ip, err := localIPFor(cfg.Camera, cfg.ControlPort)
-		if err != nil {
-			return nil, err
+		ip, ipErr := localIPFor(cfg.Camera, cfg.ControlPort)
+		if ipErr != nil {
+			return nil, ipErr
 		}
 		loginIP = ip
 		if !cfg.LocalIP.IsValid() {

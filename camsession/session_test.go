@@ -272,7 +272,8 @@ func TestSessionCameraRestartsWithNewDataPort(t *testing.T) {
 
 	camRun.stop(t)
 	time.Sleep(800 * time.Millisecond) // longer than MediaTimeout: the session backs off
-	camRun = start(t, cam.Run)
+	// The restarted camera is stopped by the test's cleanup.
+	start(t, cam.Run)
 	waitFor(t, "a new data port", func() bool { return cam.DataPort() != oldPort })
 	// Drain what arrived before the restart, then wait for new frames.
 	restarted := time.Now()

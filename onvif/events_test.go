@@ -163,16 +163,16 @@ func TestPullPointLifecycle(t *testing.T) {
 		t.Fatalf("after SetState: %+v", got)
 	}
 	// Timeout with nothing new: an empty answer.
-	if got := s.pull(t, addr, "PT0.3S", 10); len(got) != 0 {
+	if got = s.pull(t, addr, "PT0.3S", 10); len(got) != 0 {
 		t.Errorf("empty poll %+v", got)
 	}
 	// MessageLimit is honoured; the rest stays queued.
 	s.ev.SetState(TopicMotionAlarm, true)
 	s.ev.SetState(TopicCellMotion, true)
-	if got := s.pull(t, addr, "PT1S", 1); len(got) != 1 || got[0].topic != TopicMotionAlarm {
+	if got = s.pull(t, addr, "PT1S", 1); len(got) != 1 || got[0].topic != TopicMotionAlarm {
 		t.Errorf("limit 1: %+v", got)
 	}
-	if got := s.pull(t, addr, "PT1S", 1); len(got) != 1 || got[0].topic != TopicCellMotion || !got[0].value {
+	if got = s.pull(t, addr, "PT1S", 1); len(got) != 1 || got[0].topic != TopicCellMotion || !got[0].value {
 		t.Errorf("second: %+v", got)
 	}
 

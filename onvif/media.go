@@ -711,16 +711,16 @@ func (m *mediaService) setVideoEncoderConfiguration(_ context.Context, req *soap
 		}
 	}
 	if q, ok := childText(cfg, "Quality"); ok {
-		f, err := strconv.ParseFloat(q, 64)
-		if err != nil || f < minQuality || f > maxQuality {
+		f, perr := strconv.ParseFloat(q, 64)
+		if perr != nil || f < minQuality || f > maxQuality {
 			return nil, modify("quality out of range")
 		}
 		set.Quality = f
 	}
 	if rc := child(cfg, "RateControl"); rc != nil {
 		if v, ok := childText(rc, "FrameRateLimit"); ok {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > MaxFPS {
+			n, perr := strconv.Atoi(v)
+			if perr != nil || n < 1 || n > MaxFPS {
 				return nil, modify("frame rate out of range")
 			}
 			set.FrameRateLimit = n
@@ -729,8 +729,8 @@ func (m *mediaService) setVideoEncoderConfiguration(_ context.Context, req *soap
 			return nil, modify("encoding interval must be 1")
 		}
 		if v, ok := childText(rc, "BitrateLimit"); ok {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
+			n, perr := strconv.Atoi(v)
+			if perr != nil || n < 0 {
 				return nil, modify("invalid bitrate")
 			}
 			set.BitrateLimit = n
@@ -741,8 +741,8 @@ func (m *mediaService) setVideoEncoderConfiguration(_ context.Context, req *soap
 			return nil, modify("H264 settings on a JPEG encoder")
 		}
 		if v, ok := childText(h, "GovLength"); ok {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < minGov || n > maxGov {
+			n, perr := strconv.Atoi(v)
+			if perr != nil || n < minGov || n > maxGov {
 				return nil, modify("GOV length out of range")
 			}
 			set.GovLength = n

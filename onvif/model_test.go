@@ -58,10 +58,10 @@ func TestStorePersists(t *testing.T) {
 	}
 	changes := 0
 	s.Watch(func() { changes++ })
-	if err := s.CreateUsers([]User{{Name: "op", Password: "pw", Level: LevelOperator}}); err != nil {
+	if err = s.CreateUsers([]User{{Name: "op", Password: "pw", Level: LevelOperator}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Update(func(st *State) error {
+	if err = s.Update(func(st *State) error {
 		st.Scopes = append(st.Scopes, "onvif://www.onvif.org/location/garage")
 		st.DiscoveryMode = NonDiscoverable
 		st.Profiles = append(st.Profiles, Profile{Token: "p1", Name: "Syno"})

@@ -207,7 +207,7 @@ func (s *Store) save(st State) error {
 		return fmt.Errorf("onvif: encode state: %w", err)
 	}
 	dir := filepath.Dir(s.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err = os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("onvif: state dir: %w", err)
 	}
 	f, err := os.CreateTemp(dir, ".state-*.json")

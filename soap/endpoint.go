@@ -172,11 +172,11 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(bytes.TrimSpace(body)) == 0 && sec.required() && !sec.NoHTTPAuth {
 		// curl --digest and other HTTP clients probe with an empty POST
 		// and expect the challenge before they send the body again.
-		if _, err := sec.Auth.Check(r.Method, r.RequestURI, r.Header.Get("Authorization")); err != nil {
-			for _, c := range sec.Auth.ChallengesFor(err) {
+		if _, cerr := sec.Auth.Check(r.Method, r.RequestURI, r.Header.Get("Authorization")); cerr != nil {
+			for _, c := range sec.Auth.ChallengesFor(cerr) {
 				w.Header().Add("WWW-Authenticate", c)
 			}
-			writeFault(w, version, http.StatusUnauthorized, NotAuthorized(err))
+			writeFault(w, version, http.StatusUnauthorized, NotAuthorized(cerr))
 			return
 		}
 	}

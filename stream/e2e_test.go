@@ -36,9 +36,8 @@ type pipeline struct {
 	ahub *AudioHub
 
 	mu   sync.Mutex
-	sent map[uint64][]byte         // JPEGs the camera sent, by seq
-	time map[uint64]time.Time      // arrival time of each frame's last packet
-	seen func(f *camsession.Frame) // optional hook on the session goroutine
+	sent map[uint64][]byte    // JPEGs the camera sent, by seq
+	time map[uint64]time.Time // arrival time of each frame's last packet
 }
 
 func startPipeline(t testing.TB, n byte, fps float64, withAudio bool) *pipeline {

@@ -471,7 +471,7 @@ func (c *Camera) serveControl(ctx context.Context, conn, reply *net.UDPConn) err
 		n, src, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
+				return nil //nolint:nilerr // stopped or closed: a clean end
 			}
 			return fmt.Errorf("fakecam: read control socket: %w", err)
 		}
@@ -507,12 +507,12 @@ func (c *Camera) serveData(ctx context.Context) error {
 	for {
 		conn := c.dataConn()
 		if conn == nil || ctx.Err() != nil {
-			return nil
+			return nil //nolint:nilerr // stopped: a clean end
 		}
 		n, src, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil
+				return nil //nolint:nilerr // stopped: a clean end
 			}
 			if errors.Is(err, net.ErrClosed) && c.dataConn() != conn {
 				continue // replaced by SetDataPort

@@ -44,9 +44,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	demoIPs := []netip.Addr{first, first.Next()}
 	if cfg.StateDir == "" {
-		d, err := bridge.DefaultStateDir()
-		if err != nil {
-			return err
+		d, derr := bridge.DefaultStateDir()
+		if derr != nil {
+			return derr
 		}
 		cfg.StateDir = filepath.Join(d, "demo") // never mixed with real cameras
 	}
@@ -61,17 +61,17 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	defer cancel()
 	var cams []*fakecam.Camera
 	for i, ip := range demoIPs {
-		c, err := fakecam.New(fakecam.Config{
+		c, cerr := fakecam.New(fakecam.Config{
 			IP:     ip,
 			Name:   fmt.Sprintf("DEMO-%d", i+1),
 			Audio:  cfg.Audio,
 			Logger: camLog.With("component", "fakecam"),
 		})
-		if err != nil {
+		if cerr != nil {
 			for _, c := range cams {
 				c.Close()
 			}
-			return fmt.Errorf("fake camera on %s: %w (is another demo running?)", ip, err)
+			return fmt.Errorf("fake camera on %s: %w (is another demo running?)", ip, cerr)
 		}
 		c.SetMotion(true)
 		cams = append(cams, c)
@@ -81,8 +81,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	errs := make([]error, len(cams))
 	for i, c := range cams {
 		wg.Go(func() {
-			if err := c.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				errs[i] = err
+			if rerr := c.Run(ctx); rerr != nil && !errors.Is(rerr, context.Canceled) {
+				errs[i] = rerr
 				cancel()
 			}
 		})

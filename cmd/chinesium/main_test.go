@@ -238,11 +238,11 @@ func TestStreamRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := first.Start(); err != nil {
+	if err = first.Start(); err != nil {
 		t.Fatal(err)
 	}
 	got := make([]byte, 64<<10) // a few frames
-	if _, err := io.ReadFull(out, got); err != nil {
+	if _, err = io.ReadFull(out, got); err != nil {
 		t.Fatalf("first stream: %v", err)
 	}
 	_ = first.Process.Kill()
@@ -480,9 +480,9 @@ func TestFakecamOptions(t *testing.T) {
 		t.Fatalf("%d frames", len(frames))
 	}
 	pixels := func(f []byte) []byte {
-		img, err := jpeg.Decode(bytes.NewReader(f))
-		if err != nil {
-			t.Fatal(err)
+		img, derr := jpeg.Decode(bytes.NewReader(f))
+		if derr != nil {
+			t.Fatal(derr)
 		}
 		var px []byte
 		for y := 0; y < 480; y += 16 {

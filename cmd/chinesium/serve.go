@@ -195,8 +195,8 @@ func runBridge(ctx context.Context, e *env, cfg bridge.Config, label func(i int)
 	if err != nil {
 		return err
 	}
-	if err := b.Start(ctx); err != nil {
-		return err
+	if serr := b.Start(ctx); serr != nil {
+		return serr
 	}
 	printCameras(e.stdout, b, cfg, label)
 	<-ctx.Done()
