@@ -112,12 +112,12 @@ func startRig(t *testing.T, o rigOpts) *rig {
 
 	cfg := admin.Config{Cameras: r.cameras, RTSP: r.rtsp}
 	if o.disc {
-		d, err := discovery.New(discovery.Config{
+		d, derr := discovery.New(discovery.Config{
 			UnicastOnly: true, Listen: serverIP, Group: netip.AddrPortFrom(discovery.DefaultGroup.Addr(), 0),
 			MaxDelay: -1, Logger: quiet,
 		})
-		if err != nil {
-			t.Fatal(err)
+		if derr != nil {
+			t.Fatal(derr)
 		}
 		r.disc = d
 		cfg.Discovery = d

@@ -136,9 +136,9 @@ func TestMetrics(t *testing.T) {
 	readers.Go(func() {
 		buf := make([]byte, 64<<10)
 		for {
-			n, err := resp.Body.Read(buf)
+			n, rerr := resp.Body.Read(buf)
 			received.Add(int64(n))
-			if err != nil {
+			if rerr != nil {
 				return
 			}
 		}
@@ -146,7 +146,7 @@ func TestMetrics(t *testing.T) {
 	play := exec.Command(ffmpeg, "-nostdin", "-v", "error", "-rtsp_transport", "tcp", "-i", "rtsp://"+r.rtspAt+"/cam-1/jpeg", "-f", "null", "-")
 	var stderr bytes.Buffer
 	play.Stderr = &stderr
-	if err := play.Start(); err != nil {
+	if err = play.Start(); err != nil {
 		t.Fatal(err)
 	}
 	playing := true

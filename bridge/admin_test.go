@@ -52,7 +52,7 @@ func TestAdminServer(t *testing.T) {
 	}
 	code, body := adminGet(t, b, admin.CamerasPath)
 	var st admin.Status
-	if err := json.Unmarshal([]byte(body), &st); code != http.StatusOK || err != nil {
+	if err = json.Unmarshal([]byte(body), &st); code != http.StatusOK || err != nil {
 		t.Fatalf("status: %d %v\n%s", code, err, body)
 	}
 	if len(st.Cameras) != 2 {
@@ -126,15 +126,15 @@ func TestAdminPageInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := page.SetViewport(1280, 900); err != nil {
+	if err = page.SetViewport(1280, 900); err != nil {
 		t.Fatal(err)
 	}
-	if err := page.Navigate(b.AdminURL()); err != nil {
+	if err = page.Navigate(b.AdminURL()); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
 	const pictures = `[...document.querySelectorAll("img.picture")]`
-	if err := page.WaitFor(pictures+`.length === 2 && `+pictures+`.every(i => i.naturalWidth === 640 && i.naturalHeight === 480)`, 60*time.Second); err != nil {
+	if err = page.WaitFor(pictures+`.length === 2 && `+pictures+`.every(i => i.naturalWidth === 640 && i.naturalHeight === 480)`, 60*time.Second); err != nil {
 		var widths []int
 		_ = page.Eval(pictures+`.map(i => i.naturalWidth)`, &widths)
 		t.Fatalf("%v; widths %v; console %q", err, widths, page.ConsoleErrors())
@@ -197,7 +197,7 @@ func TestAdminPageInChromium(t *testing.T) {
 		t.Errorf("snapshot button: %+v %v", snap, err)
 	}
 	// A copy button puts its URL on the clipboard.
-	if err := page.GrantClipboard(); err != nil {
+	if err = page.GrantClipboard(); err != nil {
 		t.Fatal(err)
 	}
 	var copied struct{ Button, Clipboard string }
@@ -211,7 +211,7 @@ func TestAdminPageInChromium(t *testing.T) {
 		t.Errorf("copy button: %+v %v, want Copied and %s", copied, err, want)
 	}
 	var summary string
-	if err := page.Eval(`document.getElementById("summary").textContent`, &summary); err != nil || !strings.HasPrefix(summary, "2 cameras · 2 streaming") {
+	if err = page.Eval(`document.getElementById("summary").textContent`, &summary); err != nil || !strings.HasPrefix(summary, "2 cameras · 2 streaming") {
 		t.Errorf("summary %q %v", summary, err)
 	}
 

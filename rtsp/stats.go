@@ -49,12 +49,6 @@ type pathCounters struct {
 // Stats returns a snapshot of the counters. It may be called from any
 // goroutine at any time.
 func (s *Server) Stats() Stats {
-	type playing struct {
-		path  string
-		media mediaKind
-		kind  transportKind
-		http  bool
-	}
 	s.init()
 	s.mu.Lock()
 	st := Stats{

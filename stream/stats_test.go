@@ -75,8 +75,8 @@ func TestStats(t *testing.T) {
 	mr := multipart.NewReader(mp, Boundary)
 	parts := 0
 	for {
-		p, err := mr.NextPart()
-		if err != nil {
+		p, perr := mr.NextPart()
+		if perr != nil {
 			break
 		}
 		if b, _ := io.ReadAll(p); len(b) > 0 {

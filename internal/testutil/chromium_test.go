@@ -35,7 +35,7 @@ func TestChromiumPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Navigate(srv.URL + "/errors"); err != nil {
+	if err = p.Navigate(srv.URL + "/errors"); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"boom 42", "thrown later", "404"}
@@ -62,10 +62,10 @@ func TestChromiumPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p2.Navigate(srv.URL + "/private"); err != nil {
+	if err = p2.Navigate(srv.URL + "/private"); err != nil {
 		t.Fatal(err)
 	}
-	if err := p2.WaitFor(`document.getElementById("p") && document.getElementById("p").textContent === "welcome"`, 20*time.Second); err != nil {
+	if err = p2.WaitFor(`document.getElementById("p") && document.getElementById("p").textContent === "welcome"`, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if errs := p2.ConsoleErrors(); len(errs) != 0 {
