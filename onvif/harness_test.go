@@ -1,10 +1,12 @@
 package onvif
 
 import (
+	"bufio"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -196,4 +198,36 @@ func securityHeader(user, password string) string {
 		`</wsse:UsernameToken></wsse:Security></s:Header>`,
 		wsdl.NSWSSE, wsdl.NSWSU, user, wsdl.PasswordDigest, soap.PasswordDigest(nonce, created, password),
 		wsdl.Base64Binary, base64.StdEncoding.EncodeToString(nonce), created)
+}
+
+// replay sends raw, a whole HTTP request exactly as a client writes it
+// (request line, headers in their order, body), on a new connection and
+// returns the parsed answer.
+func (e *testEndpoint) replay(t testing.TB, raw string) result {
+	t.Helper()
+	conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err = io.WriteString(conn, raw); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := parseResult(t, resp.StatusCode, b)
+	r.schemas = e.schemas
+	if i := strings.Index(raw, "\r\n\r\n"); i >= 0 {
+		if sent, err := soap.ParseEnvelope([]byte(raw[i+4:]), 0); err == nil {
+			r.op = sent.Op()
+		}
+	}
+	return r
 }

@@ -81,6 +81,8 @@ func MediaService(d *Device) soap.Service {
 			{Name: wsdl.MediaGetStreamUri, Access: soap.ReadMedia, Handle: m.getStreamURI},
 			{Name: wsdl.MediaGetSnapshotUri, Access: soap.ReadMedia, Handle: m.getSnapshotURI},
 			{Name: wsdl.MediaSetSynchronizationPoint, Access: soap.Actuate, Handle: m.setSynchronizationPoint},
+			{Name: wsdl.MediaGetOSDs, Access: soap.ReadMedia, Handle: m.getOSDs},
+			{Name: wsdl.MediaGetOSDOptions, Access: soap.ReadMedia, Handle: m.getOSDOptions},
 		},
 	}
 }
@@ -972,4 +974,38 @@ func (m *mediaService) setSynchronizationPoint(_ context.Context, req *soap.Requ
 		return nil, err
 	}
 	return response("trt:SetSynchronizationPointResponse"), nil
+}
+
+// getOSDs answers that the camera draws no on-screen display: an empty
+// list, for its video source configuration or, without a token, for all.
+// Hikvision and Dahua NVRs call it when they add a device and mark the
+// device offline when it fails.
+func (m *mediaService) getOSDs(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	if t, _ := childText(req.Body, "ConfigurationToken"); t != "" && t != VideoSourceConfigToken {
+		return nil, soap.NoConfig(t)
+	}
+	return response("trt:GetOSDsResponse"), nil
+}
+
+// getOSDOptions answers that the video source configuration takes no OSD:
+// MaximumNumberOfOSDs is 0 in total and for every type. The schema still
+// requires a Type and a PositionOption, which ONVIF says are ignored when
+// the maximum is zero.
+func (m *mediaService) getOSDOptions(_ context.Context, req *soap.Request) (*etree.Element, error) {
+	t, err := requiredToken(req, "ConfigurationToken")
+	if err != nil {
+		return nil, err
+	}
+	if t != VideoSourceConfigToken {
+		return nil, soap.NoConfig(t)
+	}
+	r := response("trt:GetOSDOptionsResponse")
+	o := add(r, "trt:OSDOptions")
+	limit := add(o, "tt:MaximumNumberOfOSDs")
+	for _, a := range []string{"Total", "Image", "PlainText", "Date", "Time", "DateAndTime"} {
+		limit.CreateAttr(a, "0")
+	}
+	add(o, "tt:Type", "Text")
+	add(o, "tt:PositionOption", "UpperLeft")
+	return r, nil
 }

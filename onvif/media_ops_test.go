@@ -2,16 +2,20 @@ package onvif
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chinesium/chinesium/soap"
 	"github.com/chinesium/chinesium/wsdl"
 )
 
@@ -159,4 +163,71 @@ func TestStreamURIWithoutHostHeader(t *testing.T) {
 	if !bytes.Contains(resp, []byte("rtsp://"+host+":8554/cam/jpeg")) {
 		t.Errorf("response without Host header:\n%s", resp)
 	}
+}
+
+// hikvisionRequest is a media request as a Hikvision NVR or DVR sends it
+// when it adds an ONVIF camera: the envelope is the one such a DVR posted
+// to go2rtc (go2rtc issue #1299: soap prefix, only trt declared, a
+// mustUnderstand WS-Security header with a wsu:Id, Created to the second,
+// one element per line). The capture does not show the HTTP headers; these
+// are a SOAP client's usual ones, the action in the Content-Type.
+func hikvisionRequest(path, host, op, body, user, password string) string {
+	nonce := make([]byte, 16)
+	_, _ = rand.Read(nonce)
+	created := time.Now().UTC().Format("2006-01-02T15:04:05Z")
+	env := `<?xml version="1.0" encoding="UTF-8" ?>
+<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope" xmlns:trt="http://www.onvif.org/ver10/media/wsdl">
+<soap:Header>
+<wsse:Security soap:mustUnderstand="true" xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">
+<wsse:UsernameToken wsu:Id="UsernameToken-35" xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd">
+<wsse:Username>` + user + `</wsse:Username>
+<wsse:Password Type="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest">` + soap.PasswordDigest(nonce, created, password) + `</wsse:Password>
+<wsse:Nonce EncodingType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary">` + base64.StdEncoding.EncodeToString(nonce) + `</wsse:Nonce>
+<wsu:Created>` + created + `</wsu:Created>
+</wsse:UsernameToken>
+</wsse:Security>
+</soap:Header>
+<soap:Body>
+` + body + `
+</soap:Body>
+</soap:Envelope>
+`
+	return "POST " + path + " HTTP/1.1\r\n" +
+		"Host: " + host + "\r\n" +
+		`Content-Type: application/soap+xml; charset=utf-8; action="http://www.onvif.org/ver10/media/wsdl/` + op + `"` + "\r\n" +
+		"Content-Length: " + strconv.Itoa(len(env)) + "\r\n" +
+		"Connection: close\r\n\r\n" + env
+}
+
+// TestHikvisionOSDCalls replays the OSD calls of a Hikvision NVR adding the
+// camera (it marks a device offline when they fail): GetOSDs answers an
+// empty list and GetOSDOptions that the video source takes no OSD, both
+// schema-valid.
+func TestHikvisionOSDCalls(t *testing.T) {
+	d := testDevice(t, false, true, "")
+	e := mediaServer(t, d)
+	host := e.srv.Listener.Addr().String()
+	// The NVR names the video source configuration of the profiles it read.
+	profiles := e.do(t, call{Path: MediaServicePath, Header: securityHeader("admin", "secret"), Body: "<trt:GetProfiles/>"}).ok(t)
+	token := profiles.FindElement("Profiles/VideoSourceConfiguration").SelectAttrValue("token", "")
+
+	osds := e.replay(t, hikvisionRequest(MediaServicePath, host, "GetOSDs",
+		"<trt:GetOSDs>\n<trt:ConfigurationToken>"+token+"</trt:ConfigurationToken>\n</trt:GetOSDs>", "admin", "secret")).ok(t)
+	if n := len(osds.ChildElements()); n != 0 {
+		t.Errorf("GetOSDs lists %d OSDs, the camera has none", n)
+	}
+	opts := e.replay(t, hikvisionRequest(MediaServicePath, host, "GetOSDOptions",
+		"<trt:GetOSDOptions>\n<trt:ConfigurationToken>"+token+"</trt:ConfigurationToken>\n</trt:GetOSDOptions>", "admin", "secret")).ok(t)
+	if total := opts.FindElement("OSDOptions/MaximumNumberOfOSDs").SelectAttrValue("Total", ""); total != "0" {
+		t.Errorf("MaximumNumberOfOSDs Total=%q, want 0", total)
+	}
+
+	// Another configuration's token is NoConfig; a User may read them too.
+	e.replay(t, hikvisionRequest(MediaServicePath, host, "GetOSDOptions",
+		"<trt:GetOSDOptions>\n<trt:ConfigurationToken>unifi_camera</trt:ConfigurationToken>\n</trt:GetOSDOptions>", "admin", "secret")).
+		fault(t, http.StatusBadRequest, "Sender/InvalidArgVal/NoConfig")
+	if err := d.Store.CreateUsers([]User{{Name: "viewer", Password: "pw", Level: LevelUser}}); err != nil {
+		t.Fatal(err)
+	}
+	e.replay(t, hikvisionRequest(MediaServicePath, host, "GetOSDs", "<trt:GetOSDs/>", "viewer", "pw")).ok(t)
 }

@@ -98,6 +98,9 @@ var readOps = [][2]string{
 	{"GetStreamUri", "<trt:StreamSetup><tt:Stream>RTP-Unicast</tt:Stream><tt:Transport><tt:Protocol>UDP</tt:Protocol></tt:Transport></trt:StreamSetup><trt:ProfileToken>h264</trt:ProfileToken>"},
 	{"GetSnapshotUri", "<trt:ProfileToken>jpeg</trt:ProfileToken>"},
 	{"SetSynchronizationPoint", "<trt:ProfileToken>h264</trt:ProfileToken>"},
+	{"GetOSDs", "<trt:ConfigurationToken>vsc</trt:ConfigurationToken>"},
+	{"GetOSDs", ""},
+	{"GetOSDOptions", "<trt:ConfigurationToken>vsc</trt:ConfigurationToken>"},
 }
 
 // writeOps change state; run in this order they all succeed.
