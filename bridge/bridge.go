@@ -37,6 +37,10 @@ const (
 	DeviceServicePath = onvif.DeviceServicePath
 	MediaServicePath  = onvif.MediaServicePath
 	EventsServicePath = onvif.EventsServicePath
+	// ONVIFPathPrefix is where the ONVIF endpoint answers: every path
+	// below it, the service paths and the event subscriptions
+	// (onvif.DefaultSubscriptionPath) among them.
+	ONVIFPathPrefix = "/onvif/"
 )
 
 // Bridge runs the virtual devices of all configured cameras. Create it
@@ -364,10 +368,11 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		return nil, err
 	}
 	r := mux.NewRouter()
-	for _, p := range []string{DeviceServicePath, MediaServicePath, EventsServicePath} {
-		r.Handle(p, onvifEndpoint)
-	}
-	c.ev.route(r, onvifEndpoint)
+	// Every /onvif/ path answers ONVIF (dispatch is on the request
+	// element): go2rtc posts GetSnapshotUri to /onvif/imaging_service and
+	// other clients use fixed paths whatever the XAddrs say. The event
+	// subscription addresses are below it too.
+	r.PathPrefix(ONVIFPathPrefix).Handler(onvifEndpoint)
 	c.http = &stream.Camera{
 		Video:          c.Video,
 		Audio:          c.Audio,

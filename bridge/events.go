@@ -3,11 +3,8 @@ package bridge
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"sync/atomic"
 	"time"
-
-	"github.com/gorilla/mux"
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/motion"
@@ -36,12 +33,6 @@ func newCameraEvents(log *slog.Logger, mcfg motion.Config) *cameraEvents {
 	ce.events.SetSignalLoss(true)
 	ce.events.SetMotion(false)
 	return ce
-}
-
-// route sends the subscription endpoints to the camera's ONVIF endpoint
-// (the one serving the events service, so they are authenticated the same way).
-func (ce *cameraEvents) route(r *mux.Router, onvifEndpoint http.Handler) {
-	r.PathPrefix(ce.events.BasePath()).Handler(onvifEndpoint)
 }
 
 // runMotion analyses the camera's frames for motion until ctx is done (at once
