@@ -110,6 +110,12 @@ func (e *testEndpoint) do(t testing.TB, c call) result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e.answer(t, resp, env)
+}
+
+// answer reads the answer to the request envelope sent.
+func (e *testEndpoint) answer(t testing.TB, resp *http.Response, sent string) result {
+	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
@@ -117,8 +123,8 @@ func (e *testEndpoint) do(t testing.TB, c call) result {
 	}
 	r := parseResult(t, resp.StatusCode, b)
 	r.schemas = e.schemas
-	if sent, err := soap.ParseEnvelope([]byte(env), 0); err == nil {
-		r.op = sent.Op()
+	if env, err := soap.ParseEnvelope([]byte(sent), 0); err == nil {
+		r.op = env.Op()
 	}
 	return r
 }
@@ -217,17 +223,6 @@ func (e *testEndpoint) replay(t testing.TB, raw string) result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := parseResult(t, resp.StatusCode, b)
-	r.schemas = e.schemas
-	if i := strings.Index(raw, "\r\n\r\n"); i >= 0 {
-		if sent, err := soap.ParseEnvelope([]byte(raw[i+4:]), 0); err == nil {
-			r.op = sent.Op()
-		}
-	}
-	return r
+	_, body, _ := strings.Cut(raw, "\r\n\r\n")
+	return e.answer(t, resp, body)
 }
