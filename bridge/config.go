@@ -53,7 +53,8 @@ type CameraConfig struct {
 	// IP is the camera's IPv4 address. Required.
 	IP netip.Addr
 	// Name is the camera's display name (ONVIF name scope, RTSP path). It
-	// defaults to "cam-" and the IP with dashes, e.g. cam-192-168-1-50.
+	// defaults to DefaultName(IP): "cam-" and the IP with dashes, e.g.
+	// cam-192-168-1-50.
 	Name string
 	// ID is the identity the device's UUID, serial number and MAC derive
 	// from. It defaults to the IP; set it to keep the identity when the
@@ -150,6 +151,12 @@ type Config struct {
 	Session func(*camsession.Config)
 }
 
+// DefaultName returns the name of a camera that has none: "cam-" and its
+// IP with dashes, e.g. cam-192-168-1-50.
+func DefaultName(ip netip.Addr) string {
+	return "cam-" + strings.ReplaceAll(ip.String(), ".", "-")
+}
+
 // DefaultStateDir returns $XDG_STATE_HOME/chinesium, or
 // ~/.local/state/chinesium when XDG_STATE_HOME is not set.
 func DefaultStateDir() (string, error) {
@@ -210,7 +217,7 @@ func (cfg Config) withDefaults() (Config, error) {
 			c.ID = c.IP.String()
 		}
 		if c.Name == "" {
-			c.Name = "cam-" + strings.ReplaceAll(c.IP.String(), ".", "-")
+			c.Name = DefaultName(c.IP)
 		}
 		if c.HTTPPort == 0 {
 			c.HTTPPort = cfg.HTTPBasePort + i

@@ -32,6 +32,7 @@ func commands() []command {
 	return []command{
 		{"demo", "try it without a camera: two fake cameras and the full bridge, URLs printed", runDemo},
 		{"serve", "run the bridge: every camera as an ONVIF device with RTSP, MJPEG and snapshots", runServe},
+		{"record", "record a camera into Matroska files cut on the clock, for use without an NVR", runRecord},
 		{"stream", "write a camera's video as raw MJPEG to stdout or a file", runStream},
 		{"snapshot", "save one JPEG picture from a camera", runSnapshot},
 		{"discover", "list the cameras that answer a broadcast", runDiscover},
