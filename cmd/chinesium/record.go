@@ -103,7 +103,7 @@ func runRecord(ctx context.Context, e *env, args []string) error {
 	motionOnly := fs.Bool("motion", false, "record only while motion is detected, from -pre-roll before it to -motion-hold after it")
 	preRoll := fs.Duration("pre-roll", record.DefaultPreRoll, "with -motion: how much of the time before motion each recording starts with")
 	sens := fs.Int("motion-sensitivity", defaultSensitivity, fmt.Sprintf("with -motion: sensitivity, %d (only large, strong changes) to %d (small, faint ones)", minSensitivity, maxSensitivity))
-	hold := fs.Duration("motion-hold", 5*time.Second, "with -motion: how long motion lasts after it was last seen (the post-roll)")
+	hold := fs.Duration("motion-hold", motion.DefaultHold, "with -motion: how long motion lasts after it was last seen (the post-roll)")
 	local := addLocalFlags(fs)
 	pos, err := fs.parse(args)
 	if err != nil {
@@ -141,7 +141,7 @@ func runRecord(ctx context.Context, e *env, args []string) error {
 		Audio:   *withAudio,
 		Motion:  *motionOnly,
 		PreRoll: *preRoll,
-		Logger:  log.With("component", "record"),
+		Logger:  log,
 		OnOpen: func(path string) {
 			outMu.Lock()
 			defer outMu.Unlock()
@@ -159,6 +159,10 @@ func runRecord(ctx context.Context, e *env, args []string) error {
 	var hub *stream.Hub
 	var det *motion.Detector
 	scfg := camsession.Config{Camera: ip, Audio: *withAudio, OnFrame: rec.AddFrame}
+	if err = local.config(&scfg); err != nil {
+		return err
+	}
+	logSession(log.With("camera", ip.String()), &scfg)
 	if *withAudio {
 		scfg.OnAudio = rec.AddAudio
 	}
@@ -167,22 +171,20 @@ func runRecord(ctx context.Context, e *env, args []string) error {
 		hub = stream.NewHub()
 		mcfg := motionConfig(*sens, *hold)
 		mcfg.OnChange = rec.SetMotion
-		mcfg.Logger = log.With("component", "motion")
+		mcfg.Logger = log
 		det = motion.New(mcfg)
 		scfg.OnFrame = func(f *camsession.Frame) {
 			rec.AddFrame(f)
 			hub.Publish(f)
 		}
+		logState := scfg.OnState
 		scfg.OnState = func(s camsession.State) {
+			logState(s)
 			if s == camsession.StateLost {
 				det.Reset(time.Now())
 			}
 		}
 	}
-	if err := local.config(&scfg); err != nil {
-		return err
-	}
-	scfg.Logger = log.With("component", "session")
 	sess, err := camsession.New(scfg)
 	if err != nil {
 		return err
