@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -99,10 +100,26 @@ type Authenticator struct {
 	// told stale=true. It defaults to DefaultNonceLifetime (5 min).
 	NonceLifetime time.Duration
 
-	once sync.Once
-	key  [32]byte // HMAC key for nonces, random per process
-	now  func() time.Time
+	once     sync.Once
+	key      [32]byte // HMAC key for nonces, random per process
+	now      func() time.Time
+	failures atomic.Uint64
 }
+
+// Stats are an Authenticator's counters.
+type Stats struct {
+	// Failures counts the requests refused although they carried
+	// credentials: an unknown user, a wrong password, a malformed or
+	// unsupported Authorization header, Basic where it is not allowed. A
+	// request without credentials (a Digest client's first request) and a
+	// stale nonce (renewed by the client without asking the user) are not
+	// failures.
+	Failures uint64
+}
+
+// Stats returns a snapshot of the counters. It may be called from any
+// goroutine.
+func (a *Authenticator) Stats() Stats { return Stats{Failures: a.failures.Load()} }
 
 // New returns an Authenticator for realm and users that also accepts Basic.
 func New(realm string, users Users) *Authenticator {
@@ -150,6 +167,14 @@ func (a *Authenticator) Required() bool {
 // authorization the Authorization header value. It returns the user name on
 // success. When Required is false it returns "", nil for any input.
 func (a *Authenticator) Check(method, uri, authorization string) (user string, err error) {
+	user, err = a.check(method, uri, authorization)
+	if err != nil && !errors.Is(err, ErrNoCredentials) && !errors.Is(err, ErrStaleNonce) {
+		a.failures.Add(1)
+	}
+	return user, err
+}
+
+func (a *Authenticator) check(method, uri, authorization string) (user string, err error) {
 	if !a.Required() {
 		return "", nil
 	}

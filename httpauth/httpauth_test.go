@@ -372,6 +372,45 @@ func TestStaleNonce(t *testing.T) {
 	if _, err := a.Check("GET", "/a", dc.authorization(req, dc.nonce)); !errors.Is(err, ErrStaleNonce) {
 		t.Errorf("future nonce: %v, want ErrStaleNonce", err)
 	}
+	// Of all this only the wrong password was a failure: stale nonces are
+	// renewed without asking the user.
+	if f := a.Stats().Failures; f != 1 {
+		t.Errorf("Failures = %d, want 1 (the wrong password)", f)
+	}
+}
+
+// TestStatsFailures: every request refused although it carried
+// credentials counts as a failure; a client's first request without
+// credentials does not.
+func TestStatsFailures(t *testing.T) {
+	a := New("test realm", users)
+	srv := testServer(t, a)
+	clients := []*digestClient{
+		{user: "admin", pass: "s3cret pass", algorithm: "MD5"},
+		{user: "admin", pass: "s3cret pass", algorithm: "SHA-256"},
+		{user: "admin", pass: "wrong", algorithm: "MD5"},
+		{user: "nobody", pass: "s3cret pass", algorithm: "SHA-256"},
+		{user: "admin", pass: "s3cret pass", algorithm: "Basic"},
+		{user: "admin", pass: "wrong", algorithm: "Basic"},
+	}
+	var refused uint64
+	for _, dc := range clients {
+		for range 3 {
+			get(t, &http.Client{Transport: dc}, srv.URL+"/x")
+		}
+		for i, code := range dc.statuses {
+			// A Digest client's first request carries no credentials.
+			if code == http.StatusUnauthorized && (i > 0 || dc.algorithm == "Basic") {
+				refused++
+			}
+		}
+	}
+	if refused != 9 {
+		t.Fatalf("the clients were refused %d times with credentials, want 9", refused)
+	}
+	if f := a.Stats().Failures; f != refused {
+		t.Errorf("Failures = %d, want %d", f, refused)
+	}
 }
 
 func TestDigestChecks(t *testing.T) {
