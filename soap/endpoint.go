@@ -84,6 +84,7 @@ type Endpoint struct {
 	log      *slog.Logger
 	services []Service
 	routes   map[wsdl.Op]route // immutable after NewEndpoint
+	counters counters
 }
 
 // route is where a request element goes: an implemented operation, or a
@@ -142,9 +143,14 @@ func (e *Endpoint) Security() *Security { return e.cfg.Security }
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sec, log := e.cfg.Security, e.log
 	version := versionFromContentType(r.Header.Get("Content-Type"))
+	// invalid answers a request that is not a readable SOAP message.
+	invalid := func(status int, f *Fault) {
+		e.counters.count(OpInvalid, f)
+		writeFault(w, version, status, f)
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeFault(w, version, http.StatusMethodNotAllowed, Sender("SOAP requests must use POST"))
+		invalid(http.StatusMethodNotAllowed, Sender("SOAP requests must use POST"))
 		return
 	}
 	// Not every ResponseWriter supports deadlines (httptest.ResponseRecorder).
@@ -163,10 +169,10 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeFault(w, version, http.StatusRequestEntityTooLarge, Sender(fmt.Sprintf("request body larger than %d bytes", e.cfg.MaxBodySize)))
+			invalid(http.StatusRequestEntityTooLarge, Sender(fmt.Sprintf("request body larger than %d bytes", e.cfg.MaxBodySize)))
 			return
 		}
-		writeFault(w, version, http.StatusBadRequest, Sender("cannot read request body"))
+		invalid(http.StatusBadRequest, Sender("cannot read request body"))
 		return
 	}
 	if len(bytes.TrimSpace(body)) == 0 && sec.required() && !sec.NoHTTPAuth {
@@ -176,30 +182,38 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			for _, c := range sec.Auth.ChallengesFor(cerr) {
 				w.Header().Add("WWW-Authenticate", c)
 			}
-			writeFault(w, version, http.StatusUnauthorized, NotAuthorized(cerr))
+			e.counters.countAuth(cerr)
+			invalid(http.StatusUnauthorized, NotAuthorized(cerr))
 			return
 		}
 	}
 	if n := bytes.Count(body, []byte("<")); n > e.cfg.MaxElements {
-		writeFault(w, version, http.StatusBadRequest, wellFormed(ErrTooMany, "%d tags, more than %d", n, e.cfg.MaxElements))
+		invalid(http.StatusBadRequest, wellFormed(ErrTooMany, "%d tags, more than %d", n, e.cfg.MaxElements))
 		return
 	}
 	env, err := ParseEnvelope(body, e.cfg.MaxDepth)
 	if err != nil {
 		f := AsFault(err)
 		log.Debug("bad request", "remote", r.RemoteAddr, "err", err)
-		writeFault(w, version, f.HTTPStatus(), f)
+		invalid(f.HTTPStatus(), f)
 		return
 	}
 	version = env.Version
 	if env.Payload == nil {
-		writeFault(w, version, http.StatusBadRequest, Sender("empty SOAP Body", "InvalidArgs"))
+		invalid(http.StatusBadRequest, Sender("empty SOAP Body", "InvalidArgs"))
 		return
 	}
 	op := env.Op()
 	rt, known := e.routes[op]
+	opName := op.Name
 	if !known {
 		rt.access = unknownPolicy.Class(op.Name)
+		opName = OpUnknown
+	}
+	// fault answers with f and counts it under the operation.
+	fault := func(status int, f *Fault) {
+		e.counters.count(opName, f)
+		writeFault(w, version, status, f)
 	}
 	user, aerr := sec.authenticate(r.Method, r.RequestURI, r.Header.Get("Authorization"), env.Header, op, rt.access)
 	if aerr != nil {
@@ -209,12 +223,15 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				w.Header().Add("WWW-Authenticate", c)
 			}
 		}
-		writeFault(w, version, aerr.status, aerr.fault)
+		if aerr.fault.Err != nil {
+			e.counters.countAuth(aerr.fault.Err)
+		}
+		fault(aerr.status, aerr.fault)
 		return
 	}
 	if rt.handle == nil {
 		// The one answer to every operation no service implements.
-		writeFault(w, version, http.StatusInternalServerError, ActionNotSupported(op))
+		fault(http.StatusInternalServerError, ActionNotSupported(op))
 		return
 	}
 	req := &Request{Version: version, Op: op, Header: env.Header, Body: env.Payload, HTTP: r, User: user, Service: rt.svc, Endpoint: e}
@@ -232,7 +249,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			log.Debug("fault", "op", op.Name, "fault", f)
 		}
-		writeFault(w, version, f.HTTPStatus(), f)
+		fault(f.HTTPStatus(), f)
 		return
 	}
 	log.Debug("request", "op", op.Name, "user", user, "remote", r.RemoteAddr)
@@ -251,6 +268,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		env.InsertChildAt(0, h)
 	}
+	e.counters.count(opName, nil)
 	write(w, version, http.StatusOK, doc)
 }
 
