@@ -28,8 +28,10 @@ import (
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/httpauth"
+	"github.com/chinesium/chinesium/onvif"
 	"github.com/chinesium/chinesium/onvif/discovery"
 	"github.com/chinesium/chinesium/rtsp"
+	"github.com/chinesium/chinesium/soap"
 	"github.com/chinesium/chinesium/stream"
 )
 
@@ -93,6 +95,14 @@ type Camera struct {
 	// RTSPPath is the camera's path in Config.RTSP's Stats; empty when it
 	// has no RTSP streams.
 	RTSPPath string
+	// ONVIF counts the requests of the camera's ONVIF services; Events
+	// its event subscriptions. nil when it has none.
+	ONVIF  Stats[soap.Stats]
+	Events Stats[onvif.EventsStats]
+	// HTTPAuth and RTSPAuth count the refused logins of the camera's HTTP
+	// streams and RTSP paths (the ONVIF ones are in ONVIF's Stats); nil
+	// when they have no authentication.
+	HTTPAuth, RTSPAuth Stats[httpauth.Stats]
 	// Motion reports whether motion is seen now; nil when motion
 	// detection is off.
 	Motion interface{ Motion() bool }

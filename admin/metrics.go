@@ -47,6 +47,11 @@ var (
 	mSentFrames       = newMetric("camera_sent_frames_total", "Frames written to HTTP stream viewers.", counter, "camera", "protocol")
 	mViewerDropped    = newMetric("camera_viewer_dropped_frames_total", "Frames (RTSP: frames and audio blocks) not sent to a viewer that could not keep up.", counter, "camera", "protocol")
 	mSnapshots        = newMetric("camera_snapshots_total", "JPEG snapshots served.", counter, "camera")
+	mAuthFailures     = newMetric("camera_auth_failures_total", "Requests refused although they carried credentials (wrong user or password, bad token), by protocol (onvif, http, rtsp).", counter, "camera", "protocol")
+	mONVIFRequests    = newMetric("onvif_requests_total", "ONVIF requests answered, by operation (unknown: an element no service declares; invalid: not a readable SOAP message) and fault (none: answered).", counter, "camera", "operation", "fault")
+	mSubscriptions    = newMetric("onvif_event_subscriptions", "Live ONVIF event subscriptions, by kind (pull, push).", gauge, "camera", "kind")
+	mNotifyLost       = newMetric("onvif_event_notifications_lost_total", "Push notification messages dropped after their last delivery attempt failed.", counter, "camera")
+	mAdminAuth        = newMetric("admin_auth_failures_total", "Requests to the admin server refused although they carried credentials.", counter)
 	mRTSPConns        = newMetric("rtsp_connections", "TCP connections the RTSP server serves now (each half of an HTTP tunnel counts).", gauge)
 	mRTSPSessions     = newMetric("rtsp_sessions", "RTSP sessions open now, playing or not.", gauge)
 	mRTSPStarted      = newMetric("rtsp_sessions_started_total", "RTSP sessions set up.", counter)
@@ -62,6 +67,7 @@ var allMetrics = []metric{
 	mCameraUp, mPackets, mBadPackets, mForeignPackets, mFramesComplete, mFramesDropped,
 	mDuplicates, mReorders, mLate, mReconnects, mAudioPackets, mFPS, mLastFrameAge, mMotion,
 	mViewers, mSentBytes, mSentFrames, mViewerDropped, mSnapshots,
+	mAuthFailures, mONVIFRequests, mSubscriptions, mNotifyLost, mAdminAuth,
 	mRTSPConns, mRTSPSessions, mRTSPStarted,
 	mDiscoveryRecv, mDiscoveryReqs, mDiscoveryAnswers, mDiscoveryDropped, mDiscoveryHellos, mDiscoveryErrors,
 }
@@ -136,6 +142,28 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			emit(mSentBytes, float64(p.BytesSent), cam, "rtsp")
 			emit(mViewerDropped, float64(p.UnitsDropped), cam, "rtsp")
 		}
+		if r.cam.ONVIF != nil {
+			st := r.cam.ONVIF.Stats()
+			for k, n := range st.Requests {
+				emit(mONVIFRequests, float64(n), cam, k.Operation, k.Fault)
+			}
+			emit(mAuthFailures, float64(st.AuthFailures), cam, "onvif")
+		}
+		if r.cam.HTTPAuth != nil {
+			emit(mAuthFailures, float64(r.cam.HTTPAuth.Stats().Failures), cam, "http")
+		}
+		if r.cam.RTSPAuth != nil {
+			emit(mAuthFailures, float64(r.cam.RTSPAuth.Stats().Failures), cam, "rtsp")
+		}
+		if r.cam.Events != nil {
+			st := r.cam.Events.Stats()
+			emit(mSubscriptions, float64(st.PullPoints), cam, "pull")
+			emit(mSubscriptions, float64(st.PushSubscriptions), cam, "push")
+			emit(mNotifyLost, float64(st.NotifyLost), cam)
+		}
+	}
+	if a := c.s.cfg.Auth; a.Required() {
+		emit(mAdminAuth, float64(a.Stats().Failures))
 	}
 	if c.s.cfg.RTSP != nil {
 		st := c.s.cfg.RTSP.Stats()

@@ -99,6 +99,10 @@ func (b *Bridge) adminCameras() []admin.Camera {
 			Session:  c.Session,
 			HTTP:     c.http,
 			RTSPPath: c.Path,
+			ONVIF:    c.onvif,
+			Events:   c.ev.events,
+			HTTPAuth: c.http.Auth,
+			RTSPAuth: c.rtspAuth,
 			URLs:     c.adminURLs,
 			Live:     c.live,
 		}

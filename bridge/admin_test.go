@@ -1,10 +1,14 @@
 package bridge
 
 import (
+	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -99,12 +103,61 @@ func TestAdminServer(t *testing.T) {
 		t.Errorf("healthz: %s %q, want 503 %q", resp.Status, hb, want)
 	}
 
-	// Metrics: one series per camera.
+	// What ONVIF, HTTP and RTSP clients did to the first camera, and a
+	// wrong login on the admin server, as the metrics tell it.
+	c := cams[0]
+	if status, resp := soapRequest(t, c.DeviceServiceURL(host), "admin", "secret", `<tds:GetDeviceInformation/>`); status != http.StatusOK {
+		t.Fatalf("GetDeviceInformation: %d\n%s", status, resp)
+	}
+	if status, _ := soapRequest(t, c.DeviceServiceURL(host), "admin", "wrong", `<tds:GetDeviceInformation/>`); status == http.StatusOK {
+		t.Fatal("GetDeviceInformation with a wrong password answered")
+	}
+	createPullPoint(t, c, "")
+	for _, u := range []string{c.SnapshotURL(host), b.AdminURL() + "api/cameras"} {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		req.SetBasicAuth("admin", "wrong")
+		wresp, werr := http.DefaultClient.Do(req)
+		if werr != nil {
+			t.Fatal(werr)
+		}
+		wresp.Body.Close()
+		if wresp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s with a wrong password: %s", u, wresp.Status)
+		}
+	}
+	rtspConn, err := net.Dial("tcp", net.JoinHostPort(host, strconv.Itoa(b.RTSPPort())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(rtspConn, "DESCRIBE %s RTSP/1.0\r\nCSeq: 1\r\nAuthorization: Basic %s\r\n\r\n",
+		c.RTSPURL(host, "jpeg"), base64.StdEncoding.EncodeToString([]byte("admin:wrong")))
+	status, _ := bufio.NewReader(rtspConn).ReadString('\n')
+	rtspConn.Close()
+	if !strings.HasPrefix(status, "RTSP/1.0 401") {
+		t.Fatalf("RTSP DESCRIBE with a wrong password: %q", status)
+	}
+
 	code, body = adminGet(t, b, admin.MetricsPath)
-	for _, line := range []string{`chinesium_camera_up{camera="cam-127-0-5-71"} 1`, `chinesium_camera_up{camera="cam-127-0-5-72"} 0`} {
+	for _, line := range []string{
+		`chinesium_camera_up{camera="cam-127-0-5-71"} 1`,
+		`chinesium_camera_up{camera="cam-127-0-5-72"} 0`,
+		`chinesium_onvif_requests_total{camera="cam-127-0-5-71",fault="none",operation="GetDeviceInformation"} 1`,
+		`chinesium_onvif_requests_total{camera="cam-127-0-5-71",fault="Sender/NotAuthorized",operation="GetDeviceInformation"} 1`,
+		`chinesium_onvif_requests_total{camera="cam-127-0-5-71",fault="none",operation="CreatePullPointSubscription"} 1`,
+		`chinesium_camera_auth_failures_total{camera="cam-127-0-5-71",protocol="onvif"} 1`,
+		`chinesium_camera_auth_failures_total{camera="cam-127-0-5-71",protocol="http"} 1`,
+		`chinesium_camera_auth_failures_total{camera="cam-127-0-5-71",protocol="rtsp"} 1`,
+		`chinesium_camera_auth_failures_total{camera="cam-127-0-5-72",protocol="onvif"} 0`,
+		`chinesium_onvif_event_subscriptions{camera="cam-127-0-5-71",kind="pull"} 1`,
+		`chinesium_onvif_event_subscriptions{camera="cam-127-0-5-72",kind="pull"} 0`,
+		`chinesium_admin_auth_failures_total 1`,
+	} {
 		if code != http.StatusOK || !strings.Contains(body, line+"\n") {
 			t.Errorf("metrics lack %q (%d)", line, code)
 		}
+	}
+	if t.Failed() {
+		t.Logf("metrics:\n%s", body)
 	}
 }
 

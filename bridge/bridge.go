@@ -82,8 +82,12 @@ type Camera struct {
 	ev     *cameraEvents  // events service, motion detector, online state (events.go)
 	http   *stream.Camera // MJPEG, snapshot and WAV on the camera's port
 	live   http.Handler   // the same for the admin page, behind its authentication
-	ln     net.Listener
-	srv    *http.Server
+	onvif  *soap.Endpoint // the ONVIF services
+	// rtspAuth authenticates the camera's RTSP paths (its counters reach
+	// the admin server).
+	rtspAuth *httpauth.Authenticator
+	ln       net.Listener
+	srv      *http.Server
 
 	metadata     atomic.Uint32 // WS-Discovery MetadataVersion
 	discoverable atomic.Bool   // last announced discovery mode
@@ -367,6 +371,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		c.ev.events.Close()
 		return nil, err
 	}
+	c.onvif = onvifEndpoint
 	r := mux.NewRouter()
 	// Every /onvif/ path answers ONVIF (dispatch is on the request
 	// element): go2rtc posts GetSnapshotUri to /onvif/imaging_service and
@@ -390,7 +395,8 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelDebug),
 	}
-	b.rtsp.Handle(c.Path, rtsp.Source{Video: c.Video, Audio: c.Audio, Auth: httpauth.New(Realm, store)})
+	c.rtspAuth = httpauth.New(Realm, store)
+	b.rtsp.Handle(c.Path, rtsp.Source{Video: c.Video, Audio: c.Audio, Auth: c.rtspAuth})
 	return c, nil
 }
 
