@@ -75,7 +75,14 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		}
 		c.SetMotion(true)
 		cams = append(cams, c)
-		cfg.Cameras = append(cfg.Cameras, bridge.CameraConfig{IP: ip, Name: fmt.Sprintf("demo-%d", i+1)})
+		cc := bridge.CameraConfig{IP: ip, Name: fmt.Sprintf("demo-%d", i+1)}
+		if cfg.Bind.IsValid() && !cfg.Bind.IsUnspecified() {
+			// The fake cameras stream to the bridge's own address, so a
+			// demo on its own loopback address needs none of the
+			// receive ports (41773 upward) of 127.0.0.1.
+			cc.LocalIP = cfg.Bind
+		}
+		cfg.Cameras = append(cfg.Cameras, cc)
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(cams))
