@@ -39,31 +39,29 @@ func playTCP(t *testing.T, addr, url string, tracks ...int) *rawClient {
 // or fails the test after within.
 func rtpOn(t *testing.T, c *rawClient, ch byte, n int, within time.Duration) {
 	t.Helper()
-	_ = c.nc.SetReadDeadline(time.Now().Add(within))
-	got := 0
-	for got < n {
-		f, err := c.readFrame()
-		if err != nil {
-			t.Fatalf("%d of %d RTP packets on channel %d: %v", got, n, ch, err)
-		}
-		if f.ch == ch {
-			got++
-		}
-	}
+	rtpWhere(t, c, ch, n, within, "", func([]byte) bool { return true })
 }
 
-// rtpAfter reads interleaved frames until n RTP packets with a timestamp
-// later than ts arrived on channel ch, or fails the test after within.
+// rtpAfter is rtpOn counting only packets with a timestamp later than ts.
 func rtpAfter(t *testing.T, c *rawClient, ch byte, n int, ts uint32, within time.Duration) {
+	t.Helper()
+	rtpWhere(t, c, ch, n, within, " after the restart", func(p []byte) bool {
+		return len(p) >= rtpHeaderLen && int32(binary.BigEndian.Uint32(p[4:])-ts) > 0
+	})
+}
+
+// rtpWhere reads interleaved frames until n RTP packets for which ok holds
+// arrived on channel ch, or fails the test (saying what) after within.
+func rtpWhere(t *testing.T, c *rawClient, ch byte, n int, within time.Duration, what string, ok func(p []byte) bool) {
 	t.Helper()
 	_ = c.nc.SetReadDeadline(time.Now().Add(within))
 	got := 0
 	for got < n {
 		f, err := c.readFrame()
 		if err != nil {
-			t.Fatalf("%d of %d RTP packets on channel %d after the restart: %v", got, n, ch, err)
+			t.Fatalf("%d of %d RTP packets on channel %d%s: %v", got, n, ch, what, err)
 		}
-		if f.ch == ch && len(f.data) >= rtpHeaderLen && int32(binary.BigEndian.Uint32(f.data[4:])-ts) > 0 {
+		if f.ch == ch && ok(f.data) {
 			got++
 		}
 	}
