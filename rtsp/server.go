@@ -279,8 +279,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		if s.active.Add(1) > int64(s.MaxConns) {
 			s.active.Add(-1)
-			nc.Close()
+			// Logged before the close, so the line is there when the
+			// client sees the connection end.
 			s.logRefused(nc.RemoteAddr())
+			nc.Close()
 			continue
 		}
 		wg.Go(func() {
