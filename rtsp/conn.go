@@ -266,15 +266,15 @@ func (c *conn) resolve(raw string) (target, bool) {
 		return target{}, false
 	}
 	switch p[i+1:] {
-	case "jpeg":
+	case StreamJPEG:
 		t.media = kindJPEG
-	case "h264":
+	case StreamH264:
 		t.media = kindH264
 	default:
 		return target{}, false
 	}
 	t.path = c.srv.lookupPath(p[:i])
-	if t.path == nil {
+	if t.path == nil || t.media == kindH264 && t.path.src.NoH264 {
 		return target{}, false
 	}
 	base := raw

@@ -48,6 +48,8 @@ type Source struct {
 	// Server.Auth applies. An authenticator with no users leaves the
 	// source open even when Server.Auth has users.
 	Auth *httpauth.Authenticator
+	// NoH264 turns the source's StreamH264 URL off (404).
+	NoH264 bool
 }
 
 // Server is an RTSP server (RFC 2326) for cameras registered with Handle.
