@@ -198,10 +198,10 @@ func (c *Camera) register(r *mux.Router, auth *httpauth.Authenticator) {
 			hh.ServeHTTP(w, req)
 		})
 	}
-	r.Handle("/stream.mjpeg", wrap(c.serveMultipart))
-	r.Handle("/raw.mjpeg", wrap(c.serveRaw))
-	r.Handle("/snapshot.jpg", wrap(c.serveSnapshot))
-	r.Handle("/audio.wav", wrap(c.serveAudio))
+	r.Handle(MJPEGPath, wrap(c.serveMultipart))
+	r.Handle(RawMJPEGPath, wrap(c.serveRaw))
+	r.Handle(SnapshotPath, wrap(c.serveSnapshot))
+	r.Handle(AudioPath, wrap(c.serveAudio))
 }
 
 // setDefaults fills every zero field with its default.
