@@ -21,6 +21,10 @@ type Found struct {
 	DataPort uint16
 }
 
+// DefaultBroadcast is where Discover's probe usually goes: the limited
+// broadcast address on the cameras' control port.
+var DefaultBroadcast = netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), ControlPort)
+
 // discoverRepeat is how often Discover repeats its probe while it waits:
 // broadcasts get lost like every other datagram (PROTOCOL.md §9.2).
 const discoverRepeat = 500 * time.Millisecond

@@ -16,7 +16,7 @@ Broadcasts the cameras' port request and lists the cameras that answer:
 IP, name and current data port. The broadcast must reach the cameras'
 network: use the subnet broadcast (e.g. 192.168.1.255:10104) on a machine
 with several interfaces, and 127.255.255.255:10104 for fake cameras.`)
-	bc := fs.String("broadcast", "255.255.255.255:10104", "broadcast `address:port` to send the probe to")
+	bc := fs.String("broadcast", camsession.DefaultBroadcast.String(), "broadcast `address:port` to send the probe to")
 	timeout := fs.Duration("timeout", 2*time.Second, "how long to collect answers")
 	pos, err := fs.parse(args)
 	if err != nil {
