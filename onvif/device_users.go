@@ -20,8 +20,8 @@ func (s *deviceService) getUsers(context.Context, *soap.Request) (*etree.Element
 		add(u, "tt:Username", name)
 		add(u, "tt:UserLevel", level) // passwords are never returned
 	}
-	if admin := s.d.Store.Admin(); admin != "" {
-		user(admin, LevelAdministrator)
+	for _, u := range s.d.Store.Configured() {
+		user(u.Name, u.Level)
 	}
 	for _, u := range s.d.Store.Get().Users {
 		user(u.Name, u.Level)
@@ -69,7 +69,7 @@ func userFault(err error) error {
 	case errors.Is(err, ErrUnknownUser):
 		return soap.InvalidArgVal("no such user", "UsernameMissing")
 	case errors.Is(err, ErrFixedUser):
-		return soap.InvalidArgVal("the configured administrator cannot be changed", "FixedUser")
+		return soap.InvalidArgVal("a configured user cannot be changed", "FixedUser")
 	case errors.Is(err, ErrBadUser):
 		return soap.InvalidArgVal("invalid user")
 	}
@@ -108,7 +108,7 @@ func (s *deviceService) setUser(_ context.Context, r *soap.Request) (*etree.Elem
 	}
 	if err := s.d.Store.SetUsers(users); err != nil {
 		if errors.Is(err, ErrFixedUser) {
-			return nil, soap.OperationProhibited("the configured administrator cannot be changed", "FixedUser")
+			return nil, soap.OperationProhibited("a configured user cannot be changed", "FixedUser")
 		}
 		return nil, userFault(err)
 	}

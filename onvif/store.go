@@ -32,7 +32,7 @@ const MaxUsers = 16
 var (
 	ErrUserExists   = errors.New("onvif: user already exists")
 	ErrUnknownUser  = errors.New("onvif: no such user")
-	ErrFixedUser    = errors.New("onvif: the configured administrator cannot be changed")
+	ErrFixedUser    = errors.New("onvif: a configured user cannot be changed")
 	ErrTooManyUsers = errors.New("onvif: too many users")
 	ErrBadUser      = errors.New("onvif: invalid user name, password or level")
 )
@@ -79,7 +79,7 @@ type State struct {
 	DiscoveryMode string `json:"discoveryMode"`
 	// Hostname is "" when none was set.
 	Hostname string `json:"hostname,omitempty"`
-	// Users are the ONVIF users (the configured administrator is not
+	// Users are the ONVIF users (the configured users are not
 	// among them).
 	Users []User `json:"users,omitempty"`
 	// Profiles are the media profiles, fixed ones included, in order.
@@ -110,16 +110,15 @@ func (st State) clone() State {
 
 // Store holds a device's settable state, persisted as JSON in one file
 // (written atomically, mode 0600 since it holds passwords). It also answers
-// httpauth.Users: the configured administrator (SetAdmin, not persisted)
-// plus the ONVIF users. Safe for concurrent use.
+// httpauth.Users: the configured users (SetConfigured, not persisted) plus
+// the ONVIF users. Safe for concurrent use.
 type Store struct {
 	path string
 
-	mu        sync.RWMutex
-	st        State
-	adminUser string
-	adminPass string
-	watchers  []func()
+	mu         sync.RWMutex
+	st         State
+	configured []User // from the configuration; not persisted, fixed
+	watchers   []func()
 }
 
 // OpenStore loads the state from path, or starts from DefaultState when the
@@ -230,29 +229,59 @@ func (s *Store) save(st State) error {
 	return nil
 }
 
-// SetAdmin sets the configured administrator (from the command line or the
-// config file). It is not persisted and cannot be changed or deleted
-// through ONVIF. An empty user removes it.
-func (s *Store) SetAdmin(user, password string) {
+// SetConfigured sets the users of the configuration (config file or
+// command line). They are not persisted, cannot be changed or deleted
+// through ONVIF, and come before the ONVIF users: an ONVIF user of the
+// same name can no longer log in. nil removes them. It may be called
+// while the store is in use (a configuration reload).
+func (s *Store) SetConfigured(users []User) {
 	s.mu.Lock()
-	s.adminUser, s.adminPass = user, password
+	s.configured = slices.Clone(users)
 	s.mu.Unlock()
 }
 
-// Admin returns the configured administrator's name, "" when none.
-func (s *Store) Admin() string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.adminUser
+// SetAdmin sets one configured administrator (see SetConfigured); an empty
+// user removes the configured users.
+func (s *Store) SetAdmin(user, password string) {
+	if user == "" {
+		s.SetConfigured(nil)
+		return
+	}
+	s.SetConfigured([]User{{Name: user, Password: password, Level: LevelAdministrator}})
 }
 
-// Password returns the password of user: the configured administrator or
-// an ONVIF user. It implements httpauth.Users.
+// Configured returns the configured users' names and levels (passwords
+// left empty).
+func (s *Store) Configured() []User {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]User, len(s.configured))
+	for i, u := range s.configured {
+		out[i] = User{Name: u.Name, Level: u.Level}
+	}
+	return out
+}
+
+// configuredLocked returns the configured user called name, comparing in
+// constant time. s.mu is held (Update's fn runs with it held too).
+func (s *Store) configuredLocked(name string) (User, bool) {
+	var found User
+	ok := false
+	for _, u := range s.configured {
+		if subtle.ConstantTimeCompare([]byte(name), []byte(u.Name)) == 1 && !ok {
+			found, ok = u, true
+		}
+	}
+	return found, ok
+}
+
+// Password returns the password of user: a configured user or an ONVIF
+// user. It implements httpauth.Users.
 func (s *Store) Password(user string) (string, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.adminUser != "" && subtle.ConstantTimeCompare([]byte(user), []byte(s.adminUser)) == 1 {
-		return s.adminPass, true
+	if u, ok := s.configuredLocked(user); ok {
+		return u.Password, true
 	}
 	for _, u := range s.st.Users {
 		if u.Name == user {
@@ -262,13 +291,12 @@ func (s *Store) Password(user string) (string, bool) {
 	return "", false
 }
 
-// Level returns the user level of user; the configured administrator is
-// LevelAdministrator.
+// Level returns the user level of user.
 func (s *Store) Level(user string) (string, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.adminUser != "" && user == s.adminUser {
-		return LevelAdministrator, true
+	if u, ok := s.configuredLocked(user); ok {
+		return u.Level, true
 	}
 	for _, u := range s.st.Users {
 		if u.Name == user {
@@ -278,27 +306,22 @@ func (s *Store) Level(user string) (string, bool) {
 	return "", false
 }
 
-// Len returns the number of users that can log in (administrator
+// Len returns the number of users that can log in (configured ones
 // included). Zero means the device is open: no credentials are required.
 func (s *Store) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	n := len(s.st.Users)
-	if s.adminUser != "" {
-		n++
-	}
-	return n
+	return len(s.st.Users) + len(s.configured)
 }
 
 // CreateUsers adds users atomically (CreateUsers): all or none.
 func (s *Store) CreateUsers(users []User) error {
-	admin := s.Admin()
 	return s.Update(func(st *State) error {
 		for _, u := range users {
 			if !validUser(u) {
 				return fmt.Errorf("%w: %q", ErrBadUser, u.Name)
 			}
-			if u.Name == admin && admin != "" {
+			if _, fixed := s.configuredLocked(u.Name); fixed {
 				return fmt.Errorf("%w: %q", ErrUserExists, u.Name)
 			}
 			if slices.ContainsFunc(st.Users, func(x User) bool { return x.Name == u.Name }) {
@@ -315,10 +338,9 @@ func (s *Store) CreateUsers(users []User) error {
 
 // DeleteUsers removes users by name atomically (DeleteUsers).
 func (s *Store) DeleteUsers(names []string) error {
-	admin := s.Admin()
 	return s.Update(func(st *State) error {
 		for _, n := range names {
-			if n == admin && admin != "" {
+			if _, fixed := s.configuredLocked(n); fixed {
 				return ErrFixedUser
 			}
 			i := slices.IndexFunc(st.Users, func(x User) bool { return x.Name == n })
@@ -334,10 +356,9 @@ func (s *Store) DeleteUsers(names []string) error {
 // SetUsers changes existing users' passwords and levels atomically
 // (SetUser). An empty Password keeps the old one.
 func (s *Store) SetUsers(users []User) error {
-	admin := s.Admin()
 	return s.Update(func(st *State) error {
 		for _, u := range users {
-			if u.Name == admin && admin != "" {
+			if _, fixed := s.configuredLocked(u.Name); fixed {
 				return ErrFixedUser
 			}
 			i := slices.IndexFunc(st.Users, func(x User) bool { return x.Name == u.Name })
