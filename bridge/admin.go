@@ -5,9 +5,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/chinesium/chinesium/admin"
 	"github.com/chinesium/chinesium/httpauth"
+	"github.com/chinesium/chinesium/onvif"
 )
 
 // listenAdmin binds the admin server's port (unless it is off).
@@ -25,9 +27,9 @@ func (b *Bridge) listenAdmin() error {
 
 // serveAdmin serves the web page, /metrics, /healthz and /api/cameras on
 // the admin port, reading the Stats of every camera's session and HTTP
-// streams, the RTSP server and the WS-Discovery responder. The
-// administrator configured for the bridge logs in there; the users created
-// over ONVIF belong to one camera each and do not.
+// streams, the RTSP server and the WS-Discovery responder. The users of
+// the bridge's configuration log in there; the users created over ONVIF
+// belong to one camera each and do not.
 func (b *Bridge) serveAdmin() {
 	if b.adminLn == nil {
 		return
@@ -40,9 +42,9 @@ func (b *Bridge) serveAdmin() {
 	if b.discovery != nil {
 		cfg.Discovery = b.discovery
 	}
-	if b.cfg.User != "" {
-		cfg.Auth = httpauth.New(Realm, httpauth.StaticUsers{b.cfg.User: b.cfg.Password})
-	}
+	// Always an authenticator: it is open while no user is configured,
+	// and follows the users a reload configures.
+	cfg.Auth = httpauth.New(Realm, &b.users)
 	h, err := admin.New(cfg)
 	if err != nil {
 		panic(err) // only a missing Cameras fails, and it is set
@@ -130,4 +132,34 @@ func (c *Camera) adminURLs(host string) admin.URLs {
 		u.RTSPH264 = c.RTSPURL(host, "h264")
 	}
 	return u
+}
+
+// configuredUsers is the users of the configuration as an httpauth.Users,
+// replaced as a whole when the configuration changes.
+type configuredUsers struct {
+	m atomic.Pointer[httpauth.StaticUsers]
+}
+
+func (u *configuredUsers) set(users []onvif.User) {
+	m := httpauth.StaticUsers{}
+	for _, x := range users {
+		m[x.Name] = x.Password
+	}
+	u.m.Store(&m)
+}
+
+// Password implements httpauth.Users.
+func (u *configuredUsers) Password(name string) (string, bool) {
+	if m := u.m.Load(); m != nil {
+		return m.Password(name)
+	}
+	return "", false
+}
+
+// Len implements httpauth.Users' optional Len: no users, no login.
+func (u *configuredUsers) Len() int {
+	if m := u.m.Load(); m != nil {
+		return len(*m)
+	}
+	return 0
 }

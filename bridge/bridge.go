@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,6 +56,7 @@ type Bridge struct {
 	discovery *discovery.Responder // nil when off
 	admin     *http.Server         // nil when off
 	adminLn   net.Listener
+	users     configuredUsers // Config.Users, for the admin server
 
 	cancel    context.CancelFunc
 	closeOnce sync.Once
@@ -102,6 +104,7 @@ func New(cfg Config) (*Bridge, error) {
 		return nil, err
 	}
 	b := &Bridge{cfg: cfg, log: cfg.Logger}
+	b.users.set(cfg.Users)
 	return b, nil
 }
 
@@ -138,8 +141,9 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("bridge: RTSP port: %w", err)
 	}
 	closers = append(closers, func() { b.rtspLn.Close() })
-	hasH264 := !b.cfg.NoH264 && b.rtsp.H264Available()
-	if !hasH264 && !b.cfg.NoH264 {
+	wantH264 := slices.ContainsFunc(b.cfg.Cameras, func(c CameraConfig) bool { return !c.NoH264 })
+	hasH264 := wantH264 && b.rtsp.H264Available()
+	if wantH264 && !hasH264 {
 		b.log.Warn("no ffmpeg with libx264: only the JPEG profile is offered (Home Assistant and UniFi Protect need H.264)")
 	}
 
@@ -151,8 +155,8 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		closers = append(closers, c.closeSockets)
 		b.cameras = append(b.cameras, c)
 	}
-	if b.cfg.User == "" {
-		b.log.Warn("no user configured: ONVIF, RTSP and the HTTP streams are open to anyone who can reach them (set -user and -password)")
+	if len(b.cfg.Users) == 0 {
+		b.log.Warn("no user configured: ONVIF, RTSP and the HTTP streams are open to anyone who can reach them (set -user and -password, or users in the configuration file)")
 	}
 
 	// A camera with an address of its own gets RTSP there too (its clients
@@ -305,17 +309,15 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.cfg.User != "" {
-		store.SetAdmin(b.cfg.User, b.cfg.Password)
-	}
+	store.SetConfigured(b.cfg.Users)
 	dev.Store = store
-	dev.HasAudio = b.cfg.Audio
-	dev.HasH264 = hasH264
-	c := &Camera{Config: cc, Device: dev, Video: stream.NewHub(), Path: pathName(cc.Name), bridge: b}
+	dev.HasAudio = cc.Audio
+	dev.HasH264 = hasH264 && !cc.NoH264
+	c := &Camera{Config: cc, Device: dev, Video: stream.NewHub(), Path: rtsp.PathName(cc.Name), bridge: b}
 	st := store.Get()
 	c.discoverable.Store(st.DiscoveryMode != onvif.NonDiscoverable)
 	c.announced = strings.Join(st.Scopes, " ") + "|" + st.DiscoveryMode
-	if b.cfg.Audio {
+	if cc.Audio {
 		c.Audio = stream.NewAudioHub()
 	}
 	log := b.log.With("camera", cc.Name, "ip", cc.IP.String())
@@ -325,7 +327,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		ControlPort: cc.ControlPort,
 		LocalIP:     cc.LocalIP,
 		LocalPort:   cc.LocalPort,
-		Audio:       b.cfg.Audio,
+		Audio:       cc.Audio,
 		OnFrame:     c.Video.Publish,
 	}
 	logSession(log, &scfg)
@@ -396,7 +398,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelDebug),
 	}
 	c.rtspAuth = httpauth.New(Realm, store)
-	b.rtsp.Handle(c.Path, rtsp.Source{Video: c.Video, Audio: c.Audio, Auth: c.rtspAuth})
+	b.rtsp.Handle(c.Path, rtsp.Source{Video: c.Video, Audio: c.Audio, Auth: c.rtspAuth, NoH264: !dev.HasH264})
 	return c, nil
 }
 
@@ -420,7 +422,7 @@ func (c *Camera) start(ctx context.Context) {
 	b.wg.Go(func() { b.report(c.Config.Name+" http", c.srv.Serve(c.ln)) })
 	b.wg.Go(func() { b.report(c.Config.Name+" motion", c.runMotion(ctx)) })
 	b.log.Info("camera ready", "camera", c.Config.Name, "ip", c.Config.IP.String(), "onvif", c.DeviceServiceURL(c.Host()),
-		"rtsp", c.RTSPURL(c.Host(), "jpeg"), "mjpeg", c.MJPEGURL(c.Host()))
+		"rtsp", c.RTSPURL(c.Host(), rtsp.StreamJPEG), "mjpeg", c.MJPEGURL(c.Host()))
 }
 
 // EndpointUUID implements discovery.Target: the device's UUID.
@@ -502,7 +504,8 @@ func (c *Camera) DeviceServiceURL(host string) string {
 	return "http://" + hostPort(host, c.Device.HTTPPort) + DeviceServicePath
 }
 
-// RTSPURL returns the RTSP URL of the "jpeg" or "h264" stream at host.
+// RTSPURL returns the RTSP URL of the rtsp.StreamJPEG or rtsp.StreamH264
+// stream at host.
 func (c *Camera) RTSPURL(host, video string) string {
 	u, _ := c.Device.Media.StreamURI(host, video, "RTSP")
 	return u
@@ -510,7 +513,15 @@ func (c *Camera) RTSPURL(host, video string) string {
 
 // MJPEGURL returns the multipart MJPEG URL at host.
 func (c *Camera) MJPEGURL(host string) string {
-	return "http://" + hostPort(host, c.Device.HTTPPort) + "/stream.mjpeg"
+	return stream.URL(host, c.Device.HTTPPort, stream.MJPEGPath)
+}
+
+// AudioURL returns the WAV audio URL at host ("" without audio).
+func (c *Camera) AudioURL(host string) string {
+	if c.Audio == nil {
+		return ""
+	}
+	return stream.URL(host, c.Device.HTTPPort, stream.AudioPath)
 }
 
 // SnapshotURL returns the JPEG snapshot URL at host.
@@ -526,11 +537,11 @@ type mediaURLs struct {
 }
 
 func (m mediaURLs) StreamURI(host, video, transport string) (string, error) {
-	return "rtsp://" + hostPort(host, m.rtspPort) + "/" + m.path + "/" + video, nil
+	return rtsp.URL(host, m.rtspPort, m.path, video), nil
 }
 
 func (m mediaURLs) SnapshotURI(host string) (string, error) {
-	return "http://" + hostPort(host, m.httpPort) + "/snapshot.jpg", nil
+	return stream.URL(host, m.httpPort, stream.SnapshotPath), nil
 }
 
 // hostPort joins a host (IPv6 already in brackets, as onvif.RequestHost

@@ -20,6 +20,7 @@ import (
 	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/onvif"
 	"github.com/chinesium/chinesium/onvif/discovery"
+	"github.com/chinesium/chinesium/rtsp"
 )
 
 const getStreamURIBody = `<trt:GetStreamUri><trt:StreamSetup><tt:Stream>RTP-Unicast</tt:Stream><tt:Transport>` +
@@ -192,8 +193,20 @@ func TestConfigDefaults(t *testing.T) {
 	if c0.Name != "cam-10-0-0-5" || c0.ID != "10.0.0.5" || c0.HTTPPort != DefaultHTTPBasePort {
 		t.Errorf("camera 0 defaults: %+v", c0)
 	}
-	if c1.HTTPPort != 9000 || pathName(c1.Name) != "Front-door" {
-		t.Errorf("camera 1: %+v, path %q", c1, pathName(c1.Name))
+	if c1.HTTPPort != 9000 || rtsp.PathName(c1.Name) != "Front-door" {
+		t.Errorf("camera 1: %+v, path %q", c1, rtsp.PathName(c1.Name))
+	}
+	// Automatic ports skip the explicit ones.
+	auto, err := Config{Cameras: []CameraConfig{
+		{IP: netip.MustParseAddr("10.0.0.5"), HTTPPort: DefaultHTTPBasePort + 1},
+		{IP: netip.MustParseAddr("10.0.0.6")},
+		{IP: netip.MustParseAddr("10.0.0.7")},
+	}, StateDir: "/tmp/x"}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1, p2 := auto.Cameras[1].HTTPPort, auto.Cameras[2].HTTPPort; p1 != DefaultHTTPBasePort || p2 != DefaultHTTPBasePort+2 {
+		t.Errorf("automatic ports %d, %d beside an explicit %d", p1, p2, DefaultHTTPBasePort+1)
 	}
 	if cfg.RTSPPort != DefaultRTSPPort {
 		t.Errorf("RTSP port %d", cfg.RTSPPort)
@@ -203,7 +216,9 @@ func TestConfigDefaults(t *testing.T) {
 		{Cameras: []CameraConfig{{}}},
 		{Cameras: []CameraConfig{{IP: netip.MustParseAddr("::1")}}},
 		{Cameras: []CameraConfig{{IP: netip.MustParseAddr("10.0.0.5")}, {IP: netip.MustParseAddr("10.0.0.5")}}},
-		{Cameras: []CameraConfig{{IP: netip.MustParseAddr("10.0.0.5")}}, Password: "x"},
+		{Cameras: []CameraConfig{{IP: netip.MustParseAddr("10.0.0.5")}}, Users: []onvif.User{{Password: "x", Level: onvif.LevelAdministrator}}},
+		{Cameras: []CameraConfig{{IP: netip.MustParseAddr("10.0.0.5")}}, Users: []onvif.User{{Name: "x", Level: onvif.LevelAdministrator}}},
+		{Cameras: []CameraConfig{{IP: netip.MustParseAddr("10.0.0.5")}}, Users: []onvif.User{{Name: "x", Password: "y", Level: "Root"}}},
 	} {
 		if _, err := bad.withDefaults(); err == nil {
 			t.Errorf("config %+v accepted", bad)

@@ -14,13 +14,16 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/chinesium/chinesium/admin"
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/motion"
+	"github.com/chinesium/chinesium/onvif"
 	"github.com/chinesium/chinesium/onvif/discovery"
+	"github.com/chinesium/chinesium/rtsp"
 	"github.com/chinesium/chinesium/soap"
 )
 
@@ -60,13 +63,23 @@ type CameraConfig struct {
 	// from. It defaults to the IP; set it to keep the identity when the
 	// camera's IP changes.
 	ID string
-	// HTTPPort is this camera's HTTP port (ONVIF and streams). 0 takes
-	// Config.HTTPBasePort + the camera's index; AnyPort a free port.
+	// HTTPPort is this camera's HTTP port (ONVIF and streams); AnyPort
+	// takes a free one. 0 takes the lowest port from Config.HTTPBasePort
+	// up that no other camera uses (at Start, in configuration order, so
+	// without explicit ports camera i gets HTTPBasePort+i); a camera keeps
+	// its port while it runs, also when others are added or removed.
 	HTTPPort int
 	// BindIP is the address this camera's HTTP server listens on, for NVRs
 	// that identify devices by IP. It defaults to Config.Bind.
 	BindIP netip.Addr
-	// ControlPort is the camera's control port; default 10104.
+	// Audio asks the camera for audio and serves it (G.711 over RTSP, WAV
+	// over HTTP, audio configurations in ONVIF).
+	Audio bool
+	// NoH264 turns this camera's H.264 profile and RTSP stream off. The
+	// profile is offered only when ffmpeg can encode H.264.
+	NoH264 bool
+	// ControlPort is the camera's control port; it defaults to
+	// camsession.ControlPort.
 	ControlPort int
 	// LocalIP and LocalPort are the session's local address (see
 	// camsession.Config); zero values take its defaults.
@@ -87,22 +100,18 @@ type Config struct {
 	// RTSPPort is the RTSP server's port; default DefaultRTSPPort, AnyPort
 	// for a free one.
 	RTSPPort int
-	// User and Password are the administrator for ONVIF, RTSP and the HTTP
-	// streams of every camera. An empty User leaves everything open
-	// (unless ONVIF users are created through CreateUsers, which protects
-	// only the camera they were created on).
-	User, Password string
-	// Audio asks the cameras for audio and serves it (G.711 over RTSP, WAV
-	// over HTTP, audio configurations in ONVIF).
-	Audio bool
+	// Users may log in to every camera (ONVIF, RTSP and the HTTP streams)
+	// with their level; ONVIF clients cannot change or delete them. No
+	// users leaves everything open (unless ONVIF users are created through
+	// CreateUsers, which protects only the camera they were created on).
+	Users []onvif.User
 	// StateDir holds the persisted ONVIF state, one file per camera. It
 	// defaults to DefaultStateDir().
 	StateDir string
-	// FFmpeg is the ffmpeg executable for the H.264 profile; default
-	// "ffmpeg" from PATH. Without a usable ffmpeg only JPEG is offered.
+	// FFmpeg is the ffmpeg executable for the H.264 profile; it defaults
+	// to rtsp.DefaultFFmpeg, from PATH. Without a usable ffmpeg only JPEG
+	// is offered.
 	FFmpeg string
-	// NoH264 turns the H.264 profile off even when ffmpeg can encode.
-	NoH264 bool
 	// MaxSnapshotAge is the oldest frame a snapshot may return; zero takes
 	// the stream package's default.
 	MaxSnapshotAge time.Duration
@@ -170,7 +179,8 @@ func DefaultStateDir() (string, error) {
 	return filepath.Join(home, ".local", "state", "chinesium"), nil
 }
 
-// withDefaults validates cfg and returns it with every default filled in.
+// withDefaults validates cfg and returns it with every default filled in,
+// cameras' HTTP ports included.
 func (cfg Config) withDefaults() (Config, error) {
 	if len(cfg.Cameras) == 0 {
 		return cfg, errors.New("bridge: no camera configured")
@@ -184,8 +194,10 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.AdminPort == 0 {
 		cfg.AdminPort = admin.DefaultPort
 	}
-	if cfg.User == "" && cfg.Password != "" {
-		return cfg, errors.New("bridge: a password needs a user")
+	for _, u := range cfg.Users {
+		if err := checkUser(u); err != nil {
+			return cfg, err
+		}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -209,23 +221,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	cams := make([]CameraConfig, len(cfg.Cameras))
 	names := map[string]bool{}
 	ids := map[string]bool{}
-	for i, c := range cfg.Cameras {
-		if !c.IP.IsValid() || !c.IP.Is4() {
-			return cfg, fmt.Errorf("bridge: camera %d: %q is not an IPv4 address", i+1, c.IP)
+	for i, given := range cfg.Cameras {
+		c, err := cfg.cameraDefaults(given)
+		if err != nil {
+			return cfg, fmt.Errorf("bridge: camera %d: %w", i+1, err)
 		}
-		if c.ID == "" {
-			c.ID = c.IP.String()
-		}
-		if c.Name == "" {
-			c.Name = DefaultName(c.IP)
-		}
-		if c.HTTPPort == 0 {
-			c.HTTPPort = cfg.HTTPBasePort + i
-		}
-		if !c.BindIP.IsValid() {
-			c.BindIP = cfg.Bind
-		}
-		slug := pathName(c.Name)
+		slug := rtsp.PathName(c.Name)
 		if names[slug] {
 			return cfg, fmt.Errorf("bridge: two cameras named %q", c.Name)
 		}
@@ -235,25 +236,61 @@ func (cfg Config) withDefaults() (Config, error) {
 		names[slug], ids[c.ID] = true, true
 		cams[i] = c
 	}
+	var used []int
+	for _, c := range cams {
+		if c.HTTPPort != 0 {
+			used = append(used, c.HTTPPort)
+		}
+	}
+	for i := range cams {
+		if cams[i].HTTPPort == 0 {
+			cams[i].HTTPPort = freePort(cfg.HTTPBasePort, used)
+			used = append(used, cams[i].HTTPPort)
+		}
+	}
 	cfg.Cameras = cams
 	return cfg, nil
 }
 
-// pathName makes a camera name usable as one RTSP path segment: letters,
-// digits, '-', '_' and '.' are kept, anything else becomes '-'.
-func pathName(name string) string {
-	var b strings.Builder
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('-')
-		}
+// cameraDefaults checks one camera and fills in its defaults, all but an
+// automatic HTTP port.
+func (cfg *Config) cameraDefaults(c CameraConfig) (CameraConfig, error) {
+	if !c.IP.IsValid() || !c.IP.Is4() {
+		return c, fmt.Errorf("%q is not an IPv4 address", c.IP)
 	}
-	s := strings.Trim(b.String(), "-.")
-	if s == "" {
-		return "cam"
+	if c.ID == "" {
+		c.ID = c.IP.String()
 	}
-	return s
+	if c.Name == "" {
+		c.Name = DefaultName(c.IP)
+	}
+	if !c.BindIP.IsValid() {
+		c.BindIP = cfg.Bind
+	}
+	return c, nil
+}
+
+// freePort returns the lowest port from base up that is not in used.
+func freePort(base int, used []int) int {
+	p := base
+	for slices.Contains(used, p) {
+		p++
+	}
+	return p
+}
+
+// checkUser checks a configured user as the ONVIF user operations would.
+func checkUser(u onvif.User) error {
+	switch {
+	case u.Name == "":
+		return errors.New("bridge: a user needs a name")
+	case u.Password == "":
+		return fmt.Errorf("bridge: user %q needs a password", u.Name)
+	}
+	switch u.Level {
+	case onvif.LevelAdministrator, onvif.LevelOperator, onvif.LevelUser:
+		return nil
+	}
+	return fmt.Errorf("bridge: user %q: level %q is not %s, %s or %s", u.Name, u.Level,
+		onvif.LevelAdministrator, onvif.LevelOperator, onvif.LevelUser)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
 	"github.com/chinesium/chinesium/internal/testutil"
+	"github.com/chinesium/chinesium/onvif"
 	"github.com/chinesium/chinesium/onvif/discovery"
 )
 
@@ -46,7 +47,7 @@ func TestBridgeHelperProcess(t *testing.T) {
 	}
 	stopCam := startCam()
 	cfg := Config{
-		RTSPPort: AnyPort, AdminPort: AnyPort, User: "admin", Password: "secret", StateDir: t.TempDir(),
+		RTSPPort: AnyPort, AdminPort: AnyPort, Users: []onvif.User{{Name: "admin", Password: "secret", Level: onvif.LevelAdministrator}}, StateDir: t.TempDir(),
 		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Cameras:   []CameraConfig{{IP: camIP, HTTPPort: AnyPort, Name: "netns-cam"}},
 		Discovery: &discovery.Config{MaxDelay: 50 * time.Millisecond, RatePerSource: 100},

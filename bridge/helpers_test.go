@@ -23,6 +23,7 @@ import (
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
 	"github.com/chinesium/chinesium/internal/testutil"
+	"github.com/chinesium/chinesium/onvif"
 	"github.com/chinesium/chinesium/soap"
 	"github.com/chinesium/chinesium/wsdl"
 )
@@ -85,9 +86,7 @@ func testConfig(t testing.TB, stateDir string, ips ...string) Config {
 		Bind:      bindIP,
 		RTSPPort:  AnyPort,
 		AdminPort: AnyPort,
-		User:      "admin",
-		Password:  "secret",
-		Audio:     true,
+		Users:     []onvif.User{{Name: "admin", Password: "secret", Level: onvif.LevelAdministrator}},
 		StateDir:  stateDir,
 		Logger:    testLogger(t),
 		Session: func(c *camsession.Config) {
@@ -97,7 +96,7 @@ func testConfig(t testing.TB, stateDir string, ips ...string) Config {
 		},
 	}
 	for _, ip := range ips {
-		cfg.Cameras = append(cfg.Cameras, CameraConfig{IP: netip.MustParseAddr(ip), HTTPPort: AnyPort})
+		cfg.Cameras = append(cfg.Cameras, CameraConfig{IP: netip.MustParseAddr(ip), HTTPPort: AnyPort, Audio: true})
 	}
 	return cfg
 }

@@ -107,7 +107,7 @@ func TestRTSPOpenModeUserProtectsOneCamera(t *testing.T) {
 	t.Parallel()
 	startFakeCams(t, "127.0.5.63", "127.0.5.64")
 	cfg := testConfig(t, t.TempDir(), "127.0.5.63", "127.0.5.64")
-	cfg.User, cfg.Password = "", ""
+	cfg.Users = nil
 	cams := startBridge(t, cfg).Cameras()
 	a, b := cams[0], cams[1]
 	waitFrame(t, a)

@@ -12,10 +12,13 @@ import (
 	"github.com/chinesium/chinesium/camsession"
 )
 
-// env is what a command may use of the process: its output streams.
+// env is what a command may use of the process: its output streams and
+// environment variables.
 type env struct {
 	stdout io.Writer
 	stderr io.Writer
+	// environ is the process's environment (os.Environ()).
+	environ []string
 	// stdoutTerminal is true when stdout is a terminal, where binary output
 	// would only garble the screen.
 	stdoutTerminal bool

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"github.com/chinesium/chinesium/bridge"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/config"
 )
 
 const demoHelp = `
@@ -22,10 +26,25 @@ ffplay or ONVIF Device Manager; stop with Ctrl-C.
 Example: go run ./cmd/chinesium demo
          ffplay rtsp://127.0.0.1:8554/demo-1/jpeg`
 
+// demoDefaults is the demo's base configuration: everything on loopback,
+// audio on, no WS-Discovery (the fake cameras are no devices for the LAN's
+// NVRs).
+func demoDefaults() config.Config {
+	cfg := config.Default()
+	cfg.Listen.Bind = "127.0.0.1"
+	cfg.Audio = true
+	cfg.Discovery.Enabled = false
+	return cfg
+}
+
 func runDemo(ctx context.Context, e *env, args []string) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
 	fs := newFlags(e, "demo", "[flags]", demoHelp)
-	var sf serveFlags
-	sf.register(fs, "127.0.0.1", true, false)
+	var settings []config.Setting
+	registerSettings(fs, demoDefaults(), &settings)
 	ipFlag := fs.String("ip", "127.0.0.2", "IP of the first fake camera; the second takes the next address")
 	pos, err := fs.parse(args)
 	if err != nil {
@@ -34,15 +53,23 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 0 {
 		return usagef("demo takes no arguments (got %q)", pos)
 	}
-	cfg, err := sf.config(fs, e)
-	if err != nil {
-		return err
-	}
 	first, err := netip.ParseAddr(*ipFlag)
 	if err != nil || !first.Is4() || !first.IsLoopback() {
 		return usagef("-ip %q: give a loopback IPv4 address such as 127.0.0.2", *ipFlag)
 	}
 	demoIPs := []netip.Addr{first, first.Next()}
+	base := demoDefaults()
+	for i, ip := range demoIPs {
+		base.Cameras = append(base.Cameras, config.Camera{IP: ip.String(), Name: fmt.Sprintf("demo-%d", i+1)})
+	}
+	if *fs.verbose {
+		settings = append(settings, verboseSetting)
+	}
+	// No file and no environment: the demo behaves the same everywhere.
+	cfg, err := loadConfig(base, config.Sources{Settings: settings}, nil)
+	if err != nil {
+		return err
+	}
 	if cfg.StateDir == "" {
 		d, derr := bridge.DefaultStateDir()
 		if derr != nil {
@@ -75,14 +102,6 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		}
 		c.SetMotion(true)
 		cams = append(cams, c)
-		cc := bridge.CameraConfig{IP: ip, Name: fmt.Sprintf("demo-%d", i+1)}
-		if cfg.Bind.IsValid() && !cfg.Bind.IsUnspecified() {
-			// The fake cameras stream to the bridge's own address, so a
-			// demo on its own loopback address needs none of the
-			// receive ports (41773 upward) of 127.0.0.1.
-			cc.LocalIP = cfg.Bind
-		}
-		cfg.Cameras = append(cfg.Cameras, cc)
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(cams))
@@ -94,7 +113,20 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			}
 		})
 	}
-	err = runBridge(ctx, e, cfg, func(i int) string { return "fake camera " + demoIPs[i].String() })
+	err = runBridge(ctx, e, cfg, runOptions{
+		label: func(i int) string { return "fake camera " + demoIPs[i].String() },
+		hup:   hup,
+		adjust: func(bc *bridge.Config) {
+			if bc.Bind.IsValid() && !bc.Bind.IsUnspecified() {
+				// The fake cameras stream to the bridge's own address, so
+				// a demo on its own loopback address needs none of the
+				// receive ports (41773 upward) of 127.0.0.1.
+				for i := range bc.Cameras {
+					bc.Cameras[i].LocalIP = bc.Bind
+				}
+			}
+		},
+	})
 	cancel()
 	wg.Wait()
 	return errors.Join(append([]error{err}, errs...)...)

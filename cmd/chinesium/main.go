@@ -37,6 +37,7 @@ func commands() []command {
 		{"snapshot", "save one JPEG picture from a camera", runSnapshot},
 		{"discover", "list the cameras that answer a broadcast", runDiscover},
 		{"fakecam", "run fake cameras, for tests and trying chinesium without hardware", runFakecam},
+		{"config", "print an example configuration file, or check one", runConfig},
 	}
 }
 
@@ -45,7 +46,7 @@ func main() {
 	// of being killed by SIGPIPE, so the command can end cleanly.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, stdoutTerminal: isTerminal(os.Stdout)}, os.Args[1:])
+	code := run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, environ: os.Environ(), stdoutTerminal: isTerminal(os.Stdout)}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

@@ -102,7 +102,7 @@ func runRecord(ctx context.Context, e *env, args []string) error {
 	withAudio := fs.Bool("audio", false, "ask the camera for audio and record it (8 kHz 16-bit PCM)")
 	motionOnly := fs.Bool("motion", false, "record only while motion is detected, from -pre-roll before it to -motion-hold after it")
 	preRoll := fs.Duration("pre-roll", record.DefaultPreRoll, "with -motion: how much of the time before motion each recording starts with")
-	sens := fs.Int("motion-sensitivity", defaultSensitivity, fmt.Sprintf("with -motion: sensitivity, %d (only large, strong changes) to %d (small, faint ones)", minSensitivity, maxSensitivity))
+	sens := fs.Int("motion-sensitivity", motion.DefaultSensitivity, fmt.Sprintf("with -motion: sensitivity, %d (only large, strong changes) to %d (small, faint ones)", motion.MinSensitivity, motion.MaxSensitivity))
 	hold := fs.Duration("motion-hold", motion.DefaultHold, "with -motion: how long motion lasts after it was last seen (the post-roll)")
 	local := addLocalFlags(fs)
 	pos, err := fs.parse(args)
@@ -119,8 +119,8 @@ func runRecord(ctx context.Context, e *env, args []string) error {
 	if *segment < record.MinSegment || *segment > record.MaxSegment {
 		return usagef("-segment must be between %v and %v", record.MinSegment, record.MaxSegment)
 	}
-	if *sens < minSensitivity || *sens > maxSensitivity {
-		return usagef("-motion-sensitivity must be between %d and %d", minSensitivity, maxSensitivity)
+	if *sens < motion.MinSensitivity || *sens > motion.MaxSensitivity {
+		return usagef("-motion-sensitivity must be between %d and %d", motion.MinSensitivity, motion.MaxSensitivity)
 	}
 	if *hold <= 0 || *preRoll < 0 {
 		return usagef("-motion-hold must be positive and -pre-roll not negative")
@@ -169,7 +169,7 @@ func runRecord(ctx context.Context, e *env, args []string) error {
 	if *motionOnly {
 		// The detector analyses the frames as the bridge's does.
 		hub = stream.NewHub()
-		mcfg := motionConfig(*sens, *hold)
+		mcfg := motion.Config{Hold: *hold}.WithSensitivity(*sens)
 		mcfg.OnChange = rec.SetMotion
 		mcfg.Logger = log
 		det = motion.New(mcfg)

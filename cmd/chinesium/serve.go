@@ -4,18 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
-	"net/netip"
+	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
-	"github.com/chinesium/chinesium/admin"
 	"github.com/chinesium/chinesium/bridge"
+	"github.com/chinesium/chinesium/config"
 	"github.com/chinesium/chinesium/motion"
-	"github.com/chinesium/chinesium/onvif/discovery"
+	"github.com/chinesium/chinesium/rtsp"
 )
 
 const serveHelp = `
@@ -27,7 +26,13 @@ printed at start. Identity (UUID, serial number, MAC) derives from the camera's
 IP, and what ONVIF clients change (profiles, scopes, users) is kept in the
 state directory, so NVRs see the same devices after a restart.
 
-Without -user everything is open to anyone who can reach the ports.
+The cameras and settings come from the command line, or from a YAML file
+(-config; "chinesium config example" prints one with every key), or from
+CHINESIUM_* environment variables: flags override the environment, which
+overrides the file. Cameras given on the command line replace the file's.
+
+Without -user (or users in the file) everything is open to anyone who can
+reach the ports.
 
 A camera that does not answer (wrong IP, powered off) is logged once and
 retried in the background; its ONVIF device stays up and reports SignalLoss,
@@ -44,162 +49,191 @@ streams on a local ADDRESS of its own (add the addresses to the host first).
 
 Examples:
   chinesium serve -user admin -password secret 10.10.1.30 10.10.1.31
-  chinesium serve -user admin -password secret 10.10.1.30@192.168.1.201 10.10.1.31@192.168.1.202`
+  chinesium serve -user admin -password secret 10.10.1.30@192.168.1.201 10.10.1.31@192.168.1.202
+  chinesium serve -config chinesium.yaml`
 
-// serveFlags are the flags serve and demo share.
-type serveFlags struct {
-	user, password string
-	httpPort       int
-	rtspPort       int
-	adminPort      int
-	bind           string
-	audio          bool
-	noH264         bool
-	discovery      bool
-	discoveryIfs   string
-	stateDir       string
-	motionSens     int
-	motionHold     time.Duration
-	noMotion       bool
-	strictAuth     bool
+// settingFlag is a command-line flag that sets a configuration key.
+type settingFlag struct {
+	name string
+	key  string
+	// boolean flags need no value (-audio); inverted ones (-no-motion)
+	// set their key to the opposite.
+	boolean, inverted bool
+	usage             string
 }
 
-// Motion sensitivity scale of -motion-sensitivity.
-const (
-	minSensitivity     = 1
-	maxSensitivity     = 100
-	defaultSensitivity = 50 // the motion package's defaults
-)
-
-func (sf *serveFlags) register(fs *flagSet, bindDefault string, audioDefault, discoveryDefault bool) {
-	fs.StringVar(&sf.user, "user", "", "administrator user for ONVIF, RTSP and HTTP (default: none, everything open)")
-	fs.StringVar(&sf.password, "password", "", "the administrator's password")
-	fs.IntVar(&sf.httpPort, "http-port", bridge.DefaultHTTPBasePort, "HTTP port of the first camera; camera N gets this port + N-1")
-	fs.IntVar(&sf.rtspPort, "rtsp-port", bridge.DefaultRTSPPort, "RTSP port shared by all cameras")
-	fs.IntVar(&sf.adminPort, "admin-port", admin.DefaultPort, "port of the web page, /metrics, /healthz and /api/cameras (0: off)")
-	fs.StringVar(&sf.bind, "bind", bindDefault, "IPv4 address to listen on (empty: all interfaces)")
-	fs.BoolVar(&sf.audio, "audio", audioDefault, "ask the cameras for audio and serve it (G.711 over RTSP, WAV over HTTP)")
-	fs.BoolVar(&sf.noH264, "no-h264", false, "do not offer the H.264 profile even if ffmpeg can encode it")
-	fs.BoolVar(&sf.discovery, "discovery", discoveryDefault, "announce the cameras with WS-Discovery so NVRs find them (multicast on every interface)")
-	fs.StringVar(&sf.discoveryIfs, "discovery-interfaces", "", "comma-separated network interfaces for WS-Discovery, e.g. eth0,wlan0 (default: every multicast interface, re-scanned)")
-	fs.StringVar(&sf.stateDir, "state-dir", "", "directory for the persisted ONVIF state (default $XDG_STATE_HOME/chinesium or ~/.local/state/chinesium)")
-	fs.IntVar(&sf.motionSens, "motion-sensitivity", defaultSensitivity, fmt.Sprintf("motion detection sensitivity, %d (only large, strong changes) to %d (small, faint ones)", minSensitivity, maxSensitivity))
-	fs.DurationVar(&sf.motionHold, "motion-hold", motion.DefaultHold, "how long motion stays on after it was last seen")
-	fs.BoolVar(&sf.noMotion, "no-motion", false, "turn motion detection off (saves the JPEG decoding; the motion events stay false)")
-	fs.BoolVar(&sf.strictAuth, "strict-auth-faults", false, "answer an unauthenticated CreateProfile with NotAuthorized (by default it gets a MaxNVTProfiles fault, which Synology Surveillance Station needs)")
+// settingFlags are the flags of serve and demo. Every one sets a key of
+// the configuration (see package config), over the file and the
+// environment.
+var settingFlags = []settingFlag{
+	{name: "user", key: config.KeyUser, usage: "administrator `user` for ONVIF, RTSP and HTTP (with -password; replaces the file's users)"},
+	{name: "password", key: config.KeyPassword, usage: "the administrator's `password`"},
+	{name: "http-port", key: "listen.http_base_port", usage: "HTTP `port` of the first camera; the next cameras take the next free ports"},
+	{name: "rtsp-port", key: "listen.rtsp_port", usage: "RTSP `port` shared by all cameras"},
+	{name: "bind", key: "listen.bind", usage: "IPv4 `address` to listen on (empty: all interfaces)"},
+	{name: "admin-port", key: "listen.admin_port", usage: "`port` of the web page, /metrics, /healthz and /api/cameras (0: off)"},
+	{name: "audio", key: "audio", boolean: true, usage: "ask the cameras for audio and serve it (G.711 over RTSP, WAV over HTTP)"},
+	{name: "no-h264", key: "h264", boolean: true, inverted: true, usage: "do not offer the H.264 profile even if ffmpeg can encode it"},
+	{name: "discovery", key: "discovery.enabled", boolean: true, usage: "announce the cameras with WS-Discovery so NVRs find them (multicast on every interface)"},
+	{name: "discovery-interfaces", key: "discovery.interfaces", usage: "comma-separated network `interfaces` for WS-Discovery, e.g. eth0,wlan0 (default: every multicast interface, re-scanned)"},
+	{name: "state-dir", key: "state_dir", usage: "`directory` for the persisted ONVIF state (default $XDG_STATE_HOME/chinesium or ~/.local/state/chinesium)"},
+	{name: "motion-sensitivity", key: "motion.sensitivity", usage: fmt.Sprintf("motion detection `sensitivity`, %d (only large, strong changes) to %d (small, faint ones)", motion.MinSensitivity, motion.MaxSensitivity)},
+	{name: "motion-hold", key: "motion.hold", usage: "how long motion stays on after it was last seen (a `duration` such as 5s)"},
+	{name: "no-motion", key: "motion.enabled", boolean: true, inverted: true, usage: "turn motion detection off (saves the JPEG decoding; the motion events stay false)"},
+	{name: "strict-auth-faults", key: "onvif.strict_auth_faults", boolean: true, usage: "answer an unauthenticated CreateProfile with NotAuthorized (by default it gets a MaxNVTProfiles fault, which Synology Surveillance Station needs)"},
+	{name: "log-format", key: "log.format", usage: "log `format` on stderr: text or json"},
+	{name: "log-level", key: "log.level", usage: "lowest `level` logged: debug, info, warn or error (-v is debug)"},
 }
 
-// motionConfig maps a sensitivity (1-100, 50 = the motion package's
-// defaults) to the detector's thresholds: every 25 steps up halve the
-// luma change a cell needs and the share of cells that must change.
-func motionConfig(sensitivity int, hold time.Duration) motion.Config {
-	scale := math.Exp2(float64(defaultSensitivity-sensitivity) / 25)
-	return motion.Config{
-		Threshold: motion.DefaultThreshold * scale,
-		MinArea:   motion.DefaultMinArea * scale,
-		Hold:      hold,
+// keyFlag is a settingFlag's flag.Value: every use appends a setting.
+type keyFlag struct {
+	f   settingFlag
+	def string
+	out *[]config.Setting
+}
+
+func (k *keyFlag) String() string {
+	if k == nil || k.def == "false" {
+		return "" // the flag package prints no default for it
 	}
+	return k.def
 }
 
-// config turns the flags into a bridge configuration.
-func (sf *serveFlags) config(fs *flagSet, e *env) (bridge.Config, error) {
-	cfg := bridge.Config{
-		HTTPBasePort: sf.httpPort,
-		RTSPPort:     sf.rtspPort,
-		AdminPort:    sf.adminPort,
-		NoAdmin:      sf.adminPort == 0,
-		User:         sf.user,
-		Password:     sf.password,
-		Audio:        sf.audio,
-		NoH264:       sf.noH264,
-		StateDir:     sf.stateDir,
-		Logger:       fs.logger(e),
-		NoMotion:     sf.noMotion,
-		Motion:       motionConfig(sf.motionSens, sf.motionHold),
-
-		StrictAuthFaults: sf.strictAuth,
-	}
-	if sf.discovery {
-		cfg.Discovery = &discovery.Config{}
-		for name := range strings.SplitSeq(sf.discoveryIfs, ",") {
-			if name = strings.TrimSpace(name); name != "" {
-				cfg.Discovery.Interfaces = append(cfg.Discovery.Interfaces, name)
-			}
+func (k *keyFlag) Set(s string) error {
+	if k.f.boolean {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
 		}
-	} else if sf.discoveryIfs != "" {
-		return cfg, usagef("-discovery-interfaces needs -discovery")
+		s = strconv.FormatBool(b != k.f.inverted)
 	}
-	if sf.motionSens < minSensitivity || sf.motionSens > maxSensitivity {
-		return cfg, usagef("-motion-sensitivity must be between %d and %d", minSensitivity, maxSensitivity)
-	}
-	if sf.motionHold <= 0 {
-		return cfg, usagef("-motion-hold must be positive")
-	}
-	if sf.user == "" && sf.password != "" {
-		return cfg, usagef("-password needs -user")
-	}
-	if sf.user != "" && sf.password == "" {
-		return cfg, usagef("-user needs -password")
-	}
-	if sf.httpPort <= 0 || sf.httpPort > 65535 || sf.rtspPort <= 0 || sf.rtspPort > 65535 || sf.adminPort < 0 || sf.adminPort > 65535 {
-		return cfg, usagef("ports must be between 1 and 65535 (-admin-port 0 turns the admin page off)")
-	}
-	if sf.bind != "" {
-		ip, err := netip.ParseAddr(sf.bind)
-		if err != nil || !ip.Is4() {
-			return cfg, usagef("-bind %q is not an IPv4 address", sf.bind)
+	*k.out = append(*k.out, config.Setting{Key: k.f.key, Value: s, Origin: "-" + k.f.name})
+	return nil
+}
+
+func (k *keyFlag) IsBoolFlag() bool { return k.f.boolean }
+
+// registerSettings adds the setting flags to fs; their uses are appended
+// to out. base gives the defaults shown by -h.
+func registerSettings(fs *flagSet, base config.Config, out *[]config.Setting) {
+	for _, f := range settingFlags {
+		def, _ := base.Get(f.key)
+		if f.inverted {
+			def = strconv.FormatBool(def != "true")
 		}
-		cfg.Bind = ip
+		fs.Var(&keyFlag{f: f, def: def, out: out}, f.name, f.usage)
+	}
+}
+
+// verboseSetting is -v's setting: debug logs.
+var verboseSetting = config.Setting{Key: "log.level", Value: "debug", Origin: "-v"}
+
+// loadConfig builds and validates the configuration; its errors are
+// usage errors (exit status 2). Warnings go to warn.
+func loadConfig(base config.Config, src config.Sources, warn func(string)) (config.Config, error) {
+	cfg, warnings, err := config.Load(base, src)
+	for _, w := range warnings {
+		if warn != nil {
+			warn(w)
+		}
+	}
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		msg := err.Error()
+		if strings.Contains(msg, "\n") {
+			msg = "bad configuration:\n  " + strings.ReplaceAll(msg, "\n", "\n  ")
+		}
+		return cfg, usageError{msg}
 	}
 	return cfg, nil
 }
 
+// newLogger returns the logger the configuration asks for, writing to w,
+// at the level of level (set from cfg.Log.Level here, and again by a
+// reload).
+func newLogger(w io.Writer, l config.Log, level *slog.LevelVar) *slog.Logger {
+	lv, _ := config.ParseLevel(l.Level)
+	level.Set(lv)
+	opts := &slog.HandlerOptions{Level: level}
+	if l.Format == config.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "[flags] IP[@BIND] [IP[@BIND]...]", serveHelp)
-	var sf serveFlags
-	sf.register(fs, "", false, true)
+	// SIGHUP must not end the bridge (its default action), from the start.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	fs := newFlags(e, "serve", "[flags] [IP[@BIND]...]", serveHelp)
+	var settings []config.Setting
+	registerSettings(fs, config.Default(), &settings)
+	file := fs.String("config", "", "YAML configuration `file` (chinesium config example writes one); flags and CHINESIUM_* variables override it")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
-		return usagef("give the IP of at least one camera, e.g. chinesium serve 10.10.1.30 (chinesium discover lists cameras)")
+	if len(pos) > 0 {
+		settings = append(settings, config.Setting{Key: config.KeyCameras, Value: strings.Join(pos, " "), Origin: "the command line"})
 	}
-	cfg, err := sf.config(fs, e)
+	if *fs.verbose {
+		settings = append(settings, verboseSetting)
+	}
+	var warnings []string
+	cfg, err := loadConfig(config.Default(), config.Sources{File: *file, Environ: e.environ, Settings: settings},
+		func(w string) { warnings = append(warnings, w) })
 	if err != nil {
 		return err
 	}
-	for _, a := range pos {
-		camIP, bind, hasBind := strings.Cut(a, "@")
-		ip, err := parseCameraIP("serve", camIP)
-		if err != nil {
-			return err
-		}
-		cc := bridge.CameraConfig{IP: ip}
-		if hasBind {
-			b, err := netip.ParseAddr(bind)
-			if err != nil || !b.Is4() || b.IsUnspecified() {
-				return usagef("%q: the address after @ must be a local IPv4 address for this camera's endpoint", a)
-			}
-			cc.BindIP = b
-		}
-		cfg.Cameras = append(cfg.Cameras, cc)
-	}
-	return runBridge(ctx, e, cfg, nil)
+	return runBridge(ctx, e, cfg, runOptions{warnings: warnings, hup: hup})
+}
+
+// runOptions are what serve and demo tell runBridge beside the
+// configuration.
+type runOptions struct {
+	// label, if set, names what camera i is (for the demo).
+	label func(i int) string
+	// warnings are logged once the logger exists.
+	warnings []string
+	// hup delivers SIGHUP.
+	hup <-chan os.Signal
+	// adjust, if set, changes the bridge configuration before it starts.
+	adjust func(*bridge.Config)
 }
 
 // runBridge starts the bridge, prints the cameras' URLs, and serves until
-// ctx is done. label, if set, names what each camera is (for the demo).
-func runBridge(ctx context.Context, e *env, cfg bridge.Config, label func(i int) string) error {
-	b, err := bridge.New(cfg)
+// ctx is done.
+func runBridge(ctx context.Context, e *env, cfg config.Config, opt runOptions) error {
+	var level slog.LevelVar
+	log := newLogger(e.stderr, cfg.Log, &level)
+	for _, w := range opt.warnings {
+		log.Warn(w)
+	}
+	bcfg := cfg.Bridge()
+	bcfg.Logger = log
+	if opt.adjust != nil {
+		opt.adjust(&bcfg)
+	}
+	b, err := bridge.New(bcfg)
 	if err != nil {
 		return err
 	}
 	if serr := b.Start(ctx); serr != nil {
 		return serr
 	}
-	printCameras(e.stdout, b, cfg, label)
-	<-ctx.Done()
+	printCameras(e.stdout, b, bcfg, opt.label)
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-opt.hup:
+			log.Warn("SIGHUP: reloading the configuration is not supported yet; restart chinesium to apply changes")
+		}
+	}
 	// A second Ctrl-C (or SIGTERM) while shutting down quits at once.
 	again := make(chan os.Signal, 1)
 	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
@@ -209,12 +243,12 @@ func runBridge(ctx context.Context, e *env, cfg bridge.Config, label func(i int)
 			os.Exit(1)
 		}
 	}()
-	cfg.Logger.Info("shutting down: sending Bye, closing the camera sessions (Ctrl-C again quits at once)")
+	log.Info("shutting down: sending Bye, closing the camera sessions (Ctrl-C again quits at once)")
 	err = b.Close()
 	signal.Stop(again)
 	close(again)
 	if err == nil {
-		cfg.Logger.Info("stopped")
+		log.Info("stopped")
 	}
 	return err
 }
@@ -229,22 +263,29 @@ func printCameras(w io.Writer, b *bridge.Bridge, cfg bridge.Config, label func(i
 		}
 		fmt.Fprintf(w, "%s (%s)\n", c.Config.Name, what)
 		fmt.Fprintf(w, "  ONVIF     %s\n", c.DeviceServiceURL(h))
-		fmt.Fprintf(w, "  RTSP      %s\n", c.RTSPURL(h, "jpeg"))
+		fmt.Fprintf(w, "  RTSP      %s\n", c.RTSPURL(h, rtsp.StreamJPEG))
 		if c.Device.HasH264 {
-			fmt.Fprintf(w, "  RTSP H264 %s\n", c.RTSPURL(h, "h264"))
+			fmt.Fprintf(w, "  RTSP H264 %s\n", c.RTSPURL(h, rtsp.StreamH264))
 		}
 		fmt.Fprintf(w, "  MJPEG     %s\n", c.MJPEGURL(h))
 		fmt.Fprintf(w, "  snapshot  %s\n", c.SnapshotURL(h))
-		if c.Device.HasAudio {
-			fmt.Fprintf(w, "  audio     http://%s:%d/audio.wav\n", h, c.HTTPPort())
+		if u := c.AudioURL(h); u != "" {
+			fmt.Fprintf(w, "  audio     %s\n", u)
 		}
 	}
 	if u := b.AdminURL(); u != "" {
 		fmt.Fprintf(w, "Web page    %s  (also %smetrics, %shealthz)\n", u, u, u)
 	}
-	if cfg.User == "" {
-		fmt.Fprintln(w, "No user set: anyone who can reach these ports can watch. Use -user and -password.")
-	} else {
-		fmt.Fprintf(w, "Log in as %q (ONVIF, RTSP and HTTP).\n", cfg.User)
+	var names []string
+	for _, u := range cfg.Users {
+		names = append(names, strconv.Quote(u.Name))
+	}
+	switch len(names) {
+	case 0:
+		fmt.Fprintln(w, "No user set: anyone who can reach these ports can watch. Use -user and -password, or users in a configuration file.")
+	case 1:
+		fmt.Fprintf(w, "Log in as %s (ONVIF, RTSP and HTTP).\n", names[0])
+	default:
+		fmt.Fprintf(w, "Log in as one of %s (ONVIF, RTSP and HTTP).\n", strings.Join(names, ", "))
 	}
 }

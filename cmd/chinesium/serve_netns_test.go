@@ -3,7 +3,9 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -52,5 +54,37 @@ func TestServeByeOnSIGTERM(t *testing.T) {
 	}
 	if code, _ := p.wait(t, 10*time.Second); code != 0 {
 		t.Errorf("exit %d after SIGTERM\nstderr: %s", code, p.stderr.String())
+	}
+}
+
+// TestServeExampleConfig: the file "chinesium config example" prints is
+// accepted by "serve -config" as it is. serve runs in a network namespace
+// of its own, since the example's cameras are at LAN addresses and its
+// ports are the defaults; the cameras' network is one end of a veth pair
+// whose other end is in the namespace too, where nobody answers.
+func TestServeExampleConfig(t *testing.T) {
+	t.Parallel()
+	ns := testutil.NewNetNS(t, "chs-"+testutil.NetNSID())
+	ns.IP(t, "link", "add", "lan0", "type", "veth", "peer", "name", "lan1")
+	ns.IP(t, "addr", "add", "10.10.1.2/24", "dev", "lan0")
+	ns.IP(t, "link", "set", "lan0", "up")
+	ns.IP(t, "link", "set", "lan1", "up")
+	example, stderr, code := runCLI(t, 10*time.Second, "config", "example")
+	if code != 0 {
+		t.Fatalf("config example: exit %d, %s", code, stderr)
+	}
+	file := writeConfig(t, example)
+	if out, errOut, code := runCLI(t, 10*time.Second, "config", "check", "-config", file); code != 0 || !strings.Contains(out, "configuration OK: 2 camera(s)") {
+		t.Errorf("config check: exit %d, %s %s", code, out, errOut)
+	}
+	cmd := exec.Command("ip", "netns", "exec", string(ns), bin, "serve", "-config", file)
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+t.TempDir())
+	p := startCommand(t, cmd)
+	stopOnCleanup(t, p)
+	if got := urlOf(t, p.lines, 0, "RTSP"); !strings.HasSuffix(got, ":8554/front-door/jpeg") {
+		t.Errorf("RTSP URL %q", got)
+	}
+	if got := urlOf(t, p.lines, 1, "ONVIF"); !strings.HasSuffix(got, ":8001/onvif/device_service") {
+		t.Errorf("second camera's ONVIF URL %q", got)
 	}
 }

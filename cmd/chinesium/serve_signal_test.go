@@ -2,17 +2,21 @@ package main
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
-	"slices"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/chinesium/chinesium/bridge"
+	"github.com/chinesium/chinesium/config"
 )
 
 // servingProcess is a running "chinesium serve" or "demo".
@@ -193,49 +197,95 @@ func TestDemoSecondSignal(t *testing.T) {
 	}
 }
 
-// TestServeFlags: the motion, discovery and fault flags reach the bridge
-// configuration, and bad values are usage errors.
+// TestServeFlags: every flag of serve and demo sets its configuration key
+// over the file and the environment, and bad values are usage errors
+// that name the key and the flag.
 func TestServeFlags(t *testing.T) {
 	t.Parallel()
-	parse := func(args ...string) (bridge.Config, error) {
-		e := &env{stdout: io.Discard, stderr: io.Discard}
-		fs := newFlags(e, "serve", "", "")
-		var sf serveFlags
-		sf.register(fs, "", false, true)
-		if _, err := fs.parse(args); err != nil {
-			return bridge.Config{}, err
-		}
-		return sf.config(fs, e)
+	file := filepath.Join(t.TempDir(), "chinesium.yaml")
+	if err := os.WriteFile(file, []byte("cameras:\n  - ip: 10.0.0.5\nlisten:\n  rtsp_port: 9000\n  http_base_port: 9100\naudio: false\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	cfg, err := parse("-no-motion", "-motion-sensitivity", "100", "-motion-hold", "2s",
-		"-discovery-interfaces", "eth0, wlan0", "-strict-auth-faults")
+	parse := func(args ...string) (config.Config, error) {
+		e := &env{stdout: io.Discard, stderr: io.Discard, environ: []string{"CHINESIUM_LISTEN_HTTP_BASE_PORT=9200"}}
+		fs := newFlags(e, "serve", "", "")
+		var settings []config.Setting
+		registerSettings(fs, config.Default(), &settings)
+		if _, err := fs.parse(args); err != nil {
+			return config.Config{}, err
+		}
+		return loadConfig(config.Default(), config.Sources{File: file, Environ: e.environ, Settings: settings}, nil)
+	}
+	cfg, err := parse("-user", "admin", "-password", "pw", "-http-port", "9300", "-rtsp-port", "9554", "-bind", "127.0.7.1",
+		"-admin-port", "0", "-audio", "-no-h264", "-discovery-interfaces", "eth0, wlan0", "-state-dir", "/var/lib/x",
+		"-motion-sensitivity", "100", "-motion-hold", "2s", "-no-motion", "-strict-auth-faults",
+		"-log-format", "json", "-log-level", "warn")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cfg.NoMotion || !cfg.StrictAuthFaults || cfg.Motion.Hold != 2*time.Second ||
-		cfg.Discovery == nil || !slices.Equal(cfg.Discovery.Interfaces, []string{"eth0", "wlan0"}) {
-		t.Errorf("config %+v, discovery %+v", cfg, cfg.Discovery)
+	want := config.Default()
+	want.Cameras = []config.Camera{{IP: "10.0.0.5"}}
+	want.Users = []config.User{{Name: "admin", Password: "pw", Level: "Administrator"}}
+	want.Listen = config.Listen{Bind: "127.0.7.1", HTTPBasePort: 9300, RTSPPort: 9554, AdminPort: 0}
+	want.Audio, want.H264 = true, false
+	want.Discovery.Interfaces = []string{"eth0", "wlan0"}
+	want.StateDir = "/var/lib/x"
+	want.Motion = config.Motion{Enabled: false, Sensitivity: 100, Hold: 2 * time.Second}
+	want.ONVIF.StrictAuthFaults = true
+	want.Log = config.Log{Format: "json", Level: "warn"}
+	// (The configuration's unexported record of where each value came
+	// from is left out of the comparison.)
+	plain := func(c config.Config) string {
+		return regexp.MustCompile(` origin:map\[.*\]}$`).ReplaceAllString(fmt.Sprintf("%+v", c), "}")
 	}
+	if plain(cfg) != plain(want) {
+		t.Errorf("flags gave\n%s\nwant\n%s", plain(cfg), plain(want))
+	}
+	// Without flags: the file, with the environment over it.
 	def, err := parse()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if def.NoMotion || def.StrictAuthFaults || len(def.Discovery.Interfaces) != 0 ||
-		def.Motion.Threshold != 14 || def.Motion.MinArea != 0.01 {
-		t.Errorf("defaults: %+v", def)
+	if def.Listen.RTSPPort != 9000 || def.Listen.HTTPBasePort != 9200 || !def.H264 || !def.Motion.Enabled {
+		t.Errorf("without flags: %+v", def)
 	}
-	// More sensitive means smaller thresholds.
-	if !(cfg.Motion.Threshold < def.Motion.Threshold && cfg.Motion.MinArea < def.Motion.MinArea) {
-		t.Errorf("sensitivity 100: %+v, default %+v", cfg.Motion, def.Motion)
-	}
-	for _, bad := range [][]string{
-		{"-motion-sensitivity", "0"},
-		{"-motion-sensitivity", "101"},
-		{"-motion-hold", "0s"},
-		{"-discovery=false", "-discovery-interfaces", "eth0"},
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-motion-sensitivity", "0"}, "motion.sensitivity: 0 is not between 1 and 100 (-motion-sensitivity)"},
+		{[]string{"-motion-hold", "0s"}, "motion.hold: 0s is not between 0s and 1h0m0s (-motion-hold)"},
+		{[]string{"-discovery=false", "-discovery-interfaces", "eth0"}, "discovery.interfaces: set while discovery.enabled is false (-discovery-interfaces)"},
+		{[]string{"-rtsp-port", "x"}, `listen.rtsp_port: "x" is not a whole number (-rtsp-port)`},
+		{[]string{"-password", "pw"}, "password: needs a user as well (-password sets only the password)"},
 	} {
-		if _, err := parse(bad...); err == nil {
-			t.Errorf("%v accepted", bad)
+		_, err := parse(bad.args...)
+		var ue usageError
+		if !errors.As(err, &ue) || err.Error() != bad.want {
+			t.Errorf("%v: %v, want the usage error %q", bad.args, err, bad.want)
 		}
+	}
+	// Every flag names a key that exists.
+	for _, f := range settingFlags {
+		if _, err := config.Default().Get(f.key); err != nil && f.key != config.KeyUser && f.key != config.KeyPassword {
+			t.Errorf("-%s: %v", f.name, err)
+		}
+	}
+}
+
+// TestServeSIGHUP: SIGHUP (a closed terminal, or a service manager's
+// reload) does not end serve: it says so in the log and keeps serving.
+func TestServeSIGHUP(t *testing.T) {
+	t.Parallel()
+	startFakecam(t, "127.0.7.43", 10104)
+	p := startProcess(t, "serve", "-discovery=false", "-bind", "127.0.7.1", "-admin-port", "0",
+		"-http-port", "18705", "-rtsp-port", "18706", "-state-dir", t.TempDir(), "127.0.7.43")
+	stopOnCleanup(t, p)
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitStderr(t, "SIGHUP")
+	if got := getFrame(t, urlOf(t, p.lines, 0, "snapshot"), "", ""); got != "FAKECAM-7F00072B" {
+		t.Errorf("after SIGHUP: snapshot from %q", got)
 	}
 }

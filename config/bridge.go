@@ -1,0 +1,80 @@
+package config
+
+import (
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/chinesium/chinesium/bridge"
+	"github.com/chinesium/chinesium/motion"
+	"github.com/chinesium/chinesium/onvif"
+	"github.com/chinesium/chinesium/onvif/discovery"
+)
+
+// Bridge returns the bridge configuration c describes, without Logger
+// and Session (the caller's to set). c must have passed Validate.
+func (c Config) Bridge() bridge.Config {
+	bc := bridge.Config{
+		Bind:             addr(c.Listen.Bind),
+		HTTPBasePort:     c.Listen.HTTPBasePort,
+		RTSPPort:         c.Listen.RTSPPort,
+		AdminPort:        c.Listen.AdminPort,
+		NoAdmin:          c.Listen.AdminPort == 0,
+		StateDir:         c.StateDir,
+		FFmpeg:           c.FFmpeg,
+		Motion:           motion.Config{Hold: c.Motion.Hold}.WithSensitivity(c.Motion.Sensitivity),
+		NoMotion:         !c.Motion.Enabled,
+		StrictAuthFaults: c.ONVIF.StrictAuthFaults,
+	}
+	if c.Discovery.Enabled {
+		bc.Discovery = &discovery.Config{Interfaces: slices.Clone(c.Discovery.Interfaces)}
+	}
+	for _, u := range c.Users {
+		if u.Level == "" {
+			u.Level = onvif.LevelAdministrator
+		}
+		bc.Users = append(bc.Users, onvif.User{Name: u.Name, Password: u.Password, Level: u.Level})
+	}
+	for _, cam := range c.Cameras {
+		audio, h264 := c.Audio, c.H264
+		if cam.Audio != nil {
+			audio = *cam.Audio
+		}
+		if cam.H264 != nil {
+			h264 = *cam.H264
+		}
+		bc.Cameras = append(bc.Cameras, bridge.CameraConfig{
+			IP:       addr(cam.IP),
+			Name:     cam.Name,
+			ID:       cam.ID,
+			BindIP:   addr(cam.Bind),
+			HTTPPort: cam.HTTPPort,
+			Audio:    audio,
+			NoH264:   !h264,
+		})
+	}
+	return bc
+}
+
+// ParseLevel returns the slog level named by log.level (debug, info, warn
+// or error, in any case).
+func ParseLevel(s string) (slog.Level, bool) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, true
+	case "info":
+		return slog.LevelInfo, true
+	case "warn":
+		return slog.LevelWarn, true
+	case "error":
+		return slog.LevelError, true
+	}
+	return 0, false
+}
+
+// addr parses a validated address; "" gives the zero Addr.
+func addr(s string) netip.Addr {
+	a, _ := netip.ParseAddr(s)
+	return a
+}
