@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -127,5 +128,22 @@ func TestLogFormatJSON(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &m); err != nil || m["msg"] == nil || m["level"] == nil {
 			t.Errorf("not a JSON log line: %q (%v)", l, err)
 		}
+	}
+}
+
+// TestVersion: "version" and "-version" print the version; the one set at
+// build time (-ldflags -X main.version=...) comes first.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"-version"}} {
+		out, stderr, code := runCLI(t, 10*time.Second, args...)
+		if code != 0 || !strings.HasPrefix(out, "chinesium ") || !strings.Contains(out, "go1.") {
+			t.Errorf("%v: exit %d, %q %q", args, code, out, stderr)
+		}
+	}
+	version = "v1.2.3"
+	defer func() { version = "" }()
+	var out strings.Builder
+	if code := run(context.Background(), &env{stdout: &out, stderr: &out}, []string{"version"}); code != 0 || !strings.HasPrefix(out.String(), "chinesium v1.2.3 (") {
+		t.Errorf("with the version set: exit %d, %q", code, out.String())
 	}
 }

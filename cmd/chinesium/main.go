@@ -38,6 +38,7 @@ func commands() []command {
 		{"discover", "list the cameras that answer a broadcast", runDiscover},
 		{"fakecam", "run fake cameras, for tests and trying chinesium without hardware", runFakecam},
 		{"config", "print an example configuration file, or check one", runConfig},
+		{"version", "print the version", runVersion},
 	}
 }
 
@@ -61,6 +62,10 @@ func run(ctx context.Context, e *env, args []string) int {
 	name := args[0]
 	if name == "help" || name == "-h" || name == "-help" || name == "--help" {
 		printUsage(e.stdout)
+		return 0
+	}
+	if name == "-version" || name == "--version" {
+		fmt.Fprintln(e.stdout, versionString())
 		return 0
 	}
 	for _, c := range commands() {
