@@ -37,7 +37,7 @@ func scopeArgs(body *etree.Element, name string) ([]string, error) {
 	var out []string
 	for _, c := range children(body, name) {
 		sc := strings.TrimSpace(c.Text())
-		if sc == "" || len(sc) > maxScopeLen || strings.ContainsAny(sc, " \t\r\n") || !strings.Contains(sc, ":") {
+		if !validScope(sc) {
 			return nil, soap.InvalidArgVal(fmt.Sprintf("invalid scope %q", sc))
 		}
 		out = append(out, sc)

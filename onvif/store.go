@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 )
 
 // ONVIF user levels (tt:UserLevel).
@@ -109,11 +110,14 @@ func (st State) clone() State {
 }
 
 // Store holds a device's settable state, persisted as JSON in one file
-// (written atomically, mode 0600 since it holds passwords). It also answers
+// (mode 0600 since it holds passwords), written so that a crash or a power
+// cut leaves either the old or the new file: a temporary file beside it,
+// synced, renamed over it, and the directory synced. It also answers
 // httpauth.Users: the configured users (SetConfigured, not persisted) plus
 // the ONVIF users. Safe for concurrent use.
 type Store struct {
-	path string
+	path    string
+	repairs []string // what OpenStore repaired; read-only after it
 
 	mu         sync.RWMutex
 	st         State
@@ -121,12 +125,31 @@ type Store struct {
 	watchers   []func()
 }
 
+// tempPattern is the os.CreateTemp pattern of the temporary files of the
+// state file path: hidden, and named after it, so that each store cleans
+// only its own.
+func tempPattern(path string) string { return "." + filepath.Base(path) + ".tmp-*" }
+
 // OpenStore loads the state from path, or starts from DefaultState when the
 // file does not exist yet. An empty path keeps the state in memory only.
+//
+// A file is repaired rather than refused, so that one bad file never stops
+// a camera: temporary files left by an interrupted write are removed; a
+// file that does not parse is moved aside (to path.corrupt-TIME) and the
+// device starts from DefaultState; what does not pass the checks a request
+// would have to pass (a user without a password, more profiles than
+// MaxProfiles, a malformed scope) is dropped. Repairs says what was done.
+// Only a file that cannot be read at all is an error.
 func OpenStore(path string) (*Store, error) {
 	s := &Store{path: path, st: DefaultState()}
 	if path == "" {
 		return s, nil
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(path)))
+	for _, f := range leftovers {
+		if err := os.Remove(f); err == nil {
+			s.repairs = append(s.repairs, fmt.Sprintf("removed %s, left by a write that did not finish", f))
+		}
 	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -137,14 +160,21 @@ func OpenStore(path string) (*Store, error) {
 	}
 	st := DefaultState()
 	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("onvif: parse state %s: %w", path, err)
+		aside := path + ".corrupt-" + time.Now().UTC().Format("20060102T150405.000Z")
+		if rerr := os.Rename(path, aside); rerr != nil {
+			s.repairs = append(s.repairs, fmt.Sprintf("state file %s does not parse (%v) and cannot be moved aside (%v): starting from the defaults, the next change overwrites it", path, err, rerr))
+		} else {
+			s.repairs = append(s.repairs, fmt.Sprintf("state file %s does not parse (%v): moved it to %s and started from the defaults", path, err, aside))
+		}
+		return s, nil
 	}
-	if st.DiscoveryMode != NonDiscoverable {
-		st.DiscoveryMode = Discoverable
-	}
-	s.st = st
+	s.st, s.repairs = st.checked(s.repairs)
 	return s, nil
 }
+
+// Repairs returns what OpenStore repaired in the state file, one sentence
+// each, for the log; nil when the file was sound.
+func (s *Store) Repairs() []string { return slices.Clone(s.repairs) }
 
 // Path returns the file the state is persisted to ("" = memory only).
 func (s *Store) Path() string { return s.path }
@@ -205,28 +235,49 @@ func (s *Store) save(st State) error {
 	if err != nil {
 		return fmt.Errorf("onvif: encode state: %w", err)
 	}
-	dir := filepath.Dir(s.path)
-	if err = os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("onvif: state dir: %w", err)
-	}
-	f, err := os.CreateTemp(dir, ".state-*.json")
-	if err != nil {
+	if err = writeFileSynced(s.path, append(b, '\n')); err != nil {
 		return fmt.Errorf("onvif: write state: %w", err)
 	}
-	tmp := f.Name()
-	_, werr := f.Write(append(b, '\n'))
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, s.path)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("onvif: write state: %w", werr)
-	}
 	return nil
+}
+
+// writeFileSynced replaces path with data so that after a crash path holds
+// either the old or the new data, whole: the data goes to a temporary file
+// in the same directory, which is synced to disk, renamed over path, and
+// the directory is synced so that the rename itself is on disk.
+func writeFileSynced(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, tempPattern(path))
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // SetConfigured sets the users of the configuration (config file or
