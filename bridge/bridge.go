@@ -321,6 +321,9 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		c.Audio = stream.NewAudioHub()
 	}
 	log := b.log.With("camera", cc.Name, "ip", cc.IP.String())
+	for _, r := range store.Repairs() {
+		log.Warn("state file repaired: " + r)
+	}
 
 	scfg := camsession.Config{
 		Camera:      cc.IP,
