@@ -420,9 +420,11 @@ func (s *Server) SessionCount() int {
 func (s *Server) serveConn(ctx context.Context, nc net.Conn, udp *udpPair) {
 	defer func() {
 		if v := recover(); v != nil {
-			nc.Close()
+			// Logged before the close, so the line is there when the
+			// client sees the connection end.
 			s.log.Error("panic serving connection, closed it", "remote", nc.RemoteAddr().String(),
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			nc.Close()
 		}
 	}()
 	br := bufio.NewReaderSize(nc, readBufferLen)
