@@ -23,6 +23,7 @@ import (
 	"github.com/chinesium/chinesium/httpauth"
 	"github.com/chinesium/chinesium/onvif"
 	"github.com/chinesium/chinesium/onvif/discovery"
+	"github.com/chinesium/chinesium/record"
 	"github.com/chinesium/chinesium/rtsp"
 	"github.com/chinesium/chinesium/soap"
 	"github.com/chinesium/chinesium/stream"
@@ -81,10 +82,11 @@ type Camera struct {
 	Path string
 
 	bridge *Bridge
-	ev     *cameraEvents  // events service, motion detector, online state (events.go)
-	http   *stream.Camera // MJPEG, snapshot and WAV on the camera's port
-	live   http.Handler   // the same for the admin page, behind its authentication
-	onvif  *soap.Endpoint // the ONVIF services
+	ev     *cameraEvents    // events service, motion detector, online state (events.go)
+	rec    *record.Recorder // nil when the camera is not recorded (record.go)
+	http   *stream.Camera   // MJPEG, snapshot and WAV on the camera's port
+	live   http.Handler     // the same for the admin page, behind its authentication
+	onvif  *soap.Endpoint   // the ONVIF services
 	// rtspAuth authenticates the camera's RTSP paths (its counters reach
 	// the admin server).
 	rtspAuth *httpauth.Authenticator
@@ -337,10 +339,14 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 	if c.Audio != nil {
 		scfg.OnAudio = c.Audio.Publish
 	}
+	mcfg := b.cfg.Motion
+	if err = c.hookRecorder(log, &scfg, &mcfg.OnChange); err != nil {
+		return nil, fmt.Errorf("recording: %w", err)
+	}
 	if b.cfg.Session != nil {
 		b.cfg.Session(&scfg)
 	}
-	c.ev = newCameraEvents(log, b.cfg.Motion) // onvif.Events adds component=events itself
+	c.ev = newCameraEvents(log, mcfg) // onvif.Events adds component=events itself
 	c.hookSession(&scfg)
 	c.Session, err = camsession.New(scfg)
 	if err != nil {
@@ -424,6 +430,7 @@ func (c *Camera) start(ctx context.Context) {
 	b.wg.Go(func() { b.report(c.Config.Name+" session", c.runSession(ctx)) })
 	b.wg.Go(func() { b.report(c.Config.Name+" http", c.srv.Serve(c.ln)) })
 	b.wg.Go(func() { b.report(c.Config.Name+" motion", c.runMotion(ctx)) })
+	b.wg.Go(func() { b.report(c.Config.Name+" recording", c.runRecorder(ctx)) })
 	b.log.Info("camera ready", "camera", c.Config.Name, "ip", c.Config.IP.String(), "onvif", c.DeviceServiceURL(c.Host()),
 		"rtsp", c.RTSPURL(c.Host(), rtsp.StreamJPEG), "mjpeg", c.MJPEGURL(c.Host()))
 }

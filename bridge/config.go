@@ -23,6 +23,7 @@ import (
 	"github.com/chinesium/chinesium/motion"
 	"github.com/chinesium/chinesium/onvif"
 	"github.com/chinesium/chinesium/onvif/discovery"
+	"github.com/chinesium/chinesium/record"
 	"github.com/chinesium/chinesium/rtsp"
 	"github.com/chinesium/chinesium/soap"
 )
@@ -85,6 +86,13 @@ type CameraConfig struct {
 	// camsession.Config); zero values take its defaults.
 	LocalIP   netip.Addr
 	LocalPort int
+	// Record, if not nil, records the camera while the bridge serves it
+	// into Record.Dir (see record.Config): the bridge sets Name (the
+	// camera's path name, which names its folder) and Logger. With
+	// Record.Audio the camera is asked for audio even without
+	// Config.Audio; Record.Motion records on the bridge's motion detector,
+	// which Config.NoMotion must then not turn off.
+	Record *record.Config
 }
 
 // Config configures a Bridge. Only Cameras is required.
@@ -266,6 +274,9 @@ func (cfg *Config) cameraDefaults(c CameraConfig) (CameraConfig, error) {
 	}
 	if !c.BindIP.IsValid() {
 		c.BindIP = cfg.Bind
+	}
+	if c.Record != nil && c.Record.Motion && cfg.NoMotion {
+		return c, errors.New("recording on motion needs motion detection, which is off")
 	}
 	return c, nil
 }

@@ -20,12 +20,19 @@ type cameraEvents struct {
 	offline atomic.Bool
 }
 
-// newCameraEvents creates the events service and motion detector of a camera; log is
+// newCameraEvents creates the events service and motion detector of a camera
+// (whose changes go to the events service, then to mcfg.OnChange if set); log is
 // the camera's logger (the events service and the detector tag their records with
 // their component). Until the session reports frames, SignalLoss is true.
 func newCameraEvents(log *slog.Logger, mcfg motion.Config) *cameraEvents {
 	ce := &cameraEvents{events: onvif.NewEvents(onvif.EventsConfig{Logger: log})}
-	mcfg.OnChange = ce.events.SetMotion
+	also := mcfg.OnChange // the recorder's, when it records on motion
+	mcfg.OnChange = func(m bool) {
+		ce.events.SetMotion(m)
+		if also != nil {
+			also(m)
+		}
+	}
 	if mcfg.Logger == nil {
 		mcfg.Logger = log
 	}
