@@ -89,9 +89,9 @@ type CameraConfig struct {
 	// Record, if not nil, records the camera while the bridge serves it
 	// into Record.Dir (see record.Config): the bridge sets Name (the
 	// camera's path name, which names its folder) and Logger. With
-	// Record.Audio the camera is asked for audio even without
-	// Config.Audio; Record.Motion records on the bridge's motion detector,
-	// which Config.NoMotion must then not turn off.
+	// Record.Audio the camera is asked for audio even without Audio;
+	// Record.Motion records on the bridge's motion detector, which
+	// Config.NoMotion must then not turn off.
 	Record *record.Config
 }
 

@@ -72,7 +72,7 @@ func TestRecordWhileServing(t *testing.T) {
 		t.Errorf("snapshot while recording: HTTP %d, %d bytes", resp.StatusCode, len(jpg))
 	}
 
-	if err := b.Close(); err != nil {
+	if err = b.Close(); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := c.Recordings()

@@ -135,7 +135,7 @@ type Config struct {
 	// It defaults to DefaultQueue.
 	Queue int
 	// Logger receives segment, retention and disk space events, tagged
-	// component=record and camera=Name. A nil Logger discards them.
+	// component=record. A nil Logger discards them.
 	Logger *slog.Logger
 
 	// OnOpen is called with the path of each segment file created.
@@ -288,7 +288,7 @@ func New(cfg Config) (*Recorder, error) {
 	return &Recorder{
 		cfg:  cfg,
 		dir:  dir,
-		log:  cfg.Logger.With("component", "record", "camera", cfg.Name),
+		log:  cfg.Logger.With("component", "record"),
 		q:    make(chan item, cfg.Queue),
 		wake: make(chan struct{}, 1),
 	}, nil

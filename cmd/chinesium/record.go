@@ -141,7 +141,7 @@ func runRecord(ctx context.Context, e *env, args []string) error {
 		Audio:   *withAudio,
 		Motion:  *motionOnly,
 		PreRoll: *preRoll,
-		Logger:  log,
+		Logger:  log.With("camera", *name),
 		OnOpen: func(path string) {
 			outMu.Lock()
 			defer outMu.Unlock()
