@@ -83,6 +83,9 @@ function newCard(cam) {
     urlsKey: "",
   };
   card.img.alt = "Live picture of " + cam.name;
+  // Hide the placeholder as soon as a picture is there (the poll does it
+  // too, for streams that fire no load event).
+  card.img.addEventListener("load", () => { card.placeholder.hidden = card.img.naturalWidth > 0; });
   card.mode.addEventListener("click", () => toggleLive(card));
   return card;
 }
