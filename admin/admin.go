@@ -30,6 +30,7 @@ import (
 	"github.com/chinesium/chinesium/httpauth"
 	"github.com/chinesium/chinesium/onvif"
 	"github.com/chinesium/chinesium/onvif/discovery"
+	"github.com/chinesium/chinesium/record"
 	"github.com/chinesium/chinesium/rtsp"
 	"github.com/chinesium/chinesium/soap"
 	"github.com/chinesium/chinesium/stream"
@@ -49,7 +50,9 @@ const (
 	// HealthPath answers 200 when every camera streams, 503 otherwise.
 	HealthPath = "/healthz"
 	// LivePrefix is followed by a camera's ID and a path of its Live
-	// handler: /cameras/<id>/stream.mjpeg, /cameras/<id>/snapshot.jpg.
+	// handler: /cameras/<id>/stream.mjpeg, /cameras/<id>/snapshot.jpg;
+	// and, for a recorded camera, by /cameras/<id>/recordings/<file>, one
+	// recording to download.
 	LivePrefix = "/cameras/"
 )
 
@@ -113,6 +116,18 @@ type Camera struct {
 	// page, behind the admin server's authentication; nil shows no
 	// picture.
 	Live http.Handler
+	// Recorder is the camera's recorder; nil when it is not recorded.
+	// Its state is in /api/cameras and its counters in /metrics; its
+	// recordings are listed by /api/cameras/<id>/recordings and served
+	// by /cameras/<id>/recordings/<file>.
+	Recorder Recorder
+}
+
+// Recorder is a camera's recorder as the admin server reads it
+// (record.Recorder).
+type Recorder interface {
+	Stats() record.Stats
+	List() ([]record.Recording, error)
 }
 
 // Config configures a Server. Cameras is required.
@@ -175,6 +190,8 @@ func New(cfg Config) (*Server, error) {
 	s.mux.Handle("GET /static/", protect(static))
 	s.mux.Handle("GET "+CamerasPath, protect(http.HandlerFunc(s.serveCameras)))
 	s.mux.Handle("GET "+LivePrefix+"{id}/{file}", protect(http.HandlerFunc(s.serveLive)))
+	s.mux.Handle("GET "+CamerasPath+"/{id}/recordings", protect(http.HandlerFunc(s.serveRecordings)))
+	s.mux.Handle("GET "+LivePrefix+"{id}/recordings/{file}", protect(http.HandlerFunc(s.serveRecording)))
 	s.mux.Handle("GET "+MetricsPath, protect(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(s.log.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,

@@ -19,6 +19,7 @@ import (
 	"github.com/chinesium/chinesium/httpauth"
 	"github.com/chinesium/chinesium/motion"
 	"github.com/chinesium/chinesium/onvif/discovery"
+	"github.com/chinesium/chinesium/record"
 	"github.com/chinesium/chinesium/rtsp"
 	"github.com/chinesium/chinesium/stream"
 )
@@ -39,8 +40,10 @@ type camera struct {
 	hub     *stream.Hub
 	http    *stream.Camera
 	motion  *motion.Detector
+	rec     *record.Recorder // nil unless the rig records
 
 	stopFake func() // stops the fake camera (the camera goes away)
+	stopRec  func() // stops the recorder, which closes its segment
 }
 
 // rig is a set of cameras, the RTSP server they share and the admin server
@@ -60,6 +63,7 @@ type rigOpts struct {
 	first   byte // last byte of the first camera's IP
 	disc    bool // run a unicast WS-Discovery responder
 	motion  bool // fake cameras show motion
+	record  bool // record every camera, in 1 s segments
 	fps     float64
 }
 
@@ -75,8 +79,23 @@ func startRig(t *testing.T, o rigOpts) *rig {
 		c := &camera{name: fmt.Sprintf("cam-%d", i+1), ip: ip(o.first + byte(i)), hub: stream.NewHub()}
 		c.http = &stream.Camera{Video: c.hub}
 		c.motion = motion.New(motion.Config{Logger: quiet})
+		onFrame := c.hub.Publish
+		c.stopRec = func() {}
+		if o.record {
+			rec, err := record.New(record.Config{Dir: t.TempDir(), Name: c.name, Segment: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.rec = rec
+			onFrame = func(f *camsession.Frame) { c.hub.Publish(f); rec.AddFrame(f) }
+			rctx, rcancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { defer close(done); _ = rec.Run(rctx) }()
+			c.stopRec = sync.OnceFunc(func() { rcancel(); <-done })
+			t.Cleanup(c.stopRec)
+		}
 		s, err := camsession.New(camsession.Config{
-			Camera: c.ip, LocalPort: -1, OnFrame: c.hub.Publish,
+			Camera: c.ip, LocalPort: -1, OnFrame: onFrame,
 			PortTimeout: 100 * time.Millisecond, MaxBackoff: 300 * time.Millisecond, MediaTimeout: time.Second,
 		})
 		if err != nil {
@@ -165,6 +184,9 @@ func (r *rig) cameras() []admin.Camera {
 			},
 			Live: c.http.Handler(),
 		})
+		if c.rec != nil {
+			out[len(out)-1].Recorder = c.rec
+		}
 	}
 	return out
 }

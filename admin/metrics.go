@@ -51,6 +51,11 @@ var (
 	mONVIFRequests    = newMetric("onvif_requests_total", "ONVIF requests answered, by operation (unknown: an element no service declares; invalid: not a readable SOAP message) and fault (none: answered).", counter, "camera", "operation", "fault")
 	mSubscriptions    = newMetric("onvif_event_subscriptions", "Live ONVIF event subscriptions, by kind (pull, push).", gauge, "camera", "kind")
 	mNotifyLost       = newMetric("onvif_event_notifications_lost_total", "Push notification messages dropped after their last delivery attempt failed.", counter, "camera")
+	mRecording        = newMetric("camera_recording", "1 while a recording segment is being written, 0 otherwise (absent when the camera is not recorded).", gauge, "camera")
+	mRecordPaused     = newMetric("camera_recording_paused", "1 while recording is paused (low disk space, a write error).", gauge, "camera")
+	mRecordedFrames   = newMetric("camera_recorded_frames_total", "Frames written into recordings.", counter, "camera")
+	mRecordedBytes    = newMetric("camera_recorded_bytes_total", "Bytes written into recordings.", counter, "camera")
+	mRecordDropped    = newMetric("camera_recording_dropped_total", "Frames and audio packets lost because the disk did not keep up.", counter, "camera")
 	mAdminAuth        = newMetric("admin_auth_failures_total", "Requests to the admin server refused although they carried credentials.", counter)
 	mRTSPConns        = newMetric("rtsp_connections", "TCP connections the RTSP server serves now (each half of an HTTP tunnel counts).", gauge)
 	mRTSPSessions     = newMetric("rtsp_sessions", "RTSP sessions open now, playing or not.", gauge)
@@ -68,6 +73,7 @@ var allMetrics = []metric{
 	mDuplicates, mReorders, mLate, mReconnects, mAudioPackets, mFPS, mLastFrameAge, mMotion,
 	mViewers, mSentBytes, mSentFrames, mViewerDropped, mSnapshots,
 	mAuthFailures, mONVIFRequests, mSubscriptions, mNotifyLost, mAdminAuth,
+	mRecording, mRecordPaused, mRecordedFrames, mRecordedBytes, mRecordDropped,
 	mRTSPConns, mRTSPSessions, mRTSPStarted,
 	mDiscoveryRecv, mDiscoveryReqs, mDiscoveryAnswers, mDiscoveryDropped, mDiscoveryHellos, mDiscoveryErrors,
 }
@@ -93,11 +99,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for _, r := range c.s.read() {
 		cam := r.cam.Name
 		ss := r.session
-		up := 0.0
-		if r.state == camsession.StateStreaming {
-			up = 1
-		}
-		emit(mCameraUp, up, cam)
+		emit(mCameraUp, bool01(r.state == camsession.StateStreaming), cam)
 		emit(mPackets, float64(ss.Packets), cam)
 		emit(mBadPackets, float64(ss.BadPackets), cam)
 		emit(mForeignPackets, float64(ss.Foreign), cam)
@@ -113,11 +115,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			emit(mLastFrameAge, max(now.Sub(ss.LastFrame), 0).Seconds(), cam)
 		}
 		if r.cam.Motion != nil {
-			m := 0.0
-			if r.cam.Motion.Motion() {
-				m = 1
-			}
-			emit(mMotion, m, cam)
+			emit(mMotion, bool01(r.cam.Motion.Motion()), cam)
 		}
 		if r.cam.HTTP != nil {
 			h := r.http
@@ -155,6 +153,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		if r.cam.RTSPAuth != nil {
 			emit(mAuthFailures, float64(r.cam.RTSPAuth.Stats().Failures), cam, "rtsp")
 		}
+		if r.cam.Recorder != nil {
+			st := r.cam.Recorder.Stats()
+			emit(mRecording, bool01(st.Recording != ""), cam)
+			emit(mRecordPaused, bool01(st.Paused != nil), cam)
+			emit(mRecordedFrames, float64(st.Frames), cam)
+			emit(mRecordedBytes, float64(st.Bytes), cam)
+			emit(mRecordDropped, float64(st.Dropped), cam)
+		}
 		if r.cam.Events != nil {
 			st := r.cam.Events.Stats()
 			emit(mSubscriptions, float64(st.PullPoints), cam, "pull")
@@ -185,4 +191,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		emit(mDiscoveryHellos, float64(d.Announced))
 		emit(mDiscoveryErrors, float64(d.SendErrors))
 	}
+}
+
+// bool01 is a gauge's value for a condition.
+func bool01(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -52,6 +52,8 @@ type CameraStatus struct {
 	// the admin server's root; empty when it has none.
 	Live     string `json:"live,omitempty"`
 	Snapshot string `json:"snapshot,omitempty"`
+	// Recording is the camera's recorder; absent when it is not recorded.
+	Recording *RecordingStatus `json:"recording,omitempty"`
 }
 
 // Viewers counts a camera's viewers by protocol.
@@ -128,6 +130,7 @@ func (r readings) status(host string, now time.Time) CameraStatus {
 		base := strings.TrimPrefix(LivePrefix, "/") + url.PathEscape(c.ID) + "/"
 		st.Live, st.Snapshot = base+"stream.mjpeg", base+"snapshot.jpg"
 	}
+	st.Recording = recordingStatus(c)
 	return st
 }
 

@@ -186,6 +186,73 @@ function updateURLs(card, cam) {
   }
 }
 
+function fmtSize(n) {
+  if (n < 1e6) return Math.max(1, Math.round(n / 1e3)) + " kB";
+  if (n < 1e9) return (n / 1e6).toFixed(1) + " MB";
+  return (n / 1e9).toFixed(2) + " GB";
+}
+
+function fmtLength(s) {
+  if (s < 90) return Math.round(s) + " s";
+  if (s < 5400) return Math.round(s / 60) + " min";
+  return (s / 3600).toFixed(1) + " h";
+}
+
+function fmtStart(iso) {
+  const d = new Date(iso);
+  const p = (n) => String(n).padStart(2, "0");
+  return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " " + p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds());
+}
+
+// loadRecordings fills a camera's list of recordings, newest first. It runs
+// when the list is opened, not at every poll: a camera can have hundreds.
+async function loadRecordings(card) {
+  const list = $(card.el, ".rec-list");
+  const cam = card.last;
+  if (!cam || !cam.recording) return;
+  try {
+    const res = await fetch(cam.recording.list, { cache: "no-store" });
+    if (!res.ok) throw new Error("HTTP " + res.status);
+    const data = await res.json();
+    const items = data.recordings.slice().reverse().map((r) => {
+      const li = document.getElementById("recording-template").content.firstElementChild.cloneNode(true);
+      $(li, ".rec-start").textContent = fmtStart(r.start);
+      $(li, ".rec-length").textContent = fmtLength(r.duration_seconds) + (r.complete ? "" : " (being written)");
+      $(li, ".rec-size").textContent = fmtSize(r.size);
+      const a = $(li, ".rec-download");
+      a.href = r.url;
+      a.download = r.file;
+      return li;
+    });
+    if (items.length === 0) {
+      const li = document.createElement("li");
+      li.className = "rec rec-empty";
+      li.textContent = "No recording yet.";
+      items.push(li);
+    }
+    list.replaceChildren(...items);
+  } catch (e) {
+    const li = document.createElement("li");
+    li.className = "rec rec-empty";
+    li.textContent = "Cannot list the recordings (" + e.message + ").";
+    list.replaceChildren(li);
+  }
+}
+
+function updateRecording(card, cam) {
+  const det = $(card.el, ".recordings");
+  det.hidden = !cam.recording;
+  if (!cam.recording) return;
+  const r = cam.recording;
+  const state = $(card.el, ".rec-state");
+  state.textContent = r.paused ? "· paused: " + r.paused : r.active ? "· recording" : "· waiting for frames";
+  state.className = "rec-state " + (r.paused ? "bad" : r.active ? "ok" : "");
+  if (!card.recToggle) {
+    card.recToggle = true;
+    det.addEventListener("toggle", () => { if (det.open) loadRecordings(card); });
+  }
+}
+
 function updateCard(card, cam) {
   const el = card.el;
   $(el, ".name").textContent = cam.name;
@@ -209,6 +276,7 @@ function updateCard(card, cam) {
     snap.setAttribute("aria-disabled", String(!cam.online));
   }
   updateURLs(card, cam);
+  updateRecording(card, cam);
   updatePicture(card, cam, false);
 }
 
