@@ -39,6 +39,7 @@ type camera struct {
 	session *camsession.Session
 	hub     *stream.Hub
 	http    *stream.Camera
+	live    http.Handler // http's Handler, made before serving
 	motion  *motion.Detector
 	rec     *record.Recorder // nil unless the rig records
 
@@ -78,6 +79,7 @@ func startRig(t *testing.T, o rigOpts) *rig {
 	for i := range o.cameras + o.away {
 		c := &camera{name: fmt.Sprintf("cam-%d", i+1), ip: ip(o.first + byte(i)), hub: stream.NewHub()}
 		c.http = &stream.Camera{Video: c.hub}
+		c.live = c.http.Handler()
 		c.motion = motion.New(motion.Config{Logger: quiet})
 		onFrame := c.hub.Publish
 		c.stopRec = func() {}
@@ -182,7 +184,7 @@ func (r *rig) cameras() []admin.Camera {
 					Snapshot: "http://" + host + ":1/snapshot.jpg",
 				}
 			},
-			Live: c.http.Handler(),
+			Live: c.live,
 		})
 		if c.rec != nil {
 			out[len(out)-1].Recorder = c.rec
