@@ -111,6 +111,9 @@ func (b *Bridge) adminCameras() []admin.Camera {
 		if !b.cfg.NoMotion {
 			ac.Motion = c.ev.motion
 		}
+		if c.rec != nil {
+			ac.Recorder = c.rec
+		}
 		out = append(out, ac)
 	}
 	return out

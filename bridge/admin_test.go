@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
 	"github.com/chinesium/chinesium/internal/testutil"
+	"github.com/chinesium/chinesium/record"
 )
 
 // adminGet fetches path from the bridge's admin server as admin/secret.
@@ -287,5 +290,46 @@ func waitStreaming(t *testing.T, c *Camera) {
 			t.Fatalf("camera %s: not streaming within 10 s", c.Config.Name)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestAdminListsRecordings: a recorded camera's recordings are listed by
+// the admin server and download as the files the recorder wrote.
+func TestAdminListsRecordings(t *testing.T) {
+	t.Parallel()
+	startFakeCams(t, "127.0.5.75")
+	cfg := testConfig(t, t.TempDir(), "127.0.5.75")
+	dir := t.TempDir()
+	cfg.Cameras[0].Record = &record.Config{Dir: dir, Segment: time.Second}
+	b := startBridge(t, cfg)
+	c := b.Cameras()[0]
+	var list admin.Recordings
+	deadline := time.Now().Add(20 * time.Second)
+	for len(list.Recordings) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("recordings listed: %+v", list)
+		}
+		time.Sleep(50 * time.Millisecond)
+		code, body := adminGet(t, b, "api/cameras/"+c.Path+"/recordings")
+		if code != http.StatusOK {
+			t.Fatalf("recordings: %d %s", code, body)
+		}
+		if err := json.Unmarshal([]byte(body), &list); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := list.Recordings[0] // complete: a later one exists
+	code, body := adminGet(t, b, first.URL)
+	disk, err := os.ReadFile(filepath.Join(record.CameraDir(dir, c.Path), first.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != http.StatusOK || body != string(disk) || !first.Complete {
+		t.Errorf("download %s: %d, %d bytes of %d, complete %v", first.URL, code, len(body), len(disk), first.Complete)
+	}
+	_, body = adminGet(t, b, admin.CamerasPath)
+	var st admin.Status
+	if err := json.Unmarshal([]byte(body), &st); err != nil || st.Cameras[0].Recording == nil || !st.Cameras[0].Recording.Active {
+		t.Errorf("status of a recorded camera: %v\n%s", err, body)
 	}
 }
