@@ -556,7 +556,7 @@ func TestSOAP11Device(t *testing.T) {
 		t.Fatalf("%d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
 	}
 	f.schemas.Add(b, "{"+wsdl.NSDevice+"}GetSystemDateAndTimeResponse")
-	if e, err := soap.ParseEnvelope(b, 0); err != nil || e.Version != soap.V11 {
+	if e, err := soap.ParseEnvelope(b, soap.Limits{}); err != nil || e.Version != soap.V11 {
 		t.Errorf("not a SOAP 1.1 answer: %v %s", err, b)
 	}
 }

@@ -123,7 +123,7 @@ func (e *testEndpoint) answer(t testing.TB, resp *http.Response, sent string) re
 	}
 	r := parseResult(t, resp.StatusCode, b)
 	r.schemas = e.schemas
-	if env, err := soap.ParseEnvelope([]byte(sent), 0); err == nil {
+	if env, err := soap.ParseEnvelope([]byte(sent), soap.Limits{}); err == nil {
 		r.op = env.Op()
 	}
 	return r
@@ -132,7 +132,7 @@ func (e *testEndpoint) answer(t testing.TB, resp *http.Response, sent string) re
 // parseResult parses a SOAP answer.
 func parseResult(t testing.TB, status int, b []byte) result {
 	t.Helper()
-	env, err := soap.ParseEnvelope(b, 0)
+	env, err := soap.ParseEnvelope(b, soap.Limits{})
 	if err != nil || env.Payload == nil {
 		t.Fatalf("not a SOAP answer (HTTP %d, %v): %s", status, err, b)
 	}

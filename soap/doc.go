@@ -29,10 +29,18 @@
 // to CreateProfile: that was a missing operation, and the media service
 // implements CreateProfile, so the spec's status codes stay.
 //
-// Input is bounded: the body size (MaxBodySize), the number of tags
-// (MaxElements), the element depth (MaxDepth); a DOCTYPE (and with it any entity declaration) is refused,
-// malformed XML gets an env:Sender/ter:WellFormed fault. Responses start with
-// the XML declaration, never with whitespace or a byte-order mark.
+// Input is bounded before anything is parsed: the body size
+// (MaxBodySize), and the shape of the message (Limits: elements, depth,
+// attributes per element and in total, namespace declarations, name and
+// text lengths), checked in one linear pass as the body arrives, so that a
+// hostile body is refused after its first few KiB. A DOCTYPE (and with it
+// any entity declaration) is refused; malformed XML gets an
+// env:Sender/ter:WellFormed fault; the namespace check is linear too.
+// Requests in progress (from the first body byte until authenticated) are
+// bounded per endpoint and per client address, in number
+// (MaxConcurrent) and in buffered bytes (MaxBufferedBytes): one more is
+// answered at once with HTTP 503, never queued. Responses start with the
+// XML declaration, never with whitespace or a byte-order mark.
 //
 // # Security
 //

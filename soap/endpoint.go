@@ -26,10 +26,28 @@ const DefaultMaxBodySize = 1 << 20
 // body once its headers have arrived.
 const DefaultReadTimeout = 30 * time.Second
 
-// DefaultMaxElements is the default limit on the number of tags ('<') in a
-// request, checked before parsing: a MiB of "<a/>" would otherwise become a
-// quarter of a million elements in memory.
-const DefaultMaxElements = 4096
+// Defaults of the limits on requests in progress. A request is in
+// progress from its first body byte until it is authenticated; its handler
+// then runs outside these limits (a PullMessages may wait for minutes).
+const (
+	// DefaultMaxConcurrent bounds the requests of an endpoint being parsed
+	// and authenticated at once. A request takes about a millisecond, so
+	// a legitimate client seldom meets another in progress.
+	DefaultMaxConcurrent = 8
+	// DefaultMaxConcurrentPerClient bounds those of one client address.
+	DefaultMaxConcurrentPerClient = 4
+	// DefaultMaxBufferedBytes bounds the body bytes an endpoint holds at
+	// once for requests being read, parsed and authenticated: eight bodies
+	// of the maximum size.
+	DefaultMaxBufferedBytes = 8 * DefaultMaxBodySize
+	// DefaultMaxBufferedBytesPerClient bounds those of one client address.
+	DefaultMaxBufferedBytesPerClient = 2 * DefaultMaxBodySize
+)
+
+// readChunk is the first buffer size for a body of unknown length; the
+// buffer doubles from there, each step counted against the buffered-bytes
+// limits before it is allocated.
+const readChunk = 16 << 10
 
 // EndpointConfig configures an Endpoint.
 type EndpointConfig struct {
@@ -44,11 +62,27 @@ type EndpointConfig struct {
 	// MaxBodySize bounds request bodies. It defaults to
 	// DefaultMaxBodySize.
 	MaxBodySize int64
-	// MaxDepth bounds the element nesting. It defaults to DefaultMaxDepth.
-	MaxDepth int
-	// MaxElements bounds the number of tags in a request. It defaults to
-	// DefaultMaxElements.
-	MaxElements int
+	// Limits bound the shape of a request (elements, depth, attributes,
+	// namespace declarations, names, texts), checked while the body
+	// arrives, before anything is parsed. Zero fields take their defaults.
+	Limits Limits
+	// MaxConcurrent bounds the requests being parsed and authenticated at
+	// once; one more is answered at once with HTTP 503 and a Receiver
+	// fault, never queued. It defaults to DefaultMaxConcurrent.
+	MaxConcurrent int
+	// MaxConcurrentPerClient bounds the same per client address, so that
+	// one client cannot take every slot. It defaults to
+	// DefaultMaxConcurrentPerClient.
+	MaxConcurrentPerClient int
+	// MaxBufferedBytes bounds the request body bytes held at once by the
+	// requests being read, parsed and authenticated, counted as the
+	// buffers grow (a client that trickles its body holds only what it
+	// sent). A request whose buffer does not fit is answered with HTTP 503
+	// at once. It defaults to DefaultMaxBufferedBytes.
+	MaxBufferedBytes int64
+	// MaxBufferedBytesPerClient bounds the same per client address. It
+	// defaults to DefaultMaxBufferedBytesPerClient.
+	MaxBufferedBytesPerClient int64
 	// ReadTimeout bounds the time to read a request body, so a client
 	// trickling a body cannot hold a connection and its goroutine for
 	// ever. It is applied through http.ResponseController, whatever the
@@ -60,11 +94,18 @@ func (c *EndpointConfig) setDefaults() {
 	if c.MaxBodySize <= 0 {
 		c.MaxBodySize = DefaultMaxBodySize
 	}
-	if c.MaxDepth <= 0 {
-		c.MaxDepth = DefaultMaxDepth
+	c.Limits.setDefaults()
+	if c.MaxConcurrent <= 0 {
+		c.MaxConcurrent = DefaultMaxConcurrent
 	}
-	if c.MaxElements <= 0 {
-		c.MaxElements = DefaultMaxElements
+	if c.MaxConcurrentPerClient <= 0 {
+		c.MaxConcurrentPerClient = DefaultMaxConcurrentPerClient
+	}
+	if c.MaxBufferedBytes <= 0 {
+		c.MaxBufferedBytes = DefaultMaxBufferedBytes
+	}
+	if c.MaxBufferedBytesPerClient <= 0 {
+		c.MaxBufferedBytesPerClient = DefaultMaxBufferedBytesPerClient
 	}
 	if c.ReadTimeout <= 0 {
 		c.ReadTimeout = DefaultReadTimeout
@@ -85,6 +126,9 @@ type Endpoint struct {
 	services []Service
 	routes   map[wsdl.Op]route // immutable after NewEndpoint
 	counters counters
+
+	parsing  gate // requests being parsed and authenticated
+	buffered gate // body bytes held by requests in progress
 }
 
 // route is where a request element goes: an implemented operation, or a
@@ -101,6 +145,8 @@ type route struct {
 func NewEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	cfg.setDefaults()
 	e := &Endpoint{cfg: cfg, log: cfg.Logger.With("component", "soap"), services: slices.Clone(cfg.Services), routes: map[wsdl.Op]route{}}
+	e.parsing = gate{max: int64(cfg.MaxConcurrent), perClient: int64(cfg.MaxConcurrentPerClient)}
+	e.buffered = gate{max: cfg.MaxBufferedBytes, perClient: cfg.MaxBufferedBytesPerClient}
 	seen := map[string]bool{}
 	for i := range e.services {
 		svc := &e.services[i]
@@ -153,10 +199,23 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		invalid(http.StatusMethodNotAllowed, Sender("SOAP requests must use POST"))
 		return
 	}
+	client := clientOf(r.RemoteAddr)
 	// Not every ResponseWriter supports deadlines (httptest.ResponseRecorder).
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(e.cfg.ReadTimeout))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, e.cfg.MaxBodySize))
+	body, held, err := e.readBody(r, client)
+	// What a request holds while in progress is given back before its
+	// handler runs, or when ServeHTTP returns before that.
+	var parsing bool
+	release := func() {
+		e.buffered.release(client, held)
+		held = 0
+		if parsing {
+			e.parsing.release(client, 1)
+			parsing = false
+		}
+	}
+	defer release()
 	if err == nil {
 		// While the handler runs the server watches the connection
 		// with a background read (already running for a request
@@ -167,12 +226,21 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = rc.SetReadDeadline(time.Time{})
 	}
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		// The rest of the body is not read: close the connection rather
+		// than let the server drain it.
+		w.Header().Set("Connection", "close")
+		var fault *Fault
+		switch {
+		case errors.Is(err, errBusy):
+			e.busy(w, version, r)
+		case errors.Is(err, errTooBig):
 			invalid(http.StatusRequestEntityTooLarge, Sender(fmt.Sprintf("request body larger than %d bytes", e.cfg.MaxBodySize)))
-			return
+		case errors.As(err, &fault):
+			log.Debug("bad request", "remote", r.RemoteAddr, "err", err)
+			invalid(fault.HTTPStatus(), fault)
+		default:
+			invalid(http.StatusBadRequest, Sender("cannot read request body"))
 		}
-		invalid(http.StatusBadRequest, Sender("cannot read request body"))
 		return
 	}
 	if len(bytes.TrimSpace(body)) == 0 && sec.required() && !sec.NoHTTPAuth {
@@ -187,11 +255,12 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if n := bytes.Count(body, []byte("<")); n > e.cfg.MaxElements {
-		invalid(http.StatusBadRequest, wellFormed(ErrTooMany, "%d tags, more than %d", n, e.cfg.MaxElements))
+	if !e.parsing.acquire(client, 1) {
+		e.busy(w, version, r)
 		return
 	}
-	env, err := ParseEnvelope(body, e.cfg.MaxDepth)
+	parsing = true
+	env, err := parseScanned(body, e.cfg.Limits.MaxDepth)
 	if err != nil {
 		f := AsFault(err)
 		log.Debug("bad request", "remote", r.RemoteAddr, "err", err)
@@ -229,6 +298,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fault(aerr.status, aerr.fault)
 		return
 	}
+	release()
 	if rt.handle == nil {
 		// The one answer to every operation no service implements.
 		fault(http.StatusInternalServerError, ActionNotSupported(op))
@@ -270,6 +340,85 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e.counters.count(opName, nil)
 	write(w, version, http.StatusOK, doc)
+}
+
+// Errors of readBody that are not faults.
+var (
+	errBusy   = errors.New("soap: too many requests in progress")
+	errTooBig = errors.New("soap: request body too large")
+)
+
+// readBody reads the request body, checking it against the Limits as it
+// arrives, into a buffer that grows only as far as the buffered-bytes
+// limits allow. It returns the body and the bytes it holds of those limits
+// (released by the caller); on error it holds nothing. Errors are errBusy,
+// errTooBig, a *Fault from the scan, or the read error.
+func (e *Endpoint) readBody(r *http.Request, client string) (body []byte, held int64, err error) {
+	limit := e.cfg.MaxBodySize
+	if r.ContentLength > limit {
+		return nil, 0, errTooBig
+	}
+	defer func() {
+		if err != nil {
+			e.buffered.release(client, held)
+			held = 0
+		}
+	}()
+	sc := scanner{lim: e.cfg.Limits}
+	size := int64(readChunk)
+	if r.ContentLength >= 0 && r.ContentLength < readChunk {
+		size = r.ContentLength + 1 // room for the read that sees EOF
+	}
+	var buf []byte
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) > limit {
+				return nil, held, errTooBig
+			}
+			if len(buf) > 0 {
+				size = min(2*int64(cap(buf)), limit+1)
+			}
+			if !e.buffered.acquire(client, size-held) {
+				return nil, held, errBusy
+			}
+			held = size
+			grown := make([]byte, len(buf), size)
+			copy(grown, buf)
+			buf = grown
+		}
+		n, rerr := r.Body.Read(buf[len(buf):cap(buf)])
+		if n > 0 {
+			if serr := sc.write(buf[len(buf) : len(buf)+n]); serr != nil {
+				return nil, held, serr
+			}
+			buf = buf[:len(buf)+n]
+			if int64(len(buf)) > limit {
+				return nil, held, errTooBig
+			}
+		}
+		switch {
+		case errors.Is(rerr, io.EOF):
+			if serr := sc.close(); serr != nil {
+				return nil, held, serr
+			}
+			return buf, held, nil
+		case rerr != nil:
+			var tooBig *http.MaxBytesError
+			if errors.As(rerr, &tooBig) {
+				return nil, held, errTooBig
+			}
+			return nil, held, rerr
+		}
+	}
+}
+
+// busy answers a request refused for the limits on requests in progress:
+// HTTP 503, Retry-After, a Receiver fault.
+func (e *Endpoint) busy(w http.ResponseWriter, v Version, r *http.Request) {
+	e.counters.countBusy()
+	e.log.Debug("busy", "remote", r.RemoteAddr)
+	w.Header().Set("Retry-After", "1")
+	writeFault(w, v, http.StatusServiceUnavailable, Receiver("too many requests in progress; try again"))
 }
 
 // call runs h, turning a panic into an env:Receiver fault and a nil

@@ -46,10 +46,6 @@ func (v Version) ContentType() string {
 	return "application/soap+xml; charset=utf-8"
 }
 
-// DefaultMaxDepth is the default element nesting limit of a request.
-// ONVIF requests nest about ten levels deep.
-const DefaultMaxDepth = 64
-
 // Errors of ParseEnvelope; all of them are wrapped in a *Fault.
 var (
 	// ErrMalformed means the body is not well-formed XML or not a SOAP
@@ -60,8 +56,12 @@ var (
 	ErrDoctype = errors.New("soap: DOCTYPE not allowed")
 	// ErrTooDeep means the element nesting exceeds the depth limit.
 	ErrTooDeep = errors.New("soap: element nesting too deep")
-	// ErrTooMany means the request has more tags than the service allows.
-	ErrTooMany = errors.New("soap: too many elements")
+	// ErrTooMany means the request has more elements, attributes or
+	// namespace declarations than the Limits allow.
+	ErrTooMany = errors.New("soap: too many elements or attributes")
+	// ErrTooLong means a name, text or attribute value of the request is
+	// longer than the Limits allow.
+	ErrTooLong = errors.New("soap: name or text too long")
 	// ErrVersion means the root element is an Envelope in an unknown
 	// namespace.
 	ErrVersion = errors.New("soap: unknown envelope version")
@@ -88,15 +88,22 @@ func (e *Envelope) Op() wsdl.Op {
 	return wsdl.Op{Namespace: e.Payload.NamespaceURI(), Name: e.Payload.Tag}
 }
 
-// ParseEnvelope parses a SOAP 1.2 or 1.1 message. maxDepth bounds the
-// element nesting (DefaultMaxDepth when <= 0). Errors are *Fault values
-// (env:Sender/ter:WellFormed, env:Sender/ter:Namespace for an undeclared
-// prefix, or env:VersionMismatch for an envelope in an unknown namespace) wrapping ErrMalformed, ErrDoctype, ErrTooDeep or
-// ErrVersion.
-func ParseEnvelope(b []byte, maxDepth int) (*Envelope, error) {
-	if maxDepth <= 0 {
-		maxDepth = DefaultMaxDepth
+// ParseEnvelope parses a SOAP 1.2 or 1.1 message after checking it against
+// lim (zero fields take their defaults; see Limits.Scan). Errors are
+// *Fault values (env:Sender/ter:WellFormed, env:Sender/ter:Namespace for an
+// undeclared prefix, or env:VersionMismatch for an envelope in an unknown
+// namespace) wrapping ErrMalformed, ErrDoctype, ErrTooDeep, ErrTooMany,
+// ErrTooLong or ErrVersion.
+func ParseEnvelope(b []byte, lim Limits) (*Envelope, error) {
+	lim.setDefaults()
+	if err := lim.Scan(b); err != nil {
+		return nil, err
 	}
+	return parseScanned(b, lim.MaxDepth)
+}
+
+// parseScanned parses a message that Limits.Scan accepted.
+func parseScanned(b []byte, maxDepth int) (*Envelope, error) {
 	// A UTF-8 byte-order mark is legal XML; skip it rather than fail.
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	doc := etree.NewDocument()
@@ -170,27 +177,48 @@ func ParseEnvelope(b []byte, maxDepth int) (*Envelope, error) {
 // checkTree refuses directives (<!DOCTYPE ...>) inside elements, which
 // etree would otherwise keep (encoding/xml never expands entities declared
 // there, but refusing them is simpler to reason about), and prefixes that
-// are not declared, which etree's parser lets through.
-func checkTree(e *etree.Element) error {
-	if e.Space != "" && e.Space != "xmlns" && e.Space != "xml" && e.NamespaceURI() == "" {
-		return namespaceFault(e.Space)
-	}
-	for _, a := range e.Attr {
-		if a.Space != "" && a.Space != "xmlns" && a.Space != "xml" && a.NamespaceURI() == "" {
-			return namespaceFault(a.Space)
-		}
-	}
-	for _, t := range e.Child {
-		switch t := t.(type) {
-		case *etree.Directive:
-			return wellFormed(ErrDoctype, "DOCTYPE and other directives are not allowed")
-		case *etree.Element:
-			if err := checkTree(t); err != nil {
-				return err
+// are not declared, which etree's parser lets through. It walks the tree
+// once with the prefixes in scope, so its cost is linear in the number of
+// elements and attributes (asking etree for each attribute's namespace
+// would search every attribute of every ancestor each time).
+func checkTree(root *etree.Element) error {
+	scope := map[string]string{"xml": "xml", "xmlns": "xmlns"}
+	type saved struct{ prefix, uri string }
+	var undo []saved
+	var walk func(e *etree.Element) error
+	walk = func(e *etree.Element) error {
+		mark := len(undo)
+		for _, a := range e.Attr {
+			if a.Space == "xmlns" {
+				undo = append(undo, saved{a.Key, scope[a.Key]})
+				scope[a.Key] = a.Value
 			}
 		}
+		if e.Space != "" && scope[e.Space] == "" {
+			return namespaceFault(e.Space)
+		}
+		for _, a := range e.Attr {
+			if a.Space != "" && scope[a.Space] == "" {
+				return namespaceFault(a.Space)
+			}
+		}
+		for _, t := range e.Child {
+			switch t := t.(type) {
+			case *etree.Directive:
+				return wellFormed(ErrDoctype, "DOCTYPE and other directives are not allowed")
+			case *etree.Element:
+				if err := walk(t); err != nil {
+					return err
+				}
+			}
+		}
+		for i := len(undo) - 1; i >= mark; i-- {
+			scope[undo[i].prefix] = undo[i].uri
+		}
+		undo = undo[:mark]
+		return nil
 	}
-	return nil
+	return walk(root)
 }
 
 func namespaceFault(prefix string) *Fault {

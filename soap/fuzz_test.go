@@ -40,21 +40,21 @@ func FuzzEnvelope(f *testing.F) {
 	}
 	svc := newEndpoint(f, testService(&Security{Auth: newSecurity().Auth, Now: func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }}))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		env, err := ParseEnvelope(data, 16)
+		env, err := ParseEnvelope(data, Limits{MaxDepth: 16})
 		if err != nil {
 			var fault *Fault
 			if !errors.As(err, &fault) {
 				t.Fatalf("error is not a *Fault: %v", err)
 			}
 			for _, v := range []Version{V11, V12} {
-				if _, err := ParseEnvelope(Marshal(NewResponse(v, fault.Element(v))), 0); err != nil {
+				if _, err := ParseEnvelope(Marshal(NewResponse(v, fault.Element(v))), Limits{}); err != nil {
 					t.Fatalf("fault does not reparse: %v", err)
 				}
 			}
 		} else if env.Payload != nil {
 			op := env.Op()
 			out := Marshal(NewResponse(env.Version, xsdcheck.WithNamespaces(env.Payload)))
-			back, err := ParseEnvelope(out, 0)
+			back, err := ParseEnvelope(out, Limits{})
 			if err != nil {
 				t.Fatalf("round trip failed: %v\n%s", err, out)
 			}
@@ -76,7 +76,7 @@ func FuzzEnvelope(f *testing.F) {
 			t.Fatalf("answer is not XML: %v", err)
 		}
 		if rec.Code != http.StatusOK {
-			back, err := ParseEnvelope(body, 0)
+			back, err := ParseEnvelope(body, Limits{})
 			if err != nil || back.Payload == nil || back.Payload.Tag != "Fault" {
 				t.Fatalf("status %d without a SOAP fault: %s", rec.Code, body)
 			}
@@ -138,6 +138,82 @@ func FuzzWSSecurity(f *testing.F) {
 			}
 		} else if tok.Password != password {
 			t.Fatalf("wrong password accepted")
+		}
+	})
+}
+
+// FuzzScan checks the pre-parse limits against the parser: whatever Scan
+// accepts, cut anywhere, gets the same verdict, and the tree etree builds
+// from it stays within every limit (small ones here, so that the fuzzer
+// reaches them).
+func FuzzScan(f *testing.F) {
+	for _, s := range envelopeSeeds {
+		f.Add([]byte(s), 7)
+	}
+	f.Add([]byte(`<a xmlns:p="u" p:b="1" c='2'><!-- x --><![CDATA[y]]><?p i?>text</a>`), 3)
+	lim := Limits{MaxElements: 8, MaxDepth: 4, MaxAttributes: 3, MaxTotalAttributes: 5, MaxNamespaces: 2, MaxNameLength: 8, MaxTextLength: 16}
+	lim.setDefaults()
+	f.Fuzz(func(t *testing.T, data []byte, cut int) {
+		err := lim.Scan(data)
+		s := scanner{lim: lim}
+		cut = min(max(cut, 0), len(data))
+		perr := s.write(data[:cut])
+		if perr == nil {
+			perr = s.write(data[cut:])
+		}
+		if perr == nil {
+			perr = s.close()
+		}
+		if (err == nil) != (perr == nil) {
+			t.Fatalf("whole: %v; cut at %d: %v", err, cut, perr)
+		}
+		if err != nil {
+			return
+		}
+		doc := etree.NewDocument()
+		if doc.ReadFromBytes(data) != nil {
+			return
+		}
+		var elements, attrs, namespaces int
+		var walk func(tokens []etree.Token, depth int)
+		walk = func(tokens []etree.Token, depth int) {
+			for _, tok := range tokens {
+				switch tok := tok.(type) {
+				case *etree.Element:
+					elements++
+					if depth > lim.MaxDepth {
+						t.Fatalf("depth %d accepted", depth)
+					}
+					if len(tok.FullTag()) > lim.MaxNameLength {
+						t.Fatalf("name %q accepted", tok.FullTag())
+					}
+					if len(tok.Attr) > lim.MaxAttributes {
+						t.Fatalf("%d attributes on one element accepted", len(tok.Attr))
+					}
+					for _, a := range tok.Attr {
+						attrs++
+						if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
+							namespaces++
+						}
+						if len(a.FullKey()) > lim.MaxNameLength || len(a.Value) > lim.MaxTextLength {
+							t.Fatalf("attribute %q=%q accepted", a.FullKey(), a.Value)
+						}
+					}
+					walk(tok.Child, depth+1)
+				case *etree.Comment, *etree.ProcInst:
+					elements++
+				case *etree.CharData:
+					if len(tok.Data) > lim.MaxTextLength*2 {
+						// Entities and CDATA next to text join in one
+						// CharData; each piece is bounded.
+						t.Fatalf("text of %d bytes accepted", len(tok.Data))
+					}
+				}
+			}
+		}
+		walk(doc.Child, 1)
+		if elements > lim.MaxElements || attrs > lim.MaxTotalAttributes || namespaces > lim.MaxNamespaces {
+			t.Fatalf("%d elements, %d attributes, %d namespace declarations accepted", elements, attrs, namespaces)
 		}
 	})
 }

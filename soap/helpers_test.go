@@ -165,7 +165,7 @@ func do(t *testing.T, req *http.Request) response {
 // payload returns the first Body child of a response.
 func (r response) payload(t *testing.T) *etree.Element {
 	t.Helper()
-	env, err := ParseEnvelope(r.body, 0)
+	env, err := ParseEnvelope(r.body, Limits{})
 	if err != nil {
 		t.Fatalf("response is not a SOAP envelope: %v\n%s", err, r.body)
 	}

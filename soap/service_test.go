@@ -373,7 +373,7 @@ func TestWSAddressingRelatesTo(t *testing.T) {
 	url := startServer(t, s)
 	hdr := `<wsa:MessageID xmlns:wsa="http://www.w3.org/2005/08/addressing">urn:uuid:1234</wsa:MessageID>`
 	r := post(t, url, ct12, envelope(V12, hdr, bodyScopes))
-	env, err := ParseEnvelope(r.body, 0)
+	env, err := ParseEnvelope(r.body, Limits{})
 	if err != nil || env.Header == nil {
 		t.Fatalf("no response header: %v\n%s", err, r.body)
 	}
@@ -394,7 +394,7 @@ func TestWSAddressingRelatesTo(t *testing.T) {
 	}
 	// Without a MessageID and without handler headers there is no Header.
 	r = post(t, url, ct12, envelope(V12, "", bodyDate))
-	if env, _ := ParseEnvelope(r.body, 0); env.Header != nil {
+	if env, _ := ParseEnvelope(r.body, Limits{}); env.Header != nil {
 		t.Errorf("unexpected Header: %s", r.body)
 	}
 }

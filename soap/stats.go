@@ -47,6 +47,11 @@ type Stats struct {
 	// send one to get the challenge); they show in Requests as
 	// Sender/NotAuthorized.
 	AuthFailures uint64
+	// Busy counts the requests answered with HTTP 503 because the
+	// endpoint, or their client address, had too many requests in
+	// progress (EndpointConfig.MaxConcurrent, MaxBufferedBytes). They are
+	// not in Requests.
+	Busy uint64
 }
 
 // counters are the Endpoint's Stats, under one mutex: a SOAP request is
@@ -55,6 +60,7 @@ type counters struct {
 	mu           sync.Mutex
 	requests     map[RequestKey]uint64
 	authFailures uint64
+	busy         uint64
 }
 
 func (c *counters) count(op string, f *Fault) {
@@ -82,11 +88,19 @@ func (c *counters) countAuth(err error) {
 	c.mu.Unlock()
 }
 
+// countBusy counts a request refused for the limits on requests in
+// progress.
+func (c *counters) countBusy() {
+	c.mu.Lock()
+	c.busy++
+	c.mu.Unlock()
+}
+
 // Stats returns a snapshot of the counters. It may be called from any
 // goroutine.
 func (e *Endpoint) Stats() Stats {
 	c := &e.counters
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return Stats{Requests: maps.Clone(c.requests), AuthFailures: c.authFailures}
+	return Stats{Requests: maps.Clone(c.requests), AuthFailures: c.authFailures, Busy: c.busy}
 }
