@@ -95,6 +95,27 @@ func (h *Feed[T]) Close() {
 	}
 }
 
+// Recent appends up to n of the newest items still in the ring (at most
+// ringSize) to dst, oldest first, and returns the extended slice. Callers
+// use it to look at the recent past, such as a camera's frame rate, without
+// waiting for new items.
+func (h *Feed[T]) Recent(dst []*T, n int) []*T {
+	last := h.head.Load().seq
+	n = min(n, ringSize)
+	first := uint64(1)
+	if last >= uint64(n) {
+		first = last - uint64(n) + 1
+	}
+	for seq := first; seq <= last; seq++ {
+		// A slot overwritten since head was loaded holds a newer item:
+		// skip it rather than return items out of order.
+		if nd := h.ring[seq%ringSize].Load(); nd != nil && nd.seq == seq {
+			dst = append(dst, nd.item)
+		}
+	}
+	return dst
+}
+
 // Readers returns the number of open readers.
 func (h *Feed[T]) Readers() int { return int(h.readers.Load()) }
 

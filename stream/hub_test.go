@@ -312,3 +312,37 @@ func BenchmarkHubPublish200Readers(b *testing.B) {
 	slices.Sort(d)
 	b.ReportMetric(float64(d[len(d)*99/100].Nanoseconds()), "p99-ns")
 }
+
+// TestHubRecent: Recent returns the newest frames still in the ring,
+// oldest first, never more than asked for or than the ring holds.
+func TestHubRecent(t *testing.T) {
+	h := NewHub()
+	if got := h.Recent(nil, 4); len(got) != 0 {
+		t.Fatalf("empty hub: %d frames", len(got))
+	}
+	seqs := func(fs []*camsession.Frame) []uint64 {
+		var s []uint64
+		for _, f := range fs {
+			s = append(s, f.Seq)
+		}
+		return s
+	}
+	h.Publish(frame(1))
+	h.Publish(frame(2))
+	if got := seqs(h.Recent(nil, 4)); !slices.Equal(got, []uint64{1, 2}) {
+		t.Errorf("two frames, asked for 4: %v", got)
+	}
+	for i := uint64(3); i <= 40; i++ {
+		h.Publish(frame(i))
+	}
+	if got := seqs(h.Recent(nil, 3)); !slices.Equal(got, []uint64{38, 39, 40}) {
+		t.Errorf("asked for 3: %v", got)
+	}
+	got := seqs(h.Recent(nil, 100))
+	if len(got) != ringSize || got[0] != 40-ringSize+1 || got[len(got)-1] != 40 {
+		t.Errorf("asked for 100: %v, want the %d in the ring", got, ringSize)
+	}
+	if got := h.Recent(nil, 0); len(got) != 0 {
+		t.Errorf("asked for none: %d frames", len(got))
+	}
+}
