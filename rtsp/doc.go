@@ -15,6 +15,21 @@
 // authentication through httpauth, per source (Source.Auth) or server-wide
 // (Server.Auth).
 //
+// How each video stream is served is set per stream with
+// Server.SetVideoSettings and a VideoSettings: a frame-rate limit on both
+// streams (frames dropped evenly by capture time), and the H.264 encoder's
+// bitrate, constant or capped bitrate, GOP length and profile. A change
+// restarts the encoder under the connected sessions. Validate and the
+// Min/Max constants and H264Profiles say what can be honoured; the bridge
+// applies what ONVIF clients set with SetVideoEncoderConfiguration.
+//
+// Video timing: RTP timestamps come from the frames' capture times,
+// laid on the grid of the stream's frame rate (the camera's, measured from
+// its frames, or the limit), so they grow by whole frame intervals and
+// players never see two frames on one tick. The H.264 encoder is told the
+// same rate, so the SPS declares it and the bitrate is spent over the
+// frames really sent.
+//
 // Each frame is packetized once per track and the same packets go to every
 // session; each session has a bounded queue and its own writer, so a client
 // that stops reading loses frames without slowing anyone else. The H.264

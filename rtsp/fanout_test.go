@@ -124,8 +124,11 @@ func TestFanOutHTTPAndRTSP(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	time.Sleep(100 * time.Millisecond) // let the RTSP producer subscribe
+	// A camera at 25 fps: frames captured every 40 ms, whenever this
+	// loop gets to publish them.
+	start := time.Now()
 	for i := 1; i <= frames; i++ {
-		hub.Publish(&camsession.Frame{JPEG: jpegs[i], Seq: uint64(i), Time: time.Now()})
+		hub.Publish(&camsession.Frame{JPEG: jpegs[i], Seq: uint64(i), Time: start.Add(time.Duration(i) * 40 * time.Millisecond)})
 		time.Sleep(40 * time.Millisecond)
 	}
 	wg.Wait()

@@ -201,7 +201,7 @@ func TestProducerPanicRestartsTrack(t *testing.T) {
 		{"jpeg", "jpeg", []int{0}, 0, "jpegProducer"},
 		{"pcmu", "jpeg", []int{0, 1}, 2, "pcmuProducer"},
 		{"h264-reader", "h264", []int{0}, 0, "(*h264Track).readAccessUnits"},
-		{"h264-feeder", "h264", []int{0}, 0, "(*h264Track).produce.func"},
+		{"h264-feeder", "h264", []int{0}, 0, "(*h264Track).feed"},
 	} {
 		t.Run(tc.site, func(t *testing.T) {
 			t.Parallel()

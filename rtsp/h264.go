@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -21,21 +22,63 @@ import (
 // lacks the libx264 encoder.
 var ErrNoH264 = errors.New("rtsp: h264 unavailable")
 
-// gopFrames is the keyframe interval: about one second of camera video, so
-// a client joining a running stream waits at most that long for a picture.
-const gopFrames = 15
+// encoderConfig is what an H.264 encoder is started with. A change of it
+// (new settings, or the camera's rate moving) restarts the encoder.
+type encoderConfig struct {
+	rate    float64 // frames per second declared to the encoder
+	gop     int     // frames from keyframe to keyframe
+	bitrate int     // kbit/s; 0 for constant quality
+	cbr     bool
+	profile string // one of H264Profiles
+}
 
-// encoderArgs are ffmpeg's arguments for turning a pipe of JPEGs into raw
-// H.264 (Annex B) on stdout with as little delay as x264 allows: no
-// B-frames, no lookahead, one slice per picture, packets flushed at once.
+// newEncoderConfig derives the encoder's configuration from the stream's
+// settings and its frame rate.
+func newEncoderConfig(v VideoSettings, rate float64) encoderConfig {
+	e := encoderConfig{rate: rate, gop: v.GOP, bitrate: v.BitrateKbps, cbr: v.CBR && v.BitrateKbps > 0, profile: canonicalProfile(v.H264Profile)}
+	if e.gop == 0 {
+		// About a second: a client joining a running stream waits at
+		// most that long for a picture.
+		e.gop = max(1, int(math.Round(rate)))
+	}
+	if e.profile == "" {
+		e.profile = DefaultH264Profile
+	}
+	return e
+}
+
+// args are ffmpeg's arguments for turning a pipe of JPEGs into raw H.264
+// (Annex B) on stdout with as little delay as x264 allows: no B-frames, no
+// lookahead, one slice per picture, packets flushed at once. The input is
+// declared at the stream's rate, so the SPS carries the real frame rate and
+// x264's rate control spends the bitrate over the frames really sent.
 // extra goes before the output (the probe adds -frames:v 1).
-func encoderArgs(extra ...string) []string {
+func (e encoderConfig) args(extra ...string) []string {
 	args := []string{
 		"-hide_banner", "-loglevel", "error", "-nostdin",
-		"-f", "mjpeg", "-i", "pipe:0",
+		"-f", "mjpeg", "-framerate", strconv.FormatFloat(e.rate, 'f', -1, 64), "-i", "pipe:0",
 		"-an", "-fps_mode", "passthrough",
 		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
-		"-threads", "1", "-g", strconv.Itoa(gopFrames), "-bf", "0", "-pix_fmt", "yuv420p",
+		"-threads", "1", "-g", strconv.Itoa(e.gop), "-bf", "0", "-pix_fmt", "yuv420p",
+	}
+	// x264 writes the lowest profile its tools need, so a profile is
+	// chosen by the tools: CABAC makes Main, CABAC and 8x8 transforms
+	// High; ultrafast alone is Constrained Baseline.
+	switch e.profile {
+	case "Main":
+		args = append(args, "-x264-params", "cabac=1")
+	case "High":
+		args = append(args, "-x264-params", "cabac=1:8x8dct=1")
+	}
+	if e.bitrate > 0 {
+		k := strconv.Itoa(e.bitrate) + "k"
+		if e.cbr {
+			// HRD CBR: x264 pads with filler data up to the rate.
+			args = append(args, "-b:v", k, "-minrate", k, "-maxrate", k, "-bufsize", k, "-nal-hrd", "cbr")
+		} else {
+			// Constant quality, capped by a one-second VBV buffer.
+			args = append(args, "-crf", "23", "-maxrate", k, "-bufsize", k)
+		}
 	}
 	args = append(args, extra...)
 	return append(args, "-flush_packets", "1", "-f", "h264", "pipe:1")
@@ -75,14 +118,19 @@ func (s *Server) H264Available() bool { return s.checkH264() == nil }
 // camera's JPEGs while at least one session plays it.
 type h264Track struct {
 	*track
-	hub *stream.Hub
+	hub      *stream.Hub
+	settings *settingsBox
+	// clock paces and stamps the frames fed to the encoder; used by one
+	// feeder at a time, and kept across encoders so that timestamps never
+	// go back.
+	clock videoClock
 
 	mu       sync.Mutex
 	sps, pps []byte // guarded by mu; the latest parameter sets seen
 }
 
-func newH264Track(srv *Server, hub *stream.Hub) *h264Track {
-	h := &h264Track{hub: hub}
+func newH264Track(srv *Server, hub *stream.Hub, settings *settingsBox) *h264Track {
+	h := &h264Track{hub: hub, settings: settings}
 	h.track = newTrack(srv, kindH264, payloadTypeH264, 90000, h.produce)
 	return h
 }
@@ -132,9 +180,15 @@ func (h *h264Track) parameterSets(ctx context.Context) (sps, pps []byte, err err
 			return nil, nil, fmt.Errorf("no frame from the camera yet: %w", err)
 		}
 	}
+	// The encoder that runs later starts from the same settings and the
+	// same measured rate, so its parameter sets match these.
+	var clock videoClock
+	clock.learnRate(ctx, h.hub, learnWait)
+	v := h.settings.load()
+	cfg := newEncoderConfig(v, clock.rate(v.FrameRateLimit))
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(pctx, srv.FFmpeg, encoderArgs("-frames:v", "1")...)
+	cmd := exec.CommandContext(pctx, srv.FFmpeg, cfg.args("-frames:v", "1")...)
 	cmd.Stdin = bytes.NewReader(f.JPEG)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -201,14 +255,33 @@ func trimZeros(b []byte) []byte {
 // that the encoder's output ended before ffmpeg is killed.
 const feederGrace = 2 * time.Second
 
-// produce runs one ffmpeg encoder until ctx ends or ffmpeg fails (or its
-// output cannot be read).
+// errReconfigure ends an encoder whose configuration no longer matches the
+// stream's settings or the camera's rate.
+var errReconfigure = errors.New("encoder configuration changed")
+
+// produce runs ffmpeg encoders until ctx ends or one fails (or its output
+// cannot be read), starting a new one at once when the configuration
+// changes.
 func (h *h264Track) produce(ctx context.Context, t *track) error {
-	srv := h.srv
-	if err := srv.checkH264(); err != nil {
+	if err := h.srv.checkH264(); err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, srv.FFmpeg, encoderArgs()...)
+	h.clock.learnRate(ctx, h.hub, learnWait)
+	for {
+		v := h.settings.load()
+		err := h.encode(ctx, t, newEncoderConfig(v, h.clock.rate(v.FrameRateLimit)))
+		if !errors.Is(err, errReconfigure) {
+			return err
+		}
+	}
+}
+
+// encode runs one ffmpeg encoder with cfg until ctx ends, ffmpeg fails (or
+// its output cannot be read), or the configuration changes
+// (errReconfigure).
+func (h *h264Track) encode(ctx context.Context, t *track, cfg encoderConfig) error {
+	srv := h.srv
+	cmd := exec.CommandContext(ctx, srv.FFmpeg, cfg.args()...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGKILL) }
 	cmd.WaitDelay = 2 * time.Second
 	stdin, err := cmd.StdinPipe()
@@ -224,12 +297,14 @@ func (h *h264Track) produce(ctx context.Context, t *track) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("%w: start ffmpeg: %w", ErrNoH264, err)
 	}
-	srv.log.Info("h264 encoder started", "pid", cmd.Process.Pid)
+	srv.log.Info("h264 encoder started", "pid", cmd.Process.Pid, "fps", cfg.rate, "gop", cfg.gop,
+		"bitrate_kbps", cfg.bitrate, "cbr", cfg.cbr, "profile", cfg.profile)
 	times := &frameTimes{}
 	feedCtx, stopFeed := context.WithCancel(ctx)
 	var (
-		wg      sync.WaitGroup
-		feedErr error // a feeder panic; read after wg.Wait
+		wg          sync.WaitGroup
+		feedErr     error // a feeder panic; read after wg.Wait
+		reconfigure bool  // the feeder stopped for a new configuration; read after wg.Wait
 	)
 	wg.Go(func() {
 		defer func() {
@@ -240,25 +315,7 @@ func (h *h264Track) produce(ctx context.Context, t *track) error {
 			}
 		}()
 		defer stdin.Close()
-		r := h.hub.NewReader()
-		defer r.Close()
-		for {
-			// Always encode the newest frame: when ffmpeg falls behind,
-			// frames are skipped rather than queued.
-			r.SkipToLatest()
-			f, err := r.Next(feedCtx)
-			if err != nil {
-				return
-			}
-			at := f.Time
-			if at.IsZero() {
-				at = time.Now()
-			}
-			times.push(at)
-			if _, err := stdin.Write(f.JPEG); err != nil {
-				return
-			}
-		}
+		reconfigure = h.feed(feedCtx, stdin, times, cfg)
 	})
 	readErr := h.readRecovered(stdout, t, times)
 	stopFeed()
@@ -284,6 +341,9 @@ func (h *h264Track) produce(ctx context.Context, t *track) error {
 	if ctx.Err() != nil {
 		return nil //nolint:nilerr // the last viewer left: a clean stop, not a failure
 	}
+	if readErr == nil && feedErr == nil && waitErr == nil && reconfigure {
+		return errReconfigure
+	}
 	if readErr == nil {
 		readErr = feedErr
 	}
@@ -291,6 +351,45 @@ func (h *h264Track) produce(ctx context.Context, t *track) error {
 		readErr = waitErr
 	}
 	return fmt.Errorf("ffmpeg exited: %w: %s", readErr, strings.TrimSpace(stderr.String()))
+}
+
+// feed writes the camera's frames to the encoder, paced by the stream's
+// frame-rate limit, with each frame's RTP timestamp queued in times, until
+// ctx ends, a write fails or the configuration the encoder was started
+// with (cfg) is out of date, which it reports by returning true.
+func (h *h264Track) feed(ctx context.Context, w io.Writer, times *frameTimes, cfg encoderConfig) (reconfigure bool) {
+	r := h.hub.NewReader()
+	defer r.Close()
+	for {
+		// Always encode the newest frame: when ffmpeg falls behind,
+		// frames are skipped rather than queued.
+		r.SkipToLatest()
+		f, err := r.Next(ctx)
+		if err != nil {
+			return false
+		}
+		at := f.Time
+		if at.IsZero() {
+			at = time.Now()
+		}
+		h.clock.observe(at, f.Index, f.Seq)
+		v := h.settings.load()
+		rate := h.clock.rate(v.FrameRateLimit)
+		if newEncoderConfig(v, rate) != cfg {
+			return true
+		}
+		if !h.clock.pace(at, v.FrameRateLimit) {
+			continue
+		}
+		ts, ok := h.clock.stamp(h.track, at, rate)
+		if !ok {
+			continue
+		}
+		times.push(ts)
+		if _, err := w.Write(f.JPEG); err != nil {
+			return false
+		}
+	}
 }
 
 // readAccessUnits cuts ffmpeg's Annex B output into access units and
@@ -328,6 +427,11 @@ func (h *h264Track) readAccessUnits(r io.Reader, t *track, times *frameTimes) er
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
+				// The encoder ended (a new configuration, or the
+				// last viewer left): its last NAL unit is complete.
+				if nal := trimZeros(pending); started && len(nal) > 0 {
+					h.collect(t, au, bytes.Clone(nal), times)
+				}
 				return nil
 			}
 			return err
@@ -431,45 +535,43 @@ func packetizeH264(nals [][]byte) *unit {
 	return u
 }
 
-// frameTimes remembers when the frames fed to ffmpeg arrived from the
-// camera, so each encoded picture gets its frame's timestamp rather than
-// the (bursty) time it came out of the encoder. ffmpeg is run with
-// -fps_mode passthrough and no B-frames: pictures come out in input order,
-// one per frame.
+// frameTimes hands the RTP timestamps of the frames fed to ffmpeg to the
+// pictures that come out, in order: ffmpeg is run with -fps_mode
+// passthrough and no B-frames, so pictures come out in input order, one per
+// frame.
 type frameTimes struct {
-	mu    sync.Mutex
-	times []time.Time // guarded by mu
-	last  uint32      // last timestamp handed out; used by the reader only
-	have  bool
+	mu   sync.Mutex
+	ts   []uint32 // guarded by mu
+	last uint32   // last timestamp handed out; used by the reader only
+	have bool
 }
 
-// maxEncoderDelay is how long a frame may plausibly stay inside ffmpeg;
-// older entries belong to frames ffmpeg dropped (a JPEG it could not
-// decode) and are skipped.
-const maxEncoderDelay = time.Second
+// maxQueuedTimes bounds the queue; more entries than this mean ffmpeg
+// dropped frames (a JPEG it could not decode), and the oldest go.
+const maxQueuedTimes = 64
 
-func (ft *frameTimes) push(at time.Time) {
+func (ft *frameTimes) push(ts uint32) {
 	ft.mu.Lock()
 	defer ft.mu.Unlock()
-	if len(ft.times) > 64 {
-		ft.times = ft.times[1:]
+	if len(ft.ts) >= maxQueuedTimes {
+		ft.ts = ft.ts[1:]
 	}
-	ft.times = append(ft.times, at)
+	ft.ts = append(ft.ts, ts)
 }
 
 // pop returns the RTP timestamp of the next picture, never going backwards.
 func (ft *frameTimes) pop(t *track) uint32 {
-	now := time.Now()
-	at := now
 	ft.mu.Lock()
-	for len(ft.times) > 0 {
-		at, ft.times = ft.times[0], ft.times[1:]
-		if now.Sub(at) < maxEncoderDelay || len(ft.times) == 0 {
-			break
-		}
+	var ts uint32
+	ok := len(ft.ts) > 0
+	if ok {
+		ts, ft.ts = ft.ts[0], ft.ts[1:]
 	}
 	ft.mu.Unlock()
-	ts := t.rtpTime(at)
+	if !ok {
+		// More pictures than frames: should not happen; keep time moving.
+		ts = t.rtpTime(time.Now())
+	}
 	if ft.have && int32(ts-ft.last) <= 0 {
 		ts = ft.last + 1
 	}

@@ -62,7 +62,7 @@ func stuckTrack(t *testing.T) (*h264Track, *testutil.SyncBuffer) {
 	logs := &testutil.SyncBuffer{}
 	srv := &Server{FFmpeg: stuckEncoder(t), Logger: slog.New(slog.NewTextHandler(logs, nil))}
 	hub := stream.NewHub()
-	h := newH264Track(srv, hub)
+	h := newH264Track(srv, hub, &settingsBox{})
 	ctx, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
 	go feedBig(ctx, hub)

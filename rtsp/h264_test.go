@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"testing"
-	"time"
 )
 
 // depacketizeH264 is an RFC 6184 receiver for single NAL unit and FU-A
@@ -85,7 +84,7 @@ func TestPacketizeH264(t *testing.T) {
 // unit per picture, key flags, increasing timestamps.
 func TestAccessUnits(t *testing.T) {
 	srv := &Server{}
-	h := newH264Track(srv, nil)
+	h := newH264Track(srv, nil, &settingsBox{})
 	sc4 := []byte{0, 0, 0, 1}
 	sc3 := []byte{0, 0, 1}
 	var stream []byte
@@ -100,9 +99,8 @@ func TestAccessUnits(t *testing.T) {
 	add(sc4, 0x65, 0x88, 0x80)             // IDR without parameter sets
 	add(sc4, 0x09, 0xF0)                   // trailing AUD to terminate the IDR
 	times := &frameTimes{}
-	base := time.Now()
 	for i := range 4 {
-		times.push(base.Add(time.Duration(i) * 40 * time.Millisecond))
+		times.push(uint32(1000 + 3600*i))
 	}
 	var units []*unit
 	st := &sessionTrack{s: &session{queue: make(chan queued, 16)}, t: h.track}

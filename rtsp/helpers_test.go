@@ -328,14 +328,15 @@ func serveTestOn(t *testing.T, srv *Server, ln net.Listener, hubs ...*stream.Hub
 	ts.feed(t, func(ctx context.Context) {
 		tick := time.NewTicker(40 * time.Millisecond)
 		defer tick.Stop()
+		at := time.Now()
 		for n := uint16(1); ; n++ {
 			for _, h := range hubs {
-				h.Publish(&camsession.Frame{JPEG: numberedJPEG(t, n), Index: n, Seq: uint64(n), Time: time.Now()})
+				h.Publish(&camsession.Frame{JPEG: numberedJPEG(t, n), Index: n, Seq: uint64(n), Time: at})
 			}
 			select {
 			case <-ctx.Done():
 				return
-			case <-tick.C:
+			case at = <-tick.C: // the capture time, however late this runs
 			}
 		}
 	})
@@ -361,12 +362,12 @@ func (f *fixture) publish(ctx context.Context, t *testing.T, fps int) {
 	var st audio.IMAState
 	pcm := make([]int16, 320)
 	phase := 0.0
+	now := time.Now()
 	for {
 		jp := numberedJPEG(t, n)
 		f.mu.Lock()
 		f.sent[n] = true
 		f.mu.Unlock()
-		now := time.Now()
 		f.video.Publish(&camsession.Frame{JPEG: jp, Index: n, Seq: uint64(n), Time: now})
 		if f.audio != nil {
 			for i := range pcm {
@@ -380,7 +381,7 @@ func (f *fixture) publish(ctx context.Context, t *testing.T, fps int) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case now = <-tick.C: // the capture time, however late this runs
 		}
 	}
 }

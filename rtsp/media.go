@@ -23,19 +23,31 @@ func waitClosed(ctx context.Context, err error) error {
 	return err
 }
 
-// jpegProducer packetizes every frame of hub once as RTP/JPEG (RFC 2435).
-// Frames that do not fit RFC 2435 are re-encoded; broken frames are
-// skipped and counted.
-func jpegProducer(hub *stream.Hub) producer {
+// jpegProducer packetizes the frames of hub once as RTP/JPEG (RFC 2435),
+// at most settings' FrameRateLimit of them per second, timed by a
+// videoClock. Frames that do not fit RFC 2435 are re-encoded; broken frames
+// are skipped and counted.
+func jpegProducer(hub *stream.Hub, settings *settingsBox) producer {
+	var clock videoClock // the track's: it outlives each producer run
 	return func(ctx context.Context, t *track) error {
 		r := hub.NewReader()
 		defer r.Close()
+		clock.observeRecent(hub)
 		var normalized, broken uint64
 		var lastLog time.Time
 		for {
 			f, err := r.Next(ctx)
 			if err != nil {
 				return waitClosed(ctx, err)
+			}
+			at := f.Time
+			if at.IsZero() {
+				at = time.Now()
+			}
+			clock.observe(at, f.Index, f.Seq)
+			limit := settings.load().FrameRateLimit
+			if !clock.pace(at, limit) {
+				continue
 			}
 			fr, renc, err := rtpjpeg.ParseOrNormalize(f.JPEG)
 			if renc {
@@ -52,17 +64,17 @@ func jpegProducer(hub *stream.Hub) producer {
 			if err != nil {
 				continue
 			}
+			ts, ok := clock.stamp(t, at, clock.gridRate(limit))
+			if !ok {
+				continue
+			}
 			size, n := fr.PayloadSize(maxPayload, rtpHeaderLen)
 			u := startUnit(size, n)
 			if u.buf, u.ends, err = fr.AppendPayloads(u.buf, u.ends, maxPayload, rtpHeaderLen); err != nil {
 				continue
 			}
-			at := f.Time
-			if at.IsZero() {
-				at = time.Now()
-			}
 			u.key = true
-			t.finish(u, t.rtpTime(at))
+			t.finish(u, ts)
 			t.dispatch(u)
 		}
 	}

@@ -116,6 +116,9 @@ type path struct {
 	jpeg     *track
 	h264     *h264Track
 	audio    *track // nil without audio; shared by both URLs
+
+	// The streams' settings (SetVideoSettings); read by the producers.
+	jpegSettings, h264Settings *settingsBox
 }
 
 // setDefaults fills every zero field with its default.
@@ -174,9 +177,13 @@ func (s *Server) authFor(p *path) *httpauth.Authenticator {
 func (s *Server) Handle(name string, src Source) {
 	s.init()
 	name = strings.Trim(name, "/")
-	p := &path{name: name, src: src}
-	p.jpeg = newTrack(s, kindJPEG, 26, 90000, jpegProducer(src.Video))
-	p.h264 = newH264Track(s, src.Video)
+	p := &path{name: name, src: src, jpegSettings: &settingsBox{}, h264Settings: &settingsBox{}}
+	if old := s.lookupPath(name); old != nil {
+		// The settings belong to the name, not to this source.
+		p.jpegSettings, p.h264Settings = old.jpegSettings, old.h264Settings
+	}
+	p.jpeg = newTrack(s, kindJPEG, 26, 90000, jpegProducer(src.Video, p.jpegSettings))
+	p.h264 = newH264Track(s, src.Video, p.h264Settings)
 	if src.Audio != nil {
 		p.audio = newTrack(s, kindPCMU, 0, 8000, pcmuProducer(src.Audio))
 	}

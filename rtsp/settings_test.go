@@ -1,0 +1,220 @@
+package rtsp
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"math"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chinesium/chinesium/internal/testutil"
+)
+
+// probedPackets is what ffprobe counts of a stream's video packets.
+type probedPackets struct {
+	frames  int
+	seconds float64 // from the first packet's pts to the last's
+	bytes   int
+}
+
+func (p probedPackets) fps() float64 { return float64(p.frames-1) / p.seconds }
+
+// kbps is the bitrate, counting every packet but the last (which the
+// duration does not cover).
+func (p probedPackets) kbps(lastSize int) float64 {
+	return float64(p.bytes-lastSize) * 8 / p.seconds / 1000
+}
+
+// ffprobePackets reads the video packets of url over TCP for about
+// seconds and sums them up. It skips the first second, where the encoder
+// and the probing of ffprobe settle.
+func ffprobePackets(t *testing.T, url string, seconds int) (probedPackets, int) {
+	t.Helper()
+	bin := testutil.NeedTool(t, "ffprobe")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+60)*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "-v", "error", "-rtsp_transport", "tcp", "-select_streams", "v",
+		"-show_entries", "packet=pts_time,size", "-of", "json",
+		"-read_intervals", "%+"+strconv.Itoa(seconds+1), url).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", url, err)
+	}
+	var res struct {
+		Packets []struct {
+			PTS  string `json:"pts_time"`
+			Size string `json:"size"`
+		}
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatal(err)
+	}
+	var p probedPackets
+	var start, first, last float64
+	seen := false
+	lastSize := 0
+	for _, pk := range res.Packets {
+		pts, err := strconv.ParseFloat(pk.PTS, 64)
+		if err != nil {
+			continue // the first H.264 packet has none
+		}
+		size, _ := strconv.Atoi(pk.Size)
+		if !seen {
+			start, seen = pts, true
+		}
+		if pts < start+1 {
+			continue
+		}
+		if p.frames == 0 {
+			first = pts
+		}
+		p.frames++
+		p.bytes += size
+		last, lastSize = pts, size
+	}
+	p.seconds = last - first
+	if p.frames < 5 || p.seconds <= 0 {
+		t.Fatalf("ffprobe %s: %d packets over %.1f s", url, p.frames, p.seconds)
+	}
+	return p, lastSize
+}
+
+// TestVideoSettingsTakeEffect: a frame-rate limit of 5 fps on a 25 fps
+// camera makes both streams carry 5 evenly spaced frames per second, and
+// 256 kbit/s CBR makes the H.264 stream carry that bitrate.
+func TestVideoSettingsTakeEffect(t *testing.T) {
+	t.Parallel()
+	testutil.NeedTool(t, "ffmpeg")
+	f := startFixture(t, fixtureOpts{fps: 25})
+	if err := f.srv.SetVideoSettings("cam", StreamJPEG, VideoSettings{FrameRateLimit: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.srv.SetVideoSettings("cam", StreamH264, VideoSettings{FrameRateLimit: 5, BitrateKbps: 256, CBR: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, media := range []string{StreamJPEG, StreamH264} {
+		p, lastSize := ffprobePackets(t, f.url(media), 8)
+		t.Logf("%s: %d frames in %.2f s: %.2f fps, %.0f kbit/s", media, p.frames, p.seconds, p.fps(), p.kbps(lastSize))
+		if fps := p.fps(); math.Abs(fps-5) > 0.5 {
+			t.Errorf("%s: %.2f frames per second, want 5", media, fps)
+		}
+		if media == StreamH264 {
+			if kbps := p.kbps(lastSize); math.Abs(kbps-256) > 0.3*256 {
+				t.Errorf("h264: %.0f kbit/s, want 256 within 30 %%", kbps)
+			}
+		}
+	}
+	// Evenly: from one sent picture to the next, five camera frames.
+	nums, stderr := ffmpegFrames(t, f.url(StreamJPEG), "tcp", 12)
+	if stderr != "" {
+		t.Errorf("ffmpeg: %s", stderr)
+	}
+	f.checkFrames(t, nums, 12)
+	for i := 1; i < len(nums); i++ {
+		if d := nums[i] - nums[i-1]; d < 4 || d > 6 {
+			t.Errorf("pictures %d and %d sent one after the other: want 5 camera frames apart", nums[i-1], nums[i])
+		}
+	}
+}
+
+// TestVideoSettingsRefused: settings the server cannot honour are refused
+// with an error naming the field, and change nothing.
+func TestVideoSettingsRefused(t *testing.T) {
+	srv := &Server{}
+	srv.Handle("cam", Source{Video: nil})
+	good := VideoSettings{FrameRateLimit: 10, BitrateKbps: 512, GOP: 20, H264Profile: "main"}
+	if err := srv.SetVideoSettings("cam", StreamH264, good); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := srv.VideoSettings("cam", StreamH264); v.H264Profile != "Main" {
+		t.Errorf("profile stored as %q, want the canonical Main", v.H264Profile)
+	}
+	for _, bad := range []struct {
+		v     VideoSettings
+		field string
+	}{
+		{VideoSettings{FrameRateLimit: -1}, "FrameRateLimit"},
+		{VideoSettings{FrameRateLimit: 0.5}, "FrameRateLimit"},
+		{VideoSettings{FrameRateLimit: math.NaN()}, "FrameRateLimit"},
+		{VideoSettings{FrameRateLimit: 31}, "FrameRateLimit"},
+		{VideoSettings{BitrateKbps: 8}, "BitrateKbps"},
+		{VideoSettings{BitrateKbps: 100000}, "BitrateKbps"},
+		{VideoSettings{CBR: true}, "CBR"},
+		{VideoSettings{GOP: -2}, "GOP"},
+		{VideoSettings{GOP: 1000}, "GOP"},
+		{VideoSettings{H264Profile: "Extended"}, "H264Profile"},
+	} {
+		err := srv.SetVideoSettings("cam", StreamH264, bad.v)
+		if err == nil || !strings.Contains(err.Error(), bad.field) {
+			t.Errorf("%+v: %v, want an error naming %s", bad.v, err, bad.field)
+		}
+	}
+	if v, _ := srv.VideoSettings("cam", StreamH264); v != (VideoSettings{FrameRateLimit: 10, BitrateKbps: 512, GOP: 20, H264Profile: "Main"}) {
+		t.Errorf("settings after refusals: %+v", v)
+	}
+	if err := srv.SetVideoSettings("nope", StreamJPEG, VideoSettings{}); !errors.Is(err, ErrUnknownSource) {
+		t.Errorf("unknown source: %v", err)
+	}
+	if err := srv.SetVideoSettings("cam", "mpeg4", VideoSettings{}); err == nil {
+		t.Error("unknown stream accepted")
+	}
+	// A new source under the same name keeps the settings.
+	srv.Handle("cam", Source{Video: nil})
+	if v, _ := srv.VideoSettings("cam", StreamH264); v.GOP != 20 {
+		t.Errorf("settings after Handle again: %+v", v)
+	}
+}
+
+// TestEncoderRestartKeepsViewers: changing the H.264 settings while a
+// client plays restarts the encoder under the same session: the client
+// keeps receiving, the next keyframe carries the new profile in its SPS,
+// and timestamps keep growing.
+func TestEncoderRestartKeepsViewers(t *testing.T) {
+	t.Parallel()
+	testutil.NeedTool(t, "ffmpeg")
+	f := startFixture(t, fixtureOpts{fps: 25})
+	c := playTCP(t, f.addr, f.url(StreamH264), 0)
+	profile := func(want byte, within time.Duration) (lastTS uint32, gap time.Duration) {
+		t.Helper()
+		_ = c.nc.SetReadDeadline(time.Now().Add(within))
+		var prevTS uint32
+		var prevAt time.Time
+		have := false
+		for {
+			fr, err := c.readFrame()
+			if err != nil {
+				t.Fatalf("waiting for an SPS with profile_idc %d: %v", want, err)
+			}
+			if fr.ch != 0 || len(fr.data) < rtpHeaderLen+4 {
+				continue
+			}
+			ts := binary.BigEndian.Uint32(fr.data[4:])
+			if have && int32(ts-prevTS) < 0 {
+				t.Fatalf("timestamp went back from %d to %d", prevTS, ts)
+			}
+			if have && ts != prevTS {
+				gap = max(gap, fr.at.Sub(prevAt))
+			}
+			prevTS, prevAt, have = ts, fr.at, true
+			nal := fr.data[rtpHeaderLen:]
+			if nal[0]&0x1F == nalSPS && nal[1] == want {
+				return ts, gap
+			}
+		}
+	}
+	profile(66, 20*time.Second) // Constrained Baseline
+	if err := f.srv.SetVideoSettings("cam", StreamH264, VideoSettings{H264Profile: "High", GOP: 10}); err != nil {
+		t.Fatal(err)
+	}
+	_, gap := profile(100, 20*time.Second) // High
+	t.Logf("longest pause between pictures across the restart: %v", gap)
+	rtpOn(t, c, 0, 20, 10*time.Second)
+	if n := f.srv.SessionCount(); n != 1 {
+		t.Errorf("%d sessions after the restart, want the same one", n)
+	}
+	waitLog(t, f.logs, "profile=High", 5*time.Second)
+}
