@@ -437,20 +437,25 @@ func (a *Authenticator) ChallengesFor(err error) []string {
 // same nonce: clients that fold all WWW-Authenticate headers into one
 // parameter list (Python's requests and httpx) then still get a coherent
 // nonce, whichever algorithm value they keep.
+//
+// The parameters come in the order realm, nonce, stale, qop, algorithm:
+// live555 (VLC, openRTSP and many NVRs) reads a challenge with the fixed
+// patterns `Digest realm="%[^"]", nonce="%[^"]", stale=%[a-zA-Z]` and
+// `Digest realm="%[^"]", nonce="%[^"]"` (RTSPClient::
+// handleAuthenticationFailure) and never answers a challenge in which
+// anything else comes between them.
 func (a *Authenticator) challenges(stale bool) []string {
 	a.init()
-	realm := quote(a.Realm)
-	nonce := a.newNonce()
-	tail := ""
+	head := "Digest realm=" + quote(a.Realm) + `, nonce="` + a.newNonce() + `"`
 	if stale {
-		tail = ", stale=true"
+		head += ", stale=true"
 	}
 	out := []string{
-		"Digest realm=" + realm + `, qop="auth", algorithm=SHA-256, nonce="` + nonce + `"` + tail,
-		"Digest realm=" + realm + `, qop="auth", algorithm=MD5, nonce="` + nonce + `"` + tail,
+		head + `, qop="auth", algorithm=SHA-256`,
+		head + `, qop="auth", algorithm=MD5`,
 	}
 	if a.AllowBasic {
-		out = append(out, "Basic realm="+realm+`, charset="UTF-8"`)
+		out = append(out, "Basic realm="+quote(a.Realm)+`, charset="UTF-8"`)
 	}
 	return out
 }
