@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/chinesium/chinesium/httpauth"
 )
 
 // publicMethods is the Public header of OPTIONS responses.
@@ -342,7 +344,8 @@ func (c *conn) handle(req *request) (*response, func()) {
 		p = ss.path
 	}
 	auth := srv.authFor(p)
-	user, err := auth.Check(req.method, req.uri, req.header.get("Authorization"))
+	authz := req.header.get("Authorization")
+	user, err := auth.Check(req.method, c.digestURI(req.uri, authz), authz)
 	if err != nil {
 		res := status(401)
 		for _, ch := range auth.ChallengesFor(err) {
@@ -383,6 +386,32 @@ func (c *conn) handle(req *request) (*response, func()) {
 		return &response{status: 200, header: sessHdr}, nil
 	}
 	return &response{status: 200, header: sessHdr}, nil // GET_PARAMETER, SET_PARAMETER
+}
+
+// digestURI returns the URI a Digest response must be computed over for a
+// request for uri: the digest's own uri parameter when it names the same
+// stream (the request URI, the stream's aggregate URL or its Content-Base,
+// or the same track), else uri itself, which then fails the check unless
+// the two match. live555 (VLC, openRTSP, many NVRs) signs every request
+// with its base URL, the Content-Base, while the request line of SETUP
+// names the track (RTSPClient::sendRequest calls createAuthenticatorString
+// with fBaseURL). A digest for another stream or another camera never
+// passes.
+func (c *conn) digestURI(uri, authorization string) string {
+	cr, err := httpauth.ParseCredentials(authorization)
+	if err != nil || !strings.EqualFold(cr.Scheme, "Digest") {
+		return uri
+	}
+	du, ok := cr.Get("uri")
+	if !ok || du == uri {
+		return uri
+	}
+	rt, ok1 := c.resolve(uri)
+	dt, ok2 := c.resolve(du)
+	if ok1 && ok2 && dt.path == rt.path && dt.media == rt.media && (dt.track < 0 || dt.track == rt.track) {
+		return du
+	}
+	return uri
 }
 
 // sessionID returns the id of a Session header value ("id;timeout=60").

@@ -197,6 +197,7 @@ type fixture struct {
 
 type fixtureOpts struct {
 	users   httpauth.StaticUsers
+	noBasic bool // Digest only
 	timeout time.Duration
 	ffmpeg  string
 	audio   bool
@@ -216,6 +217,7 @@ func startFixture(t *testing.T, o fixtureOpts) *fixture {
 	}
 	if o.users != nil {
 		f.srv.Auth = httpauth.New("test", o.users)
+		f.srv.Auth.AllowBasic = !o.noBasic
 	}
 	f.srv.Handle("cam", Source{Video: f.video, Audio: f.audio})
 	ts := runServer(t, f.srv)
