@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -343,3 +344,79 @@ func TestNamespaces(t *testing.T) {
 }
 
 func hasKey(m map[string]Match, k string) bool { _, ok := m[k]; return ok }
+
+// TestOnlyLoopbackSaysWhy: in a namespace with only lo (a container
+// without a network, a host before its network is up) the responder runs
+// and logs that it waits for an interface, saying what an interface needs
+// (it used to log "%!w(<nil>)" there).
+func TestOnlyLoopbackSaysWhy(t *testing.T) {
+	ns := testutil.NewNetNS(t, "chd-"+testutil.NetNSID()+"-lo")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", "netns", "exec", string(ns), exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		in.Close()
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("helper: %v", err)
+		}
+	}()
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("helper ended without saying why WS-Discovery waits")
+			}
+			t.Logf("helper: %s", line)
+			if !strings.Contains(line, "no multicast interface yet") {
+				continue
+			}
+			if strings.Contains(line, "%!") || !strings.Contains(line, "no usable multicast interface: no interface other than loopback is up with multicast and an IPv4 address") {
+				t.Fatalf("log line does not say why: %s", line)
+			}
+			go func() {
+				for range lines { // let the helper finish writing
+				}
+			}()
+			return
+		case <-deadline:
+			t.Fatal("no line about the missing interface in 20 s")
+		}
+	}
+}
+
+// TestNoInterfaceError: the error names what failed or what is missing.
+func TestNoInterfaceError(t *testing.T) {
+	for _, tc := range []struct {
+		names []string
+		errs  []error
+		want  string
+	}{
+		{nil, nil, "no usable multicast interface: no interface other than loopback is up with multicast and an IPv4 address"},
+		{[]string{"eth0", "wlan0"}, nil, "none of the configured interfaces (eth0, wlan0) exists with an IPv4 address"},
+		{nil, []error{errors.New("join eth0: operation not permitted")}, "no usable multicast interface: join eth0: operation not permitted"},
+	} {
+		err := noInterfaceError(tc.names, tc.errs)
+		if !errors.Is(err, ErrNoInterface) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "%!") {
+			t.Errorf("noInterfaceError(%v, %v) = %v, want %q", tc.names, tc.errs, err, tc.want)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -287,13 +288,31 @@ func (r *Responder) join() ([]*net.Interface, error) {
 		r.log.Warn("multicast join failed", "err", e)
 	}
 	if len(r.ifaces) == 0 {
-		err := fmt.Errorf("discovery: no usable multicast interface: %w", errors.Join(errs...))
+		err := noInterfaceError(r.cfg.Interfaces, errs)
 		if len(r.cfg.Interfaces) > 0 {
 			return nil, err
 		}
 		r.log.Warn("no multicast interface yet: WS-Discovery waits for one", "err", err)
 	}
 	return changed, nil
+}
+
+// ErrNoInterface means that no network interface could join the
+// WS-Discovery group.
+var ErrNoInterface = errors.New("discovery: no usable multicast interface")
+
+// noInterfaceError says why no interface joined the group: the errors of
+// the joins that failed, or else what an interface lacks (configured ones
+// by name).
+func noInterfaceError(configured []string, errs []error) error {
+	switch {
+	case len(errs) > 0:
+		return fmt.Errorf("%w: %w", ErrNoInterface, errors.Join(errs...))
+	case len(configured) > 0:
+		return fmt.Errorf("%w: none of the configured interfaces (%s) exists with an IPv4 address",
+			ErrNoInterface, strings.Join(configured, ", "))
+	}
+	return fmt.Errorf("%w: no interface other than loopback is up with multicast and an IPv4 address", ErrNoInterface)
 }
 
 // ifaceAddr picks the IPv4 address of ifi to advertise towards peer: the one whose
