@@ -47,6 +47,8 @@
 // Specification: ONVIF Core 5.12 (user-based access control), WS-Security
 // UsernameToken Profile 1.0. See Security for the rules: which operations
 // need credentials (Access), how PasswordDigest tokens are checked (nonce
-// and Created required, Created within MaxSkew of the device clock, nonces
-// remembered to refuse replays) and when HTTP authentication is used.
+// and Created required, Created within MaxSkew of the device clock, each
+// nonce remembered until its Created leaves that window, in a NonceCache
+// the devices of a process share, with a quota per user) and when HTTP
+// authentication is used.
 package soap

@@ -38,7 +38,7 @@ func FuzzEnvelope(f *testing.F) {
 	for _, s := range envelopeSeeds {
 		f.Add([]byte(s))
 	}
-	svc := newEndpoint(f, testService(&Security{Auth: newSecurity().Auth, Now: func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }}))
+	svc := newEndpoint(f, testService(&Security{Auth: newSecurity().Auth, Nonces: &NonceCache{}, Now: func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		env, err := ParseEnvelope(data, Limits{MaxDepth: 16})
 		if err != nil {
@@ -120,7 +120,7 @@ func FuzzWSSecurity(f *testing.F) {
 		if tok == nil {
 			return
 		}
-		sec := &Security{Auth: newSecurity().Auth, Now: func() time.Time { return now }}
+		sec := &Security{Auth: newSecurity().Auth, Nonces: &NonceCache{}, Now: func() time.Time { return now }}
 		user, err := sec.VerifyToken(tok)
 		if err != nil {
 			return

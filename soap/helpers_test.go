@@ -83,7 +83,8 @@ func newEndpoint(t testing.TB, cfg EndpointConfig) *Endpoint {
 }
 
 func newSecurity() *Security {
-	return &Security{Auth: httpauth.New("test", testUsers)}
+	// A nonce cache of its own: tests reuse fixed nonces.
+	return &Security{Auth: httpauth.New("test", testUsers), Nonces: &NonceCache{}}
 }
 
 func startServer(t *testing.T, cfg EndpointConfig) string {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/beevik/etree"
@@ -100,20 +101,16 @@ type Levels interface {
 	Level(user string) (level string, ok bool)
 }
 
-// Defaults of Security.
-const (
-	// DefaultMaxSkew is how far a UsernameToken's Created may be from the
-	// device clock. It is generous on purpose: Go and Python clients
-	// (use-go/onvif, kerberos, HA after a camera clock reset) sign with
-	// their own clock without compensating for the device's, and some
-	// write local time with a "Z". 24 h covers every time-zone mistake;
-	// replays within the window are refused by the nonce cache.
-	DefaultMaxSkew = 24 * time.Hour
-	// DefaultReplayCacheSize bounds the nonces remembered per Security.
-	// About 100 bytes each, so the default costs at most ~6 MiB, and only
-	// authenticated requests add entries.
-	DefaultReplayCacheSize = 1 << 16
-)
+// DefaultMaxSkew is how far a UsernameToken's Created may be from the
+// device clock, either way: the five minutes the UsernameToken profile
+// suggests. The device clock is the host's, normally NTP-disciplined.
+// Clients that read the device's clock first and sign with it (agsh/onvif
+// through its timeShift, Home Assistant's onvif-zeep-async through
+// dt_diff, ONVIF Device Manager) are never off; clients that sign with
+// their own clock (use-go/onvif, plain zeep) need their host's clock within
+// the window. A wider window costs memory: every nonce is remembered for
+// the whole window (NonceCache).
+const DefaultMaxSkew = 5 * time.Minute
 
 // Errors a UsernameToken is refused with; they are wrapped in a
 // NotAuthorized fault.
@@ -126,7 +123,8 @@ var (
 	ErrNoNonce = errors.New("soap: PasswordDigest without Nonce or Created")
 	// ErrStale means Created is outside the allowed clock skew.
 	ErrStale = errors.New("soap: UsernameToken Created outside the allowed window")
-	// ErrReplay means the nonce was seen before.
+	// ErrReplay means the nonce was seen before, by this device or any
+	// other sharing the NonceCache.
 	ErrReplay = errors.New("soap: UsernameToken nonce replayed")
 	// ErrBadPassword means the user is unknown or the password wrong.
 	ErrBadPassword = errors.New("soap: wrong user name or password")
@@ -290,12 +288,13 @@ type Security struct {
 	// WS-Security tokens are accepted and missing credentials get HTTP 400.
 	NoHTTPAuth bool
 	// MaxSkew is how far Created may be from the device clock, either way.
-	// It defaults to DefaultMaxSkew; a negative value disables the check
-	// (nonces are then remembered for DefaultMaxSkew).
+	// It defaults to DefaultMaxSkew. A PasswordDigest token's nonce is
+	// remembered until its Created is MaxSkew old.
 	MaxSkew time.Duration
-	// ReplayCacheSize bounds the remembered nonces; it defaults to
-	// DefaultReplayCacheSize. When full, the oldest nonce is forgotten.
-	ReplayCacheSize int
+	// Nonces remembers the nonces of verified tokens. nil means the cache
+	// every Security of the process shares, which is what a device wants:
+	// a token sniffed on one device must not work on another.
+	Nonces *NonceCache
 	// Now returns the device time; it defaults to time.Now.
 	Now func() time.Time
 	// NoCredentialsFaults answers requests for the listed operations that
@@ -308,19 +307,22 @@ type Security struct {
 	NoCredentialsFaults map[wsdl.Op]*Fault
 
 	initOnce sync.Once
-	mu       sync.Mutex
-	nonces   replayCache // guarded by mu
+	scope    uint64 // tells this Security's users from other Securities' in Nonces
 }
+
+// scopes numbers the Securities of the process.
+var scopes atomic.Uint64
 
 // setDefaults fills every zero field with its default; it runs once, on
 // first use.
 func (s *Security) setDefaults() {
-	if s.MaxSkew == 0 {
+	if s.MaxSkew <= 0 {
 		s.MaxSkew = DefaultMaxSkew
 	}
-	if s.ReplayCacheSize <= 0 {
-		s.ReplayCacheSize = DefaultReplayCacheSize
+	if s.Nonces == nil {
+		s.Nonces = &sharedNonces
 	}
+	s.scope = scopes.Add(1)
 	if s.Now == nil {
 		s.Now = time.Now
 	}
@@ -336,7 +338,8 @@ func (s *Security) HTTPAuth() bool { return s == nil || !s.NoHTTPAuth }
 // VerifyToken checks tok against the users and returns the user name. A
 // PasswordDigest token needs Nonce and Created; Created, when present,
 // must be within MaxSkew of the device clock; a digest token's nonce must
-// not have been used before (it is remembered on success only).
+// not have been used before, here or by any Security sharing Nonces (it is
+// remembered once the digest verified, under the user's quota).
 func (s *Security) VerifyToken(tok *UsernameToken) (string, error) {
 	if s == nil || s.Auth == nil || s.Auth.Users == nil {
 		return "", ErrBadPassword
@@ -346,12 +349,13 @@ func (s *Security) VerifyToken(tok *UsernameToken) (string, error) {
 	if tok.Digest && (len(tok.Nonce) == 0 || tok.Created == "") {
 		return "", ErrNoNonce
 	}
+	var created time.Time
 	if tok.Created != "" {
-		created, err := ParseCreated(tok.Created)
-		if err != nil {
+		var err error
+		if created, err = ParseCreated(tok.Created); err != nil {
 			return "", err
 		}
-		if max := s.MaxSkew; max > 0 && (created.Before(now.Add(-max)) || created.After(now.Add(max))) {
+		if max := s.MaxSkew; created.Before(now.Add(-max)) || created.After(now.Add(max)) {
 			return "", fmt.Errorf("%w: Created %s, device time %s", ErrStale, tok.Created, now.UTC().Format(time.RFC3339))
 		}
 	}
@@ -371,15 +375,11 @@ func (s *Security) VerifyToken(tok *UsernameToken) (string, error) {
 		return "", ErrBadPassword
 	}
 	if tok.Digest {
-		ttl := s.MaxSkew
-		if ttl < 0 {
-			ttl = DefaultMaxSkew
-		}
-		s.mu.Lock()
-		fresh := s.nonces.add(string(tok.Nonce), now, 2*ttl, s.ReplayCacheSize)
-		s.mu.Unlock()
-		if !fresh {
-			return "", ErrReplay
+		// The token is accepted until Created is MaxSkew old: remember
+		// its nonce until then.
+		owner := nonceOwner{scope: s.scope, user: tok.Username}
+		if err := s.Nonces.add(owner, tok.Nonce, created.Add(s.MaxSkew), now); err != nil {
+			return "", err
 		}
 	}
 	return tok.Username, nil
@@ -456,47 +456,4 @@ func (s *Security) credentials(method, uri, authorization string, tok *UsernameT
 		return "", &authError{fault: NotAuthorized(err), status: 401, challenge: true, httpErr: err}
 	}
 	return user, nil
-}
-
-// replayCache remembers nonces for a while, bounded in size: a map for
-// lookups and a FIFO ring of insertion order for expiry and eviction. All
-// entries share one lifetime, so insertion order is expiry order.
-type replayCache struct {
-	seen map[string]time.Time // nonce -> expiry
-	ring []string             // insertion order
-	head int                  // index of the oldest entry in ring
-	n    int                  // entries in ring
-}
-
-// add records nonce until now+ttl and reports whether it was new. Expired
-// entries are dropped first; when size entries remain, the oldest is
-// evicted.
-func (c *replayCache) add(nonce string, now time.Time, ttl time.Duration, size int) bool {
-	if c.seen == nil {
-		c.seen = make(map[string]time.Time)
-		c.ring = make([]string, size)
-	}
-	for c.n > 0 {
-		if exp, ok := c.seen[c.ring[c.head]]; ok && now.Before(exp) {
-			break
-		}
-		c.pop()
-	}
-	if exp, ok := c.seen[nonce]; ok && now.Before(exp) {
-		return false
-	}
-	if c.n == len(c.ring) {
-		c.pop() // full: forget the oldest live nonce
-	}
-	c.seen[nonce] = now.Add(ttl)
-	c.ring[(c.head+c.n)%len(c.ring)] = nonce
-	c.n++
-	return true
-}
-
-func (c *replayCache) pop() {
-	delete(c.seen, c.ring[c.head])
-	c.ring[c.head] = ""
-	c.head = (c.head + 1) % len(c.ring)
-	c.n--
 }

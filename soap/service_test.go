@@ -339,30 +339,6 @@ func TestFaultErrors(t *testing.T) {
 	}
 }
 
-func TestReplayCacheBounded(t *testing.T) {
-	var c replayCache
-	now := time.Unix(1e9, 0)
-	if !c.add("a", now, time.Minute, 2) || c.add("a", now, time.Minute, 2) {
-		t.Fatal("replay not detected")
-	}
-	c.add("b", now, time.Minute, 2)
-	c.add("c", now, time.Minute, 2) // evicts "a"
-	if len(c.seen) != 2 || c.n != 2 {
-		t.Fatalf("cache holds %d/%d entries, want 2", len(c.seen), c.n)
-	}
-	if c.add("b", now, time.Minute, 2) {
-		t.Error("b forgotten too early")
-	}
-	// Expired entries go away and may be used again.
-	later := now.Add(2 * time.Minute)
-	if !c.add("b", later, time.Minute, 2) {
-		t.Error("expired nonce still remembered")
-	}
-	if len(c.seen) != 1 {
-		t.Errorf("expired entries kept: %d", len(c.seen))
-	}
-}
-
 func TestWSAddressingRelatesTo(t *testing.T) {
 	s := testService(nil, Op{Name: opScopes.Name, Access: PreAuth, Handle: func(_ context.Context, r *Request) (*etree.Element, error) {
 		a := etree.NewElement("wsa:Action")
