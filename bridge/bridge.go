@@ -58,6 +58,7 @@ type Bridge struct {
 	admin     *http.Server         // nil when off
 	adminLn   net.Listener
 	users     configuredUsers // Config.Users, for the admin server
+	nonces    soap.NonceCache // WS-Security nonces of every camera
 
 	cancel    context.CancelFunc
 	closeOnce sync.Once
@@ -373,8 +374,13 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 	onvifEndpoint, err := soap.NewEndpoint(soap.EndpointConfig{
 		// The services of the device, in the order GetServices lists them.
 		Services: []soap.Service{onvif.DeviceService(dev), onvif.MediaService(dev), onvif.EventsService(c.ev.events)},
-		Security: &soap.Security{Auth: soapAuth, NoCredentialsFaults: noCredentialsFaults(b.cfg.StrictAuthFaults)},
-		Logger:   log,
+		Security: &soap.Security{
+			Auth:                soapAuth,
+			MaxSkew:             b.cfg.TokenWindow,
+			Nonces:              &b.nonces, // one for every camera: a token works once, on one of them
+			NoCredentialsFaults: noCredentialsFaults(b.cfg.StrictAuthFaults),
+		},
+		Logger: log,
 	})
 	if err != nil {
 		c.ln.Close()

@@ -145,6 +145,13 @@ type Config struct {
 	// WS-Security with the first CreateProfile (HTTP Digest gets no
 	// challenge for it).
 	StrictAuthFaults bool
+	// TokenWindow is how far a WS-Security UsernameToken's Created may be
+	// from the host clock, either way; every token's nonce is remembered
+	// for that long, in one cache for all cameras, so that no token is
+	// accepted twice by any of them. It defaults to soap.DefaultMaxSkew
+	// (5 min); widen it only for clients that sign with a clock of their
+	// own that is off.
+	TokenWindow time.Duration
 	// ReadHeaderTimeout bounds how long a client of a camera's HTTP port
 	// (or of the admin server) may take to send its request headers
 	// (slow clients holding connections open are cut off); default

@@ -26,6 +26,7 @@ func (c Config) Bridge() bridge.Config {
 		Motion:           motion.Config{Hold: c.Motion.Hold}.WithSensitivity(c.Motion.Sensitivity),
 		NoMotion:         !c.Motion.Enabled,
 		StrictAuthFaults: c.ONVIF.StrictAuthFaults,
+		TokenWindow:      c.ONVIF.TokenWindow,
 	}
 	if c.Discovery.Enabled {
 		bc.Discovery = &discovery.Config{Interfaces: slices.Clone(c.Discovery.Interfaces)}

@@ -23,6 +23,7 @@ import (
 	"github.com/chinesium/chinesium/admin"
 	"github.com/chinesium/chinesium/bridge"
 	"github.com/chinesium/chinesium/motion"
+	"github.com/chinesium/chinesium/soap"
 )
 
 // Log formats (log.format).
@@ -160,6 +161,12 @@ type ONVIF struct {
 	// NotAuthorized like every other request; by default (false) it gets
 	// a MaxNVTProfiles fault, which Synology Surveillance Station needs.
 	StrictAuthFaults bool `yaml:"strict_auth_faults"`
+	// TokenWindow is how far a WS-Security UsernameToken's Created may be
+	// from the host clock, either way. Every token's nonce is remembered
+	// for that long so that none is accepted twice. It defaults to
+	// soap.DefaultMaxSkew (5 min); widen it only for a client that signs
+	// with its own clock and cannot keep it within the window.
+	TokenWindow time.Duration `yaml:"token_window"`
 }
 
 // Log configures logging.
@@ -186,6 +193,7 @@ func Default() Config {
 			Hold:        motion.DefaultHold,
 		},
 		Discovery: Discovery{Enabled: true},
+		ONVIF:     ONVIF{TokenWindow: soap.DefaultMaxSkew},
 		Log:       Log{Format: LogText, Level: "info"},
 	}
 }

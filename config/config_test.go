@@ -103,6 +103,7 @@ func TestEveryKeyBadValue(t *testing.T) {
 		{"discovery.interfaces", cam + "discovery:\n  interfaces: [eth0, \"has space\"]\n", `discovery.interfaces[1]: "has space" is not a network interface name`},
 		{"discovery.interfaces", cam + "discovery:\n  enabled: false\n  interfaces: [eth0]\n", `discovery.interfaces: set while discovery.enabled is false`},
 		{"onvif.strict_auth_faults", cam + "onvif:\n  strict_auth_faults: 2\n", `onvif.strict_auth_faults: "2" is not true or false (`},
+		{"onvif.token_window", cam + "onvif:\n  token_window: 0s\n", `onvif.token_window: 0s is not between 1s and 24h0m0s`},
 		{"state_dir", cam + "state_dir: " + notDir + "\n", `state_dir: "` + notDir + `" is not a directory`},
 		{"log.format", cam + "log:\n  format: xml\n", `log.format: "xml" is not text or json (`},
 		{"log.level", cam + "log:\n  level: loud\n", `log.level: "loud" is not debug, info, warn or error (`},
@@ -307,6 +308,7 @@ discovery:
   interfaces: [eth0]
 onvif:
   strict_auth_faults: true
+  token_window: 10m
 state_dir: /var/lib/chinesium
 `, nil)
 	if err != nil {
@@ -329,6 +331,7 @@ state_dir: /var/lib/chinesium
 		StateDir:         "/var/lib/chinesium",
 		Motion:           motion.Config{Hold: 3 * time.Second}.WithSensitivity(75),
 		StrictAuthFaults: true,
+		TokenWindow:      10 * time.Minute,
 	}
 	if bc.Discovery == nil || !slices.Equal(bc.Discovery.Interfaces, []string{"eth0"}) {
 		t.Errorf("discovery %+v", bc.Discovery)

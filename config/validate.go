@@ -21,6 +21,9 @@ const (
 	MaxNameLength = 64
 	// MaxMotionHold bounds motion.hold.
 	MaxMotionHold = time.Hour
+	// MaxTokenWindow bounds onvif.token_window: a day covers any clock
+	// set to the wrong time zone.
+	MaxTokenWindow = 24 * time.Hour
 	// maxInterfaceName is IFNAMSIZ - 1 on Linux.
 	maxInterfaceName = 15
 )
@@ -40,6 +43,9 @@ func (c Config) Validate() error {
 		}
 	}
 	v.motion()
+	if w := c.ONVIF.TokenWindow; w < time.Second || w > MaxTokenWindow {
+		v.bad("onvif.token_window", "%v is not between 1s and %v", w, MaxTokenWindow)
+	}
 	v.discovery()
 	if c.StateDir != "" {
 		if fi, err := os.Stat(c.StateDir); err == nil && !fi.IsDir() {
