@@ -55,6 +55,7 @@ type Bridge struct {
 	cameras []*Camera
 
 	discovery *discovery.Responder // nil when off
+	h264Err   error                // why there is no H.264 (nil: there is, or no camera wants it); set by Start
 	admin     *http.Server         // nil when off
 	adminLn   net.Listener
 	users     configuredUsers // Config.Users, for the admin server
@@ -145,9 +146,13 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 	closers = append(closers, func() { b.rtspLn.Close() })
 	wantH264 := slices.ContainsFunc(b.cfg.Cameras, func(c CameraConfig) bool { return !c.NoH264 })
-	hasH264 := wantH264 && b.rtsp.H264Available()
-	if wantH264 && !hasH264 {
-		b.log.Warn("no ffmpeg with libx264: only the JPEG profile is offered (Home Assistant and UniFi Protect need H.264)")
+	if wantH264 {
+		b.h264Err = b.rtsp.H264Error()
+	}
+	hasH264 := wantH264 && b.h264Err == nil
+	if b.h264Err != nil {
+		b.log.Warn("no H.264 stream, only JPEG: Home Assistant and UniFi Protect will not take these cameras (they need H.264); "+
+			"install ffmpeg with libx264 (Debian, Ubuntu: apt install ffmpeg) and restart", "err", b.h264Err)
 	}
 
 	for i, cc := range b.cfg.Cameras {
@@ -188,6 +193,11 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 	return nil
 }
+
+// H264Error says why the cameras have no H.264 stream and profile although
+// some camera wants one (ffmpeg not found, or without libx264; it wraps
+// rtsp.ErrNoH264), or returns nil. Valid after Start.
+func (b *Bridge) H264Error() error { return b.h264Err }
 
 // extraRTSPListeners listens on the RTSP port of every camera bind address
 // that the main RTSP listener does not cover (it covers all of them when

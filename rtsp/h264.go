@@ -114,6 +114,10 @@ func (s *Server) checkH264() error {
 // whether the /h264 URLs work.
 func (s *Server) H264Available() bool { return s.checkH264() == nil }
 
+// H264Error says why the /h264 URLs do not work (ffmpeg not found, or
+// without libx264; it wraps ErrNoH264), or returns nil when they do.
+func (s *Server) H264Error() error { return s.checkH264() }
+
 // h264Track is a camera's H.264 track: an ffmpeg child process encodes the
 // camera's JPEGs while at least one session plays it.
 type h264Track struct {

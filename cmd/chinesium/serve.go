@@ -276,6 +276,12 @@ func printCameras(w io.Writer, b *bridge.Bridge, cfg bridge.Config, label func(i
 	if u := b.AdminURL(); u != "" {
 		fmt.Fprintf(w, "Web page    %s  (also %smetrics, %shealthz)\n", u, u, u)
 	}
+	if err := b.H264Error(); err != nil {
+		fmt.Fprintf(w, "No H.264 stream, only JPEG (%v).\n", err)
+		fmt.Fprintln(w, "  Home Assistant and UniFi Protect will not add these cameras: they need H.264. VLC, ffmpeg, Frigate")
+		fmt.Fprintln(w, "  and most NVRs can use the JPEG stream. To fix it, install ffmpeg with libx264 (Debian, Ubuntu:")
+		fmt.Fprintln(w, "  apt install ffmpeg) and restart chinesium.")
+	}
 	var names []string
 	for _, u := range cfg.Users {
 		names = append(names, strconv.Quote(u.Name))

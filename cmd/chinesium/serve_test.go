@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +163,44 @@ func TestServeUsage(t *testing.T) {
 		if code != 2 || stderr == "" {
 			t.Errorf("chinesium %v: exit %d, stderr %q", args, code, stderr)
 		}
+	}
+}
+
+// TestServeWithoutFFmpeg: on a host without ffmpeg (a PATH without it)
+// serve says at start, among the URLs and in its log, that there is no
+// H.264, which clients will therefore refuse the cameras, and how to fix
+// it; the cameras serve JPEG and print no H.264 URL.
+func TestServeWithoutFFmpeg(t *testing.T) {
+	t.Parallel()
+	startFakecam(t, "127.0.7.60", 10104)
+	cmd := exec.Command(bin, "serve", "-discovery=false", "-bind", "127.0.7.1",
+		"-http-port", "18711", "-rtsp-port", "18712", "-admin-port", "18713", "-state-dir", t.TempDir(), "127.0.7.60")
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PATH=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "PATH="+t.TempDir())
+	p := startCommand(t, cmd)
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Signal(os.Interrupt)
+		if code, _ := p.wait(t, 10*time.Second); code != 0 {
+			t.Errorf("serve exited %d after Ctrl-C\nstderr: %s", code, p.stderr.String())
+		}
+	})
+	out := strings.Join(p.lines, "\n")
+	for _, want := range []string{"No H.264 stream", "ffmpeg not found", "Home Assistant and UniFi Protect will not add these cameras", "apt install ffmpeg"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("serve's output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "RTSP H264") {
+		t.Errorf("an H.264 URL printed without ffmpeg:\n%s", out)
+	}
+	if log := p.stderr.String(); !strings.Contains(log, "no H.264 stream, only JPEG") || !strings.Contains(log, "apt install ffmpeg") {
+		t.Errorf("the log does not say it:\n%s", log)
+	}
+	if got := getFrame(t, urlOf(t, p.lines, 0, "snapshot"), "", ""); !strings.HasPrefix(got, "FAKECAM-") {
+		t.Errorf("snapshot from %q", got)
 	}
 }
