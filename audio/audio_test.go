@@ -288,6 +288,47 @@ func TestWAVStreamFFmpeg(t *testing.T) {
 	}
 }
 
+func TestFloatWAVHeader(t *testing.T) {
+	h := AppendFloatWAVHeader(nil, SampleRate, 1, StreamSize)
+	want := []byte("RIFF\xff\xff\xff\xffWAVEfmt \x12\x00\x00\x00\x03\x00\x01\x00\x40\x1f\x00\x00\x00\x7d\x00\x00\x04\x00\x20\x00\x00\x00data\xff\xff\xff\xff")
+	if len(h) != FloatWAVHeaderLen || !bytes.Equal(h, want) {
+		t.Fatalf("header\n% x\nwant\n% x", h, want)
+	}
+	if h := AppendFloatWAVHeader(nil, SampleRate, 1, 1000); binary.LittleEndian.Uint32(h[4:]) != 1038 {
+		t.Errorf("RIFF size for 1000 data bytes: %d", binary.LittleEndian.Uint32(h[4:]))
+	}
+}
+
+// TestFloatWAVStreamFFmpeg: ffmpeg reads an endless float WAV that ends
+// early and, converting to 16 bits, gets every sample exactly, the
+// extremes included.
+func TestFloatWAVStreamFFmpeg(t *testing.T) {
+	ffmpeg := testutil.NeedTool(t, "ffmpeg")
+	var d Decoder
+	var pcm []int16
+	for _, p := range cameraPackets(sine(8000, 440, 10000), 512) {
+		pcm = d.Decode(pcm, p)
+	}
+	pcm = append(pcm, -32768, 32767, -1, 0, 1)
+	wav := AppendFloat32LE(AppendFloatWAVHeader(nil, SampleRate, 1, StreamSize), pcm)
+	path := filepath.Join(t.TempDir(), "a.wav")
+	if err := os.WriteFile(path, wav, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(ffmpeg, "-v", "error", "-i", path, "-f", "s16le", "pipe:1").Output()
+	if err != nil {
+		t.Fatalf("ffmpeg: %v", err)
+	}
+	if len(out) != 2*len(pcm) {
+		t.Fatalf("ffmpeg decoded %d bytes, want %d", len(out), 2*len(pcm))
+	}
+	for i, s := range pcm {
+		if got := int16(binary.LittleEndian.Uint16(out[2*i:])); got != s {
+			t.Fatalf("sample %d: ffmpeg %d, ours %d", i, got, s)
+		}
+	}
+}
+
 // TestIMAAgainstFFmpeg checks the IMA ADPCM step and index tables, which
 // the encoder and the decoder share, against an independent decoder with
 // the same (reference) arithmetic: ffmpeg's adpcm_ima_qt, fed an AIFF-C

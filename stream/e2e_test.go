@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -138,29 +140,28 @@ func TestEndToEndFakeCamera(t *testing.T) {
 		last = seq
 	}
 
-	// The camera's audio, read directly (ffmpeg's WAV probe alone needs
-	// 4 s of real-time audio; TestAudioWAV covers ffmpeg).
+	// The camera's audio, read directly (TestAudioWAV covers ffmpeg).
 	resp, err := http.Get(base + "/cam1/audio.wav")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	wav := make([]byte, audio.WAVHeaderLen+4000) // a quarter of a second
+	wav := make([]byte, audio.FloatWAVHeaderLen+8000) // a quarter of a second of floats
 	if _, err := io.ReadFull(resp.Body, wav); err != nil {
 		t.Fatalf("audio: %v", err)
 	}
-	if !bytes.Equal(wav[:audio.WAVHeaderLen], audio.AppendWAVHeader(nil, audio.SampleRate, 1, audio.StreamSize)) {
-		t.Errorf("WAV header % x", wav[:audio.WAVHeaderLen])
+	if !bytes.Equal(wav[:audio.FloatWAVHeaderLen], audio.AppendFloatWAVHeader(nil, audio.SampleRate, 1, audio.StreamSize)) {
+		t.Errorf("WAV header % x", wav[:audio.FloatWAVHeaderLen])
 	}
 	// The fake camera sends a 440 Hz tone: about 220 zero crossings in a
 	// quarter of a second, and not silence.
 	var energy float64
 	crossings := 0
 	prev := 0.0
-	for i := audio.WAVHeaderLen; i+1 < len(wav); i += 2 {
-		s := float64(int16(uint16(wav[i]) | uint16(wav[i+1])<<8))
+	for i := audio.FloatWAVHeaderLen; i+3 < len(wav); i += 4 {
+		s := float64(math.Float32frombits(binary.LittleEndian.Uint32(wav[i:])))
 		energy += s * s
-		if (s < 0) != (prev < 0) && i > audio.WAVHeaderLen {
+		if (s < 0) != (prev < 0) && i > audio.FloatWAVHeaderLen {
 			crossings++
 		}
 		prev = s

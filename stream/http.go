@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -163,7 +164,7 @@ func (c *Camera) Stats() Stats {
 //	/stream.mjpeg  multipart/x-mixed-replace MJPEG (browsers' <img>, VLC, ffmpeg)
 //	/raw.mjpeg     concatenated JPEGs (ffmpeg -f mjpeg)
 //	/snapshot.jpg  the newest frame, or 503 when it is older than MaxSnapshotAge
-//	/audio.wav     the camera's audio as an endless 8 kHz mono 16-bit WAV
+//	/audio.wav     the camera's audio as an endless 8 kHz mono float WAV
 func (c *Camera) Register(r *mux.Router) { c.register(r, c.Auth) }
 
 // Handler returns the same endpoints as Register, at the same paths, for a
@@ -421,13 +422,53 @@ func (c *Camera) serveSnapshot(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
+// probeChunks is how many data chunks the first audio of an ffmpeg client
+// comes in: ffmpeg makes a packet of each (a WAV has no timestamps, so it
+// reads 50 packets, or 5 s of audio, before it returns the first sample).
+const probeChunks = 64
+
+// appendProbeChunks appends the WAV header and pcm, the first samples of
+// an ffmpeg client, as up to probeChunks data chunks, then the header of
+// an endless data chunk for the rest of the stream: ffmpeg then has its
+// 50 packets at once and starts with the first audio instead of 5 s later.
+func appendProbeChunks(dst []byte, pcm []int16) []byte {
+	n := min(probeChunks, len(pcm))
+	if n == 0 {
+		return audio.AppendFloatWAVHeader(dst, audio.SampleRate, 1, audio.StreamSize)
+	}
+	for i := range n {
+		part := pcm[len(pcm)*i/n : len(pcm)*(i+1)/n]
+		size := uint32(4 * len(part))
+		if i == 0 {
+			dst = audio.AppendFloatWAVHeader(dst, audio.SampleRate, 1, size)
+		} else {
+			dst = audio.AppendDataChunkHeader(dst, size)
+		}
+		dst = audio.AppendFloat32LE(dst, part)
+	}
+	return audio.AppendDataChunkHeader(dst, audio.StreamSize)
+}
+
+// staleAudio is how old the newest audio packet may be to start a WAV
+// listener with.
+const staleAudio = time.Second
+
 // serveAudio streams the camera's audio as an endless WAV: a header with
-// the largest sizes, then 16-bit PCM decoded from each IMA ADPCM packet.
+// the largest sizes, then 32-bit float samples (the 16-bit samples decoded
+// from each IMA ADPCM packet, exactly) as soon as they arrive, starting
+// with the newest packet already received, so that a client has data at
+// once.
 //
-// Players buffer before they start: ffmpeg's wav demuxer reads 64 KiB
-// (4 s at 16 KB/s) to look for S/PDIF data, and Chromium waits several
-// seconds more. ffplay starts within about two seconds when told the format:
-// "-f s16le -ar 8000 -ac 1" (the 44-byte header then plays as a click).
+// Both choices are for ffmpeg and everything built on it (Frigate,
+// go2rtc, Scrypted, Home Assistant, ffplay), which used to need 8 s before
+// the first sample. Its WAV reader looks into 16-bit PCM for S/PDIF
+// (reading 64 KiB first) and for DTS (32 more packets); it does neither
+// for float, which browsers, VLC and ffmpeg all play. And a WAV has no
+// timestamps, so ffmpeg reads 50 packets or 5 s of audio before it returns
+// the first sample; it makes a packet of each data chunk, so a client
+// whose User-Agent is libavformat's ("Lavf/...") gets the first packet's
+// samples as probeChunks small data chunks before the endless one. Other
+// clients get one data chunk, the canonical form.
 func (c *Camera) serveAudio(w http.ResponseWriter, req *http.Request) {
 	if c.Audio == nil {
 		textError(w, http.StatusNotFound, "404 no audio: this camera's audio is not enabled in the bridge")
@@ -439,21 +480,35 @@ func (c *Camera) serveAudio(w http.ResponseWriter, req *http.Request) {
 	}
 	c.listeners.Add(1)
 	defer c.listeners.Add(-1)
-	r := c.Audio.NewReaderAfterLatest()
+	r := c.Audio.NewReader()
 	defer r.Close()
 	v := c.newViewer(w)
 	var dec audio.Decoder
-	err := v.write(audio.AppendWAVHeader(v.buf[:0], audio.SampleRate, 1, audio.StreamSize))
-	v.sent = 0
-	pcm := make([]byte, 0, 4096)
+	chunked := strings.HasPrefix(req.UserAgent(), "Lavf/")
+	var err error
+	if !chunked {
+		err = v.write(audio.AppendFloatWAVHeader(v.buf[:0], audio.SampleRate, 1, audio.StreamSize))
+		v.sent = 0
+	}
+	var pcm []int16
+	out := make([]byte, 0, 8192)
 	for err == nil {
 		var a *camsession.Audio
 		if a, err = r.Next(req.Context()); err != nil {
 			err = fmt.Errorf("next audio packet: %w", err)
 			break
 		}
-		pcm = dec.AppendPCM16LE(pcm[:0], a.ADPCM)
-		err = v.write(pcm)
+		if v.sent == 0 && !a.Time.IsZero() && time.Since(a.Time) > staleAudio {
+			continue // the camera's audio stopped long ago: not a start
+		}
+		pcm = dec.Decode(pcm[:0], a.ADPCM)
+		if chunked {
+			out = appendProbeChunks(out[:0], pcm)
+			chunked = false
+		} else {
+			out = audio.AppendFloat32LE(out[:0], pcm)
+		}
+		err = v.write(out)
 	}
 	c.done(req, "audio", v, r.Dropped(), err)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -372,16 +374,16 @@ func TestAudioWAV(t *testing.T) {
 		off += n
 	}
 
-	// The WAV header says 8 kHz mono 16-bit.
+	// The WAV header says 8 kHz mono float.
 	resp, err := http.Get(base + "/cam1/audio.wav")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hdr := make([]byte, audio.WAVHeaderLen)
+	hdr := make([]byte, audio.FloatWAVHeaderLen)
 	_, err = io.ReadFull(resp.Body, hdr)
 	resp.Body.Close()
 	if err != nil || resp.Header.Get("Content-Type") != "audio/wav" ||
-		!bytes.Equal(hdr, audio.AppendWAVHeader(nil, 8000, 1, audio.StreamSize)) {
+		!bytes.Equal(hdr, audio.AppendFloatWAVHeader(nil, 8000, 1, audio.StreamSize)) {
 		t.Fatalf("WAV header %q (%v), Content-Type %q", hdr, err, resp.Header.Get("Content-Type"))
 	}
 }
@@ -548,10 +550,10 @@ func TestChromium(t *testing.T) {
 	}
 	packet := audio.EncodeBlock(nil, &st, pcm)
 	go func() {
-		// Chromium's media pipeline (like ffmpeg's wav demuxer, which
-		// checks the first 64 KiB for S/PDIF) reads a few hundred KB
-		// before it starts to play: at real-time rate (16 KB/s) that takes
-		// several seconds, so the test feeds four times faster.
+		// Chromium's media pipeline reads a few hundred KB before it
+		// starts to play: at real-time rate (32 KB/s of float samples)
+		// that takes several seconds, so the test feeds four times
+		// faster.
 		tk := time.NewTicker(16 * time.Millisecond)
 		defer tk.Stop()
 		for {
@@ -658,5 +660,40 @@ func readHTTPHeader(br *bufio.Reader) error {
 		if line == "\r\n" {
 			return nil
 		}
+	}
+}
+
+// TestProbeChunks: the start of an ffmpeg client's WAV is the header, the
+// first packet's samples in probeChunks data chunks, in order, and the
+// header of an endless data chunk.
+func TestProbeChunks(t *testing.T) {
+	pcm := make([]int16, 256)
+	for i := range pcm {
+		pcm[i] = int16(i*97 - 12000)
+	}
+	b := appendProbeChunks(nil, pcm)
+	if !bytes.HasPrefix(b, audio.AppendFloatWAVHeader(nil, audio.SampleRate, 1, 16)) {
+		t.Fatalf("header % x", b[:audio.FloatWAVHeaderLen])
+	}
+	b = b[audio.FloatWAVHeaderLen-8:] // back to the first data chunk's header
+	var got []int16
+	chunks := 0
+	for {
+		if len(b) < 8 || string(b[:4]) != "data" {
+			t.Fatalf("after %d chunks: % x", chunks, b[:min(8, len(b))])
+		}
+		size := binary.LittleEndian.Uint32(b[4:])
+		b = b[8:]
+		if size == audio.StreamSize {
+			break
+		}
+		chunks++
+		for i := 0; i < int(size); i += 4 {
+			got = append(got, int16(math.Float32frombits(binary.LittleEndian.Uint32(b[i:]))*32768))
+		}
+		b = b[size:]
+	}
+	if chunks != probeChunks || len(b) != 0 || !slices.Equal(got, pcm) {
+		t.Errorf("%d chunks, %d bytes after the endless chunk's header, samples equal: %v", chunks, len(b), slices.Equal(got, pcm))
 	}
 }
