@@ -139,10 +139,14 @@ func newH264Track(srv *Server, hub *stream.Hub, settings *settingsBox) *h264Trac
 	return h
 }
 
-// setParams records parameter sets from the encoder.
+// setParams records parameter sets from the encoder; nil for both forgets
+// them (the settings changed).
 func (h *h264Track) setParams(sps, pps []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if sps == nil && pps == nil {
+		h.sps, h.pps = nil, nil
+	}
 	if sps != nil {
 		h.sps = sps
 	}

@@ -125,7 +125,13 @@ func (s *Server) SetVideoSettings(name, stream string, v VideoSettings) error {
 	case StreamJPEG:
 		p.jpegSettings.store(v)
 	case StreamH264:
-		p.h264Settings.store(v)
+		if p.h264Settings.load() != v {
+			p.h264Settings.store(v)
+			// The parameter sets of the old settings must not go into
+			// the SDP: the next DESCRIBE learns the new ones, from the
+			// restarted encoder or a probe encode.
+			p.h264.setParams(nil, nil)
+		}
 	default:
 		return fmt.Errorf("rtsp: unknown stream %q: %q or %q", stream, StreamJPEG, StreamH264)
 	}
@@ -147,4 +153,23 @@ func (s *Server) VideoSettings(name, stream string) (VideoSettings, bool) {
 		return p.h264Settings.load(), true
 	}
 	return VideoSettings{}, false
+}
+
+// FrameRate returns the frames per second stream (StreamJPEG or
+// StreamH264) of the source handled as name carries now: the camera's
+// rate, measured from its recent frames, or the stream's FrameRateLimit
+// when that is lower. It is 0 when neither is known (the camera has sent
+// no frames yet and no limit is set). An H.264 stream with GOP 0 has a
+// keyframe every round(FrameRate) frames.
+func (s *Server) FrameRate(name, stream string) float64 {
+	v, ok := s.VideoSettings(name, stream)
+	if !ok {
+		return 0
+	}
+	p := s.lookupPath(strings.Trim(name, "/"))
+	var c videoClock
+	if p.src.Video != nil {
+		c.observeRecent(p.src.Video)
+	}
+	return c.gridRate(v.FrameRateLimit)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -217,4 +218,59 @@ func TestEncoderRestartKeepsViewers(t *testing.T) {
 		t.Errorf("%d sessions after the restart, want the same one", n)
 	}
 	waitLog(t, f.logs, "profile=High", 5*time.Second)
+}
+
+// TestH264SettingsChangeTheSDP: with nobody watching, a new H.264 profile
+// shows in the next DESCRIBE's profile-level-id (the parameter sets of the
+// old settings are forgotten).
+func TestH264SettingsChangeTheSDP(t *testing.T) {
+	t.Parallel()
+	testutil.NeedTool(t, "ffmpeg")
+	f := startFixture(t, fixtureOpts{fps: 25})
+	profile := func() string {
+		t.Helper()
+		res := dialRaw(t, f.addr).do("DESCRIBE", f.url(StreamH264))
+		m := regexp.MustCompile(`profile-level-id=([0-9a-f]{2})`).FindStringSubmatch(string(res.body))
+		if res.status != 200 || m == nil {
+			t.Fatalf("DESCRIBE: %d\n%s", res.status, res.body)
+		}
+		return m[1]
+	}
+	if p := profile(); p != "42" {
+		t.Errorf("default profile_idc %s, want 42 (Baseline)", p)
+	}
+	if err := f.srv.SetVideoSettings("cam", StreamH264, VideoSettings{H264Profile: "High"}); err != nil {
+		t.Fatal(err)
+	}
+	if p := profile(); p != "64" {
+		t.Errorf("profile_idc after setting High: %s, want 64", p)
+	}
+}
+
+// TestFrameRate: the rate a stream is served at is the camera's, or the
+// limit when lower.
+func TestFrameRate(t *testing.T) {
+	t.Parallel()
+	f := startFixture(t, fixtureOpts{fps: 25})
+	waitFor := func(cond func() bool) {
+		t.Helper()
+		for end := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatalf("frame rate %v", f.srv.FrameRate("cam", StreamJPEG))
+			}
+		}
+	}
+	waitFor(func() bool { return f.srv.FrameRate("cam", StreamJPEG) == 25 })
+	if err := f.srv.SetVideoSettings("cam", StreamH264, VideoSettings{FrameRateLimit: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.srv.FrameRate("cam", StreamH264); r != 10 {
+		t.Errorf("H.264 limited to 10: %v", r)
+	}
+	if r := f.srv.FrameRate("cam", StreamJPEG); r != 25 {
+		t.Errorf("JPEG without a limit: %v", r)
+	}
+	if r := f.srv.FrameRate("nope", StreamJPEG); r != 0 {
+		t.Errorf("unknown source: %v", r)
+	}
 }
