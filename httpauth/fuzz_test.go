@@ -22,7 +22,7 @@ func FuzzParseCredentials(f *testing.F) {
 	}
 	a := New("test realm", StaticUsers{"admin": "pw"})
 	f.Fuzz(func(t *testing.T, h string) {
-		_, _ = a.Check("GET", "/", h)
+		_, _ = a.Check(Request{Method: "GET", URI: "/", Authorization: h})
 		c, err := ParseCredentials(h)
 		if err != nil {
 			return

@@ -2,13 +2,19 @@
 // (RFC 7616: SHA-256 and MD5, qop=auth, plus the RFC 2069 form without qop
 // that some clients still send) and HTTP Basic (RFC 7617).
 //
-// Nonces are stateless: each is a timestamp and random bytes signed with an
-// HMAC key that lives only in memory, so the server keeps nothing per client
-// and an expired nonce is recognised and answered with stale=true.
+// A nonce is a timestamp and random bytes signed with an HMAC key that lives
+// only in memory, over them and the client it was issued to (Request.Bind:
+// the client's address, and for RTSP its connection): it is accepted from
+// that client only, for NonceLifetime, and an expired or foreign nonce is
+// answered with stale=true. Once a response verified, the nonce counts
+// used with it are remembered (a quota of nonces per user), so that a
+// captured Authorization header is refused when it comes again; a request
+// that changes the device can ask for a nonce never used before
+// (Request.Fresh), since qop=auth does not cover the body.
 //
-// The core, Authenticator.Check, takes the method, the request URI and the
-// Authorization header value as strings so that the same Authenticator serves
-// net/http handlers (Middleware) and the RTSP server.
+// The core, Authenticator.Check, takes a Request of plain strings so that
+// the same Authenticator serves net/http handlers (Middleware) and the RTSP
+// server.
 package httpauth
 
 import (
@@ -24,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -99,11 +106,16 @@ type Authenticator struct {
 	// NonceLifetime is how long a nonce is accepted before the client is
 	// told stale=true. It defaults to DefaultNonceLifetime (5 min).
 	NonceLifetime time.Duration
+	// NoncesPerUser bounds the nonces whose counts are remembered per
+	// user; a user over it forgets its own oldest nonce, whose client is
+	// then told stale=true. It defaults to DefaultNoncesPerUser.
+	NoncesPerUser int
 
 	once     sync.Once
 	key      [32]byte // HMAC key for nonces, random per process
 	now      func() time.Time
 	failures atomic.Uint64
+	nonces   nonceTracker
 }
 
 // Stats are an Authenticator's counters.
@@ -134,6 +146,9 @@ func (a *Authenticator) setDefaults() {
 	if a.NonceLifetime <= 0 {
 		a.NonceLifetime = DefaultNonceLifetime
 	}
+	if a.NoncesPerUser <= 0 {
+		a.NoncesPerUser = DefaultNoncesPerUser
+	}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -162,27 +177,62 @@ func (a *Authenticator) Required() bool {
 	return true
 }
 
-// Check authenticates one request. method is the request method ("GET",
-// "DESCRIBE"), uri the request target as sent on the request line, and
-// authorization the Authorization header value. It returns the user name on
-// success. When Required is false it returns "", nil for any input.
-func (a *Authenticator) Check(method, uri, authorization string) (user string, err error) {
-	user, err = a.check(method, uri, authorization)
+// Request is what Check needs of a request, and ChallengesFor of the
+// request it answers.
+type Request struct {
+	// Method is the request method ("GET", "DESCRIBE").
+	Method string
+	// URI is the request target as sent on the request line.
+	URI string
+	// Authorization is the Authorization header value.
+	Authorization string
+	// Bind is the client a challenge's nonce is issued to, and the only
+	// one it is accepted from: the client's IP address (RequestOf), and
+	// for a protocol whose clients keep one connection, such as RTSP, the
+	// connection too. A nonce issued to another Bind is answered with
+	// stale=true. "" binds nothing.
+	Bind string
+	// Fresh asks for a digest nonce that served no request before: a
+	// request that changes something, whose body qop=auth does not cover,
+	// so that a captured Authorization header cannot carry another body.
+	// A used nonce gets ErrNonceReused (stale=true), and the client
+	// retries at once with the new nonce.
+	Fresh bool
+}
+
+// RequestOf returns the Request of an HTTP request, bound to its client's
+// IP address.
+func RequestOf(r *http.Request) Request {
+	return Request{Method: r.Method, URI: r.RequestURI, Authorization: r.Header.Get("Authorization"), Bind: clientIP(r.RemoteAddr)}
+}
+
+// clientIP returns the address of a RemoteAddr without its port.
+func clientIP(remoteAddr string) string {
+	if h, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		return h
+	}
+	return remoteAddr
+}
+
+// Check authenticates one request and returns the user name. When
+// Required is false it returns "", nil for any input.
+func (a *Authenticator) Check(r Request) (user string, err error) {
+	user, err = a.check(r)
 	if err != nil && !errors.Is(err, ErrNoCredentials) && !errors.Is(err, ErrStaleNonce) {
 		a.failures.Add(1)
 	}
 	return user, err
 }
 
-func (a *Authenticator) check(method, uri, authorization string) (user string, err error) {
+func (a *Authenticator) check(r Request) (user string, err error) {
 	if !a.Required() {
 		return "", nil
 	}
 	a.init()
-	if strings.TrimSpace(authorization) == "" {
+	if strings.TrimSpace(r.Authorization) == "" {
 		return "", ErrNoCredentials
 	}
-	c, err := ParseCredentials(authorization)
+	c, err := ParseCredentials(r.Authorization)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
@@ -190,7 +240,7 @@ func (a *Authenticator) check(method, uri, authorization string) (user string, e
 	case strings.EqualFold(c.Scheme, "Basic"):
 		return a.checkBasic(&c)
 	case strings.EqualFold(c.Scheme, "Digest"):
-		return a.checkDigest(method, uri, &c)
+		return a.checkDigest(r, &c)
 	}
 	return "", fmt.Errorf("%w: %q", ErrUnsupported, c.Scheme)
 }
@@ -264,7 +314,7 @@ func (al algorithm) h(parts ...string) string {
 	return hex.EncodeToString(hh.Sum(nil))
 }
 
-func (a *Authenticator) checkDigest(method, uri string, c *Credentials) (string, error) {
+func (a *Authenticator) checkDigest(r Request, c *Credentials) (string, error) {
 	get := func(name string) string { v, _ := c.Get(name); return v }
 	user, hasUser := c.Get("username")
 	if !hasUser {
@@ -309,17 +359,17 @@ func (a *Authenticator) checkDigest(method, uri string, c *Credentials) (string,
 	if al.sess && cnonce == "" {
 		return "", fmt.Errorf("%w: %s needs cnonce", ErrMalformed, al.name)
 	}
-	if !uriMatches(duri, uri) {
+	if !uriMatches(duri, r.URI) {
 		return "", ErrURIMismatch
 	}
-	fresh := a.verifyNonce(nonce)
+	key, issued, fresh := a.verifyNonce(nonce, r.Bind)
 
 	pass, known := a.password(user)
 	ha1 := al.h(user, a.Realm, pass)
 	if al.sess {
 		ha1 = al.h(ha1, nonce, cnonce)
 	}
-	ha2 := al.h(method, duri)
+	ha2 := al.h(r.Method, duri)
 	var want string
 	if hasQop {
 		want = al.h(ha1, nonce, nc, cnonce, qop, ha2)
@@ -331,6 +381,9 @@ func (a *Authenticator) checkDigest(method, uri string, c *Credentials) (string,
 	}
 	if !fresh {
 		return "", ErrStaleNonce
+	}
+	if err := a.nonces.use(key, issued, user, nc, r.Fresh, a.NoncesPerUser, a.NonceLifetime, a.now()); err != nil {
+		return "", err
 	}
 	return user, nil
 }
@@ -372,7 +425,8 @@ func decodeExtValue(v string) (string, error) {
 }
 
 // Nonce layout, before base64url: 8-byte big-endian issue time (Unix
-// nanoseconds), 12 random bytes, 16 bytes of HMAC-SHA256 over the first 20.
+// nanoseconds), 12 random bytes, 16 bytes of HMAC-SHA256 over the first 20
+// and the Bind of the client it was issued to.
 const (
 	nonceTime = 8
 	nonceRand = 12
@@ -384,53 +438,57 @@ const (
 // (clock steps on the server).
 const maxSkew = 5 * time.Second
 
-func (a *Authenticator) newNonce() string {
+func (a *Authenticator) newNonce(bind string) string {
 	a.init()
 	var b [nonceLen]byte
 	binary.BigEndian.PutUint64(b[:nonceTime], uint64(a.now().UnixNano()))
 	if _, err := rand.Read(b[nonceTime : nonceTime+nonceRand]); err != nil {
 		panic(fmt.Sprintf("httpauth: crypto/rand failed: %v", err))
 	}
-	m := hmac.New(sha256.New, a.key[:])
-	m.Write(b[:nonceTime+nonceRand])
-	copy(b[nonceTime+nonceRand:], m.Sum(nil))
+	copy(b[nonceTime+nonceRand:], a.nonceMAC(b[:nonceTime+nonceRand], bind))
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// verifyNonce reports whether nonce was issued by a and is still fresh.
-// Expired nonces and nonces we did not issue (for instance before a
-// restart, which changes the key) are both "not fresh": the caller checks
+// nonceMAC is the MAC of a nonce's time and random bytes issued to bind.
+func (a *Authenticator) nonceMAC(head []byte, bind string) []byte {
+	m := hmac.New(sha256.New, a.key[:])
+	m.Write(head)
+	m.Write([]byte(bind))
+	return m.Sum(nil)[:nonceMAC]
+}
+
+// verifyNonce reports whether nonce was issued by a to bind and is still
+// fresh, and returns its key and issue time. Expired nonces, nonces issued
+// to another client and nonces we did not issue (for instance before a
+// restart, which changes the key) are all "not fresh": the caller checks
 // the response first, so a client that knows the password is told
 // stale=true and retries with a new nonce, and any other gets a plain 401.
-func (a *Authenticator) verifyNonce(nonce string) (fresh bool) {
+func (a *Authenticator) verifyNonce(nonce, bind string) (key nonceKey, issued time.Time, fresh bool) {
 	if len(nonce) != base64.RawURLEncoding.EncodedLen(nonceLen) {
-		return false
+		return key, issued, false
 	}
 	var b [nonceLen]byte
 	if n, err := base64.RawURLEncoding.Decode(b[:], []byte(nonce)); err != nil || n != nonceLen {
-		return false
+		return key, issued, false
 	}
-	m := hmac.New(sha256.New, a.key[:])
-	m.Write(b[:nonceTime+nonceRand])
-	if !hmac.Equal(m.Sum(nil)[:nonceMAC], b[nonceTime+nonceRand:]) {
-		return false
+	if !hmac.Equal(a.nonceMAC(b[:nonceTime+nonceRand], bind), b[nonceTime+nonceRand:]) {
+		return key, issued, false
 	}
-	issued := time.Unix(0, int64(binary.BigEndian.Uint64(b[:nonceTime])))
+	copy(key[:], b[:nonceTime+nonceRand])
+	issued = time.Unix(0, int64(binary.BigEndian.Uint64(b[:nonceTime])))
 	age := a.now().Sub(issued)
-	return age >= -maxSkew && age <= a.NonceLifetime
+	return key, issued, age >= -maxSkew && age <= a.NonceLifetime
 }
 
-// Challenges returns the WWW-Authenticate values to send with a 401, each
-// with a fresh nonce, in order of preference: Digest SHA-256, Digest MD5,
-// then Basic when AllowBasic. Clients that keep only the last Digest
-// challenge (ffmpeg) thus end up with MD5, which they all support.
-func (a *Authenticator) Challenges() []string { return a.challenges(false) }
-
-// ChallengesFor is Challenges for a request that failed with err: when err
-// is ErrStaleNonce the digest challenges carry stale=true so that clients
-// retry with the new nonce without asking for the password again.
-func (a *Authenticator) ChallengesFor(err error) []string {
-	return a.challenges(errors.Is(err, ErrStaleNonce))
+// ChallengesFor returns the WWW-Authenticate values to send with a 401 to
+// request r, which failed with err: a new nonce issued to r.Bind, in order
+// of preference Digest SHA-256, Digest MD5, then Basic when AllowBasic.
+// Clients that keep only the last Digest challenge (ffmpeg) thus end up
+// with MD5, which they all support. When err is ErrStaleNonce (or wraps it)
+// the digest challenges carry stale=true so that clients retry with the new
+// nonce without asking for the password again.
+func (a *Authenticator) ChallengesFor(r Request, err error) []string {
+	return a.challenges(r.Bind, errors.Is(err, ErrStaleNonce))
 }
 
 // challenges builds the challenge list. Both Digest challenges carry the
@@ -444,9 +502,9 @@ func (a *Authenticator) ChallengesFor(err error) []string {
 // `Digest realm="%[^"]", nonce="%[^"]"` (RTSPClient::
 // handleAuthenticationFailure) and never answers a challenge in which
 // anything else comes between them.
-func (a *Authenticator) challenges(stale bool) []string {
+func (a *Authenticator) challenges(bind string, stale bool) []string {
 	a.init()
-	head := "Digest realm=" + quote(a.Realm) + `, nonce="` + a.newNonce() + `"`
+	head := "Digest realm=" + quote(a.Realm) + `, nonce="` + a.newNonce(bind) + `"`
 	if stale {
 		head += ", stale=true"
 	}
@@ -469,7 +527,8 @@ func User(ctx context.Context) string {
 }
 
 // Middleware wraps next so that it is only reached with valid credentials
-// when Required; other requests get 401 with Challenges. The user name is
+// when Required; other requests get 401 with ChallengesFor. Nonces are
+// bound to the client's IP address (RequestOf). The user name is
 // available to next through User(r.Context()).
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -477,19 +536,19 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		user, err := a.Check(r.Method, r.RequestURI, r.Header.Get("Authorization"))
+		user, err := a.Check(RequestOf(r))
 		if err != nil {
-			a.Deny(w, err)
+			a.Deny(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, user)))
 	})
 }
 
-// Deny writes a 401 response with the challenges for err.
-func (a *Authenticator) Deny(w http.ResponseWriter, err error) {
+// Deny writes a 401 response to r with the challenges for err.
+func (a *Authenticator) Deny(w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
-	for _, c := range a.ChallengesFor(err) {
+	for _, c := range a.ChallengesFor(RequestOf(r), err) {
 		h.Add("WWW-Authenticate", c)
 	}
 	h.Set("Content-Type", "text/plain; charset=utf-8")

@@ -298,7 +298,7 @@ func TestBasic(t *testing.T) {
 			t.Errorf("basic wrong password: %d", code)
 		}
 		n := 0
-		for _, c := range a.Challenges() {
+		for _, c := range a.ChallengesFor(Request{}, nil) {
 			if strings.HasPrefix(c, "Basic ") {
 				n++
 			}
@@ -309,7 +309,7 @@ func TestBasic(t *testing.T) {
 	}
 	a := New("r", users)
 	for _, h := range []string{"Basic", "Basic !!!", "Basic " + base64.StdEncoding.EncodeToString([]byte("nocolon"))} {
-		if _, err := a.Check("GET", "/", h); !errors.Is(err, ErrMalformed) {
+		if _, err := a.Check(Request{Method: "GET", URI: "/", Authorization: h}); !errors.Is(err, ErrMalformed) {
 			t.Errorf("Check(%q) = %v, want ErrMalformed", h, err)
 		}
 	}
@@ -334,11 +334,11 @@ func TestStaleNonce(t *testing.T) {
 	// The old nonce with the right password: stale=true, not a plain refusal.
 	req := httptest.NewRequest("GET", "/a", nil)
 	hdr := dc.authorization(req, old)
-	if _, err := a.Check("GET", "/a", hdr); !errors.Is(err, ErrStaleNonce) {
+	if _, err := a.Check(Request{Method: "GET", URI: "/a", Authorization: hdr}); !errors.Is(err, ErrStaleNonce) {
 		t.Fatalf("expired nonce: %v, want ErrStaleNonce", err)
 	}
 	stale := 0
-	for _, ch := range a.ChallengesFor(ErrStaleNonce) {
+	for _, ch := range a.ChallengesFor(Request{}, ErrStaleNonce) {
 		if strings.Contains(ch, "stale=true") {
 			stale++
 		}
@@ -348,7 +348,7 @@ func TestStaleNonce(t *testing.T) {
 	}
 	// The old nonce with a wrong password: just refused, no stale hint.
 	wrong := &digestClient{user: "admin", pass: "nope", algorithm: "MD5"}
-	if _, err := a.Check("GET", "/a", wrong.authorization(req, old)); !errors.Is(err, ErrBadCredentials) {
+	if _, err := a.Check(Request{Method: "GET", URI: "/a", Authorization: wrong.authorization(req, old)}); !errors.Is(err, ErrBadCredentials) {
 		t.Errorf("expired nonce, wrong password: %v", err)
 	}
 	// A real client replays the stale nonce, is told stale=true and retries.
@@ -364,13 +364,13 @@ func TestStaleNonce(t *testing.T) {
 	}
 	// A nonce from another process (other key) is treated like a stale one.
 	other := New("test realm", users)
-	foreign := other.newNonce()
-	if _, err := a.Check("GET", "/a", dc.authorization(req, foreign)); !errors.Is(err, ErrStaleNonce) {
+	foreign := other.newNonce("")
+	if _, err := a.Check(Request{Method: "GET", URI: "/a", Authorization: dc.authorization(req, foreign)}); !errors.Is(err, ErrStaleNonce) {
 		t.Errorf("foreign nonce: %v, want ErrStaleNonce", err)
 	}
 	// A nonce from the future beyond the skew is not fresh either.
 	advance(-10 * time.Minute)
-	if _, err := a.Check("GET", "/a", dc.authorization(req, dc.nonce)); !errors.Is(err, ErrStaleNonce) {
+	if _, err := a.Check(Request{Method: "GET", URI: "/a", Authorization: dc.authorization(req, dc.nonce)}); !errors.Is(err, ErrStaleNonce) {
 		t.Errorf("future nonce: %v, want ErrStaleNonce", err)
 	}
 	// Of all this only the wrong password was a failure: stale nonces are
@@ -416,16 +416,16 @@ func TestStatsFailures(t *testing.T) {
 
 func TestDigestChecks(t *testing.T) {
 	a := New("test realm", users)
-	nonce := a.newNonce()
+	nonce := a.newNonce("")
 	dc := &digestClient{user: "admin", pass: "s3cret pass", algorithm: "SHA-256"}
 	req := httptest.NewRequest("GET", "/snapshot.jpg", nil)
 	good := dc.authorization(req, nonce)
-	if u, err := a.Check("GET", "/snapshot.jpg", good); err != nil || u != "admin" {
+	if u, err := a.Check(Request{Method: "GET", URI: "/snapshot.jpg", Authorization: good}); err != nil || u != "admin" {
 		t.Fatalf("good: %q %v", u, err)
 	}
 	// RTSP: same Authenticator, other method, absolute URI in the request line.
 	rtsp := httptest.NewRequest("DESCRIBE", "rtsp://127.0.0.1:8554/cam/jpeg", nil)
-	if _, err := a.Check("DESCRIBE", "rtsp://127.0.0.1:8554/cam/jpeg", dc.authorization(rtsp, nonce)); err != nil {
+	if _, err := a.Check(Request{Method: "DESCRIBE", URI: "rtsp://127.0.0.1:8554/cam/jpeg", Authorization: dc.authorization(rtsp, nonce)}); err != nil {
 		t.Errorf("rtsp: %v", err)
 	}
 	for _, tc := range []struct {
@@ -444,7 +444,7 @@ func TestDigestChecks(t *testing.T) {
 		{"no nc", "GET", "/", `Digest username="admin", realm="test realm", nonce="x", uri="/", response="ab", qop=auth`, ErrMalformed},
 		{"userhash", "GET", "/", `Digest username="ab", userhash=true, realm="test realm", nonce="x", uri="/", response="ab"`, ErrUnsupported},
 	} {
-		if _, err := a.Check(tc.method, tc.uri, tc.header); !errors.Is(err, tc.want) {
+		if _, err := a.Check(Request{Method: tc.method, URI: tc.uri, Authorization: tc.header}); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
@@ -452,11 +452,11 @@ func TestDigestChecks(t *testing.T) {
 
 func TestUsernameExtValue(t *testing.T) {
 	a := New("test realm", StaticUsers{"jäger": "pw"})
-	nonce := a.newNonce()
+	nonce := a.newNonce("")
 	dc := &digestClient{user: "jäger", pass: "pw", algorithm: "MD5"}
 	h := dc.authorization(httptest.NewRequest("GET", "/", nil), nonce)
 	h = strings.Replace(h, `username="jäger"`, `username*=UTF-8''j%C3%A4ger`, 1)
-	if u, err := a.Check("GET", "/", h); err != nil || u != "jäger" {
+	if u, err := a.Check(Request{Method: "GET", URI: "/", Authorization: h}); err != nil || u != "jäger" {
 		t.Fatalf("username*: %q %v", u, err)
 	}
 }
@@ -605,9 +605,9 @@ func TestChallengesReadByLive555(t *testing.T) {
 		a := New("test realm", users)
 		a.AllowBasic = allowBasic
 		for _, err := range []error{ErrNoCredentials, ErrStaleNonce} {
-			ch := a.ChallengesFor(err)
+			ch := a.ChallengesFor(Request{}, err)
 			realm, nonce, stale, ok := live555Challenge(ch)
-			if !ok || realm != "test realm" || !a.verifyNonce(nonce) || stale != errors.Is(err, ErrStaleNonce) {
+			if _, _, fresh := a.verifyNonce(nonce, ""); !ok || realm != "test realm" || !fresh || stale != errors.Is(err, ErrStaleNonce) {
 				t.Errorf("basic=%v, %v: live555 reads realm %q nonce %q stale %v ok %v from %q", allowBasic, err, realm, nonce, stale, ok, ch)
 			}
 		}

@@ -53,6 +53,11 @@ type conn struct {
 	sessions map[*session]struct{} // guarded by smu: sessions set up on this connection
 
 	ibuf []byte // interleaved read buffer, allocated on first use
+
+	// bind is what the Digest nonces of this connection are issued to:
+	// the client's address and the connection, so that a captured
+	// Authorization header is refused on any other connection.
+	bind string
 }
 
 func newConn(srv *Server, in io.Closer, br *bufio.Reader, out net.Conn, udp *udpPair) *conn {
@@ -64,6 +69,7 @@ func newConn(srv *Server, in io.Closer, br *bufio.Reader, out net.Conn, udp *udp
 	if ap, err := netip.ParseAddrPort(out.RemoteAddr().String()); err == nil {
 		c.remote = ap.Addr().Unmap()
 	}
+	c.bind = c.remote.String() + " #" + strconv.FormatUint(srv.connSeq.Add(1), 10)
 	if nc, ok := in.(net.Conn); ok {
 		c.deadline = nc
 	}
@@ -345,10 +351,11 @@ func (c *conn) handle(req *request) (*response, func()) {
 	}
 	auth := srv.authFor(p)
 	authz := req.header.get("Authorization")
-	user, err := auth.Check(req.method, c.digestURI(req.uri, authz), authz)
+	areq := httpauth.Request{Method: req.method, URI: c.digestURI(req.uri, authz), Authorization: authz, Bind: c.bind}
+	user, err := auth.Check(areq)
 	if err != nil {
 		res := status(401)
-		for _, ch := range auth.ChallengesFor(err) {
+		for _, ch := range auth.ChallengesFor(areq, err) {
 			res.header.add("WWW-Authenticate", ch)
 		}
 		srv.log.Debug("authentication failed", "remote", c.remote, "method", req.method, "err", err)

@@ -100,8 +100,9 @@ type Server struct {
 	rtcpFrom map[netip.AddrPort]*sessionTrack // guarded by mu; client RTCP address -> track
 	conns    map[*conn]struct{}               // guarded by mu
 
-	active      atomic.Int64 // connections being served
-	lastRefused atomic.Int64 // unix nanoseconds of the last logged refusal
+	active      atomic.Int64  // connections being served
+	connSeq     atomic.Uint64 // numbers the connections (Digest nonces are bound to one)
+	lastRefused atomic.Int64  // unix nanoseconds of the last logged refusal
 
 	h264Once sync.Once
 	h264Err  error

@@ -14,6 +14,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/chinesium/chinesium/httpauth"
 	"github.com/chinesium/chinesium/wsdl"
 )
 
@@ -200,6 +201,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client := clientOf(r.RemoteAddr)
+	hr := httpauth.RequestOf(r) // HTTP Digest nonces are bound to the client's address
 	// Not every ResponseWriter supports deadlines (httptest.ResponseRecorder).
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(e.cfg.ReadTimeout))
@@ -246,8 +248,8 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(bytes.TrimSpace(body)) == 0 && sec.required() && !sec.NoHTTPAuth {
 		// curl --digest and other HTTP clients probe with an empty POST
 		// and expect the challenge before they send the body again.
-		if _, cerr := sec.Auth.Check(r.Method, r.RequestURI, r.Header.Get("Authorization")); cerr != nil {
-			for _, c := range sec.Auth.ChallengesFor(cerr) {
+		if _, cerr := sec.Auth.Check(hr); cerr != nil {
+			for _, c := range sec.Auth.ChallengesFor(hr, cerr) {
 				w.Header().Add("WWW-Authenticate", c)
 			}
 			e.counters.countAuth(cerr)
@@ -284,11 +286,11 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.counters.count(opName, f)
 		writeFault(w, version, status, f)
 	}
-	user, aerr := sec.authenticate(r.Method, r.RequestURI, r.Header.Get("Authorization"), env.Header, op, rt.access)
+	user, aerr := sec.authenticate(hr, env.Header, op, rt.access)
 	if aerr != nil {
 		log.Debug("not authorized", "op", op.Name, "remote", r.RemoteAddr, "err", aerr.fault.Err)
 		if aerr.challenge {
-			for _, c := range sec.Auth.ChallengesFor(aerr.httpErr) {
+			for _, c := range sec.Auth.ChallengesFor(hr, aerr.httpErr) {
 				w.Header().Add("WWW-Authenticate", c)
 			}
 		}

@@ -210,8 +210,15 @@ func (r response) faultCodes(t *testing.T) string {
 	return strings.Join(parts, "/")
 }
 
-// digestAuthorization answers an MD5 digest challenge like curl does.
+// digestAuthorization answers an MD5 digest challenge like curl does, with
+// nonce count 1.
 func digestAuthorization(t *testing.T, challenges []string, user, password, method, uri string) string {
+	t.Helper()
+	return digestAuthorizationNC(t, challenges, user, password, method, uri, 1)
+}
+
+// digestAuthorizationNC is digestAuthorization with nonce count nc.
+func digestAuthorizationNC(t *testing.T, challenges []string, user, password, method, uri string, count int) string {
 	t.Helper()
 	var params map[string]string
 	for _, c := range challenges {
@@ -227,7 +234,7 @@ func digestAuthorization(t *testing.T, challenges []string, user, password, meth
 		t.Fatalf("no MD5 digest challenge in %q", challenges)
 	}
 	h := func(s string) string { x := md5.Sum([]byte(s)); return hex.EncodeToString(x[:]) }
-	cnonce, nc := "0a4f113b", "00000001"
+	cnonce, nc := "0a4f113b", fmt.Sprintf("%08x", count)
 	ha1 := h(user + ":" + params["realm"] + ":" + password)
 	ha2 := h(method + ":" + uri)
 	resp := h(ha1 + ":" + params["nonce"] + ":" + nc + ":" + cnonce + ":auth:" + ha2)

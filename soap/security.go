@@ -396,14 +396,18 @@ type authError struct {
 
 func (e *authError) Error() string { return e.fault.Error() }
 
-// authenticate applies the rules documented on Security. header is the
-// SOAP Header (may be nil).
-func (s *Security) authenticate(method, uri, authorization string, header *etree.Element, op wsdl.Op, access Access) (string, *authError) {
+// authenticate applies the rules documented on Security. hr is the HTTP
+// request as httpauth sees it, header the SOAP Header (may be nil).
+func (s *Security) authenticate(hr httpauth.Request, header *etree.Element, op wsdl.Op, access Access) (string, *authError) {
 	if !s.required() {
 		return "", nil // no users: nothing to check a claimed name against
 	}
+	// qop=auth does not cover the body: a change needs a digest nonce that
+	// served no request before, so that a captured Authorization header
+	// cannot carry another body.
+	hr.Fresh = access == WriteSystem || access == Unrecoverable
 	tok, tokErr := ParseSecurity(header)
-	user, err := s.credentials(method, uri, authorization, tok, tokErr)
+	user, err := s.credentials(hr, tok, tokErr)
 	if access == PreAuth {
 		if err != nil {
 			return "", nil //nolint:nilerr // pre-auth operations answer anyone; bad credentials only leave the user unnamed
@@ -425,8 +429,8 @@ func (s *Security) authenticate(method, uri, authorization string, header *etree
 	return user, nil
 }
 
-func (s *Security) credentials(method, uri, authorization string, tok *UsernameToken, tokErr error) (string, *authError) {
-	httpAuth := !s.NoHTTPAuth && strings.TrimSpace(authorization) != ""
+func (s *Security) credentials(hr httpauth.Request, tok *UsernameToken, tokErr error) (string, *authError) {
+	httpAuth := !s.NoHTTPAuth && strings.TrimSpace(hr.Authorization) != ""
 	if tokErr == nil && tok != nil {
 		user, err := s.VerifyToken(tok)
 		if err == nil {
@@ -439,8 +443,14 @@ func (s *Security) credentials(method, uri, authorization string, tok *UsernameT
 		// HTTP credentials (agsh/onvif keeps its token when it retries
 		// with Digest after a 401).
 		if httpAuth {
-			if user, err := s.Auth.Check(method, uri, authorization); err == nil {
+			user, err := s.Auth.Check(hr)
+			if err == nil {
 				return user, nil
+			}
+			if errors.Is(err, httpauth.ErrStaleNonce) {
+				// Right password, used or expired nonce: the challenge
+				// lets the client carry on.
+				return "", &authError{fault: NotAuthorized(err), status: 401, challenge: true, httpErr: err}
 			}
 		}
 		return "", &authError{fault: NotAuthorized(tokErr), status: 400}
@@ -451,7 +461,7 @@ func (s *Security) credentials(method, uri, authorization string, tok *UsernameT
 	if !httpAuth {
 		return "", &authError{fault: NotAuthorized(ErrNoCredentials), status: 401, challenge: true, httpErr: httpauth.ErrNoCredentials}
 	}
-	user, err := s.Auth.Check(method, uri, authorization)
+	user, err := s.Auth.Check(hr)
 	if err != nil {
 		return "", &authError{fault: NotAuthorized(err), status: 401, challenge: true, httpErr: err}
 	}

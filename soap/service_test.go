@@ -90,8 +90,14 @@ func TestHTTPDigestAccepted(t *testing.T) {
 	if r.status != http.StatusOK || r.payload(t).SelectAttrValue("user", "") != "admin" {
 		t.Fatalf("digest refused: %d\n%s", r.status, r.body)
 	}
+	// The same header again is a replay: stale=true, a new nonce.
+	r = post(t, url, ct12, envelope(V12, "", bodyScopes), "Authorization", auth)
+	if r.status != http.StatusUnauthorized || !strings.Contains(strings.Join(r.header.Values("WWW-Authenticate"), " "), "stale=true") {
+		t.Fatalf("replayed digest: %d %q\n%s", r.status, r.header.Values("WWW-Authenticate"), r.body)
+	}
 	// A stale token beside valid Digest credentials: the Digest wins.
 	stale := token("admin", "s3cret", time.Now().Add(-72*time.Hour))
+	auth = digestAuthorizationNC(t, first.header.Values("WWW-Authenticate"), "admin", "s3cret", "POST", path, 2)
 	r = post(t, url, ct12, envelope(V12, stale, bodyScopes), "Authorization", auth)
 	if r.status != http.StatusOK {
 		t.Fatalf("valid digest with a stale token: %d\n%s", r.status, r.body)
