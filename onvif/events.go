@@ -1,6 +1,7 @@
 package onvif
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +30,10 @@ const (
 	DefaultMaxPullPoints = 10
 	// DefaultMaxPushSubscriptions bounds live push subscriptions.
 	DefaultMaxPushSubscriptions = 10
+	// DefaultMaxPerUser bounds the live subscriptions of each kind of one
+	// user: an NVR keeps one per camera, and one that restarted without
+	// unsubscribing leaves one behind until it expires.
+	DefaultMaxPerUser = 3
 	// DefaultMaxQueue bounds the messages queued per subscription.
 	DefaultMaxQueue = 100
 	// DefaultMaxPullTimeout caps the PullMessages Timeout.
@@ -57,6 +63,10 @@ var (
 	ErrTooManySubscriptions = errors.New("onvif: too many subscriptions")
 	// ErrNotPullPoint means PullMessages on a push subscription.
 	ErrNotPullPoint = errors.New("onvif: not a pull point")
+	// ErrConsumer means a push subscription's consumer address is not
+	// the subscriber's own address nor one EventsConfig.PushConsumers
+	// allows.
+	ErrConsumer = errors.New("onvif: push consumer address not allowed")
 	// ErrStopped means the engine was closed while a pull waited.
 	ErrStopped = errors.New("onvif: events stopped")
 	// ErrTerminationTime means a requested termination time is not in
@@ -77,6 +87,18 @@ type EventsConfig struct {
 	// MaxPushSubscriptions bounds live WS-BaseNotification (push)
 	// subscriptions. It defaults to DefaultMaxPushSubscriptions.
 	MaxPushSubscriptions int
+	// MaxPerUser bounds the live subscriptions of each kind (pull point,
+	// push) of one user: a user at it replaces its own oldest. When
+	// MaxPullPoints or MaxPushSubscriptions are reached, an Administrator
+	// replaces the oldest subscription of another level, so that other
+	// users' subscriptions never lock an Administrator out; anybody else
+	// is refused. It defaults to DefaultMaxPerUser.
+	MaxPerUser int
+	// PushConsumers are the addresses, besides the subscriber's own, that
+	// push notifications may be sent to. Without them a push consumer
+	// must be an IP address of the subscriber's host, so that nobody can
+	// make the bridge post to other hosts (or to its own loopback).
+	PushConsumers []netip.Prefix
 	// MaxQueue bounds the messages kept per subscription; the oldest are
 	// dropped. It defaults to DefaultMaxQueue.
 	MaxQueue int
@@ -125,6 +147,9 @@ func (c *EventsConfig) setDefaults() {
 	if c.MaxPushSubscriptions <= 0 {
 		c.MaxPushSubscriptions = DefaultMaxPushSubscriptions
 	}
+	if c.MaxPerUser <= 0 {
+		c.MaxPerUser = DefaultMaxPerUser
+	}
 	if c.MaxQueue <= 0 {
 		c.MaxQueue = DefaultMaxQueue
 	}
@@ -168,8 +193,19 @@ type eventMsg struct {
 	value bool
 }
 
+// Subscriber is who makes a subscription or asks about one: a user (""
+// when the device has no users) and whether it is an Administrator, who
+// may manage everybody's subscriptions and is never refused for other
+// users' (EventsConfig.MaxPerUser).
+type Subscriber struct {
+	User  string
+	Admin bool
+}
+
 type subscription struct {
 	id          string
+	owner       Subscriber
+	seq         uint64 // creation order
 	consumer    string // push consumer URL; "" for pull points
 	filter      []string
 	changedOnly bool
@@ -211,6 +247,7 @@ type Events struct {
 	states map[string]*propState // guarded by mu
 	order  []string              // topics in the order first set, guarded by mu
 	subs   map[string]*subscription
+	seq    uint64 // subscriptions created, guarded by mu
 }
 
 // NewEvents returns an event engine with cfg's defaults filled in.
@@ -405,69 +442,108 @@ func (e *Events) termination(requested, now time.Time) (time.Time, error) {
 	return requested, nil
 }
 
-// subscribe creates, at time now, a pull point (consumer "") or a push
-// subscription to consumer that lives until requested (zero: the default
-// lifetime), with the topic filter (nil: everything) and, with changedOnly,
-// no Initialized messages. It returns the subscription's id and
-// termination time.
-func (e *Events) subscribe(now time.Time, consumer string, filter []string, changedOnly bool, requested time.Time) (id string, expires time.Time, err error) {
+// subscribe creates, at time now, for who, a pull point (consumer "") or a
+// push subscription to consumer that lives until requested (zero: the
+// default lifetime), with the topic filter (nil: everything) and, with
+// changedOnly, no Initialized messages. It returns the subscription's id
+// and termination time. See EventsConfig.MaxPerUser for who is refused or
+// replaces what when the limits are reached.
+func (e *Events) subscribe(now time.Time, who Subscriber, consumer string, filter []string, changedOnly bool, requested time.Time) (id string, expires time.Time, err error) {
 	expires, err = e.termination(requested, now)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	e.mu.Lock()
-	e.expireLocked()
-	n := 0
-	for _, s := range e.subs {
-		if s.push() == (consumer != "") {
-			n++
-		}
-	}
+	push := consumer != ""
 	limit := e.cfg.MaxPullPoints
-	if consumer != "" {
+	if push {
 		limit = e.cfg.MaxPushSubscriptions
 	}
-	if n >= limit {
+	e.mu.Lock()
+	e.expireLocked()
+	var all, own []*subscription // of this kind, oldest first
+	for _, s := range e.subs {
+		if s.push() == push {
+			all = append(all, s)
+			if s.owner == who {
+				own = append(own, s)
+			}
+		}
+	}
+	byAge := func(a, b *subscription) int { return cmp.Compare(a.seq, b.seq) }
+	slices.SortFunc(all, byAge)
+	slices.SortFunc(own, byAge)
+	var replaced *subscription
+	switch {
+	case len(own) >= e.cfg.MaxPerUser:
+		replaced = own[0]
+	case len(all) >= limit && who.Admin:
+		if i := slices.IndexFunc(all, func(s *subscription) bool { return !s.owner.Admin }); i >= 0 {
+			replaced = all[i]
+		}
+	}
+	if replaced == nil && len(all) >= limit {
 		e.mu.Unlock()
 		return "", time.Time{}, fmt.Errorf("%w: at most %d of this kind", ErrTooManySubscriptions, limit)
 	}
+	if replaced != nil {
+		e.log.Debug("subscription replaced", "id", replaced.id, "user", replaced.owner.User, "by", who.User)
+		e.removeLocked(replaced.id, replaced)
+	}
+	e.seq++
 	s := &subscription{
-		id: newSubscriptionID(), consumer: consumer, filter: filter, changedOnly: changedOnly,
+		id: newSubscriptionID(), owner: who, seq: e.seq, consumer: consumer, filter: filter, changedOnly: changedOnly,
 		expires: expires, wake: make(chan struct{}),
 	}
 	e.subs[s.id] = s
 	e.initializedLocked(s)
 	e.mu.Unlock()
-	if consumer != "" {
+	if push {
 		e.wg.Add(1)
 		go e.pushLoop(s)
 	}
-	e.log.Debug("subscription created", "id", s.id, "push", consumer != "", "expires", expires)
+	e.log.Debug("subscription created", "id", s.id, "user", who.User, "push", push, "expires", expires)
 	return s.id, expires, nil
 }
 
-// lookupLocked returns the live subscription id.
-func (e *Events) lookupLocked(id string) (*subscription, error) {
+// lookupLocked returns the live subscription id if who may use it: its
+// owner or an Administrator. Anybody else is told it does not exist.
+func (e *Events) lookupLocked(id string, who Subscriber) (*subscription, error) {
 	e.expireLocked()
 	s := e.subs[id]
-	if id == "" || s == nil {
+	if id == "" || s == nil || (s.owner.User != who.User && !who.Admin) {
 		return nil, ErrUnknownSubscription
 	}
 	return s, nil
+}
+
+// CloseUser ends the subscriptions of user ("" for those made without
+// credentials) and returns how many: the user was deleted or its
+// credentials changed.
+func (e *Events) CloseUser(user string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for id, s := range e.subs {
+		if s.owner.User == user {
+			e.removeLocked(id, s)
+			n++
+		}
+	}
+	return n
 }
 
 // pull waits up to timeout (capped at MaxPullTimeout) for messages of the
 // pull point id and returns at most limit of them (capped at
 // MaxMessageLimit), with the current time and the termination time. A pull
 // point stays alive while it is being pulled.
-func (e *Events) pull(ctx context.Context, id string, timeout time.Duration, limit int) (msgs []eventMsg, now, expires time.Time, err error) {
+func (e *Events) pull(ctx context.Context, who Subscriber, id string, timeout time.Duration, limit int) (msgs []eventMsg, now, expires time.Time, err error) {
 	timeout = min(timeout, e.cfg.MaxPullTimeout)
 	limit = max(1, min(limit, e.cfg.MaxMessageLimit))
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		e.mu.Lock()
-		s, err := e.lookupLocked(id)
+		s, err := e.lookupLocked(id, who)
 		if err != nil {
 			e.mu.Unlock()
 			return nil, time.Time{}, time.Time{}, err
@@ -503,10 +579,10 @@ func (e *Events) pull(ctx context.Context, id string, timeout time.Duration, lim
 
 // synchronize queues the current state of every property again for
 // subscription id (SetSynchronizationPoint).
-func (e *Events) synchronize(id string) error {
+func (e *Events) synchronize(who Subscriber, id string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s, err := e.lookupLocked(id)
+	s, err := e.lookupLocked(id, who)
 	if err != nil {
 		return err
 	}
@@ -516,10 +592,10 @@ func (e *Events) synchronize(id string) error {
 
 // renew sets, at time now, the termination time of subscription id
 // (requested zero: the default lifetime) and returns it.
-func (e *Events) renew(now time.Time, id string, requested time.Time) (time.Time, error) {
+func (e *Events) renew(now time.Time, who Subscriber, id string, requested time.Time) (time.Time, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s, err := e.lookupLocked(id)
+	s, err := e.lookupLocked(id, who)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -533,10 +609,10 @@ func (e *Events) renew(now time.Time, id string, requested time.Time) (time.Time
 }
 
 // unsubscribe ends subscription id.
-func (e *Events) unsubscribe(id string) error {
+func (e *Events) unsubscribe(who Subscriber, id string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s, err := e.lookupLocked(id)
+	s, err := e.lookupLocked(id, who)
 	if err != nil {
 		return err
 	}

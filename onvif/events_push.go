@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/beevik/etree"
@@ -19,6 +21,30 @@ import (
 
 // actionNotify is the WS-Addressing action of a wsnt:Notify.
 const actionNotify = "http://docs.oasis-open.org/wsn/bw-2/NotificationConsumer/Notify"
+
+// consumerAllowed checks a push consumer URL against the request that
+// asks for it: its host must be an IP address of the subscriber's host (the
+// request's source address) or within EventsConfig.PushConsumers. A host
+// name is refused: what it resolves to can change after the check.
+func (e *Events) consumerAllowed(u *url.URL, r *http.Request) error {
+	host := u.Hostname()
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("%w: %q is not an IP address", ErrConsumer, host)
+	}
+	ip = ip.Unmap()
+	for _, p := range e.cfg.PushConsumers {
+		if p.Contains(ip) {
+			return nil
+		}
+	}
+	if r != nil {
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil && ap.Addr().Unmap() == ip {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s is not the subscriber's own address", ErrConsumer, ip)
+}
 
 // pushLoop delivers a push subscription's messages to its consumer until the
 // subscription ends.

@@ -29,9 +29,12 @@ const (
 // operations of event.wsdl not in the table (Seek, event brokers, the
 // pausable and CreatePullPoint interfaces) are classed by what they would
 // do (soap.Policy) and answered with env:Receiver/ter:ActionNotSupported.
-// GetServiceCapabilities is PRE_AUTH, everything else READ_MEDIA. The
-// endpoint serving it must also serve the subscription addresses,
-// e.BasePath and below.
+// GetServiceCapabilities is PRE_AUTH, Subscribe (push) ACTUATE, so that
+// only an Operator or an Administrator makes the bridge send HTTP requests
+// to another host, everything else READ_MEDIA. A subscription belongs to
+// the user who made it: only that user and Administrators may pull, renew
+// or end it. The endpoint serving it must also serve the subscription
+// addresses, e.BasePath and below.
 func EventsService(e *Events) soap.Service {
 	s := &eventsService{e: e}
 	return soap.Service{
@@ -49,7 +52,7 @@ func EventsService(e *Events) soap.Service {
 			{Name: wsdl.EventsSetSynchronizationPoint, Access: soap.ReadMedia, Handle: s.setSynchronizationPoint},
 			{Name: wsdl.WSNTRenew, Namespace: wsdl.NSWSNT, Access: soap.ReadMedia, Handle: s.renew},
 			{Name: wsdl.WSNTUnsubscribe, Namespace: wsdl.NSWSNT, Access: soap.ReadMedia, Handle: s.unsubscribe},
-			{Name: wsdl.WSNTSubscribe, Namespace: wsdl.NSWSNT, Access: soap.ReadMedia, Handle: s.subscribe},
+			{Name: wsdl.WSNTSubscribe, Namespace: wsdl.NSWSNT, Access: soap.Actuate, Handle: s.subscribe},
 		},
 	}
 }
@@ -64,6 +67,8 @@ func eventsFault(err error) error {
 	switch {
 	case errors.Is(err, ErrUnknownSubscription), errors.Is(err, ErrNotPullPoint):
 		return soap.InvalidArgVal(err.Error(), "ResourceUnknownFault")
+	case errors.Is(err, ErrConsumer):
+		return soap.InvalidArgVal(err.Error())
 	case errors.Is(err, ErrTooManySubscriptions):
 		return soap.Action(err.Error(), "MaxSubscriptions")
 	case errors.Is(err, ErrTerminationTime):
@@ -219,6 +224,11 @@ func requestedTermination(el *etree.Element, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
+// subscriber returns who makes request r.
+func subscriber(r *soap.Request) Subscriber {
+	return Subscriber{User: r.User, Admin: r.Level() == soap.LevelAdministrator}
+}
+
 // subscriptionAddress is the endpoint URL of a subscription, on the host the client used.
 func (s *eventsService) subscriptionAddress(r *soap.Request, id string) string {
 	scheme, host := "http", "localhost"
@@ -259,6 +269,9 @@ func (s *eventsService) subscribe(_ context.Context, r *soap.Request) (*etree.El
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, soap.InvalidArgVal("ConsumerReference Address must be an http(s) URL")
 	}
+	if err := s.e.consumerAllowed(u, r.HTTP); err != nil {
+		return nil, eventsFault(err)
+	}
 	return s.create(r, u.String())
 }
 
@@ -275,7 +288,7 @@ func (s *eventsService) create(r *soap.Request, consumer string) (*etree.Element
 		return nil, err
 	}
 	changedOnly := child(child(r.Body, "SubscriptionPolicy"), "ChangedOnly") != nil
-	id, expires, err := s.e.subscribe(now, consumer, filter, changedOnly, requested)
+	id, expires, err := s.e.subscribe(now, subscriber(r), consumer, filter, changedOnly, requested)
 	if err != nil {
 		return nil, eventsFault(err)
 	}
@@ -301,7 +314,7 @@ func (s *eventsService) pullMessages(ctx context.Context, r *soap.Request) (*etr
 	if err != nil || limit < 0 {
 		return nil, soap.InvalidArgVal("PullMessages MessageLimit must be an int")
 	}
-	msgs, now, expires, err := s.e.pull(ctx, s.subscriptionID(r), timeout, limit)
+	msgs, now, expires, err := s.e.pull(ctx, subscriber(r), s.subscriptionID(r), timeout, limit)
 	if err != nil {
 		return nil, eventsFault(err)
 	}
@@ -315,7 +328,7 @@ func (s *eventsService) pullMessages(ctx context.Context, r *soap.Request) (*etr
 }
 
 func (s *eventsService) setSynchronizationPoint(_ context.Context, r *soap.Request) (*etree.Element, error) {
-	if err := s.e.synchronize(s.subscriptionID(r)); err != nil {
+	if err := s.e.synchronize(subscriber(r), s.subscriptionID(r)); err != nil {
 		return nil, eventsFault(err)
 	}
 	return response("tev:SetSynchronizationPointResponse"), nil
@@ -327,7 +340,7 @@ func (s *eventsService) renew(_ context.Context, r *soap.Request) (*etree.Elemen
 	if err != nil {
 		return nil, err
 	}
-	expires, err := s.e.renew(now, s.subscriptionID(r), requested)
+	expires, err := s.e.renew(now, subscriber(r), s.subscriptionID(r), requested)
 	if err != nil {
 		return nil, eventsFault(err)
 	}
@@ -338,7 +351,7 @@ func (s *eventsService) renew(_ context.Context, r *soap.Request) (*etree.Elemen
 }
 
 func (s *eventsService) unsubscribe(_ context.Context, r *soap.Request) (*etree.Element, error) {
-	if err := s.e.unsubscribe(s.subscriptionID(r)); err != nil {
+	if err := s.e.unsubscribe(subscriber(r), s.subscriptionID(r)); err != nil {
 		return nil, eventsFault(err)
 	}
 	return response("wsnt:UnsubscribeResponse"), nil

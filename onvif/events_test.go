@@ -450,7 +450,8 @@ func TestEngineWithoutSOAP(t *testing.T) {
 	if v, ok := ev.State(TopicMotionAlarm); !ok || !v {
 		t.Errorf("motion state %v %v, want true", v, ok)
 	}
-	id, _, err := ev.subscribe(time.Now(), "", []string{"VideoSource//."}, false, time.Time{})
+	who := Subscriber{User: "admin", Admin: true}
+	id, _, err := ev.subscribe(time.Now(), who, "", []string{"VideoSource//."}, false, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +459,7 @@ func TestEngineWithoutSOAP(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 	ev.SetMotion(false)
-	msgs, _, _, err := ev.pull(context.Background(), id, 0, 10)
+	msgs, _, _, err := ev.pull(context.Background(), who, id, 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,10 +471,10 @@ func TestEngineWithoutSOAP(t *testing.T) {
 	if strings.Join(got, ", ") != strings.Join(want, ", ") {
 		t.Errorf("messages %q, want %q", got, want)
 	}
-	if err := ev.unsubscribe(id); err != nil {
+	if err := ev.unsubscribe(who, id); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := ev.pull(context.Background(), id, 0, 10); !errors.Is(err, ErrUnknownSubscription) {
+	if _, _, _, err := ev.pull(context.Background(), who, id, 0, 10); !errors.Is(err, ErrUnknownSubscription) {
 		t.Errorf("pull after unsubscribe: %v", err)
 	}
 }

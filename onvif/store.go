@@ -123,6 +123,7 @@ type Store struct {
 	st         State
 	configured []User // from the configuration; not persisted, fixed
 	watchers   []func()
+	userWatch  []func(names []string)
 }
 
 // tempPattern is the os.CreateTemp pattern of the temporary files of the
@@ -200,13 +201,70 @@ func (s *Store) Update(fn func(st *State) error) error {
 		s.mu.Unlock()
 		return err
 	}
+	before := logins(s.configured, s.st.Users)
 	s.st = next
-	watchers := slices.Clone(s.watchers)
+	lost := lostLogins(before, logins(s.configured, s.st.Users))
+	watchers, userWatch := slices.Clone(s.watchers), slices.Clone(s.userWatch)
 	s.mu.Unlock()
 	for _, w := range watchers {
 		w()
 	}
+	if len(lost) > 0 {
+		for _, w := range userWatch {
+			w(lost)
+		}
+	}
 	return nil
+}
+
+// WatchUsers registers fn to be called with the users who can no longer
+// log in as they did: deleted, or with another password or level (ONVIF
+// DeleteUsers and SetUser, a factory reset, new configured users), and ""
+// for anonymous clients when a device without users gets its first one.
+// Whoever serves them on the strength of their old credentials (streams,
+// RTSP sessions, event subscriptions) ends that. fn runs on the updating
+// goroutine, without the store's lock held.
+func (s *Store) WatchUsers(fn func(names []string)) {
+	s.mu.Lock()
+	s.userWatch = append(s.userWatch, fn)
+	s.mu.Unlock()
+}
+
+// login is how a user logs in.
+type login struct{ password, level string }
+
+// logins returns how every user logs in: the configured users, then the
+// ONVIF users whose names they do not take.
+func logins(configured, users []User) map[string]login {
+	m := make(map[string]login, len(configured)+len(users))
+	for _, u := range configured {
+		if _, ok := m[u.Name]; !ok {
+			m[u.Name] = login{u.Password, u.Level}
+		}
+	}
+	for _, u := range users {
+		if _, ok := m[u.Name]; !ok {
+			m[u.Name] = login{u.Password, u.Level}
+		}
+	}
+	return m
+}
+
+// lostLogins returns, sorted, the users of before who log in otherwise or
+// not at all in after, and "" when before had no user and after has some
+// (anonymous access ends).
+func lostLogins(before, after map[string]login) []string {
+	var lost []string
+	if len(before) == 0 && len(after) > 0 {
+		lost = append(lost, "")
+	}
+	for name, l := range before {
+		if a, ok := after[name]; !ok || a != l {
+			lost = append(lost, name)
+		}
+	}
+	slices.Sort(lost)
+	return lost
 }
 
 // Reset restores DefaultState (SetSystemFactoryDefault). Fixed profiles are
@@ -287,8 +345,16 @@ func writeFileSynced(path string, data []byte) error {
 // while the store is in use (a configuration reload).
 func (s *Store) SetConfigured(users []User) {
 	s.mu.Lock()
+	before := logins(s.configured, s.st.Users)
 	s.configured = slices.Clone(users)
+	lost := lostLogins(before, logins(s.configured, s.st.Users))
+	userWatch := slices.Clone(s.userWatch)
 	s.mu.Unlock()
+	if len(lost) > 0 {
+		for _, w := range userWatch {
+			w(lost)
+		}
+	}
 }
 
 // SetAdmin sets one configured administrator (see SetConfigured); an empty

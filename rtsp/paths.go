@@ -68,3 +68,28 @@ func (s *Server) Remove(name string) {
 		}
 	}
 }
+
+// CloseUser ends the sessions that user set up on the source handled as
+// name ("" for those set up without authentication), with the connections
+// that carry them interleaved, and returns how many it ended: the user was
+// deleted or its credentials changed, and must authenticate again.
+func (s *Server) CloseUser(name, user string) int {
+	s.init()
+	name = strings.Trim(name, "/")
+	s.mu.Lock()
+	p := s.paths[name]
+	var sessions []*session
+	for _, ss := range s.sessions {
+		if p != nil && ss.path == p && ss.user == user {
+			sessions = append(sessions, ss)
+		}
+	}
+	s.mu.Unlock()
+	for _, ss := range sessions {
+		ss.close("the user's credentials changed")
+		if ss.kind == transportTCP {
+			ss.conn.close()
+		}
+	}
+	return len(sessions)
+}

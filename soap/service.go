@@ -97,6 +97,31 @@ type Request struct {
 	respHeader []*etree.Element
 }
 
+// Level returns the user level of the request's user (LevelAdministrator,
+// LevelOperator, LevelUser): the level the endpoint's users give it when
+// they know levels (Levels), LevelAdministrator when they do not or when
+// the endpoint authenticates nobody (every client of an open device may
+// do everything), "" for a user without a level (a PRE_AUTH request
+// without valid credentials on a device that has users).
+func (r *Request) Level() string {
+	var sec *Security
+	if r.Endpoint != nil {
+		sec = r.Endpoint.Security()
+	}
+	if !sec.required() {
+		return LevelAdministrator
+	}
+	lv, ok := sec.Auth.Users.(Levels)
+	if !ok {
+		if r.User == "" {
+			return ""
+		}
+		return LevelAdministrator
+	}
+	level, _ := lv.Level(r.User)
+	return level
+}
+
 // AddResponseHeader adds a SOAP header block to the response (for example
 // a wsa:Action). It is ignored if the handler returns an error.
 func (r *Request) AddResponseHeader(e *etree.Element) {

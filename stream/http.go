@@ -88,6 +88,60 @@ type Camera struct {
 	// viewer. partMu serialises building it.
 	part   atomic.Pointer[builtPart]
 	partMu sync.Mutex
+
+	// viewers are the authenticated requests in progress by user, so
+	// that CloseUser can end them.
+	viewersMu sync.Mutex
+	viewers   map[string]map[*context.CancelCauseFunc]struct{}
+}
+
+// ErrCredentialsChanged ends the streams of a user whose credentials
+// changed or who was deleted (CloseUser).
+var ErrCredentialsChanged = errors.New("stream: the user's credentials changed")
+
+// tracked wraps h, behind authentication, so that CloseUser ends its
+// request: the request's context is cancelled with ErrCredentialsChanged.
+func (c *Camera) tracked(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		user := httpauth.User(req.Context())
+		ctx, cancel := context.WithCancelCause(req.Context())
+		key := &cancel
+		c.viewersMu.Lock()
+		if c.viewers == nil {
+			c.viewers = map[string]map[*context.CancelCauseFunc]struct{}{}
+		}
+		if c.viewers[user] == nil {
+			c.viewers[user] = map[*context.CancelCauseFunc]struct{}{}
+		}
+		c.viewers[user][key] = struct{}{}
+		c.viewersMu.Unlock()
+		defer func() {
+			c.viewersMu.Lock()
+			delete(c.viewers[user], key)
+			if len(c.viewers[user]) == 0 {
+				delete(c.viewers, user)
+			}
+			c.viewersMu.Unlock()
+			cancel(nil)
+		}()
+		h.ServeHTTP(w, req.WithContext(ctx))
+	})
+}
+
+// CloseUser ends the streams (MJPEG, raw MJPEG, WAV) of user, "" for
+// those served without authentication, and returns how many it ended: the
+// user was deleted or its credentials changed, and it must log in again.
+// Only the endpoints of Register are tracked; those of Handler belong to
+// a server that authenticates by itself.
+func (c *Camera) CloseUser(user string) int {
+	c.viewersMu.Lock()
+	defer c.viewersMu.Unlock()
+	n := 0
+	for cancel := range c.viewers[user] {
+		(*cancel)(ErrCredentialsChanged)
+		n++
+	}
+	return n
 }
 
 // builtPart is one frame's multipart part. Immutable.
@@ -186,7 +240,7 @@ func (c *Camera) register(r *mux.Router, auth *httpauth.Authenticator) {
 	wrap := func(h http.HandlerFunc) http.Handler {
 		var hh http.Handler = h
 		if auth != nil {
-			hh = auth.Middleware(h)
+			hh = auth.Middleware(c.tracked(h))
 		}
 		// Methods are checked here rather than with mux's Methods so that
 		// other methods get 405 (mux answers 404 in subrouters).
@@ -319,6 +373,9 @@ func (c *Camera) done(req *http.Request, kind string, v *viewer, dropped uint64,
 	switch {
 	case errors.Is(err, ErrClosed):
 		reason = "camera stream closed"
+	case errors.Is(context.Cause(req.Context()), ErrCredentialsChanged):
+		level = slog.LevelInfo
+		reason = "the user's credentials changed"
 	case errors.Is(err, context.Canceled):
 	default:
 		level = slog.LevelInfo
