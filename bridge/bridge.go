@@ -357,7 +357,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 	if b.cfg.Session != nil {
 		b.cfg.Session(&scfg)
 	}
-	c.ev = newCameraEvents(log, mcfg) // onvif.Events adds component=events itself
+	c.ev = newCameraEvents(log, mcfg, b.cfg.PushConsumers) // onvif.Events adds component=events itself
 	c.hookSession(&scfg)
 	c.Session, err = camsession.New(scfg)
 	if err != nil {
@@ -424,7 +424,24 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 	}
 	c.rtspAuth = httpauth.New(Realm, store)
 	b.rtsp.Handle(c.Path, rtsp.Source{Video: c.Video, Audio: c.Audio, Auth: c.rtspAuth, NoH264: !dev.HasH264})
+	store.WatchUsers(func(names []string) { c.usersChanged(log, names) })
 	return c, nil
+}
+
+// usersChanged ends what was served to users on the strength of
+// credentials they no longer have (deleted, another password or level, or
+// "" for anonymous clients once the camera has users): their MJPEG and WAV
+// streams, RTSP sessions and event subscriptions. They must log in again.
+func (c *Camera) usersChanged(log *slog.Logger, names []string) {
+	for _, n := range names {
+		streams := c.http.CloseUser(n)
+		sessions := c.bridge.rtsp.CloseUser(c.Path, n)
+		subs := c.ev.events.CloseUser(n)
+		if streams+sessions+subs > 0 {
+			log.Info("credentials changed: closed what the user had open", "user", n,
+				"http_streams", streams, "rtsp_sessions", sessions, "subscriptions", subs)
+		}
+	}
 }
 
 // noCredentialsFaults returns the soap.Security quirk table (see

@@ -152,6 +152,12 @@ type Config struct {
 	// (5 min); widen it only for clients that sign with a clock of their
 	// own that is off.
 	TokenWindow time.Duration
+	// PushConsumers are the addresses, besides the subscriber's own, that
+	// ONVIF push notifications (WS-BaseNotification Subscribe) may be
+	// sent to. Without them an Operator or Administrator may subscribe
+	// only an address of the host it subscribes from, so that nobody can
+	// make the bridge post to other hosts or to its own loopback.
+	PushConsumers []netip.Prefix
 	// ReadHeaderTimeout bounds how long a client of a camera's HTTP port
 	// (or of the admin server) may take to send its request headers
 	// (slow clients holding connections open are cut off); default

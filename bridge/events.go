@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -24,8 +25,8 @@ type cameraEvents struct {
 // (whose changes go to the events service, then to mcfg.OnChange if set); log is
 // the camera's logger (the events service and the detector tag their records with
 // their component). Until the session reports frames, SignalLoss is true.
-func newCameraEvents(log *slog.Logger, mcfg motion.Config) *cameraEvents {
-	ce := &cameraEvents{events: onvif.NewEvents(onvif.EventsConfig{Logger: log})}
+func newCameraEvents(log *slog.Logger, mcfg motion.Config, pushConsumers []netip.Prefix) *cameraEvents {
+	ce := &cameraEvents{events: onvif.NewEvents(onvif.EventsConfig{Logger: log, PushConsumers: pushConsumers})}
 	also := mcfg.OnChange // the recorder's, when it records on motion
 	mcfg.OnChange = func(m bool) {
 		ce.events.SetMotion(m)

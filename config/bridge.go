@@ -28,6 +28,11 @@ func (c Config) Bridge() bridge.Config {
 		StrictAuthFaults: c.ONVIF.StrictAuthFaults,
 		TokenWindow:      c.ONVIF.TokenWindow,
 	}
+	for _, s := range c.ONVIF.PushConsumers {
+		if p, ok := prefix(s); ok {
+			bc.PushConsumers = append(bc.PushConsumers, p)
+		}
+	}
 	if c.Discovery.Enabled {
 		bc.Discovery = &discovery.Config{Interfaces: slices.Clone(c.Discovery.Interfaces)}
 	}
@@ -75,6 +80,16 @@ func ParseLevel(s string) (slog.Level, bool) {
 }
 
 // addr parses a validated address; "" gives the zero Addr.
+// prefix parses an IP address (a network of one) or a network in CIDR
+// notation.
+func prefix(s string) (netip.Prefix, bool) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), true
+	}
+	p, err := netip.ParsePrefix(s)
+	return p.Masked(), err == nil
+}
+
 func addr(s string) netip.Addr {
 	a, _ := netip.ParseAddr(s)
 	return a

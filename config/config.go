@@ -167,6 +167,11 @@ type ONVIF struct {
 	// soap.DefaultMaxSkew (5 min); widen it only for a client that signs
 	// with its own clock and cannot keep it within the window.
 	TokenWindow time.Duration `yaml:"token_window"`
+	// PushConsumers are the addresses (192.168.1.20) and networks
+	// (192.168.1.0/24), besides the subscriber's own address, that push
+	// event notifications (Subscribe) may be sent to. Empty (the default)
+	// allows only an address of the host that subscribes.
+	PushConsumers []string `yaml:"push_consumers"`
 }
 
 // Log configures logging.

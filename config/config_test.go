@@ -103,6 +103,7 @@ func TestEveryKeyBadValue(t *testing.T) {
 		{"discovery.interfaces", cam + "discovery:\n  interfaces: [eth0, \"has space\"]\n", `discovery.interfaces[1]: "has space" is not a network interface name`},
 		{"discovery.interfaces", cam + "discovery:\n  enabled: false\n  interfaces: [eth0]\n", `discovery.interfaces: set while discovery.enabled is false`},
 		{"onvif.strict_auth_faults", cam + "onvif:\n  strict_auth_faults: 2\n", `onvif.strict_auth_faults: "2" is not true or false (`},
+		{"onvif.push_consumers", cam + "onvif:\n  push_consumers: [10.0.0.0/33]\n", `onvif.push_consumers[0]: "10.0.0.0/33" is not an IP address or a network`},
 		{"onvif.token_window", cam + "onvif:\n  token_window: 0s\n", `onvif.token_window: 0s is not between 1s and 24h0m0s`},
 		{"state_dir", cam + "state_dir: " + notDir + "\n", `state_dir: "` + notDir + `" is not a directory`},
 		{"log.format", cam + "log:\n  format: xml\n", `log.format: "xml" is not text or json (`},
@@ -309,6 +310,7 @@ discovery:
 onvif:
   strict_auth_faults: true
   token_window: 10m
+  push_consumers: [10.0.0.9, 10.1.0.0/16]
 state_dir: /var/lib/chinesium
 `, nil)
 	if err != nil {
@@ -332,6 +334,7 @@ state_dir: /var/lib/chinesium
 		Motion:           motion.Config{Hold: 3 * time.Second}.WithSensitivity(75),
 		StrictAuthFaults: true,
 		TokenWindow:      10 * time.Minute,
+		PushConsumers:    []netip.Prefix{netip.MustParsePrefix("10.0.0.9/32"), netip.MustParsePrefix("10.1.0.0/16")},
 	}
 	if bc.Discovery == nil || !slices.Equal(bc.Discovery.Interfaces, []string{"eth0"}) {
 		t.Errorf("discovery %+v", bc.Discovery)

@@ -43,6 +43,11 @@ func (c Config) Validate() error {
 		}
 	}
 	v.motion()
+	for i, p := range c.ONVIF.PushConsumers {
+		if _, ok := prefix(p); !ok {
+			v.bad(fmt.Sprintf("onvif.push_consumers[%d]", i), "%q is not an IP address or a network such as 192.168.1.0/24", p)
+		}
+	}
 	if w := c.ONVIF.TokenWindow; w < time.Second || w > MaxTokenWindow {
 		v.bad("onvif.token_window", "%v is not between 1s and %v", w, MaxTokenWindow)
 	}
