@@ -16,7 +16,7 @@ import (
 	"github.com/chinesium/chinesium/wsdl"
 )
 
-// The tests that need client addresses of their own use 127.0.17.x.
+// The tests that need client addresses of their own use 127.0.19.x.
 
 // attrs returns n attributes named <prefix>a<i>="".
 func attrs(prefix string, n int) string {
@@ -220,7 +220,7 @@ func dialFrom(local string) *http.Client {
 // requests end, the first client is served again.
 func TestBusyPerClient(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp4", "127.0.17.1:0")
+	ln, err := net.Listen("tcp4", "127.0.19.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestBusyPerClient(t *testing.T) {
 	// client's share.
 	var stalled []net.Conn
 	for range 2 {
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.17.2")}}
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.19.2")}}
 		nc, err := d.Dial("tcp4", ln.Addr().String())
 		if err != nil {
 			t.Fatal(err)
@@ -264,10 +264,10 @@ func TestBusyPerClient(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
-	if r := send("127.0.17.2"); r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
+	if r := send("127.0.19.2"); r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
 		t.Errorf("third request of the client: %s (Retry-After %q), want 503", r.Status, r.Header.Get("Retry-After"))
 	}
-	if r := send("127.0.17.3"); r.StatusCode != http.StatusOK {
+	if r := send("127.0.19.3"); r.StatusCode != http.StatusOK {
 		t.Errorf("request of another client: %s", r.Status)
 	}
 	if st := ep.Stats(); st.Busy != 1 {
@@ -281,7 +281,7 @@ func TestBusyPerClient(t *testing.T) {
 			t.Fatalf("%d bytes still held after the stalled clients left", ep.buffered.inUse())
 		}
 	}
-	if r := send("127.0.17.2"); r.StatusCode != http.StatusOK {
+	if r := send("127.0.19.2"); r.StatusCode != http.StatusOK {
 		t.Errorf("the client after its stalled requests ended: %s", r.Status)
 	}
 }
