@@ -26,6 +26,11 @@ import (
 	"github.com/chinesium/chinesium/soap"
 )
 
+// DefaultMemoryLimitMiB is the default memory_limit_mib: far above what
+// the bridge needs (tens of MB for a few dozen cameras), far below what
+// would hurt a small host; raise it for a few hundred cameras.
+const DefaultMemoryLimitMiB = 256
+
 // Log formats (log.format).
 const (
 	LogText = "text"
@@ -66,6 +71,13 @@ type Config struct {
 	// bridge.DefaultStateDir(): $XDG_STATE_HOME/chinesium or
 	// ~/.local/state/chinesium.
 	StateDir string `yaml:"state_dir"`
+	// MemoryLimitMiB is the process's soft memory limit in MiB
+	// (runtime/debug.SetMemoryLimit): near it the garbage collector works
+	// harder and gives memory back sooner, so that a burst (a flood of
+	// requests) does not leave the process large. 0 means none;
+	// GOMEMLIMIT in the environment takes precedence. It defaults to
+	// DefaultMemoryLimitMiB.
+	MemoryLimitMiB int `yaml:"memory_limit_mib"`
 	// Log configures the log on stderr.
 	Log Log `yaml:"log"`
 
@@ -200,5 +212,7 @@ func Default() Config {
 		Discovery: Discovery{Enabled: true},
 		ONVIF:     ONVIF{TokenWindow: soap.DefaultMaxSkew},
 		Log:       Log{Format: LogText, Level: "info"},
+
+		MemoryLimitMiB: DefaultMemoryLimitMiB,
 	}
 }

@@ -105,6 +105,7 @@ func TestEveryKeyBadValue(t *testing.T) {
 		{"onvif.strict_auth_faults", cam + "onvif:\n  strict_auth_faults: 2\n", `onvif.strict_auth_faults: "2" is not true or false (`},
 		{"onvif.push_consumers", cam + "onvif:\n  push_consumers: [10.0.0.0/33]\n", `onvif.push_consumers[0]: "10.0.0.0/33" is not an IP address or a network`},
 		{"onvif.token_window", cam + "onvif:\n  token_window: 0s\n", `onvif.token_window: 0s is not between 1s and 24h0m0s`},
+		{"memory_limit_mib", cam + "memory_limit_mib: -5\n", `memory_limit_mib: -5 is not between 0 (no limit) and 1048576`},
 		{"state_dir", cam + "state_dir: " + notDir + "\n", `state_dir: "` + notDir + `" is not a directory`},
 		{"log.format", cam + "log:\n  format: xml\n", `log.format: "xml" is not text or json (`},
 		{"log.level", cam + "log:\n  level: loud\n", `log.level: "loud" is not debug, info, warn or error (`},

@@ -21,6 +21,8 @@ const (
 	MaxNameLength = 64
 	// MaxMotionHold bounds motion.hold.
 	MaxMotionHold = time.Hour
+	// MaxMemoryLimitMiB bounds memory_limit_mib (1 TiB).
+	MaxMemoryLimitMiB = 1 << 20
 	// MaxTokenWindow bounds onvif.token_window: a day covers any clock
 	// set to the wrong time zone.
 	MaxTokenWindow = 24 * time.Hour
@@ -43,6 +45,9 @@ func (c Config) Validate() error {
 		}
 	}
 	v.motion()
+	if c.MemoryLimitMiB < 0 || c.MemoryLimitMiB > MaxMemoryLimitMiB {
+		v.bad("memory_limit_mib", "%d is not between 0 (no limit) and %d", c.MemoryLimitMiB, MaxMemoryLimitMiB)
+	}
 	for i, p := range c.ONVIF.PushConsumers {
 		if _, ok := prefix(p); !ok {
 			v.bad(fmt.Sprintf("onvif.push_consumers[%d]", i), "%q is not an IP address or a network such as 192.168.1.0/24", p)

@@ -213,6 +213,7 @@ func runBridge(ctx context.Context, e *env, cfg config.Config, opt runOptions) e
 	for _, w := range opt.warnings {
 		log.Warn(w)
 	}
+	applyMemoryLimit(e, cfg.MemoryLimitMiB, log)
 	bcfg := cfg.Bridge()
 	bcfg.Logger = log
 	if opt.adjust != nil {
