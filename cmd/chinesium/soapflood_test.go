@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"crypto/sha1" //nolint:gosec // WS-Security PasswordDigest is defined with SHA-1
@@ -119,28 +120,74 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return s[min(len(s)-1, int(float64(len(s))*p))]
 }
 
+// floodEnv names the URL a test binary started as an attacker floods.
+const floodEnv = "CHINESIUM_TEST_FLOOD_URL"
+
+// Waves of the flood, and attackers in each.
+const (
+	floodWaves     = 5
+	floodAttackers = 100
+)
+
+// runFlood is the attacker process of TestServeSOAPFlood: floodWaves
+// times, floodAttackers anonymous clients from 127.0.7.52 post a 1 MiB
+// body of unique attributes (half of them prefixed) to url at once; after
+// each wave it prints "wave N: STATUS COUNT ..." (status 0: the
+// connection closed before an answer).
+func runFlood(url string) int {
+	bodies := [][]byte{floodBody(1<<20-256, false), floodBody(1<<20-256, true)}
+	clients := make([]*http.Client, floodAttackers)
+	for i := range clients {
+		clients[i] = clientFrom("127.0.7.52", 30*time.Second)
+	}
+	for wave := range floodWaves {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		statuses := map[int]int{}
+		for i, c := range clients {
+			wg.Go(func() {
+				code := 0
+				resp, err := c.Post(url, "application/soap+xml", bytes.NewReader(bodies[i%2]))
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					code = resp.StatusCode
+				}
+				mu.Lock()
+				statuses[code]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		line := fmt.Sprintf("wave %d:", wave)
+		for code, n := range statuses {
+			line += fmt.Sprintf(" %d %d", code, n)
+		}
+		fmt.Println(line)
+	}
+	return 0
+}
+
 // TestServeSOAPFlood: 100 anonymous clients each post a 1 MiB body of
-// unique attributes (half of them prefixed) at once, again and again,
+// unique attributes (half of them prefixed) at once, five times over,
 // while an administrator asks for a stream URI from another address. The
 // bridge's resident memory grows by less than 50 MB, and the
 // administrator's requests succeed, about as fast as without the attack
 // (both measured in this run). Before the pre-parse limits the bodies were
-// parsed whole: one wave of unprefixed bodies took resident memory from
-// 19 MB to 2.4 GB and the median GetStreamUri from 1.4 ms to 750 ms, and a
-// prefixed body cost seconds of CPU.
+// parsed whole (and answered 401): one wave of unprefixed bodies took
+// resident memory from 18 MB to 2.4 GB and the slowest GetStreamUri to
+// 1.4 s, and a prefixed body cost seconds of CPU.
 //
 // It does not run in parallel with the package's other tests: the attack
 // takes both cores for seconds, which would slow down the tests that time
 // the demo, and they would disturb the latencies measured here.
 func TestServeSOAPFlood(t *testing.T) {
 	const (
-		attackers  = 100
 		legitimate = 40
-		waves      = 5
 		maxGrowth  = 50 << 20
 		// maxSlowdown bounds the median of the legitimate requests under
 		// attack, as a multiple of their median without it.
-		maxSlowdown = 20
+		maxSlowdown = 10
 	)
 	startFakecam(t, "127.0.7.50", 10104)
 	p := startCommand(t, exec.Command(plainBinary(t), "serve", "-discovery=false", "-user", "admin", "-password", "pw", "-bind", "127.0.7.1",
@@ -160,43 +207,59 @@ func TestServeSOAPFlood(t *testing.T) {
 	}
 	rss0 := procStatus(t, pid, "VmRSS")
 
-	bodies := [][]byte{floodBody(1<<20-256, false), floodBody(1<<20-256, true)}
-	attack := make([]*http.Client, attackers)
-	for i := range attack {
-		attack[i] = clientFrom("127.0.7.52", 30*time.Second)
+	// The attackers run in a process of their own, at the lowest
+	// priority: on the LAN their CPU would not be the bridge's, so the
+	// latencies measured are what the bridge's own work on the attack
+	// costs.
+	attacker := exec.Command("nice", "-n", "19", os.Args[0], "-test.run=^$")
+	attacker.Env = append(os.Environ(), floodEnv+"="+url)
+	waveLines, err := attacker.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
 	}
+	attacker.Stderr = os.Stderr
+	if err := attacker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = attacker.Process.Kill(); _ = attacker.Wait() })
+	waves := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(waveLines)
+		for sc.Scan() {
+			waves <- sc.Text()
+		}
+		close(waves)
+	}()
 	statuses := map[int]int{}
 	var under []time.Duration
-	for wave := 0; wave < waves; wave++ {
-		// One wave: every attacker posts at once; the administrator asks
-		// for stream URIs until the wave is answered.
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		for i, c := range attack {
-			wg.Go(func() {
-				code := 0
-				resp, err := c.Post(url, "application/soap+xml", bytes.NewReader(bodies[i%2]))
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					code = resp.StatusCode
-				}
-				mu.Lock()
-				statuses[code]++
-				mu.Unlock()
-			})
-		}
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
-		for {
-			select {
-			case <-done:
-			default:
-				under = append(under, timedStreamURI(t, admin, url))
-				continue
+	// The administrator asks 50 times a second, more than any NVR, and
+	// within its quota of WS-Security tokens (soap.DefaultNoncesPerUser
+	// in the 10 minutes a token is remembered).
+	pace := time.NewTicker(20 * time.Millisecond)
+	defer pace.Stop()
+	for done := false; !done; {
+		select {
+		case line, ok := <-waves:
+			if !ok {
+				done = true
+				break
 			}
-			break
+			// "wave N: STATUS COUNT STATUS COUNT ..."
+			f := strings.Fields(line)
+			for i := 2; i+1 < len(f); i += 2 {
+				code, _ := strconv.Atoi(f[i])
+				n, _ := strconv.Atoi(f[i+1])
+				statuses[code] += n
+			}
+		case <-pace.C:
+			under = append(under, timedStreamURI(t, admin, url))
 		}
+	}
+	if err := attacker.Wait(); err != nil {
+		t.Fatalf("attacker: %v", err)
+	}
+	if len(under) == 0 {
+		t.Fatal("the attack ended before a request could be timed")
 	}
 	hwm := procStatus(t, pid, "VmHWM")
 	growth := hwm - rss0
@@ -213,10 +276,9 @@ func TestServeSOAPFlood(t *testing.T) {
 			t.Errorf("%d hostile bodies were answered %d", n, code)
 		}
 	}
-	// The administrator's requests share two cores with a hundred
-	// attackers in this very process: the median may grow a little, not
-	// by orders of magnitude (it was 500 times the baseline when the
-	// bodies were parsed).
+	// The median may grow a little under the attack, not by orders of
+	// magnitude (it was 500 times the baseline when the bodies were
+	// parsed).
 	if u50 > maxSlowdown*b50 {
 		t.Errorf("GetStreamUri under attack p50 %v, more than %d× the %v without it", u50, maxSlowdown, b50)
 	}
