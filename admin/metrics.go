@@ -49,6 +49,7 @@ var (
 	mSnapshots        = newMetric("camera_snapshots_total", "JPEG snapshots served.", counter, "camera")
 	mAuthFailures     = newMetric("camera_auth_failures_total", "Requests refused although they carried credentials (wrong user or password, bad token), by protocol (onvif, http, rtsp).", counter, "camera", "protocol")
 	mONVIFRequests    = newMetric("onvif_requests_total", "ONVIF requests answered, by operation (unknown: an element no service declares; invalid: not a readable SOAP message) and fault (none: answered).", counter, "camera", "operation", "fault")
+	mONVIFBusy        = newMetric("onvif_busy_total", "ONVIF requests answered 503 at once because the camera's endpoint, or the client's address, had too many requests being read and parsed.", counter, "camera")
 	mSubscriptions    = newMetric("onvif_event_subscriptions", "Live ONVIF event subscriptions, by kind (pull, push).", gauge, "camera", "kind")
 	mNotifyLost       = newMetric("onvif_event_notifications_lost_total", "Push notification messages dropped after their last delivery attempt failed.", counter, "camera")
 	mRecording        = newMetric("camera_recording", "1 while a recording segment is being written, 0 otherwise (absent when the camera is not recorded).", gauge, "camera")
@@ -72,7 +73,7 @@ var allMetrics = []metric{
 	mCameraUp, mPackets, mBadPackets, mForeignPackets, mFramesComplete, mFramesDropped,
 	mDuplicates, mReorders, mLate, mReconnects, mAudioPackets, mFPS, mLastFrameAge, mMotion,
 	mViewers, mSentBytes, mSentFrames, mViewerDropped, mSnapshots,
-	mAuthFailures, mONVIFRequests, mSubscriptions, mNotifyLost, mAdminAuth,
+	mAuthFailures, mONVIFRequests, mONVIFBusy, mSubscriptions, mNotifyLost, mAdminAuth,
 	mRecording, mRecordPaused, mRecordedFrames, mRecordedBytes, mRecordDropped,
 	mRTSPConns, mRTSPSessions, mRTSPStarted,
 	mDiscoveryRecv, mDiscoveryReqs, mDiscoveryAnswers, mDiscoveryDropped, mDiscoveryHellos, mDiscoveryErrors,
@@ -146,6 +147,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 				emit(mONVIFRequests, float64(n), cam, k.Operation, k.Fault)
 			}
 			emit(mAuthFailures, float64(st.AuthFailures), cam, "onvif")
+			emit(mONVIFBusy, float64(st.Busy), cam)
 		}
 		if r.cam.HTTPAuth != nil {
 			emit(mAuthFailures, float64(r.cam.HTTPAuth.Stats().Failures), cam, "http")

@@ -151,6 +151,7 @@ func TestAdminServer(t *testing.T) {
 		`chinesium_camera_auth_failures_total{camera="cam-127-0-5-71",protocol="http"} 1`,
 		`chinesium_camera_auth_failures_total{camera="cam-127-0-5-71",protocol="rtsp"} 1`,
 		`chinesium_camera_auth_failures_total{camera="cam-127-0-5-72",protocol="onvif"} 0`,
+		`chinesium_onvif_busy_total{camera="cam-127-0-5-71"} 0`,
 		`chinesium_onvif_event_subscriptions{camera="cam-127-0-5-71",kind="pull"} 1`,
 		`chinesium_onvif_event_subscriptions{camera="cam-127-0-5-72",kind="pull"} 0`,
 		`chinesium_admin_auth_failures_total 1`,
