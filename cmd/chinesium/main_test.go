@@ -512,17 +512,34 @@ func TestFakecamOptions(t *testing.T) {
 	}
 }
 
+// fileGrows waits up to d for the file at path to hold data.
+func fileGrows(path string, d time.Duration) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Interrupting stream (Ctrl-C) ends it with status 0.
 func TestStreamInterrupt(t *testing.T) {
 	t.Parallel()
 	startFakecam(t, "127.0.2.8", 10104)
-	cmd := exec.Command(bin, "stream", "127.0.2.8", "-local-port", "43208", "-o", filepath.Join(t.TempDir(), "x.mjpeg"))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	out := filepath.Join(t.TempDir(), "x.mjpeg")
+	cmd := exec.Command(bin, "stream", "127.0.2.8", "-local-port", "43208", "-o", out)
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
+	// A frame in the file: the process is past its start and streaming,
+	// which is when a user presses Ctrl-C.
+	if !fileGrows(out, 15*time.Second) {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("stream wrote no frame\n%s", stderr.String())
+	}
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	if exited, err := waitExit(cmd, 5*time.Second); !exited {
 		t.Fatal("stream ignored Ctrl-C")
@@ -551,7 +568,8 @@ func TestNoBinaryOnTerminal(t *testing.T) {
 func TestSnapshotCameraBusy(t *testing.T) {
 	t.Parallel()
 	startFakecam(t, "127.0.2.9", 10104)
-	holder := exec.Command(bin, "stream", "127.0.2.9", "-local-port", "43209", "-o", os.DevNull)
+	held := filepath.Join(t.TempDir(), "held.mjpeg")
+	holder := exec.Command(bin, "stream", "127.0.2.9", "-local-port", "43209", "-o", held)
 	if err := holder.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -559,7 +577,9 @@ func TestSnapshotCameraBusy(t *testing.T) {
 		_ = holder.Process.Kill()
 		_ = holder.Wait()
 	}()
-	time.Sleep(time.Second)
+	if !fileGrows(held, 15*time.Second) {
+		t.Fatal("the first client gets no frame")
+	}
 	_, stderr, code := runCLI(t, 15*time.Second, "snapshot", "127.0.2.9", "-local-port", "43219", "-o", filepath.Join(t.TempDir(), "x.jpg"), "-timeout", "2s")
 	if code != 1 || !strings.Contains(lastLine(stderr), "answered but sent no picture") {
 		t.Fatalf("snapshot of a busy camera: exit %d, %q", code, lastLine(stderr))
