@@ -82,7 +82,7 @@ func (b *Bridge) adminHost() string {
 	if b.cfg.Bind.IsValid() && !b.cfg.Bind.IsUnspecified() {
 		return b.cfg.Bind.String()
 	}
-	for _, c := range b.cameras {
+	for _, c := range b.Cameras() {
 		if !c.Config.BindIP.IsValid() || c.Config.BindIP.IsUnspecified() {
 			return c.Host()
 		}
@@ -92,8 +92,9 @@ func (b *Bridge) adminHost() string {
 
 // adminCameras describes the cameras to the admin server.
 func (b *Bridge) adminCameras() []admin.Camera {
-	out := make([]admin.Camera, 0, len(b.cameras))
-	for _, c := range b.cameras {
+	cams := b.Cameras()
+	out := make([]admin.Camera, 0, len(cams))
+	for _, c := range cams {
 		ac := admin.Camera{
 			ID:       c.Path,
 			Name:     c.Config.Name,

@@ -48,11 +48,24 @@ const (
 // Bridge runs the virtual devices of all configured cameras. Create it
 // with New, then Start it once and Close it once.
 type Bridge struct {
-	cfg     Config
-	log     *slog.Logger
-	rtsp    *rtsp.Server
-	rtspLn  net.Listener
-	cameras []*Camera
+	cfg    Config
+	log    *slog.Logger
+	rtsp   *rtsp.Server
+	rtspLn net.Listener
+	// rtspOn are the addresses RTSP listens on besides rtspLn's (those of
+	// cameras with an address of their own); guarded by applyMu.
+	rtspOn map[netip.Addr]bool
+	// configured are the cameras as configured, before defaults (given
+	// to New, then to Apply); guarded by applyMu.
+	configured []CameraConfig
+
+	camMu   sync.RWMutex
+	cameras []*Camera // guarded by camMu; changed only under applyMu
+
+	// applyMu serializes Apply (and the camera scan's additions) with
+	// each other and with Close.
+	applyMu sync.Mutex
+	ctx     context.Context // Start's, done at Close
 
 	discovery *discovery.Responder // nil when off
 	h264Err   error                // why there is no H.264 (nil: there is, or no camera wants it); set by Start
@@ -94,6 +107,11 @@ type Camera struct {
 	rtspAuth *httpauth.Authenticator
 	ln       net.Listener
 	srv      *http.Server
+	// givenPort is the HTTP port as configured: 0 or AnyPort keep the
+	// port the camera got across a reload (apply.go).
+	givenPort int
+	cancel    context.CancelFunc // stops what start started
+	wg        sync.WaitGroup     // what start started
 
 	metadata     atomic.Uint32 // WS-Discovery MetadataVersion
 	discoverable atomic.Bool   // last announced discovery mode
@@ -103,11 +121,12 @@ type Camera struct {
 
 // New checks cfg and prepares the bridge; nothing is bound before Start.
 func New(cfg Config) (*Bridge, error) {
+	configured := slices.Clone(cfg.Cameras)
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	b := &Bridge{cfg: cfg, log: cfg.Logger}
+	b := &Bridge{cfg: cfg, log: cfg.Logger, configured: configured, rtspOn: map[netip.Addr]bool{}}
 	b.users.set(cfg.Users)
 	return b, nil
 }
@@ -121,6 +140,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	b.cancel = cancel
+	b.ctx = ctx
 	var closers []func()
 	defer func() {
 		if err != nil {
@@ -160,6 +180,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 		if cerr != nil {
 			return fmt.Errorf("bridge: camera %d (%s): %w", i+1, cc.IP, cerr)
 		}
+		c.givenPort = b.configured[i].HTTPPort
 		closers = append(closers, c.closeSockets)
 		b.cameras = append(b.cameras, c)
 	}
@@ -207,14 +228,13 @@ func (b *Bridge) extraRTSPListeners() ([]net.Listener, error) {
 		return nil, nil
 	}
 	port := b.RTSPPort()
-	seen := map[netip.Addr]bool{b.cfg.Bind: true}
 	var lns []net.Listener
 	for _, c := range b.cameras {
 		ip := c.Config.BindIP
-		if !ip.IsValid() || ip.IsUnspecified() || seen[ip] {
+		if !ip.IsValid() || ip.IsUnspecified() || ip == b.cfg.Bind || b.rtspOn[ip] {
 			continue
 		}
-		seen[ip] = true
+		b.rtspOn[ip] = true
 		ln, err := net.Listen("tcp4", listenAddr(ip, port))
 		if err != nil {
 			return lns, fmt.Errorf("bridge: RTSP port on %s: %w", ip, err)
@@ -271,7 +291,9 @@ func (b *Bridge) Close() error {
 }
 
 func (b *Bridge) close() {
-	b.cancel() // sessions stop, discovery sends its Byes
+	b.cancel()       // sessions stop, discovery sends its Byes
+	b.applyMu.Lock() // an Apply under way ends first; none starts after
+	defer b.applyMu.Unlock()
 	for _, c := range b.cameras {
 		// End what Shutdown would otherwise wait for: long-polling
 		// PullMessages and the endless streams (their readers see the
@@ -290,12 +312,20 @@ func (b *Bridge) close() {
 		servers = append(servers, b.admin)
 	}
 	for _, srv := range servers {
-		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = srv.Shutdown(shut)
-		cancel()
-		srv.Close()
+		shutdown(srv)
+	}
+	for _, c := range b.cameras {
+		c.wg.Wait()
 	}
 	b.wg.Wait()
+}
+
+// shutdown stops an HTTP server, waiting a little for its requests.
+func shutdown(srv *http.Server) {
+	shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	_ = srv.Shutdown(shut)
+	cancel()
+	srv.Close()
 }
 
 // report records a background part's failure.
@@ -310,7 +340,11 @@ func (b *Bridge) report(what string, err error) {
 }
 
 // Cameras returns the running cameras in configuration order.
-func (b *Bridge) Cameras() []*Camera { return append([]*Camera(nil), b.cameras...) }
+func (b *Bridge) Cameras() []*Camera {
+	b.camMu.RLock()
+	defer b.camMu.RUnlock()
+	return append([]*Camera(nil), b.cameras...)
+}
 
 // RTSPPort returns the port the RTSP server listens on (after Start).
 func (b *Bridge) RTSPPort() int { return portOf(b.rtspLn.Addr()) }
@@ -460,10 +494,11 @@ func noCredentialsFaults(strict bool) map[wsdl.Op]*soap.Fault {
 
 func (c *Camera) start(ctx context.Context) {
 	b := c.bridge
-	b.wg.Go(func() { b.report(c.Config.Name+" session", c.runSession(ctx)) })
-	b.wg.Go(func() { b.report(c.Config.Name+" http", c.srv.Serve(c.ln)) })
-	b.wg.Go(func() { b.report(c.Config.Name+" motion", c.runMotion(ctx)) })
-	b.wg.Go(func() { b.report(c.Config.Name+" recording", c.runRecorder(ctx)) })
+	ctx, c.cancel = context.WithCancel(ctx)
+	c.wg.Go(func() { b.report(c.Config.Name+" session", c.runSession(ctx)) })
+	c.wg.Go(func() { b.report(c.Config.Name+" http", c.srv.Serve(c.ln)) })
+	c.wg.Go(func() { b.report(c.Config.Name+" motion", c.runMotion(ctx)) })
+	c.wg.Go(func() { b.report(c.Config.Name+" recording", c.runRecorder(ctx)) })
 	b.log.Info("camera ready", "camera", c.Config.Name, "ip", c.Config.IP.String(), "onvif", c.DeviceServiceURL(c.Host()),
 		"rtsp", c.RTSPURL(c.Host(), rtsp.StreamJPEG), "mjpeg", c.MJPEGURL(c.Host()))
 }

@@ -373,3 +373,25 @@ func TestREADMEExample(t *testing.T) {
 		t.Errorf("README's example differs from chinesium config example; paste its output into the README:\n%s", Example())
 	}
 }
+
+// TestRestartKeys: a reload names the changed keys it cannot apply, not
+// the ones it applies (cameras, users, LiveKeys).
+func TestRestartKeys(t *testing.T) {
+	t.Parallel()
+	running := Default()
+	running.Cameras = []Camera{{IP: "10.0.0.5"}}
+	next := running
+	next.Cameras = []Camera{{IP: "10.0.0.6"}}
+	next.Users = []User{{Name: "a", Password: "b"}}
+	next.Audio, next.H264 = true, false
+	next.Log.Level, next.MemoryLimitMiB = "debug", 0
+	if got := next.RestartKeys(running); len(got) != 0 {
+		t.Errorf("live changes need a restart: %v", got)
+	}
+	next.Listen.RTSPPort = 9000
+	next.Discovery.Interfaces = []string{"eth0"}
+	next.Log.Format = LogJSON
+	if got, want := strings.Join(next.RestartKeys(running), " "), "discovery.interfaces listen.rtsp_port log.format"; got != want {
+		t.Errorf("RestartKeys: %s, want %s", got, want)
+	}
+}

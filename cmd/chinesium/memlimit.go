@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"math"
 	"runtime/debug"
 	"strings"
 )
@@ -20,5 +21,7 @@ func applyMemoryLimit(e *env, mib int, log *slog.Logger) {
 	}
 	if mib > 0 {
 		debug.SetMemoryLimit(int64(mib) << 20)
+	} else {
+		debug.SetMemoryLimit(math.MaxInt64) // none (a reload may remove it)
 	}
 }

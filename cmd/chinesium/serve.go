@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,6 +40,13 @@ retried in the background; its ONVIF device stays up and reports SignalLoss,
 and its snapshot answers 503 until frames arrive. Motion is detected by the
 bridge itself (ONVIF MotionAlarm and CellMotionDetector events): tune it with
 -motion-sensitivity and -motion-hold, or turn it off with -no-motion.
+
+SIGHUP reloads the configuration (the file, the environment and the flags
+again): cameras added to it start, removed ones stop, changed ones restart,
+and the others, with their viewers, carry on untouched; the users change
+at once. A configuration with a mistake is refused with the reason in the
+log, and the running one stays. Settings that need a restart (ports,
+bind address, ...) are named in the log.
 
 Ctrl-C or SIGTERM stops cleanly: WS-Discovery Bye, camera sessions closed,
 exit status 0. A second Ctrl-C quits at once.
@@ -183,13 +191,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if *fs.verbose {
 		settings = append(settings, verboseSetting)
 	}
+	src := config.Sources{File: *file, Environ: e.environ, Settings: settings}
 	var warnings []string
-	cfg, err := loadConfig(config.Default(), config.Sources{File: *file, Environ: e.environ, Settings: settings},
-		func(w string) { warnings = append(warnings, w) })
+	cfg, err := loadConfig(config.Default(), src, func(w string) { warnings = append(warnings, w) })
 	if err != nil {
 		return err
 	}
-	return runBridge(ctx, e, cfg, runOptions{warnings: warnings, hup: hup})
+	return runBridge(ctx, e, cfg, runOptions{warnings: warnings, hup: hup,
+		// SIGHUP reads the file (and the environment and flags over it)
+		// again.
+		reload: func(warn func(string)) (config.Config, error) {
+			return loadConfig(config.Default(), src, warn)
+		},
+	})
 }
 
 // runOptions are what serve and demo tell runBridge beside the
@@ -199,8 +213,11 @@ type runOptions struct {
 	label func(i int) string
 	// warnings are logged once the logger exists.
 	warnings []string
-	// hup delivers SIGHUP.
+	// hup delivers SIGHUP, which reloads the configuration.
 	hup <-chan os.Signal
+	// reload, if set, loads and validates the configuration again for
+	// SIGHUP; nil means there is none to reload.
+	reload func(warn func(string)) (config.Config, error)
 	// adjust, if set, changes the bridge configuration before it starts.
 	adjust func(*bridge.Config)
 }
@@ -227,12 +244,13 @@ func runBridge(ctx context.Context, e *env, cfg config.Config, opt runOptions) e
 		return serr
 	}
 	printCameras(e.stdout, b, bcfg, opt.label)
+	running := cfg
 	for done := false; !done; {
 		select {
 		case <-ctx.Done():
 			done = true
 		case <-opt.hup:
-			log.Warn("SIGHUP: reloading the configuration is not supported yet; restart chinesium to apply changes")
+			running = reload(e, log, &level, b, cfg, running, opt)
 		}
 	}
 	// A second Ctrl-C (or SIGTERM) while shutting down quits at once.
@@ -252,6 +270,51 @@ func runBridge(ctx context.Context, e *env, cfg config.Config, opt runOptions) e
 		log.Info("stopped")
 	}
 	return err
+}
+
+// reload answers SIGHUP: it loads the configuration again and applies it
+// to the bridge b, which was started with started and runs running now
+// (its cameras, users and live keys). It returns what runs afterwards.
+// A configuration that cannot be read or fails Validate is refused with
+// the reason, and the running one stays.
+func reload(e *env, log *slog.Logger, level *slog.LevelVar, b *bridge.Bridge, started, running config.Config, opt runOptions) config.Config {
+	if opt.reload == nil {
+		log.Warn("SIGHUP: nothing to reload (no configuration file); the bridge carries on")
+		return running
+	}
+	log.Info("SIGHUP: reloading the configuration")
+	next, err := opt.reload(func(w string) { log.Warn(w) })
+	if err != nil {
+		log.Error("SIGHUP: configuration refused; the running one stays", "err", strings.TrimPrefix(err.Error(), "bad configuration:\n  "))
+		return running
+	}
+	if keys := next.RestartKeys(started); len(keys) > 0 {
+		log.Warn("SIGHUP: these settings changed but take effect only when chinesium is restarted; they keep their running values until then",
+			"keys", strings.Join(keys, ","))
+	}
+	if next.Log.Level != running.Log.Level {
+		lv, _ := config.ParseLevel(next.Log.Level)
+		level.Set(lv)
+	}
+	if next.MemoryLimitMiB != running.MemoryLimitMiB {
+		applyMemoryLimit(e, next.MemoryLimitMiB, log)
+	}
+	bcfg := next.Bridge()
+	bcfg.Logger = log
+	if opt.adjust != nil {
+		opt.adjust(&bcfg)
+	}
+	ch, err := b.Apply(bcfg)
+	if err != nil && !errors.Is(err, bridge.ErrCameraNotStarted) {
+		log.Error("SIGHUP: configuration refused; the running one stays", "err", err)
+		return running
+	}
+	log.Info("configuration reloaded", "added", strings.Join(ch.Added, ","), "restarted", strings.Join(ch.Restarted, ","),
+		"removed", strings.Join(ch.Removed, ","), "users_changed", ch.Users)
+	if err != nil {
+		log.Error("SIGHUP: configuration applied but for some cameras", "err", err)
+	}
+	return next
 }
 
 // printCameras prints every camera's URLs.

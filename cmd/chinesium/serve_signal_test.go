@@ -274,7 +274,8 @@ func TestServeFlags(t *testing.T) {
 }
 
 // TestServeSIGHUP: SIGHUP (a closed terminal, or a service manager's
-// reload) does not end serve: it says so in the log and keeps serving.
+// reload) does not end serve: it reloads the same settings, which changes
+// nothing, and keeps serving (TestServeReload changes the file).
 func TestServeSIGHUP(t *testing.T) {
 	t.Parallel()
 	startFakecam(t, "127.0.7.43", 10104)
@@ -284,7 +285,10 @@ func TestServeSIGHUP(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	p.waitStderr(t, "SIGHUP")
+	p.waitStderr(t, "configuration reloaded")
+	if !strings.Contains(p.stderr.String(), `added="" restarted="" removed="" users_changed=false`) {
+		t.Errorf("the same settings again changed something:\n%s", p.stderr.String())
+	}
 	if got := getFrame(t, urlOf(t, p.lines, 0, "snapshot"), "", ""); got != "FAKECAM-7F00072B" {
 		t.Errorf("after SIGHUP: snapshot from %q", got)
 	}
