@@ -458,6 +458,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 	}
 	c.rtspAuth = httpauth.New(Realm, store)
 	b.rtsp.Handle(c.Path, rtsp.Source{Video: c.Video, Audio: c.Audio, Auth: c.rtspAuth, NoH264: !dev.HasH264})
+	c.serveEncoderSettings(log)
 	store.WatchUsers(func(names []string) { c.usersChanged(log, names) })
 	return c, nil
 }

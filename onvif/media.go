@@ -160,18 +160,30 @@ func (m *mediaService) writeVideoSourceConfig(parent *etree.Element, tag string,
 	b.CreateAttr("height", itoa(Height))
 }
 
-func (m *mediaService) writeVideoEncoder(parent *etree.Element, tag string, enc videoEncoder, ps []Profile) {
+// writeVideoEncoder writes enc as it is served: a frame-rate limit and a
+// GOV length that are not set are reported as the stream's rate and one
+// second's worth of frames at it.
+func (m *mediaService) writeVideoEncoder(parent *etree.Element, tag string, enc VideoEncoder, ps []Profile) {
 	e := addConfigElement(parent, tag, kindVideoEncoder, enc.Token, enc.Name, ps)
 	add(e, "tt:Encoding", enc.Encoding)
 	addResolution(e, "tt:Resolution")
 	add(e, "tt:Quality", formatFloat(enc.Quality))
+	rate := m.d.servedRate(enc.Stream())
+	frl := enc.FrameRateLimit
+	if frl == 0 {
+		frl = rate
+	}
 	rc := add(e, "tt:RateControl")
-	add(rc, "tt:FrameRateLimit", itoa(enc.FrameRateLimit))
+	add(rc, "tt:FrameRateLimit", itoa(frl))
 	add(rc, "tt:EncodingInterval", "1")
 	add(rc, "tt:BitrateLimit", itoa(enc.BitrateLimit))
 	if enc.Encoding == EncodingH264 {
+		gov := enc.GovLength
+		if gov == 0 {
+			gov = min(rate, frl)
+		}
 		h := add(e, "tt:H264")
-		add(h, "tt:GovLength", itoa(enc.GovLength))
+		add(h, "tt:GovLength", itoa(gov))
 		add(h, "tt:H264Profile", enc.H264Profile)
 	}
 	addMulticast(e)
@@ -622,12 +634,14 @@ func (m *mediaService) getCompatibleVideoEncoderConfigurations(_ context.Context
 	return r, nil
 }
 
-// Quality and GOV ranges the video encoders accept.
-const (
-	minQuality, maxQuality = 1, 100
-	minGov, maxGov         = 1, 300
-)
+// GOV range the H.264 encoder accepts (rtsp.MaxGOP).
+const minGov, maxGov = 1, 300
 
+// getVideoEncoderConfigurationOptions offers only what the bridge does:
+// the one resolution, the one Quality, frame-rate limits for both
+// encoders, and for H.264 the GOV lengths, profiles and (in the
+// extension, as H264Options2) the bitrates of the transcode. Encoding
+// intervals other than 1 and guaranteed frame rates are not offered.
 func (m *mediaService) getVideoEncoderConfigurationOptions(_ context.Context, req *soap.Request) (*etree.Element, error) {
 	if err := m.checkOptionalTokens(req, kindVideoEncoder); err != nil {
 		return nil, err
@@ -647,33 +661,41 @@ func (m *mediaService) getVideoEncoderConfigurationOptions(_ context.Context, re
 	r := response("trt:GetVideoEncoderConfigurationOptionsResponse")
 	o := add(r, "trt:Options")
 	o.CreateAttr("GuaranteedFrameRateSupported", "false")
-	addIntRange(o, "tt:QualityRange", minQuality, maxQuality)
+	addIntRange(o, "tt:QualityRange", Quality, Quality)
 	if jpeg {
 		j := add(o, "tt:JPEG")
 		addResolution(j, "tt:ResolutionsAvailable")
 		addIntRange(j, "tt:FrameRateRange", 1, MaxFPS)
 		addIntRange(j, "tt:EncodingIntervalRange", 1, 1)
 	}
-	if h264 {
-		h := add(o, "tt:H264")
+	h264Options := func(parent *etree.Element) *etree.Element {
+		h := add(parent, "tt:H264")
 		addResolution(h, "tt:ResolutionsAvailable")
 		addIntRange(h, "tt:GovLengthRange", minGov, maxGov)
 		addIntRange(h, "tt:FrameRateRange", 1, MaxFPS)
 		addIntRange(h, "tt:EncodingIntervalRange", 1, 1)
-		for _, p := range h264Profiles {
+		for _, p := range H264Profiles {
 			add(h, "tt:H264ProfilesSupported", p)
 		}
+		return h
+	}
+	if h264 {
+		h264Options(o)
+		addIntRange(h264Options(add(o, "tt:Extension")), "tt:BitrateRange", MinH264Bitrate, MaxH264Bitrate)
 	}
 	return r, nil
 }
 
-// setVideoEncoderConfiguration accepts settings the camera can honour: its
-// one resolution, the encoder's own encoding, quality, frame rate and
-// bitrate within the advertised ranges. Multicast settings are ignored
-// (multicast is not offered). Accepted settings are persisted and reported
-// back; they do not change the streams (the JPEG stream is the camera's own
-// and the H.264 transcode has fixed settings), which clients that set the
-// camera to what it reports (NVRs adding a device) never notice.
+// setVideoEncoderConfiguration accepts what the bridge can serve and
+// refuses everything else with ter:ConfigModify, so that nothing a client
+// sets is silently ignored: the encoder's own encoding at the one
+// resolution, Quality unchanged, a frame-rate limit (both encoders; frames
+// are dropped evenly), for H.264 a bitrate ceiling, GOV length and
+// profile (the transcode is VBR: a ConstantBitRate attribute of true, as
+// clients of Media2 send it, is refused), the JPEG stream's bitrate
+// unchanged, no multicast, the RTSP session timeout unchanged. What is
+// accepted is persisted and reported back by every Get; the bridge applies
+// it to the RTSP streams when the store changes.
 func (m *mediaService) setVideoEncoderConfiguration(_ context.Context, req *soap.Request) (*etree.Element, error) {
 	cfg, err := setConfiguration(req, "")
 	if err != nil {
@@ -684,7 +706,7 @@ func (m *mediaService) setVideoEncoderConfiguration(_ context.Context, req *soap
 	if err != nil {
 		return nil, err
 	}
-	var cur *videoEncoder
+	var cur *VideoEncoder
 	encs := m.d.videoEncoders(st)
 	for i := range encs {
 		if encs[i].Token == token {
@@ -694,70 +716,13 @@ func (m *mediaService) setVideoEncoderConfiguration(_ context.Context, req *soap
 	if cur == nil {
 		return nil, soap.NoConfig(token)
 	}
-	modify := func(reason string) error { return soap.ConfigModify(reason) }
-	set := VideoEncoderSettings{}
-	if name, ok := childText(cfg, "Name"); ok {
-		if len(name) > 64 {
-			return nil, modify("name too long")
-		}
-		set.Name = name
+	h264 := cur.Encoding == EncodingH264
+	set := st.VideoEncoders[token]
+	if perr := parseVideoEncoder(cfg, *cur, &set); perr != nil {
+		return nil, soap.ConfigModify(perr.Error())
 	}
-	if enc, _ := childText(cfg, "Encoding"); enc != cur.Encoding {
-		return nil, modify("encoder " + token + " only does " + cur.Encoding)
-	}
-	if res := child(cfg, "Resolution"); res != nil {
-		w, _ := childText(res, "Width")
-		h, _ := childText(res, "Height")
-		if w != itoa(Width) || h != itoa(Height) {
-			return nil, modify("the camera only delivers 640x480")
-		}
-	}
-	if q, ok := childText(cfg, "Quality"); ok {
-		f, perr := strconv.ParseFloat(q, 64)
-		if perr != nil || f < minQuality || f > maxQuality {
-			return nil, modify("quality out of range")
-		}
-		set.Quality = f
-	}
-	if rc := child(cfg, "RateControl"); rc != nil {
-		if v, ok := childText(rc, "FrameRateLimit"); ok {
-			n, perr := strconv.Atoi(v)
-			if perr != nil || n < 1 || n > MaxFPS {
-				return nil, modify("frame rate out of range")
-			}
-			set.FrameRateLimit = n
-		}
-		if v, ok := childText(rc, "EncodingInterval"); ok && v != "1" {
-			return nil, modify("encoding interval must be 1")
-		}
-		if v, ok := childText(rc, "BitrateLimit"); ok {
-			n, perr := strconv.Atoi(v)
-			if perr != nil || n < 0 {
-				return nil, modify("invalid bitrate")
-			}
-			set.BitrateLimit = n
-		}
-	}
-	if h := child(cfg, "H264"); h != nil {
-		if cur.Encoding != EncodingH264 {
-			return nil, modify("H264 settings on a JPEG encoder")
-		}
-		if v, ok := childText(h, "GovLength"); ok {
-			n, perr := strconv.Atoi(v)
-			if perr != nil || n < minGov || n > maxGov {
-				return nil, modify("GOV length out of range")
-			}
-			set.GovLength = n
-		}
-		if p, ok := childText(h, "H264Profile"); ok && !slices.Contains(h264Profiles, p) {
-			return nil, modify("unsupported H.264 profile")
-		}
-	}
-	if v, ok := childText(cfg, "SessionTimeout"); ok {
-		if !validDuration(v) {
-			return nil, modify("invalid session timeout")
-		}
-		set.SessionTimeout = v
+	if !h264 {
+		set.BitrateLimit, set.GovLength, set.H264Profile = 0, 0, ""
 	}
 	err = m.update(func(st *State) error {
 		if st.VideoEncoders == nil {
@@ -770,6 +735,122 @@ func (m *mediaService) setVideoEncoderConfiguration(_ context.Context, req *soap
 		return nil, err
 	}
 	return response("trt:SetVideoEncoderConfigurationResponse"), nil
+}
+
+// parseVideoEncoder reads the tt:VideoEncoderConfiguration cfg for the
+// encoder cur into set, or says what the bridge cannot do.
+func parseVideoEncoder(cfg *etree.Element, cur VideoEncoder, set *VideoEncoderSettings) error {
+	h264 := cur.Encoding == EncodingH264
+	if name, ok := childText(cfg, "Name"); ok {
+		if len(name) > 64 {
+			return errors.New("name too long")
+		}
+		set.Name = name
+	}
+	if enc, _ := childText(cfg, "Encoding"); enc != cur.Encoding {
+		return errors.New("encoder " + cur.Token + " only does " + cur.Encoding)
+	}
+	if res := child(cfg, "Resolution"); res != nil {
+		w, _ := childText(res, "Width")
+		h, _ := childText(res, "Height")
+		if w != itoa(Width) || h != itoa(Height) {
+			return errors.New("the camera only delivers 640x480")
+		}
+	}
+	if q, ok := childText(cfg, "Quality"); ok {
+		f, perr := strconv.ParseFloat(q, 64)
+		if perr != nil || f != Quality {
+			return errors.New("the quality is fixed at " + itoa(Quality))
+		}
+	}
+	if g := cfg.SelectAttrValue("GuaranteedFrameRate", "false"); g != "false" && g != "0" {
+		return errors.New("no guaranteed frame rate")
+	}
+	if rc := child(cfg, "RateControl"); rc != nil {
+		if err := parseRateControl(rc, cur, set); err != nil {
+			return err
+		}
+	}
+	if h := child(cfg, "H264"); h != nil {
+		if !h264 {
+			return errors.New("H264 settings on a JPEG encoder")
+		}
+		if v, ok := childText(h, "GovLength"); ok {
+			n, perr := strconv.Atoi(v)
+			if perr != nil || n < minGov || n > maxGov {
+				return errors.New("GOV length out of range")
+			}
+			set.GovLength = n
+		}
+		if p, ok := childText(h, "H264Profile"); ok {
+			if !slices.Contains(H264Profiles, p) {
+				return errors.New("unsupported H.264 profile: Baseline, Main or High")
+			}
+			set.H264Profile = p
+		}
+	}
+	if mc := child(cfg, "Multicast"); mc != nil && !noMulticast(mc) {
+		return errors.New("multicast is not offered")
+	}
+	if v, ok := childText(cfg, "SessionTimeout"); ok {
+		d, perr := ParseXSDuration(v)
+		if want, _ := ParseXSDuration(SessionTimeout); perr != nil || d != want {
+			return errors.New("the RTSP session timeout is " + SessionTimeout)
+		}
+	}
+	return nil
+}
+
+// parseRateControl reads tt:RateControl into set.
+func parseRateControl(rc *etree.Element, cur VideoEncoder, set *VideoEncoderSettings) error {
+	h264 := cur.Encoding == EncodingH264
+	if c := rc.SelectAttrValue("ConstantBitRate", "false"); c != "false" && c != "0" {
+		return errors.New("the H.264 transcode is VBR, capped at BitrateLimit; no constant bitrate")
+	}
+	if v, ok := childText(rc, "FrameRateLimit"); ok {
+		n, perr := strconv.Atoi(v)
+		if perr != nil || n < 1 || n > MaxFPS {
+			return errors.New("frame rate limit out of range: 1 to " + itoa(MaxFPS))
+		}
+		set.FrameRateLimit = n
+	}
+	if v, ok := childText(rc, "EncodingInterval"); ok && v != "1" {
+		return errors.New("encoding interval must be 1")
+	}
+	if v, ok := childText(rc, "BitrateLimit"); ok {
+		n, perr := strconv.Atoi(v)
+		switch {
+		case perr != nil:
+			return errors.New("invalid bitrate")
+		case !h264 && n != JPEGBitrateLimit:
+			return errors.New("the JPEG stream carries the camera's own pictures: its bitrate cannot be set")
+		case h264 && (n < MinH264Bitrate || n > MaxH264Bitrate):
+			return errors.New("bitrate out of range: " + itoa(MinH264Bitrate) + " to " + itoa(MaxH264Bitrate) + " kbit/s")
+		}
+		if h264 {
+			set.BitrateLimit = n
+		}
+	}
+	return nil
+}
+
+// noMulticast reports whether a tt:MulticastConfiguration says what the
+// device reports: no address, port or TTL, no automatic start.
+func noMulticast(mc *etree.Element) bool {
+	if a := child(mc, "Address"); a != nil {
+		v4, _ := childText(a, "IPv4Address")
+		v6, _ := childText(a, "IPv6Address")
+		if (v4 != "" && v4 != "0.0.0.0") || (v6 != "" && v6 != "::") {
+			return false
+		}
+	}
+	for _, f := range []string{"Port", "TTL"} {
+		if v, ok := childText(mc, f); ok && v != "0" {
+			return false
+		}
+	}
+	v, _ := childText(mc, "AutoStart")
+	return v == "" || v == "false" || v == "0"
 }
 
 func (m *mediaService) getGuaranteedNumberOfVideoEncoderInstances(_ context.Context, req *soap.Request) (*etree.Element, error) {
@@ -874,7 +955,9 @@ func (m *mediaService) getAudioEncoderConfigurationOptions(_ context.Context, re
 }
 
 // setAudioEncoderConfiguration accepts the one thing the encoder does:
-// G.711 at 64 kbit/s, 8 kHz.
+// G.711 µ-law at 64 kbit/s, 8 kHz. The encoding may also be named PCMU,
+// its RTP name, which Scrypted sends (it writes Media2's names into media
+// ver10 requests); it is reported as G711 all the same.
 func (m *mediaService) setAudioEncoderConfiguration(_ context.Context, req *soap.Request) (*etree.Element, error) {
 	if !m.d.HasAudio {
 		return nil, noAudio()
@@ -883,7 +966,7 @@ func (m *mediaService) setAudioEncoderConfiguration(_ context.Context, req *soap
 	if err != nil {
 		return nil, err
 	}
-	if e, _ := childText(cfg, "Encoding"); e != "G711" {
+	if e, _ := childText(cfg, "Encoding"); e != "G711" && e != "PCMU" {
 		return nil, soap.ConfigModify("the audio encoder only does G711")
 	}
 	if b, ok := childText(cfg, "Bitrate"); ok && b != itoa(AudioBitrate) {

@@ -1,6 +1,7 @@
 package onvif
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,9 +37,12 @@ const (
 const (
 	// Width and Height are the camera's only resolution.
 	Width, Height = 640, 480
-	// NativeFPS is the camera's usual frame rate.
+	// NativeFPS is the camera's usual frame rate, reported as the frame
+	// rate of a stream without a frame-rate limit until the camera's own
+	// rate is known (Device.FrameRate).
 	NativeFPS = 15
-	// MaxFPS is the highest FrameRateLimit a client may set.
+	// MaxFPS is the highest FrameRateLimit a client may set. A limit
+	// above the camera's rate sends every camera frame.
 	MaxFPS = 30
 	// MaxProfiles bounds the media profiles, fixed ones included.
 	MaxProfiles = 16
@@ -46,8 +50,34 @@ const (
 	// in the units of ONVIF media ver10.
 	AudioBitrate, AudioSampleRate = 64, 8
 	// SessionTimeout is the RTSP session timeout reported in the encoder
-	// configurations.
+	// configurations: the RTSP server's (rtsp.DefaultSessionTimeout). It
+	// cannot be changed.
 	SessionTimeout = "PT60S"
+)
+
+// Settings of the video encoders that clients cannot change and ranges of
+// those they can. The ranges are those of the RTSP server's
+// rtsp.VideoSettings, which the bridge applies.
+const (
+	// Quality is the quality of both encoders: the JPEG stream carries
+	// the camera's own pictures and the H.264 transcode's quality follows
+	// from its bitrate, so there is nothing to set. QualityRange offers
+	// this one value.
+	Quality = 80
+	// JPEGBitrateLimit (kbit/s) is the BitrateLimit reported for the JPEG
+	// stream: about what the camera's 640x480 pictures come to at its
+	// frame rate. The bridge passes the camera's pictures on without
+	// encoding them again, so it cannot change their size; a client may
+	// only set this value.
+	JPEGBitrateLimit = 4096
+	// DefaultH264Bitrate (kbit/s) is the H.264 transcode's bitrate ceiling
+	// until a client sets another.
+	DefaultH264Bitrate = 1024
+	// MinH264Bitrate and MaxH264Bitrate bound the H.264 BitrateLimit.
+	MinH264Bitrate, MaxH264Bitrate = 32, 8192
+	// DefaultH264Profile is the H.264 profile until a client sets another:
+	// Baseline, which every decoder plays.
+	DefaultH264Profile = "Baseline"
 )
 
 // Encodings (tt:VideoEncoding) of the two video encoders.
@@ -56,32 +86,50 @@ const (
 	EncodingH264 = "H264"
 )
 
-// H.264 profiles a client may choose (reported; the transcoder decides).
-var h264Profiles = []string{"Baseline", "Main", "High"}
+// H264Profiles are the H.264 profiles the transcode can be set to.
+var H264Profiles = []string{"Baseline", "Main", "High"}
 
-// videoEncoder is a video encoder configuration as reported.
-type videoEncoder struct {
+// VideoEncoder is a video encoder configuration with the persisted
+// settings applied: what the stream it names is served with.
+type VideoEncoder struct {
 	Token, Name, Encoding string
-	Quality               float64
-	FrameRateLimit        int
-	BitrateLimit          int
-	GovLength             int
-	H264Profile           string
-	SessionTimeout        string
+	// Quality is always Quality.
+	Quality float64
+	// FrameRateLimit is the set limit in frames per second; 0 when none
+	// is set (every camera frame, reported as the rate served).
+	FrameRateLimit int
+	// BitrateLimit is the bitrate in kbit/s: the H.264 transcode's
+	// ceiling (it is encoded VBR, never above it), JPEGBitrateLimit for
+	// the JPEG stream.
+	BitrateLimit int
+	// GovLength is the frames from one H.264 keyframe to the next; 0 when
+	// none is set (one second's worth at the rate served).
+	GovLength int
+	// H264Profile is one of H264Profiles ("" for JPEG).
+	H264Profile    string
+	SessionTimeout string
 }
+
+// Stream returns the name of the RTSP stream the encoder feeds ("jpeg" or
+// "h264").
+func (e VideoEncoder) Stream() string { return streamName(e.Token) }
+
+// VideoEncoders returns the video encoder configurations the device has
+// now, with the settings clients made.
+func (d *Device) VideoEncoders() []VideoEncoder { return d.videoEncoders(d.Store.Get()) }
 
 // videoEncoders returns the encoder configurations the device has now,
 // with the persisted settings applied.
-func (d *Device) videoEncoders(st State) []videoEncoder {
-	encs := []videoEncoder{{
+func (d *Device) videoEncoders(st State) []VideoEncoder {
+	encs := []VideoEncoder{{
 		Token: JPEGEncoderToken, Name: "JPEG", Encoding: EncodingJPEG,
-		Quality: 80, FrameRateLimit: NativeFPS, BitrateLimit: 4096, SessionTimeout: SessionTimeout,
+		Quality: Quality, BitrateLimit: JPEGBitrateLimit, SessionTimeout: SessionTimeout,
 	}}
 	if d.HasH264 {
-		encs = append(encs, videoEncoder{
+		encs = append(encs, VideoEncoder{
 			Token: H264EncoderToken, Name: "H264", Encoding: EncodingH264,
-			Quality: 60, FrameRateLimit: NativeFPS, BitrateLimit: 1024, GovLength: NativeFPS,
-			H264Profile: "Main", SessionTimeout: SessionTimeout,
+			Quality: Quality, BitrateLimit: DefaultH264Bitrate,
+			H264Profile: DefaultH264Profile, SessionTimeout: SessionTimeout,
 		})
 	}
 	for i := range encs {
@@ -92,23 +140,30 @@ func (d *Device) videoEncoders(st State) []videoEncoder {
 		if s.Name != "" {
 			encs[i].Name = s.Name
 		}
-		if s.Quality > 0 {
-			encs[i].Quality = s.Quality
-		}
-		if s.FrameRateLimit > 0 {
-			encs[i].FrameRateLimit = s.FrameRateLimit
-		}
-		if s.BitrateLimit > 0 {
-			encs[i].BitrateLimit = s.BitrateLimit
-		}
-		if s.GovLength > 0 && encs[i].Encoding == EncodingH264 {
+		encs[i].FrameRateLimit = s.FrameRateLimit
+		if encs[i].Encoding == EncodingH264 {
+			if s.BitrateLimit > 0 {
+				encs[i].BitrateLimit = s.BitrateLimit
+			}
 			encs[i].GovLength = s.GovLength
-		}
-		if s.SessionTimeout != "" {
-			encs[i].SessionTimeout = s.SessionTimeout
+			if s.H264Profile != "" {
+				encs[i].H264Profile = s.H264Profile
+			}
 		}
 	}
 	return encs
+}
+
+// servedRate returns the whole frames per second the named stream carries
+// now without a limit of its own: Device.FrameRate rounded, or NativeFPS
+// while it is not known.
+func (d *Device) servedRate(video string) int {
+	if d.FrameRate != nil {
+		if r := int(math.Round(d.FrameRate(video))); r > 0 {
+			return min(r, MaxFPS)
+		}
+	}
+	return NativeFPS
 }
 
 // hasConfig reports whether the configuration token of the given kind

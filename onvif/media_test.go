@@ -116,7 +116,7 @@ var writeOps = [][2]string{
 	{"RemoveVideoEncoderConfiguration", "<trt:ProfileToken>mine</trt:ProfileToken>"},
 	{"RemoveVideoSourceConfiguration", "<trt:ProfileToken>mine</trt:ProfileToken>"},
 	{"SetVideoSourceConfiguration", `<trt:Configuration token="vsc"><tt:Name>VideoSource</tt:Name><tt:UseCount>2</tt:UseCount><tt:SourceToken>src</tt:SourceToken><tt:Bounds x="0" y="0" width="640" height="480"/></trt:Configuration><trt:ForcePersistence>true</trt:ForcePersistence>`},
-	{"SetVideoEncoderConfiguration", `<trt:Configuration token="jpeg_enc"><tt:Name>Main</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>JPEG</tt:Encoding><tt:Resolution><tt:Width>640</tt:Width><tt:Height>480</tt:Height></tt:Resolution><tt:Quality>50</tt:Quality><tt:RateControl><tt:FrameRateLimit>10</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>2000</tt:BitrateLimit></tt:RateControl><tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:SessionTimeout>PT30S</tt:SessionTimeout></trt:Configuration><trt:ForcePersistence>true</trt:ForcePersistence>`},
+	{"SetVideoEncoderConfiguration", `<trt:Configuration token="jpeg_enc"><tt:Name>Main</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>JPEG</tt:Encoding><tt:Resolution><tt:Width>640</tt:Width><tt:Height>480</tt:Height></tt:Resolution><tt:Quality>80</tt:Quality><tt:RateControl><tt:FrameRateLimit>10</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>4096</tt:BitrateLimit></tt:RateControl><tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout></trt:Configuration><trt:ForcePersistence>true</trt:ForcePersistence>`},
 	{"SetAudioSourceConfiguration", `<trt:Configuration token="asc"><tt:Name>A</tt:Name><tt:UseCount>1</tt:UseCount><tt:SourceToken>audio_src</tt:SourceToken></trt:Configuration><trt:ForcePersistence>true</trt:ForcePersistence>`},
 	{"SetAudioEncoderConfiguration", `<trt:Configuration token="g711"><tt:Name>A</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>G711</tt:Encoding><tt:Bitrate>64</tt:Bitrate><tt:SampleRate>8</tt:SampleRate></trt:Configuration><trt:ForcePersistence>true</trt:ForcePersistence>`},
 	{"DeleteProfile", "<trt:ProfileToken>mine</trt:ProfileToken>"},
@@ -255,6 +255,9 @@ func TestMaxProfiles(t *testing.T) {
 	m.invoke(t, "CreateProfile", "<trt:Name>one too many</trt:Name>").fault(t, 500, "Receiver/Action/MaxNVTProfiles")
 }
 
+// TestSetVideoEncoderConfiguration: what the bridge can serve is accepted
+// and read back the same by every Get; everything else is a ConfigModify
+// fault and changes nothing.
 func TestSetVideoEncoderConfiguration(t *testing.T) {
 	m := newMedia(t, testDevice(t, false, true, ""))
 	cfg := func(token, enc, w, extra string) string {
@@ -262,27 +265,115 @@ func TestSetVideoEncoderConfiguration(t *testing.T) {
 			`</tt:Encoding><tt:Resolution><tt:Width>` + w + `</tt:Width><tt:Height>480</tt:Height></tt:Resolution>` + extra +
 			`</trt:Configuration><trt:ForcePersistence>true</trt:ForcePersistence>`
 	}
+	rc := func(attr, fps, bitrate string) string {
+		return `<tt:Quality>80</tt:Quality><tt:RateControl` + attr + `><tt:FrameRateLimit>` + fps +
+			`</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>` + bitrate + `</tt:BitrateLimit></tt:RateControl>`
+	}
+	before := m.mustInvoke(t, "GetVideoEncoderConfigurations", "")
 	for _, bad := range []struct{ name, body string }{
 		{"other encoding", cfg("jpeg_enc", "H264", "640", "")},
 		{"other resolution", cfg("jpeg_enc", "JPEG", "1280", "")},
-		{"quality", cfg("jpeg_enc", "JPEG", "640", "<tt:Quality>500</tt:Quality>")},
-		{"frame rate", cfg("jpeg_enc", "JPEG", "640", "<tt:Quality>5</tt:Quality><tt:RateControl><tt:FrameRateLimit>120</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>1</tt:BitrateLimit></tt:RateControl>")},
-		{"gov", cfg("h264_enc", "H264", "640", "<tt:Quality>5</tt:Quality><tt:H264><tt:GovLength>0</tt:GovLength><tt:H264Profile>Main</tt:H264Profile></tt:H264>")},
-		{"H264 block on JPEG", cfg("jpeg_enc", "JPEG", "640", "<tt:Quality>5</tt:Quality><tt:H264><tt:GovLength>10</tt:GovLength><tt:H264Profile>Main</tt:H264Profile></tt:H264>")},
+		{"quality out of range", cfg("jpeg_enc", "JPEG", "640", "<tt:Quality>500</tt:Quality>")},
+		{"another quality", cfg("h264_enc", "H264", "640", "<tt:Quality>30</tt:Quality>")},
+		{"frame rate", cfg("jpeg_enc", "JPEG", "640", rc("", "120", "4096"))},
+		{"JPEG bitrate", cfg("jpeg_enc", "JPEG", "640", rc("", "5", "256"))},
+		{"H.264 bitrate too low", cfg("h264_enc", "H264", "640", rc("", "5", "8"))},
+		{"CBR", cfg("h264_enc", "H264", "640", rc(` ConstantBitRate="true"`, "5", "256"))},
+		{"encoding interval", cfg("h264_enc", "H264", "640", `<tt:Quality>80</tt:Quality><tt:RateControl><tt:FrameRateLimit>5</tt:FrameRateLimit><tt:EncodingInterval>2</tt:EncodingInterval><tt:BitrateLimit>256</tt:BitrateLimit></tt:RateControl>`)},
+		{"gov", cfg("h264_enc", "H264", "640", "<tt:Quality>80</tt:Quality><tt:H264><tt:GovLength>0</tt:GovLength><tt:H264Profile>Main</tt:H264Profile></tt:H264>")},
+		{"profile", cfg("h264_enc", "H264", "640", "<tt:Quality>80</tt:Quality><tt:H264><tt:GovLength>10</tt:GovLength><tt:H264Profile>Extended</tt:H264Profile></tt:H264>")},
+		{"H264 block on JPEG", cfg("jpeg_enc", "JPEG", "640", "<tt:Quality>80</tt:Quality><tt:H264><tt:GovLength>10</tt:GovLength><tt:H264Profile>Main</tt:H264Profile></tt:H264>")},
+		{"multicast", cfg("h264_enc", "H264", "640", "<tt:Quality>80</tt:Quality><tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>239.1.2.3</tt:IPv4Address></tt:Address><tt:Port>5000</tt:Port><tt:TTL>1</tt:TTL><tt:AutoStart>true</tt:AutoStart></tt:Multicast>")},
+		{"session timeout", cfg("h264_enc", "H264", "640", "<tt:Quality>80</tt:Quality><tt:SessionTimeout>PT30S</tt:SessionTimeout>")},
+		{"guaranteed frame rate", strings.Replace(cfg("h264_enc", "H264", "640", ""), `token="h264_enc"`, `token="h264_enc" GuaranteedFrameRate="true"`, 1)},
 	} {
-		m.invoke(t, "SetVideoEncoderConfiguration", bad.body).fault(t, 400, "Sender/InvalidArgVal/ConfigModify")
+		t.Run(bad.name, func(t *testing.T) {
+			m.invoke(t, "SetVideoEncoderConfiguration", bad.body).fault(t, 400, "Sender/InvalidArgVal/ConfigModify")
+		})
 	}
 	m.invoke(t, "SetVideoEncoderConfiguration", cfg("nope", "JPEG", "640", "")).fault(t, 400, "Sender/InvalidArgVal/NoConfig")
+	if after := m.mustInvoke(t, "GetVideoEncoderConfigurations", ""); !xmlEqual(before, after) {
+		t.Error("refused settings changed the encoder configurations")
+	}
 
 	m.mustInvoke(t, "SetVideoEncoderConfiguration", cfg("h264_enc", "H264", "640",
-		"<tt:Quality>30</tt:Quality><tt:RateControl><tt:FrameRateLimit>10</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>512</tt:BitrateLimit></tt:RateControl><tt:H264><tt:GovLength>20</tt:GovLength><tt:H264Profile>Main</tt:H264Profile></tt:H264>"))
-	r := m.mustInvoke(t, "GetVideoEncoderConfiguration", "<trt:ConfigurationToken>h264_enc</trt:ConfigurationToken>")
+		rc(` ConstantBitRate="false"`, "10", "512")+"<tt:H264><tt:GovLength>20</tt:GovLength><tt:H264Profile>High</tt:H264Profile></tt:H264><tt:SessionTimeout>PT1M</tt:SessionTimeout>"))
+	m.mustInvoke(t, "SetVideoEncoderConfiguration", cfg("jpeg_enc", "JPEG", "640", rc("", "5", "4096")))
+	want := map[string]map[string]string{
+		"h264_enc": {"Name": "n", "Quality": "80", "RateControl/FrameRateLimit": "10", "RateControl/BitrateLimit": "512",
+			"H264/GovLength": "20", "H264/H264Profile": "High", "SessionTimeout": "PT60S"},
+		"jpeg_enc": {"Name": "n", "Quality": "80", "RateControl/FrameRateLimit": "5", "RateControl/BitrateLimit": "4096"},
+	}
+	check := func(from string, c *etree.Element) {
+		t.Helper()
+		for path, w := range want[c.SelectAttrValue("token", "")] {
+			if got := text(c, path); got != w {
+				t.Errorf("%s %s: %s = %q, want %q", from, c.SelectAttrValue("token", ""), path, got, w)
+			}
+		}
+	}
+	for token := range want {
+		check("GetVideoEncoderConfiguration", m.mustInvoke(t, "GetVideoEncoderConfiguration", "<trt:ConfigurationToken>"+token+"</trt:ConfigurationToken>").FindElement("Configuration"))
+	}
+	for _, c := range m.mustInvoke(t, "GetVideoEncoderConfigurations", "").SelectElements("Configurations") {
+		check("GetVideoEncoderConfigurations", c)
+	}
+	for _, c := range m.mustInvoke(t, "GetCompatibleVideoEncoderConfigurations", "<trt:ProfileToken>h264</trt:ProfileToken>").SelectElements("Configurations") {
+		check("GetCompatibleVideoEncoderConfigurations", c)
+	}
+	for _, p := range m.mustInvoke(t, "GetProfiles", "").SelectElements("Profiles") {
+		check("GetProfiles", p.SelectElement("VideoEncoderConfiguration"))
+	}
+	for _, token := range []string{"jpeg", "h264"} {
+		p := m.mustInvoke(t, "GetProfile", "<trt:ProfileToken>"+token+"</trt:ProfileToken>").FindElement("Profile")
+		check("GetProfile", p.SelectElement("VideoEncoderConfiguration"))
+	}
+}
+
+// TestVideoEncoderOptionsOfferWhatIsServed: the options name the one
+// quality and resolution, and for H.264 the bitrates of the transcode; a
+// value at each end of every range offered is accepted.
+func TestVideoEncoderOptionsOfferWhatIsServed(t *testing.T) {
+	m := newMedia(t, testDevice(t, false, true, ""))
+	o := m.mustInvoke(t, "GetVideoEncoderConfigurationOptions", "<trt:ConfigurationToken>h264_enc</trt:ConfigurationToken>").FindElement("Options")
 	for path, want := range map[string]string{
-		"Configuration/Name": "n", "Configuration/Quality": "30", "Configuration/RateControl/FrameRateLimit": "10",
-		"Configuration/RateControl/BitrateLimit": "512", "Configuration/H264/GovLength": "20",
+		"QualityRange/Min": "80", "QualityRange/Max": "80",
+		"H264/FrameRateRange/Min": "1", "H264/FrameRateRange/Max": "30",
+		"H264/GovLengthRange/Max": "300", "Extension/H264/BitrateRange/Min": "32", "Extension/H264/BitrateRange/Max": "8192",
 	} {
-		if got := text(r, path); got != want {
+		if got := text(o, path); got != want {
 			t.Errorf("%s = %q, want %q", path, got, want)
+		}
+	}
+	if o.SelectElement("JPEG") != nil {
+		t.Error("JPEG options for the H.264 encoder")
+	}
+	for _, v := range [][3]string{{"1", "32", "1"}, {"30", "8192", "300"}} {
+		m.mustInvoke(t, "SetVideoEncoderConfiguration", `<trt:Configuration token="h264_enc"><tt:Name>H264</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding><tt:Resolution><tt:Width>640</tt:Width><tt:Height>480</tt:Height></tt:Resolution><tt:Quality>80</tt:Quality><tt:RateControl><tt:FrameRateLimit>`+v[0]+`</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>`+v[1]+`</tt:BitrateLimit></tt:RateControl><tt:H264><tt:GovLength>`+v[2]+`</tt:GovLength><tt:H264Profile>Baseline</tt:H264Profile></tt:H264></trt:Configuration><trt:ForcePersistence>true</trt:ForcePersistence>`)
+	}
+}
+
+// TestUnsetRatesReportTheServedRate: without a frame-rate limit or GOV
+// length the encoder configurations report the rate the stream is served
+// at and one second's worth of frames, not a made-up number.
+func TestUnsetRatesReportTheServedRate(t *testing.T) {
+	d := testDevice(t, false, true, "")
+	d.FrameRate = func(video string) float64 {
+		if video == "h264" {
+			return 11.8
+		}
+		return 24.6
+	}
+	m := newMedia(t, d)
+	for _, c := range m.mustInvoke(t, "GetVideoEncoderConfigurations", "").SelectElements("Configurations") {
+		want := map[string]string{"jpeg_enc": "25", "h264_enc": "12"}[c.SelectAttrValue("token", "")]
+		if got := text(c, "RateControl/FrameRateLimit"); got != want {
+			t.Errorf("%s: FrameRateLimit %s, want %s", c.SelectAttrValue("token", ""), got, want)
+		}
+		if c.SelectAttrValue("token", "") == "h264_enc" {
+			if got := text(c, "H264/GovLength"); got != "12" {
+				t.Errorf("GovLength %s, want 12 (one second)", got)
+			}
 		}
 	}
 }
@@ -381,4 +472,15 @@ func TestVideoEncoderOptionsFollowTheRequest(t *testing.T) {
 			t.Errorf("%s: H264 block %v", tc.inner, got)
 		}
 	}
+}
+
+// xmlEqual reports whether two elements serialize the same.
+func xmlEqual(a, b *etree.Element) bool {
+	str := func(e *etree.Element) string {
+		doc := etree.NewDocument()
+		doc.SetRoot(e.Copy())
+		s, _ := doc.WriteToString()
+		return s
+	}
+	return str(a) == str(b)
 }

@@ -61,6 +61,13 @@ type Device struct {
 	// HasH264 reports that the RTSP server can serve an H.264 transcode, so
 	// the fixed H.264 profile exists.
 	HasH264 bool
+	// FrameRate returns the frames per second the named video stream
+	// ("jpeg" or "h264") carries now, 0 while it is not known. An encoder
+	// configuration without a frame-rate limit reports it, rounded, as its
+	// FrameRateLimit, and an H.264 one without a GOV length one second's
+	// worth of frames as its GovLength, so that both are what is served.
+	// May be nil (NativeFPS is reported).
+	FrameRate func(video string) float64
 	// Reboot restarts the camera session (SystemReboot). May be nil.
 	Reboot func()
 	// HTTPPort is the port of this device's HTTP endpoint (ONVIF services,

@@ -64,12 +64,14 @@ type Profile struct {
 // configuration (SetVideoEncoderConfiguration). Zero values mean the
 // media service's default.
 type VideoEncoderSettings struct {
-	Name           string  `json:"name,omitempty"`
-	Quality        float64 `json:"quality,omitempty"`
-	FrameRateLimit int     `json:"frameRateLimit,omitempty"`
-	BitrateLimit   int     `json:"bitrateLimit,omitempty"`
-	GovLength      int     `json:"govLength,omitempty"`
-	SessionTimeout string  `json:"sessionTimeout,omitempty"`
+	Name string `json:"name,omitempty"`
+	// FrameRateLimit is in frames per second, 0 for every camera frame.
+	FrameRateLimit int `json:"frameRateLimit,omitempty"`
+	// BitrateLimit (kbit/s), GovLength and H264Profile are the H.264
+	// transcode's.
+	BitrateLimit int    `json:"bitrateLimit,omitempty"`
+	GovLength    int    `json:"govLength,omitempty"`
+	H264Profile  string `json:"h264Profile,omitempty"`
 }
 
 // State is the persisted settable state of a device.

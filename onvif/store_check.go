@@ -130,16 +130,14 @@ func encoderProblem(s VideoEncoderSettings, h264 bool) string {
 	switch {
 	case len(s.Name) > 64:
 		return "name too long"
-	case s.Quality != 0 && (s.Quality < minQuality || s.Quality > maxQuality):
-		return fmt.Sprintf("quality %v out of range", s.Quality)
 	case s.FrameRateLimit != 0 && (s.FrameRateLimit < 1 || s.FrameRateLimit > MaxFPS):
 		return fmt.Sprintf("frame rate %d out of range", s.FrameRateLimit)
-	case s.BitrateLimit < 0:
+	case s.BitrateLimit != 0 && (!h264 || s.BitrateLimit < MinH264Bitrate || s.BitrateLimit > MaxH264Bitrate):
 		return fmt.Sprintf("bitrate %d", s.BitrateLimit)
 	case s.GovLength != 0 && (!h264 || s.GovLength < minGov || s.GovLength > maxGov):
 		return fmt.Sprintf("GOV length %d", s.GovLength)
-	case s.SessionTimeout != "" && !validDuration(s.SessionTimeout):
-		return fmt.Sprintf("session timeout %q", s.SessionTimeout)
+	case s.H264Profile != "" && (!h264 || !slices.Contains(H264Profiles, s.H264Profile)):
+		return fmt.Sprintf("H.264 profile %q", s.H264Profile)
 	}
 	return ""
 }

@@ -130,7 +130,7 @@ func TestStoreChecksOnLoad(t *testing.T) {
 		],
 		"profiles": [`+strings.Join(profiles, ",")+`],
 		"videoEncoders": {
-			"jpeg_enc": {"quality": 500},
+			"jpeg_enc": {"bitrateLimit": 500},
 			"h264_enc": {"govLength": 20, "frameRateLimit": 10},
 			"x_enc": {"quality": 50}
 		}
@@ -160,7 +160,7 @@ func TestStoreChecksOnLoad(t *testing.T) {
 	}
 	all := strings.Join(s.Repairs(), "\n")
 	for _, want := range []string{`user "bob": empty password`, `user "eve"`, `second user named "ann"`, "dropped 986 profiles beyond the limit of 16",
-		`malformed scope "no scope"`, `repeated scope`, `discovery mode "Sometimes"`, `host name "-bad-"`, `"jpeg_enc" to its defaults: quality 500`, `unknown video encoder "x_enc"`} {
+		`malformed scope "no scope"`, `repeated scope`, `discovery mode "Sometimes"`, `host name "-bad-"`, `"jpeg_enc" to its defaults: bitrate 500`, `unknown video encoder "x_enc"`} {
 		if !strings.Contains(all, want) {
 			t.Errorf("repairs lack %q:\n%s", want, all)
 		}

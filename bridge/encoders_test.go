@@ -1,0 +1,148 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chinesium/chinesium/internal/testutil"
+	"github.com/chinesium/chinesium/rtsp"
+)
+
+// probedRate is what ffprobe counted of a stream's video packets after its
+// first second.
+type probedRate struct {
+	frames  int
+	seconds float64 // from the first counted packet's pts to the last's
+	bytes   int     // of every counted packet but the last
+}
+
+func (p probedRate) fps() float64  { return float64(p.frames-1) / p.seconds }
+func (p probedRate) kbps() float64 { return float64(p.bytes) * 8 / p.seconds / 1000 }
+
+// probeRate reads the video packets of url over TCP for about seconds and
+// counts them, skipping the first second, where the encoder and ffprobe
+// settle.
+func probeRate(t *testing.T, url string, seconds int) probedRate {
+	t.Helper()
+	bin := testutil.NeedTool(t, "ffprobe")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+60)*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "-v", "error", "-rtsp_transport", "tcp", "-select_streams", "v",
+		"-show_entries", "packet=pts_time,size", "-of", "json",
+		"-read_intervals", "%+"+strconv.Itoa(seconds+1), url).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", url, err)
+	}
+	var res struct {
+		Packets []struct {
+			PTS  string `json:"pts_time"`
+			Size string `json:"size"`
+		}
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatal(err)
+	}
+	var p probedRate
+	var start, first, last float64
+	seen, lastSize := false, 0
+	for _, pk := range res.Packets {
+		pts, err := strconv.ParseFloat(pk.PTS, 64)
+		if err != nil {
+			continue
+		}
+		size, _ := strconv.Atoi(pk.Size)
+		if !seen {
+			start, seen = pts, true
+		}
+		if pts < start+1 {
+			continue
+		}
+		if p.frames == 0 {
+			first = pts
+		}
+		p.frames++
+		p.bytes += size
+		last, lastSize = pts, size
+	}
+	p.bytes -= lastSize
+	p.seconds = last - first
+	if p.frames < 5 || p.seconds <= 0 {
+		t.Fatalf("ffprobe %s: %d packets over %.1f s", url, p.frames, p.seconds)
+	}
+	return p
+}
+
+// encoderConfig is the body of a SetVideoEncoderConfiguration as ODM and
+// the npm onvif package send it: the whole configuration as read, with
+// the frame-rate limit and bitrate changed.
+func encoderConfig(token, encoding string, fps, kbps int, h264 string) string {
+	return `<trt:SetVideoEncoderConfiguration><trt:Configuration token="` + token + `"><tt:Name>` + encoding + `</tt:Name>` +
+		`<tt:UseCount>1</tt:UseCount><tt:Encoding>` + encoding + `</tt:Encoding><tt:Resolution><tt:Width>640</tt:Width><tt:Height>480</tt:Height></tt:Resolution>` +
+		`<tt:Quality>80</tt:Quality><tt:RateControl><tt:FrameRateLimit>` + strconv.Itoa(fps) + `</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval>` +
+		`<tt:BitrateLimit>` + strconv.Itoa(kbps) + `</tt:BitrateLimit></tt:RateControl>` + h264 +
+		`<tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL><tt:AutoStart>false</tt:AutoStart></tt:Multicast>` +
+		`<tt:SessionTimeout>PT60S</tt:SessionTimeout></trt:Configuration><trt:ForcePersistence>true</trt:ForcePersistence></trt:SetVideoEncoderConfiguration>`
+}
+
+// TestEncoderSettingsServed: 5 fps on both encoders and 256 kbit/s on the
+// H.264 one, set over ONVIF, are what ffprobe counts on the RTSP streams
+// of a 15 fps camera, and 96 kbit/s then brings the H.264 stream down to
+// that. The JPEG stream's bitrate is the camera's (its
+// pictures are passed on as they come), so a bitrate for it is refused
+// with ConfigModify and the stream keeps serving.
+func TestEncoderSettingsServed(t *testing.T) {
+	t.Parallel()
+	testutil.NeedTool(t, "ffmpeg")
+	cam, c := startCamera(t, "127.0.23.1", nil)
+	cam.SetMotion(true) // a picture that changes, as a camera's does
+	if !c.Device.HasH264 {
+		t.Fatal("no H.264 stream")
+	}
+	media := "http://" + hostPort(bindIP.String(), c.HTTPPort()) + MediaServicePath
+	set := func(body string) (int, string) { return soapRequest(t, media, "admin", "secret", body) }
+	if status, body := set(encoderConfig("jpeg_enc", "JPEG", 5, 256, "")); status != http.StatusBadRequest || !strings.Contains(body, "ter:ConfigModify") {
+		t.Errorf("a bitrate for the JPEG stream: %d %s", status, body)
+	}
+	if status, body := set(encoderConfig("jpeg_enc", "JPEG", 5, 4096, "")); status != http.StatusOK {
+		t.Fatalf("JPEG at 5 fps: %d %s", status, body)
+	}
+	h264 := `<tt:H264><tt:GovLength>10</tt:GovLength><tt:H264Profile>Main</tt:H264Profile></tt:H264>`
+	if status, body := set(encoderConfig("h264_enc", "H264", 5, 256, h264)); status != http.StatusOK {
+		t.Fatalf("H.264 at 5 fps, 256 kbit/s: %d %s", status, body)
+	}
+	for _, video := range []string{rtsp.StreamJPEG, rtsp.StreamH264} {
+		p := probeRate(t, withUser(c.RTSPURL(bindIP.String(), video), "admin", "secret"), 8)
+		t.Logf("%s: %d frames in %.2f s: %.2f fps, %.0f kbit/s", video, p.frames, p.seconds, p.fps(), p.kbps())
+		if math.Abs(p.fps()-5) > 0.5 {
+			t.Errorf("%s: %.2f frames per second, want 5", video, p.fps())
+		}
+		if video == rtsp.StreamH264 && math.Abs(p.kbps()-256) > 0.3*256 {
+			t.Errorf("h264: %.0f kbit/s, want 256 within 30 %%", p.kbps())
+		}
+	}
+	// The bitrate is a ceiling the transcode keeps (VBR): this moving
+	// picture needs a little less than 256 kbit/s, so a lower limit shows
+	// that it bites.
+	if status, body := set(encoderConfig("h264_enc", "H264", 5, 96, h264)); status != http.StatusOK {
+		t.Fatalf("H.264 at 96 kbit/s: %d %s", status, body)
+	}
+	p := probeRate(t, withUser(c.RTSPURL(bindIP.String(), rtsp.StreamH264), "admin", "secret"), 8)
+	t.Logf("h264 at 96 kbit/s: %.2f fps, %.0f kbit/s", p.fps(), p.kbps())
+	if math.Abs(p.kbps()-96) > 0.3*96 {
+		t.Errorf("h264: %.0f kbit/s, want 96 within 30 %%", p.kbps())
+	}
+	// What the streams carry is what the device reports.
+	_, body := set(`<trt:GetVideoEncoderConfiguration><trt:ConfigurationToken>h264_enc</trt:ConfigurationToken></trt:GetVideoEncoderConfiguration>`)
+	for name, want := range map[string]string{"FrameRateLimit": "5", "BitrateLimit": "96", "GovLength": "10", "H264Profile": "Main"} {
+		if got := elementText(body, name); got != want {
+			t.Errorf("GetVideoEncoderConfiguration: %s %q, want %q", name, got, want)
+		}
+	}
+}
