@@ -37,7 +37,7 @@ type scryptedResult struct {
 		Token    string `json:"token"`
 		Encoding string `json:"encoding"`
 	} `json:"sent"`
-	Errors   []string `json:"errors"`
+	Errors   []string                   `json:"errors"`
 	ReadBack map[string]json.RawMessage `json:"readBack"`
 }
 
