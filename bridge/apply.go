@@ -56,7 +56,8 @@ func (c Changes) Empty() bool {
 // is left out, the rest is applied, and the error (ErrCameraNotStarted)
 // says which; a
 // restarted camera that cannot start again with its new configuration is
-// started with its old one.
+// started with its old one. The cameras the scan found (Config.Scan) stay,
+// unless cfg configures them.
 func (b *Bridge) Apply(cfg Config) (Changes, error) {
 	b.applyMu.Lock()
 	defer b.applyMu.Unlock()
@@ -173,9 +174,10 @@ func (b *Bridge) apply(users []onvif.User) (Changes, error) {
 	return ch, nil
 }
 
-// wanted returns the cameras the bridge is to run, as configured.
+// wanted returns the cameras the bridge is to run: the configured ones,
+// then those the scan found that are not configured.
 func (b *Bridge) wanted() []CameraConfig {
-	return slices.Clone(b.configured)
+	return append(slices.Clone(b.configured), b.scannedCameras(b.configured)...)
 }
 
 // camerasAfter returns the running cameras that are not in now (those an

@@ -137,7 +137,9 @@ func TestApplyReload(t *testing.T) {
 	t.Parallel()
 	ips := []string{"127.0.21.10", "127.0.21.11", "127.0.21.12", "127.0.21.13"}
 	for _, ip := range ips {
-		_, stop := runFakeCam(t, fakecam.Config{IP: netip.MustParseAddr(ip), FPS: 20, Logger: testLogger(t)})
+		// A short linger: the restarted camera's new session (on another
+		// local port here) gets the stream soon.
+		_, stop := runFakeCam(t, fakecam.Config{IP: netip.MustParseAddr(ip), FPS: 20, Linger: time.Second, Logger: testLogger(t)})
 		t.Cleanup(stop)
 	}
 	cfg := testConfig(t, t.TempDir(), ips[:3]...)
@@ -266,4 +268,59 @@ func httpGet(t *testing.T, url string) (int, []byte) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
+}
+
+// TestScanFindsCameras: a bridge with the camera scan and no camera
+// serves the cameras that appear later on the LAN (fake cameras
+// answering the broadcast on loopback), each under its UID, and not a
+// second time a camera it has configured; a reload keeps the found ones.
+func TestScanFindsCameras(t *testing.T) {
+	t.Parallel()
+	const port = 10221 // the fake cameras' control port: no other test's cameras answer it
+	cfg := testConfig(t, t.TempDir(), "127.0.21.42")
+	cfg.Bind = applyBind
+	cfg.Scan = &ScanConfig{Broadcast: netip.MustParseAddrPort("127.255.255.255:10221"), Interval: 200 * time.Millisecond, Window: 300 * time.Millisecond}
+	cfg.Cameras[0].ControlPort = port
+	b := startBridge(t, cfg)
+	if n := len(b.Cameras()); n != 1 {
+		t.Fatalf("%d cameras before any is found", n)
+	}
+	for _, ip := range []string{"127.0.21.40", "127.0.21.41", "127.0.21.42"} {
+		_, stop := runFakeCam(t, fakecam.Config{IP: netip.MustParseAddr(ip), ControlPort: port, Discovery: true, Logger: testLogger(t)})
+		t.Cleanup(stop)
+	}
+	var cams []*Camera
+	for end := time.Now().Add(10 * time.Second); len(cams) < 3; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("cameras found: %d, want 3", len(cams))
+		}
+		cams = b.Cameras()
+	}
+	if len(cams) != 3 {
+		t.Fatalf("%d cameras, want 3 (the configured one once)", len(cams))
+	}
+	slices.SortFunc(cams[1:], func(a, b *Camera) int { return strings.Compare(a.Config.Name, b.Config.Name) })
+	for i, want := range []struct{ name, id, streams string }{
+		{"cam-127-0-21-42", "127.0.21.42", "FAKECAM-7F00152A"},
+		{"FAKECAM-7F001528", "FAKECAM-7F001528", "FAKECAM-7F001528"},
+		{"FAKECAM-7F001529", "FAKECAM-7F001529", "FAKECAM-7F001529"},
+	} {
+		c := cams[i]
+		if c.Config.Name != want.name || c.Config.ID != want.id {
+			t.Errorf("camera %d: %q (id %q), want %q (id %q)", i, c.Config.Name, c.Config.ID, want.name, want.id)
+		}
+		f := waitFrame(t, c)
+		if name, _, _ := fakecam.FrameSeq(f.JPEG); name != want.streams {
+			t.Errorf("camera %s streams %s, want %s", c.Config.Name, name, want.streams)
+		}
+	}
+	// A reload of the configured cameras keeps the found ones.
+	next := testConfig(t, cfg.StateDir, "127.0.21.42")
+	next.Cameras[0].ControlPort = port
+	if ch, err := b.Apply(next); err != nil || !ch.Empty() {
+		t.Errorf("Apply of the same configuration: %+v, %v", ch, err)
+	}
+	if n := len(b.Cameras()); n != 3 {
+		t.Errorf("%d cameras after a reload, want 3", n)
+	}
 }

@@ -66,6 +66,7 @@ type Bridge struct {
 	// each other and with Close.
 	applyMu sync.Mutex
 	ctx     context.Context // Start's, done at Close
+	scanned []CameraConfig  // the cameras the scan found (scan.go); guarded by applyMu
 
 	discovery *discovery.Responder // nil when off
 	h264Err   error                // why there is no H.264 (nil: there is, or no camera wants it); set by Start
@@ -212,6 +213,7 @@ func (b *Bridge) Start(ctx context.Context) (err error) {
 	for _, c := range b.cameras {
 		c.start(ctx)
 	}
+	b.startScan(ctx)
 	return nil
 }
 

@@ -174,6 +174,10 @@ type Config struct {
 	// write timeout: streams are endless, and the stream handlers bound
 	// each write themselves.
 	IdleTimeout time.Duration
+	// Scan, if not nil, finds cameras on the LAN and serves those that
+	// are not in Cameras (see ScanConfig): at Start, then every
+	// Scan.Interval. Cameras may then be empty.
+	Scan *ScanConfig
 	// Logger receives the bridge's logs; default slog.Default().
 	Logger *slog.Logger
 	// Session, if set, adjusts every camera's session configuration after
@@ -203,8 +207,12 @@ func DefaultStateDir() (string, error) {
 // withDefaults validates cfg and returns it with every default filled in,
 // cameras' HTTP ports included.
 func (cfg Config) withDefaults() (Config, error) {
-	if len(cfg.Cameras) == 0 {
+	if len(cfg.Cameras) == 0 && cfg.Scan == nil {
 		return cfg, errors.New("bridge: no camera configured")
+	}
+	if cfg.Scan != nil {
+		sc := cfg.Scan.withDefaults()
+		cfg.Scan = &sc
 	}
 	if cfg.HTTPBasePort == 0 {
 		cfg.HTTPBasePort = DefaultHTTPBasePort
@@ -257,7 +265,8 @@ func (cfg Config) withDefaults() (Config, error) {
 		names[slug], ids[c.ID] = true, true
 		cams[i] = c
 	}
-	var used []int
+	// Automatic ports skip the RTSP and admin ports too.
+	used := []int{cfg.RTSPPort, cfg.AdminPort}
 	for _, c := range cams {
 		if c.HTTPPort != 0 {
 			used = append(used, c.HTTPPort)

@@ -33,6 +33,10 @@ func (c Config) Bridge() bridge.Config {
 			bc.PushConsumers = append(bc.PushConsumers, p)
 		}
 	}
+	if c.Scan.Enabled {
+		bc.Scan = &bridge.ScanConfig{Interval: c.Scan.Interval}
+		bc.Scan.Broadcast, _ = netip.ParseAddrPort(c.Scan.Broadcast)
+	}
 	if c.Discovery.Enabled {
 		bc.Discovery = &discovery.Config{Interfaces: slices.Clone(c.Discovery.Interfaces)}
 	}

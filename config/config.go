@@ -22,6 +22,7 @@ import (
 
 	"github.com/chinesium/chinesium/admin"
 	"github.com/chinesium/chinesium/bridge"
+	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/motion"
 	"github.com/chinesium/chinesium/soap"
 )
@@ -64,6 +65,9 @@ type Config struct {
 	// Discovery configures WS-Discovery, which announces the cameras to
 	// NVRs.
 	Discovery Discovery `yaml:"discovery"`
+	// Scan finds the cameras on the LAN and serves them (serve
+	// -discover).
+	Scan Scan `yaml:"scan"`
 	// ONVIF configures the ONVIF services.
 	ONVIF ONVIF `yaml:"onvif"`
 	// StateDir holds what ONVIF clients change (users, scopes, profiles,
@@ -167,6 +171,27 @@ type Discovery struct {
 	Interfaces []string `yaml:"interfaces"`
 }
 
+// Scan configures the camera scan: the port request that chinesium
+// discover broadcasts, repeated, and every camera that answers served
+// under its own identity.
+type Scan struct {
+	// Enabled looks for cameras with the broadcast port request at start
+	// and every Interval, and serves each camera that answers and is not
+	// in cameras, named and identified by its UID (so that it stays the
+	// same device when its address changes). Then cameras may be empty.
+	// It defaults to false.
+	Enabled bool `yaml:"enabled"`
+	// Broadcast is the IPv4 address and port the request goes to; the
+	// port is the cameras' control port. It defaults to
+	// camsession.DefaultBroadcast (255.255.255.255:10104); on a host with
+	// several interfaces give the cameras' subnet broadcast, e.g.
+	// 192.168.1.255:10104.
+	Broadcast string `yaml:"broadcast"`
+	// Interval is the time between two scans. It defaults to
+	// bridge.DefaultScanInterval.
+	Interval time.Duration `yaml:"interval"`
+}
+
 // ONVIF configures the ONVIF services.
 type ONVIF struct {
 	// StrictAuthFaults answers an unauthenticated CreateProfile with
@@ -210,6 +235,7 @@ func Default() Config {
 			Hold:        motion.DefaultHold,
 		},
 		Discovery: Discovery{Enabled: true},
+		Scan:      Scan{Broadcast: camsession.DefaultBroadcast.String(), Interval: bridge.DefaultScanInterval},
 		ONVIF:     ONVIF{TokenWindow: soap.DefaultMaxSkew},
 		Log:       Log{Format: LogText, Level: "info"},
 

@@ -102,6 +102,9 @@ func TestEveryKeyBadValue(t *testing.T) {
 		{"discovery.enabled", cam + "discovery:\n  enabled: nope\n", `discovery.enabled: "nope" is not true or false (`},
 		{"discovery.interfaces", cam + "discovery:\n  interfaces: [eth0, \"has space\"]\n", `discovery.interfaces[1]: "has space" is not a network interface name`},
 		{"discovery.interfaces", cam + "discovery:\n  enabled: false\n  interfaces: [eth0]\n", `discovery.interfaces: set while discovery.enabled is false`},
+		{"scan.enabled", cam + "scan:\n  enabled: often\n", `scan.enabled: "often" is not true or false (`},
+		{"scan.broadcast", cam + "scan:\n  broadcast: 192.168.1.255\n", `scan.broadcast: "192.168.1.255" is not an IPv4 address and port`},
+		{"scan.interval", cam + "scan:\n  interval: 10ms\n", `scan.interval: 10ms is not between 1s and 24h0m0s`},
 		{"onvif.strict_auth_faults", cam + "onvif:\n  strict_auth_faults: 2\n", `onvif.strict_auth_faults: "2" is not true or false (`},
 		{"onvif.push_consumers", cam + "onvif:\n  push_consumers: [10.0.0.0/33]\n", `onvif.push_consumers[0]: "10.0.0.0/33" is not an IP address or a network`},
 		{"onvif.token_window", cam + "onvif:\n  token_window: 0s\n", `onvif.token_window: 0s is not between 1s and 24h0m0s`},
@@ -393,5 +396,22 @@ func TestRestartKeys(t *testing.T) {
 	next.Log.Format = LogJSON
 	if got, want := strings.Join(next.RestartKeys(running), " "), "discovery.interfaces listen.rtsp_port log.format"; got != want {
 		t.Errorf("RestartKeys: %s, want %s", got, want)
+	}
+}
+
+// TestScan: with scan.enabled no camera needs to be configured, and the
+// scan reaches the bridge's configuration.
+func TestScan(t *testing.T) {
+	t.Parallel()
+	cfg, _, err := load(t, "scan:\n  enabled: true\n  interval: 30s\n", []string{"CHINESIUM_SCAN_BROADCAST=192.168.1.255:10104"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := cfg.Bridge().Scan
+	if sc == nil || sc.Broadcast.String() != "192.168.1.255:10104" || sc.Interval != 30*time.Second {
+		t.Errorf("bridge scan configuration %+v", sc)
+	}
+	if cfg, _, _ := load(t, "cameras:\n  - ip: 10.0.0.5\n", nil); cfg.Bridge().Scan != nil {
+		t.Error("a scan without scan.enabled")
 	}
 }

@@ -26,6 +26,9 @@ const (
 	// MaxTokenWindow bounds onvif.token_window: a day covers any clock
 	// set to the wrong time zone.
 	MaxTokenWindow = 24 * time.Hour
+	// MinScanInterval and MaxScanInterval bound scan.interval.
+	MinScanInterval = time.Second
+	MaxScanInterval = 24 * time.Hour
 	// maxInterfaceName is IFNAMSIZ - 1 on Linux.
 	maxInterfaceName = 15
 )
@@ -57,6 +60,7 @@ func (c Config) Validate() error {
 		v.bad("onvif.token_window", "%v is not between 1s and %v", w, MaxTokenWindow)
 	}
 	v.discovery()
+	v.scan()
 	if c.StateDir != "" {
 		if fi, err := os.Stat(c.StateDir); err == nil && !fi.IsDir() {
 			v.bad("state_dir", "%q is not a directory", c.StateDir)
@@ -160,8 +164,8 @@ func validPort(p int) bool { return p >= 1 && p <= 65535 }
 
 func (v *validator) cameras() {
 	c := v.c
-	if len(c.Cameras) == 0 {
-		v.bad("cameras", "no camera configured: list them under cameras: in the configuration file, give their IPs on the command line (chinesium serve 10.10.1.30) or in %s (chinesium discover finds them)", EnvName(KeyCameras))
+	if len(c.Cameras) == 0 && !c.Scan.Enabled {
+		v.bad("cameras", "no camera configured: list them under cameras: in the configuration file, give their IPs on the command line (chinesium serve 10.10.1.30) or in %s (chinesium discover finds them), or turn scan.enabled on (serve -discover)", EnvName(KeyCameras))
 		return
 	}
 	fixed := v.ports()
@@ -276,5 +280,15 @@ func (v *validator) discovery() {
 	}
 	if len(d.Interfaces) > 0 && !d.Enabled {
 		v.bad("discovery.interfaces", "set while discovery.enabled is false")
+	}
+}
+
+func (v *validator) scan() {
+	s := v.c.Scan
+	if a, err := netip.ParseAddrPort(s.Broadcast); err != nil || !a.Addr().Is4() || a.Addr().IsUnspecified() || a.Port() == 0 {
+		v.bad("scan.broadcast", "%q is not an IPv4 address and port such as 192.168.1.255:10104", s.Broadcast)
+	}
+	if s.Interval < MinScanInterval || s.Interval > MaxScanInterval {
+		v.bad("scan.interval", "%v is not between %v and %v", s.Interval, MinScanInterval, MaxScanInterval)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -228,5 +229,88 @@ func TestServeReload(t *testing.T) {
 	p.waitStderr(t, "removed=changed,added")
 	if _, err := viewer.frames(); err != nil {
 		t.Errorf("viewer cut off by the last reload: %v", err)
+	}
+}
+
+// serialNumber asks the ONVIF device at url for its serial number.
+func serialNumber(t *testing.T, url string) string {
+	t.Helper()
+	body := `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">` +
+		`<s:Body><GetDeviceInformation xmlns="http://www.onvif.org/ver10/device/wsdl"/></s:Body></s:Envelope>`
+	resp, err := http.Post(url, "application/soap+xml; charset=utf-8", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	_, rest, _ := strings.Cut(string(b), "SerialNumber>")
+	serial, _, _ := strings.Cut(rest, "<")
+	return serial
+}
+
+// TestServeDiscover: serve -discover with no camera configured serves the
+// cameras that appear on the LAN after it started (fake cameras
+// answering the broadcast on loopback), each under its UID, and the same
+// devices (serial numbers) after a restart.
+func TestServeDiscover(t *testing.T) {
+	t.Parallel()
+	state := t.TempDir()
+	start := func() *servingProcess {
+		cmd := exec.Command(bin, "serve", "-discover", "-discover-broadcast", "127.255.255.255:10222", "-discovery=false",
+			"-bind", "127.0.21.1", "-http-port", "18930", "-rtsp-port", "18940", "-admin-port", "18941", "-state-dir", state)
+		cmd.Env = append(os.Environ(), "CHINESIUM_SCAN_INTERVAL=1s")
+		p := startCommand(t, cmd)
+		stopOnCleanup(t, p)
+		return p
+	}
+	p := start()
+	if !strings.Contains(strings.Join(p.lines, "\n"), "Looking for cameras on 127.255.255.255:10222 every 1s") {
+		t.Errorf("serve -discover does not say it looks for cameras:\n%s", strings.Join(p.lines, "\n"))
+	}
+	api := "http://127.0.21.1:18941/api/cameras"
+	if got := names(apiCameras(t, api)); got != "" {
+		t.Fatalf("cameras before any was found: %q", got)
+	}
+	// The cameras appear after the start; their control port is the
+	// broadcast's.
+	startFakecam(t, "127.0.21.50", 10222, "-n", "2")
+	want := "FAKECAM-7F001532 FAKECAM-7F001533"
+	for end := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		cams := apiCameras(t, api)
+		slices.SortFunc(cams, func(a, b cameraStatus) int { return strings.Compare(a.Name, b.Name) })
+		if got := names(cams); got == want {
+			break
+		} else if time.Now().After(end) {
+			t.Fatalf("cameras found: %q, want %q\nstderr: %s", got, want, p.stderr.String())
+		}
+	}
+	p.waitStderr(t, "camera found")
+	serials := map[string]string{}
+	for _, port := range []string{"18930", "18931"} {
+		name := getFrame(t, "http://127.0.21.1:"+port+"/snapshot.jpg", "", "")
+		serials[name] = serialNumber(t, "http://127.0.21.1:"+port+"/onvif/device_service")
+	}
+	if len(serials) != 2 || serials["FAKECAM-7F001532"] == "" || serials["FAKECAM-7F001533"] == "" {
+		t.Fatalf("the found cameras' ports serve %v", serials)
+	}
+
+	// Restarted, the bridge finds them again as the same devices.
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := p.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	p = start()
+	for end := time.Now().Add(15 * time.Second); len(apiCameras(t, api)) < 2; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("not found again after a restart:\n%s", p.stderr.String())
+		}
+	}
+	for _, port := range []string{"18930", "18931"} {
+		name := getFrame(t, "http://127.0.21.1:"+port+"/snapshot.jpg", "", "")
+		if got := serialNumber(t, "http://127.0.21.1:"+port+"/onvif/device_service"); got != serials[name] {
+			t.Errorf("%s after a restart: serial number %q, before %q", name, got, serials[name])
+		}
 	}
 }

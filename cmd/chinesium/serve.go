@@ -51,6 +51,12 @@ bind address, ...) are named in the log.
 Ctrl-C or SIGTERM stops cleanly: WS-Discovery Bye, camera sessions closed,
 exit status 0. A second Ctrl-C quits at once.
 
+-discover finds the cameras on the LAN with the broadcast port request (as
+"chinesium discover" does), at start and then every scan.interval, and
+serves every camera that answers and is not configured, named and
+identified by its UID so that it stays the same device when its address
+changes. No camera needs to be given then.
+
 NVRs that tell devices apart by IP (UniFi Protect) need one address per
 camera: write CAMERA@ADDRESS to serve that camera's ONVIF endpoint and
 streams on a local ADDRESS of its own (add the addresses to the host first).
@@ -58,7 +64,8 @@ streams on a local ADDRESS of its own (add the addresses to the host first).
 Examples:
   chinesium serve -user admin -password secret 10.10.1.30 10.10.1.31
   chinesium serve -user admin -password secret 10.10.1.30@192.168.1.201 10.10.1.31@192.168.1.202
-  chinesium serve -config chinesium.yaml`
+  chinesium serve -config chinesium.yaml
+  chinesium serve -discover -discover-broadcast 192.168.1.255:10104`
 
 // settingFlag is a command-line flag that sets a configuration key.
 type settingFlag struct {
@@ -84,6 +91,8 @@ var settingFlags = []settingFlag{
 	{name: "no-h264", key: "h264", boolean: true, inverted: true, usage: "do not offer the H.264 profile even if ffmpeg can encode it"},
 	{name: "discovery", key: "discovery.enabled", boolean: true, usage: "announce the cameras with WS-Discovery so NVRs find them (multicast on every interface)"},
 	{name: "discovery-interfaces", key: "discovery.interfaces", usage: "comma-separated network `interfaces` for WS-Discovery, e.g. eth0,wlan0 (default: every multicast interface, re-scanned)"},
+	{name: "discover", key: "scan.enabled", boolean: true, usage: "find cameras on the LAN with the broadcast port request (as discover does), now and every scan.interval, and serve each one found"},
+	{name: "discover-broadcast", key: "scan.broadcast", usage: "broadcast `address:port` of -discover, e.g. 192.168.1.255:10104"},
 	{name: "state-dir", key: "state_dir", usage: "`directory` for the persisted ONVIF state (default $XDG_STATE_HOME/chinesium or ~/.local/state/chinesium)"},
 	{name: "motion-sensitivity", key: "motion.sensitivity", usage: fmt.Sprintf("motion detection `sensitivity`, %d (only large, strong changes) to %d (small, faint ones)", motion.MinSensitivity, motion.MaxSensitivity)},
 	{name: "motion-hold", key: "motion.hold", usage: "how long motion stays on after it was last seen (a `duration` such as 5s)"},
@@ -336,6 +345,9 @@ func printCameras(w io.Writer, b *bridge.Bridge, cfg bridge.Config, label func(i
 		if u := c.AudioURL(h); u != "" {
 			fmt.Fprintf(w, "  audio     %s\n", u)
 		}
+	}
+	if sc := cfg.Scan; sc != nil {
+		fmt.Fprintf(w, "Looking for cameras on %s every %v: each one found is served, its URLs in the log (\"camera ready\") and on the web page.\n", sc.Broadcast, sc.Interval)
 	}
 	if u := b.AdminURL(); u != "" {
 		fmt.Fprintf(w, "Web page    %s  (also %smetrics, %shealthz)\n", u, u, u)
