@@ -67,13 +67,13 @@ func (b *Bridge) Apply(cfg Config) (Changes, error) {
 	if b.ctx.Err() != nil {
 		return Changes{}, errors.New("bridge: Apply after Close")
 	}
-	b.configured = slices.Clone(cfg.Cameras)
-	return b.apply(cfg.Users)
+	return b.apply(slices.Clone(cfg.Cameras), cfg.Users)
 }
 
-// apply brings the running cameras to b.wanted(), with users. b.applyMu
-// is held.
-func (b *Bridge) apply(users []onvif.User) (Changes, error) {
+// apply brings the running cameras to the configured ones and those the
+// scan found, with users; configured replaces b.configured unless it
+// fails the checks. b.applyMu is held.
+func (b *Bridge) apply(configured []CameraConfig, users []onvif.User) (Changes, error) {
 	var ch Changes
 	running := map[string]*Camera{}
 	for _, c := range b.cameras {
@@ -84,7 +84,7 @@ func (b *Bridge) apply(users []onvif.User) (Changes, error) {
 	next.Users = users
 	next.Cameras = nil
 	var given []int
-	for _, cc := range b.wanted() {
+	for _, cc := range b.wanted(configured) {
 		given = append(given, cc.HTTPPort)
 		if cc.HTTPPort == 0 || cc.HTTPPort == AnyPort {
 			// A running camera keeps the port it got.
@@ -100,15 +100,14 @@ func (b *Bridge) apply(users []onvif.User) (Changes, error) {
 	if err != nil {
 		return ch, err
 	}
+	b.configured = configured
 
 	if !slices.Equal(b.cfg.Users, next.Users) {
 		ch.Users = true
 		b.cfg.Users = next.Users
 		b.users.set(next.Users)
 		for _, c := range b.cameras {
-			if _, ok := running[c.Config.ID]; ok {
-				c.Device.Store.SetConfigured(next.Users)
-			}
+			c.Device.Store.SetConfigured(next.Users)
 		}
 		if len(next.Users) == 0 {
 			b.log.Warn("no user configured any more: ONVIF, RTSP and the HTTP streams are open to anyone who can reach them")
@@ -176,8 +175,8 @@ func (b *Bridge) apply(users []onvif.User) (Changes, error) {
 
 // wanted returns the cameras the bridge is to run: the configured ones,
 // then those the scan found that are not configured.
-func (b *Bridge) wanted() []CameraConfig {
-	return append(slices.Clone(b.configured), b.scannedCameras(b.configured)...)
+func (b *Bridge) wanted(configured []CameraConfig) []CameraConfig {
+	return append(slices.Clone(configured), b.scannedCameras(configured)...)
 }
 
 // camerasAfter returns the running cameras that are not in now (those an

@@ -211,11 +211,15 @@ func TestApplyReload(t *testing.T) {
 	// A frame lost on the way from the camera (an incomplete one,
 	// FramesDropped) or skipped for a slow viewer is not the reload's.
 	excused := int(st.FramesDropped-keepStats.FramesDropped) + int(keep.http.Stats().FramesDropped)
-	if missing > excused || st.Reconnects != keepStats.Reconnects {
-		t.Errorf("untouched camera across the reload: %d of %d frames missing (%d lost on the way), %d reconnects",
-			missing, len(seqs)+missing, excused, st.Reconnects-keepStats.Reconnects)
+	// (A reconnect is not the reload's either: a restarted camera would
+	// have a new hub, which ends the viewer's stream. Under load the
+	// fake camera may fall silent long enough for one.)
+	if missing > excused {
+		t.Errorf("untouched camera across the reload: %d of %d frames missing (%d lost on the way)",
+			missing, len(seqs)+missing, excused)
 	}
-	t.Logf("viewer: %d frames, seq %d..%d, %d missing, %d lost on the way", len(seqs), seqs[0], seqs[len(seqs)-1], missing, excused)
+	t.Logf("viewer: %d frames, seq %d..%d, %d missing, %d lost on the way, %d reconnects", len(seqs), seqs[0], seqs[len(seqs)-1],
+		missing, excused, st.Reconnects-keepStats.Reconnects)
 
 	// The same configuration again changes nothing.
 	if changes, err := b.Apply(next); err != nil || !changes.Empty() {

@@ -123,7 +123,7 @@ func (b *Bridge) found(found []camsession.Found) {
 	if !changed {
 		return
 	}
-	ch, err := b.apply(b.cfg.Users)
+	ch, err := b.apply(b.configured, b.cfg.Users)
 	log := b.log.With("component", "scan")
 	for _, name := range ch.Added {
 		log.Info("camera found", "camera", name)

