@@ -1,16 +1,19 @@
 // Package motion detects motion in a camera's JPEG frames by comparing small luma
 // thumbnails of frames a few times per second.
 //
-// Each analysed frame is decoded (image/jpeg), reduced to a Grid (by default 32×24
-// cells, each the mean luma of its block of pixels) and compared with the previous
+// Each analysed frame is reduced to a Grid (by default 32×24 cells, each the mean luma
+// of its block of pixels, and the block's texture) and compared with the previous
 // analysed grid. A cell changed when its luma moved by more than Threshold after the
 // global brightness shift (auto exposure) is taken out, or when its texture changed
 // markedly (an object as bright as the background it covers); motion is seen when at
 // least MinArea of the cells changed. The motion state turns true at once and turns false
-// only after Hold has passed without motion. Only the frames analysed are decoded: a
-// 640×480 frame costs a few milliseconds (the grid adds under 10% to the decode), so at
-// the default 4 analyses per second a camera costs a few percent of one core (see
-// BenchmarkAnalyse).
+// only after Hold has passed without motion. Only the frames analysed are decoded, and
+// not whole: the grid comes from the DC coefficient of each 8×8 luma block (a 1/8-scale
+// picture read from the entropy-coded data without an inverse DCT) and the texture from
+// the AC coefficients. A 640×480 camera frame costs about a tenth of a full decode,
+// 0.2–0.4 ms, so at the default 4 analyses per second 64 cameras take under a tenth of
+// a core (see BenchmarkAnalyse). Progressive and other JPEGs the DC decoder does not
+// handle are decoded whole with image/jpeg.
 package motion
 
 import (
@@ -260,9 +263,26 @@ type Grid struct {
 // gigabytes; the cameras send 640×480.
 const MaxDimension = 4096
 
-// DecodeGrid decodes a JPEG and reduces its luma to a w×h grid. Frames
-// wider or taller than MaxDimension are refused before decoding.
+// DecodeGrid reduces a JPEG's luma to a w×h grid. A baseline (or extended
+// sequential) Huffman-coded JPEG is not decoded whole: only its 1/8-scale
+// luma, the DC coefficient of each 8×8 block, and the texture its AC
+// coefficients give (see decodeDC). Other JPEGs (progressive, arithmetic,
+// 12-bit) are decoded with image/jpeg. Frames wider or taller than
+// MaxDimension are refused before decoding.
 func DecodeGrid(jpg []byte, w, h int) (*Grid, error) {
+	dc, err := decodeDC(jpg)
+	if err == nil {
+		return dc.grid(w, h)
+	}
+	if !errors.Is(err, errUnsupported) {
+		return nil, err
+	}
+	return decodeGridFull(jpg, w, h)
+}
+
+// decodeGridFull decodes the whole picture with image/jpeg and reduces its
+// luma to a w×h grid.
+func decodeGridFull(jpg []byte, w, h int) (*Grid, error) {
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(jpg))
 	if err != nil {
 		return nil, fmt.Errorf("motion: decode: %w", err)

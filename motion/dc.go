@@ -1,0 +1,692 @@
+package motion
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+)
+
+// This file decodes the 1/8-scale luma of a baseline JPEG straight from its
+// entropy-coded data: the DC coefficient of each 8×8 luma block is the
+// block's mean (ITU-T T.81 A.3.3: the DCT is orthonormal, so DC = 8 × mean
+// of the level-shifted samples), and the AC coefficients, which must be
+// Huffman-decoded anyway to find where the next block starts, give the
+// block's texture without an inverse DCT. Chroma blocks are decoded only to
+// be skipped. What this decoder does not handle (progressive or arithmetic
+// coding, 12-bit samples, several scans) is reported as errUnsupported, and
+// DecodeGrid then decodes the whole picture with image/jpeg.
+
+// errUnsupported marks a valid JPEG this decoder does not handle.
+var errUnsupported = errors.New("motion: jpeg coding not handled by the DC decoder")
+
+// JPEG markers (ITU-T T.81 Table B.1).
+const (
+	mSOF0 = 0xC0 // baseline DCT
+	mSOF1 = 0xC1 // extended sequential DCT, Huffman
+	mDHT  = 0xC4
+	mJPG  = 0xC8
+	mDAC  = 0xCC
+	mRST0 = 0xD0
+	mRST7 = 0xD7
+	mSOI  = 0xD8
+	mEOI  = 0xD9
+	mSOS  = 0xDA
+	mDQT  = 0xDB
+	mDRI  = 0xDD
+	mTEM  = 0x01
+)
+
+// unzig maps the zig-zag index of a coefficient to its position row*8+col
+// in the 8×8 block (T.81 Figure A.6).
+var unzig = [64]uint8{
+	0, 1, 8, 16, 9, 2, 3, 10,
+	17, 24, 32, 25, 18, 11, 4, 5,
+	12, 19, 26, 33, 40, 48, 41, 34,
+	27, 20, 13, 6, 7, 14, 21, 28,
+	35, 42, 49, 56, 57, 50, 43, 36,
+	29, 22, 15, 23, 30, 37, 44, 51,
+	58, 59, 52, 45, 38, 31, 39, 46,
+	53, 60, 61, 54, 47, 55, 62, 63,
+}
+
+// stepWeight[k] is, for the coefficient of zig-zag index k at horizontal
+// frequency u and vertical frequency v, the energy of the luma steps
+// between samples two pixels apart per unit of coefficient energy, averaged
+// over both directions: a cosine of frequency u changes by 2·sin(πu/8) of
+// its amplitude over two pixels. The grid's texture is the mean step
+// between samples two pixels apart (NewGrid), so the block's texture is
+// estimated as the root of Σ F²·stepWeight / 64, times textureScale.
+var stepWeight = func() (w [64]float32) {
+	for k, pos := range unzig {
+		u, v := float64(pos%8), float64(pos/8)
+		su, sv := math.Sin(math.Pi*u/8), math.Sin(math.Pi*v/8)
+		w[k] = float32(2 * (su*su + sv*sv))
+	}
+	return w
+}()
+
+// textureScale turns the root mean square step estimated from the
+// coefficients into the mean absolute step NewGrid measures (about 0.8 for
+// noise-like texture: the mean of |x| is √(2/π) of its RMS).
+const textureScale = 0.8
+
+// huffLookBits is the number of bits of the fast Huffman lookup.
+const huffLookBits = 9
+
+// huffTable is a decoding table built from a DHT segment (T.81 Annex C).
+type huffTable struct {
+	// look holds, for each huffLookBits-bit prefix, the code length in the
+	// high byte and the symbol in the low byte; 0 when the code is longer.
+	look    [1 << huffLookBits]uint16
+	maxCode [17]int32 // largest code of each length, -1 when none
+	valPtr  [17]int32 // index in vals of the first code of each length
+	minCode [17]int32
+	vals    [256]uint8
+	// fastAC holds, for an AC table, the coefficients whose code and value
+	// bits together fit in huffLookBits: they are decoded in one lookup.
+	fastAC [1 << huffLookBits]fastCoef
+}
+
+// fastCoef is one entry of huffTable.fastAC: len is 0 when the prefix
+// does not hold a whole coefficient.
+type fastCoef struct {
+	val int16 // the coefficient
+	run uint8 // zeros before it, or runEOB
+	len uint8 // code and value bits
+}
+
+// runEOB is the run of a fastCoef that ends the block.
+const runEOB = 0xFF
+
+// build fills t from the counts of codes of each length and their symbols.
+func (t *huffTable) build(counts []byte, vals []byte) error {
+	*t = huffTable{}
+	copy(t.vals[:], vals)
+	code, k := int32(0), int32(0)
+	for l := 1; l <= 16; l++ {
+		n := int32(counts[l-1])
+		t.valPtr[l] = k
+		t.minCode[l] = code
+		if n == 0 {
+			t.maxCode[l] = -1
+		} else {
+			t.maxCode[l] = code + n - 1
+		}
+		for range n {
+			if code >= 1<<l {
+				return fmt.Errorf("motion: invalid huffman table: too many codes of length %d", l)
+			}
+			if l <= huffLookBits {
+				shift := huffLookBits - l
+				base := code << shift
+				for i := range int32(1) << shift {
+					t.look[base+i] = uint16(l)<<8 | uint16(t.vals[k])
+				}
+			}
+			code++
+			k++
+		}
+		code <<= 1
+	}
+	for p, e := range t.look {
+		l, rs := uint(e>>8), uint8(e)
+		size := uint(rs & 0x0F)
+		switch {
+		case l == 0 || l+size > huffLookBits:
+		case size == 0 && rs != 0xF0:
+			// EOB; other runs without a size are undefined in sequential
+			// coding (T.81 F.1.2.2.1) and end the block, as in image/jpeg.
+			t.fastAC[p] = fastCoef{run: runEOB, len: uint8(l)}
+		default:
+			// ZRL, sixteen zeros, is a run of 15 and a zero coefficient.
+			v := uint32(p>>(huffLookBits-l-size)) & (1<<size - 1)
+			t.fastAC[p] = fastCoef{val: int16(extend(v, size)), run: rs >> 4, len: uint8(l + size)}
+		}
+	}
+	return nil
+}
+
+// huffCache holds the decoding tables built so far, by their DHT bytes
+// (counts then symbols): a camera sends the same tables in every frame,
+// and building one costs more than a small frame's luma. At most
+// maxCachedTables are kept (about 3.5 KB each); others are built each time.
+var (
+	huffCache  sync.Map // string → *huffTable
+	huffCached atomic.Int32
+)
+
+// maxCachedTables bounds huffCache: four tables per camera model.
+const maxCachedTables = 32
+
+// cachedTable returns the decoding table of spec, the 16 counts of codes
+// of each length then the symbols.
+func cachedTable(spec []byte) (*huffTable, error) {
+	if t, ok := huffCache.Load(string(spec)); ok {
+		return t.(*huffTable), nil
+	}
+	t := new(huffTable)
+	if err := t.build(spec[:16], spec[16:]); err != nil {
+		return nil, err
+	}
+	if huffCached.Add(1) <= maxCachedTables {
+		huffCache.Store(string(spec), t)
+	}
+	return t, nil
+}
+
+// bitReader reads the entropy-coded data of a scan (T.81 F.2.2.5):
+// stuffed bytes FF 00 are one FF; at a marker it stops and feeds zero bits,
+// counting them so that a decoder running past the data is caught.
+type bitReader struct {
+	data   []byte
+	pos    int
+	acc    uint64 // bits, most significant first
+	n      uint   // valid bits in acc
+	marker bool   // stopped at a marker or at the end of data
+	pad    uint   // zero bits fed after stopping
+}
+
+// fill tops acc up to at least 57 bits.
+func (r *bitReader) fill() {
+	// Fast path: the next 8 bytes hold no FF, so the bytes that fit in acc
+	// are data, unstuffed.
+	if !r.marker && r.pos+8 <= len(r.data) {
+		x := binary.BigEndian.Uint64(r.data[r.pos:])
+		// A byte is FF when it is still 0 after inverting; "haszero" trick.
+		inv := ^x
+		if (inv-0x0101010101010101)&^inv&0x8080808080808080 == 0 {
+			k := (64 - r.n) / 8 // whole bytes that fit
+			r.acc |= x >> r.n &^ (1<<(64-r.n-8*k) - 1)
+			r.n += 8 * k
+			r.pos += int(k)
+			return
+		}
+	}
+	for r.n <= 56 {
+		var b byte
+		switch {
+		case r.marker:
+			r.pad += 8
+		case r.pos >= len(r.data):
+			r.marker = true
+			r.pad += 8
+		default:
+			b = r.data[r.pos]
+			if b != 0xFF {
+				r.pos++
+				break
+			}
+			if r.pos+1 < len(r.data) && r.data[r.pos+1] == 0x00 {
+				r.pos += 2
+				break
+			}
+			// A marker (or FF at the very end): the data of this interval ends.
+			r.marker = true
+			r.pad += 8
+			b = 0
+		}
+		r.acc |= uint64(b) << (56 - r.n)
+		r.n += 8
+	}
+}
+
+// overrun reports whether the decoder consumed bits past the end of the
+// data: a truncated or corrupt scan.
+func (r *bitReader) overrun() bool { return r.marker && r.pad > r.n }
+
+// bits reads s bits (s ≤ 16) as an unsigned number.
+func (r *bitReader) bits(s uint) uint32 {
+	if r.n < s {
+		r.fill()
+	}
+	v := uint32(r.acc >> (64 - s))
+	r.acc <<= s
+	r.n -= s
+	return v
+}
+
+// decode reads one Huffman-coded symbol.
+func (r *bitReader) decode(t *huffTable) (uint8, error) {
+	if r.n < 16 {
+		r.fill()
+	}
+	if e := t.look[r.acc>>(64-huffLookBits)]; e != 0 {
+		l := uint(e >> 8)
+		r.acc <<= l
+		r.n -= l
+		return uint8(e), nil
+	}
+	for l := huffLookBits + 1; l <= 16; l++ {
+		code := int32(r.acc >> (64 - uint(l)))
+		if code <= t.maxCode[l] {
+			r.acc <<= uint(l)
+			r.n -= uint(l)
+			return t.vals[t.valPtr[l]+code-t.minCode[l]], nil
+		}
+	}
+	return 0, errors.New("motion: bad huffman code")
+}
+
+// restart skips to the data after the next restart marker (T.81 F.2.2.5),
+// which must be RSTn. It reports false when there is none or it is
+// another: intervals were lost.
+func (r *bitReader) restart(n int) bool {
+	r.acc, r.n, r.pad, r.marker = 0, 0, 0, false
+	for i := r.pos; i+1 < len(r.data); i++ {
+		if r.data[i] == 0xFF && r.data[i+1] >= mRST0 && r.data[i+1] <= mRST7 {
+			r.pos = i + 2
+			return r.data[i+1] == byte(mRST0+n)
+		}
+	}
+	return false
+}
+
+// extend turns s received bits into a signed coefficient (T.81 F.2.2.1).
+func extend(v uint32, s uint) int32 {
+	if s == 0 {
+		return 0
+	}
+	if v < 1<<(s-1) {
+		return int32(v) - (1 << s) + 1
+	}
+	return int32(v)
+}
+
+// dcImage is a JPEG's luma at 1/8 scale: one value per 8×8 luma block.
+type dcImage struct {
+	Width, Height int       // the picture's size in pixels
+	BW, BH        int       // blocks per row and column, covering the picture
+	Luma          []float32 // mean luma (0-255) of each block, row by row
+	Texture       []float32 // estimated mean luma step of each block
+}
+
+// component is one colour component of the frame header.
+type component struct {
+	id     byte
+	h, v   int
+	tq     byte
+	dc, ac *huffTable
+	pred   int32
+}
+
+// decodeDC decodes the DC image of a baseline or extended sequential
+// Huffman JPEG with one component or an interleaved scan of all of them.
+// Other codings return an error wrapping errUnsupported.
+func decodeDC(b []byte) (*dcImage, error) {
+	if len(b) < 4 || b[0] != 0xFF || b[1] != mSOI {
+		return nil, errors.New("motion: decode: no SOI marker")
+	}
+	var (
+		quant   [4][64]uint16
+		haveQ   [4]bool
+		dcTabs  [4]*huffTable
+		acTabs  [4]*huffTable
+		comps   []component
+		width   int
+		height  int
+		restart int
+		pos     = 2
+		// A JFIF header means YCbCr; otherwise an Adobe APP14 transform of 0
+		// or components named R, G, B mean RGB, as image/jpeg reads them.
+		jfif, adobeRGB bool
+	)
+	for {
+		if pos >= len(b) || b[pos] != 0xFF {
+			return nil, fmt.Errorf("motion: decode: expected a marker at offset %d", pos)
+		}
+		for pos < len(b) && b[pos] == 0xFF {
+			pos++
+		}
+		if pos >= len(b) {
+			return nil, errors.New("motion: decode: truncated marker")
+		}
+		m := b[pos]
+		pos++
+		if m == mTEM || (m >= mRST0 && m <= mRST7) {
+			continue
+		}
+		if m == mSOI || m == mEOI {
+			return nil, fmt.Errorf("motion: decode: marker 0x%02X before the scan", m)
+		}
+		if pos+2 > len(b) {
+			return nil, errors.New("motion: decode: truncated segment")
+		}
+		segLen := int(b[pos])<<8 | int(b[pos+1])
+		if segLen < 2 || pos+segLen > len(b) {
+			return nil, fmt.Errorf("motion: decode: segment 0x%02X length %d out of range", m, segLen)
+		}
+		seg := b[pos+2 : pos+segLen]
+		pos += segLen
+		switch m {
+		case mDQT:
+			for len(seg) > 0 {
+				pq, tq := seg[0]>>4, seg[0]&0x0F
+				if tq > 3 || pq > 1 {
+					return nil, fmt.Errorf("motion: decode: quantization table %d precision %d", tq, pq)
+				}
+				n := 64 << pq
+				if len(seg) < 1+n {
+					return nil, errors.New("motion: decode: truncated quantization table")
+				}
+				for k := range 64 {
+					if pq == 0 {
+						quant[tq][k] = uint16(seg[1+k])
+					} else {
+						quant[tq][k] = uint16(seg[1+2*k])<<8 | uint16(seg[2+2*k])
+					}
+				}
+				haveQ[tq] = true
+				seg = seg[1+n:]
+			}
+		case mDHT:
+			for len(seg) > 0 {
+				if len(seg) < 17 {
+					return nil, errors.New("motion: decode: truncated huffman table")
+				}
+				tc, th := seg[0]>>4, seg[0]&0x0F
+				if tc > 1 || th > 3 {
+					return nil, fmt.Errorf("motion: decode: huffman table class %d id %d", tc, th)
+				}
+				n := 0
+				for _, c := range seg[1:17] {
+					n += int(c)
+				}
+				if n > 256 || len(seg) < 17+n {
+					return nil, errors.New("motion: decode: truncated huffman table values")
+				}
+				t, err := cachedTable(seg[1 : 17+n])
+				if err != nil {
+					return nil, err
+				}
+				if tc == 0 {
+					dcTabs[th] = t
+				} else {
+					acTabs[th] = t
+				}
+				seg = seg[17+n:]
+			}
+		case mSOF0, mSOF1:
+			if comps != nil {
+				return nil, errors.New("motion: decode: second frame header")
+			}
+			if len(seg) < 6 {
+				return nil, errors.New("motion: decode: short frame header")
+			}
+			if seg[0] != 8 {
+				return nil, fmt.Errorf("%w: %d-bit samples", errUnsupported, seg[0])
+			}
+			height = int(seg[1])<<8 | int(seg[2])
+			width = int(seg[3])<<8 | int(seg[4])
+			nf := int(seg[5])
+			if width == 0 || height == 0 {
+				return nil, fmt.Errorf("%w: frame %dx%d (height from a DNL marker)", errUnsupported, width, height)
+			}
+			if width > MaxDimension || height > MaxDimension {
+				return nil, fmt.Errorf("motion: frame %dx%d larger than %dx%d", width, height, MaxDimension, MaxDimension)
+			}
+			if nf < 1 || nf > 4 || len(seg) < 6+3*nf {
+				return nil, fmt.Errorf("motion: decode: frame header with %d components", nf)
+			}
+			comps = make([]component, nf)
+			for i := range comps {
+				c := seg[6+3*i:]
+				comps[i] = component{id: c[0], h: int(c[1] >> 4), v: int(c[1] & 0x0F), tq: c[2]}
+				if comps[i].h < 1 || comps[i].h > 4 || comps[i].v < 1 || comps[i].v > 4 || comps[i].tq > 3 {
+					return nil, errors.New("motion: decode: bad component in frame header")
+				}
+			}
+		case mDRI:
+			if len(seg) < 2 {
+				return nil, errors.New("motion: decode: short restart interval")
+			}
+			restart = int(seg[0])<<8 | int(seg[1])
+		case 0xE0: // APP0
+			jfif = jfif || (len(seg) >= 5 && string(seg[:5]) == "JFIF\x00")
+		case 0xEE: // APP14
+			if len(seg) >= 12 && string(seg[:5]) == "Adobe" {
+				adobeRGB = seg[11] == 0
+			}
+		case mSOS:
+			if comps == nil {
+				return nil, fmt.Errorf("%w: no baseline or sequential frame header before the scan", errUnsupported)
+			}
+			// Only luma (the first of YCbCr, or grey) gives the DC image.
+			if len(comps) == 2 || len(comps) == 4 {
+				return nil, fmt.Errorf("%w: %d colour components", errUnsupported, len(comps))
+			}
+			if len(comps) == 3 && !jfif && (adobeRGB || comps[0].id == 'R' && comps[1].id == 'G' && comps[2].id == 'B') {
+				return nil, fmt.Errorf("%w: RGB components", errUnsupported)
+			}
+			return decodeScan(b[pos:], seg, comps, width, height, restart, &quant, &haveQ, &dcTabs, &acTabs)
+		default:
+			if m >= 0xC2 && m <= 0xCF && m != mDHT && m != mJPG && m != mDAC {
+				return nil, fmt.Errorf("%w: SOF%d coding", errUnsupported, m-0xC0)
+			}
+			// APPn, COM, DAC and the rest do not change the DC image.
+		}
+	}
+}
+
+// decodeScan decodes the scan whose header is sos and whose entropy-coded
+// data starts data.
+func decodeScan(data, sos []byte, comps []component, width, height, restart int,
+	quant *[4][64]uint16, haveQ *[4]bool, dcTabs, acTabs *[4]*huffTable) (*dcImage, error) {
+	if len(sos) < 1 || len(sos) < 1+2*int(sos[0])+3 {
+		return nil, errors.New("motion: decode: short scan header")
+	}
+	ns := int(sos[0])
+	if ns != len(comps) {
+		return nil, fmt.Errorf("%w: scan of %d of %d components", errUnsupported, ns, len(comps))
+	}
+	if ss, se, a := sos[1+2*ns], sos[2+2*ns], sos[3+2*ns]; ss != 0 || se != 63 || a != 0 {
+		return nil, fmt.Errorf("%w: spectral selection %d-%d", errUnsupported, ss, se)
+	}
+	order := make([]*component, ns)
+	for i := range ns {
+		id, t := sos[1+2*i], sos[2+2*i]
+		for j := range comps {
+			if comps[j].id == id {
+				order[i] = &comps[j]
+			}
+		}
+		c := order[i]
+		if c == nil {
+			return nil, fmt.Errorf("motion: decode: scan component %d not in the frame", id)
+		}
+		td, ta := t>>4, t&0x0F
+		if td > 3 || ta > 3 || dcTabs[td] == nil || acTabs[ta] == nil {
+			return nil, errors.New("motion: decode: scan uses an undefined huffman table")
+		}
+		c.dc, c.ac = dcTabs[td], acTabs[ta]
+	}
+	for i := range order {
+		for j := range i {
+			if order[i] == order[j] {
+				return nil, errors.New("motion: decode: component twice in the scan")
+			}
+		}
+	}
+	luma := &comps[0]
+	if !haveQ[luma.tq] {
+		return nil, errors.New("motion: decode: missing quantization table")
+	}
+	hmax, vmax := 1, 1
+	for _, c := range comps {
+		hmax, vmax = max(hmax, c.h), max(vmax, c.v)
+	}
+	if luma.h != hmax || luma.v != vmax {
+		return nil, fmt.Errorf("%w: luma sampled %dx%d below %dx%d", errUnsupported, luma.h, luma.v, hmax, vmax)
+	}
+	var mcuX, mcuY, lumaBW, lumaBH int
+	if ns == 1 {
+		// A single component is not interleaved: each MCU is one block.
+		luma.h, luma.v = 1, 1
+		mcuX, mcuY = (width+7)/8, (height+7)/8
+	} else {
+		mcuX, mcuY = (width+8*hmax-1)/(8*hmax), (height+8*vmax-1)/(8*vmax)
+	}
+	lumaBW, lumaBH = mcuX*luma.h, mcuY*luma.v
+	img := &dcImage{
+		Width: width, Height: height,
+		BW: (width + 7) / 8, BH: (height + 7) / 8,
+	}
+	img.Luma = make([]float32, img.BW*img.BH)
+	img.Texture = make([]float32, img.BW*img.BH)
+
+	// Dequantization folded into the weights: luma coefficient k contributes
+	// (v·q[k])²·stepWeight[k] to the block's step energy.
+	q := &quant[luma.tq]
+	var w [64]float32
+	for k := range w {
+		w[k] = float32(q[k]) * float32(q[k]) * stepWeight[k]
+	}
+	dcScale := float32(q[0]) / 8
+
+	r := &bitReader{data: data}
+	mcus := mcuX * mcuY
+	for m := range mcus {
+		if restart > 0 && m > 0 && m%restart == 0 {
+			if r.overrun() {
+				return nil, errors.New("motion: decode: restart interval ends early")
+			}
+			// Restart markers count RST0 to RST7 and start again.
+			if !r.restart((m/restart - 1) % 8) {
+				return nil, errors.New("motion: decode: restart marker missing or out of sequence")
+			}
+			for i := range comps {
+				comps[i].pred = 0
+			}
+		}
+		mx, my := m%mcuX, m/mcuX
+		for _, c := range order {
+			isLuma := c == luma
+			for by := range c.v {
+				for bx := range c.h {
+					// DC: the difference from the previous block (T.81 F.2.2.1).
+					s, err := r.decode(c.dc)
+					if err != nil {
+						return nil, err
+					}
+					if s > 11 {
+						return nil, fmt.Errorf("motion: decode: DC category %d", s)
+					}
+					c.pred += extend(r.bits(uint(s)), uint(s))
+					// AC: run/size pairs up to end of block (T.81 F.2.2.2).
+					var energy float32
+					for k := 1; k < 64; k++ {
+						if r.n < huffLookBits {
+							r.fill()
+						}
+						if e := c.ac.fastAC[r.acc>>(64-huffLookBits)]; e.len != 0 {
+							r.acc <<= e.len
+							r.n -= uint(e.len)
+							if e.run == runEOB {
+								break
+							}
+							k += int(e.run)
+							if k > 63 {
+								return nil, errors.New("motion: decode: AC coefficient out of the block")
+							}
+							if isLuma {
+								f := float32(e.val)
+								energy += f * f * w[k]
+							}
+							continue
+						}
+						rs, err := r.decode(c.ac)
+						if err != nil {
+							return nil, err
+						}
+						run, size := int(rs>>4), uint(rs&0x0F)
+						if size == 0 {
+							if run != 15 {
+								break // end of block
+							}
+							k += 15
+							continue
+						}
+						k += run
+						if k > 63 || size > 10 {
+							return nil, errors.New("motion: decode: AC coefficient out of the block")
+						}
+						v := r.bits(size)
+						if isLuma {
+							f := float32(extend(v, size))
+							energy += f * f * w[k]
+						}
+					}
+					if !isLuma {
+						continue
+					}
+					x, y := mx*c.h+bx, my*c.v+by
+					if x >= lumaBW || y >= lumaBH || x >= img.BW || y >= img.BH {
+						continue // padding blocks outside the picture
+					}
+					i := y*img.BW + x
+					img.Luma[i] = min(255, max(0, float32(c.pred)*dcScale+128))
+					img.Texture[i] = textureScale * float32(math.Sqrt(float64(energy)/64))
+				}
+			}
+		}
+		// A scan running out of data decodes zeros: stop at the end of the
+		// row of MCUs rather than decoding a huge picture of nothing.
+		if mx == mcuX-1 && r.overrun() {
+			return nil, errors.New("motion: decode: scan data ends early")
+		}
+	}
+	return img, nil
+}
+
+// grid reduces the DC image to a w×h grid: each cell is the area-weighted
+// mean of the blocks it covers.
+func (d *dcImage) grid(w, h int) (*Grid, error) {
+	if d.Width < 2*w || d.Height < 2*h {
+		return nil, fmt.Errorf("motion: image %dx%d too small for a %dx%d grid", d.Width, d.Height, w, h)
+	}
+	xs := overlaps(d.Width, w)
+	ys := overlaps(d.Height, h)
+	g := &Grid{W: w, H: h, Cells: make([]float32, w*h), Texture: make([]float32, w*h)}
+	weights := make([]float32, w*h)
+	for _, oy := range ys {
+		row := oy.block * d.BW
+		for _, ox := range xs {
+			a := float32(oy.len * ox.len)
+			i := oy.cell*w + ox.cell
+			j := row + ox.block
+			g.Cells[i] += a * d.Luma[j]
+			g.Texture[i] += a * d.Texture[j]
+			weights[i] += a
+		}
+	}
+	for i, a := range weights {
+		if a > 0 {
+			g.Cells[i] /= a
+			g.Texture[i] /= a
+		}
+	}
+	return g, nil
+}
+
+// overlap is the length in pixels shared by a block and a cell along one
+// axis.
+type overlap struct{ block, cell, len int }
+
+// overlaps lists along an axis of size pixels the overlaps of the 8-pixel
+// blocks with the cells of a grid of n cells (pixel p is in cell p·n/size,
+// as in NewGrid).
+func overlaps(size, n int) []overlap {
+	out := make([]overlap, 0, size/8+n+1)
+	for c := range n {
+		lo, hi := (c*size+n-1)/n, ((c+1)*size+n-1)/n
+		for p := lo; p < hi; {
+			blk := p / 8
+			end := min(hi, blk*8+8)
+			out = append(out, overlap{block: blk, cell: c, len: end - p})
+			p = end
+		}
+	}
+	return out
+}
