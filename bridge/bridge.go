@@ -448,6 +448,12 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		Auth:           httpauth.New(Realm, store),
 		Logger:         log,
 	}
+	if len(cc.RTSPAnonymous) > 0 {
+		// The snapshot is open to whom RTSP is: NVRs that read RTSP
+		// without credentials fetch the snapshot the same way.
+		c.http.SnapshotAuth = httpauth.New(Realm, store)
+		c.http.SnapshotAuth.Anonymous = anonymous(cc.RTSPAnonymous)
+	}
 	c.http.Register(r)
 	c.live = c.http.Handler()
 	// No WriteTimeout: streams are endless and bound each write themselves.
@@ -459,6 +465,8 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelDebug),
 	}
 	c.rtspAuth = httpauth.New(Realm, store)
+	c.rtspAuth.AllowBasic = b.cfg.RTSPBasicAuth
+	c.rtspAuth.Anonymous = anonymous(cc.RTSPAnonymous)
 	b.rtsp.Handle(c.Path, rtsp.Source{Video: c.Video, Audio: c.Audio, Auth: c.rtspAuth, NoH264: !dev.HasH264})
 	c.serveEncoderSettings(log)
 	store.WatchUsers(func(names []string) { c.usersChanged(log, names) })
@@ -647,4 +655,16 @@ func portOf(a net.Addr) int {
 		return ta.Port
 	}
 	return 0
+}
+
+// anonymous returns the httpauth.Authenticator.Anonymous of the clients in
+// prefixes, nil for none.
+func anonymous(prefixes []netip.Prefix) func(netip.Addr) bool {
+	if len(prefixes) == 0 {
+		return nil
+	}
+	prefixes = slices.Clone(prefixes)
+	return func(client netip.Addr) bool {
+		return slices.ContainsFunc(prefixes, func(p netip.Prefix) bool { return p.Contains(client.Unmap()) })
+	}
 }

@@ -93,12 +93,23 @@ type CameraConfig struct {
 	// Record.Motion records on the bridge's motion detector, which
 	// Config.NoMotion must then not turn off.
 	Record *record.Config
+	// RTSPAnonymous are the clients that may read the camera's RTSP
+	// streams and its snapshot without credentials (0.0.0.0/0 and ::/0:
+	// every client), for NVRs that never send RTSP credentials (UniFi
+	// Protect). Credentials a client sends are still checked; ONVIF and
+	// the MJPEG and WAV streams always need them. Empty: none.
+	RTSPAnonymous []netip.Prefix
 }
 
 // Config configures a Bridge. Only Cameras is required.
 type Config struct {
 	// Cameras are the cameras to serve, in order.
 	Cameras []CameraConfig
+	// RTSPBasicAuth accepts HTTP Basic credentials on RTSP beside Digest
+	// (and offers them in the challenge), for NVRs that only do Basic.
+	// Basic over plain RTSP sends the password in clear text; off by
+	// default.
+	RTSPBasicAuth bool
 	// Bind is the address the servers listen on; the zero value means all
 	// interfaces.
 	Bind netip.Addr

@@ -2,8 +2,10 @@ package bridge
 
 import (
 	"bufio"
+	"crypto/md5" //nolint:gosec // HTTP Digest MD5, as RTSP clients send it
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -11,11 +13,23 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chinesium/chinesium/httpauth"
 )
 
-// describeStatus sends one RTSP DESCRIBE for rawURL (with Basic
-// credentials unless user is "") and returns the response status.
+// describeStatus sends an RTSP DESCRIBE for rawURL and returns the final
+// response status: without credentials when user is "", else signed with
+// Digest MD5 after the server's challenge, on the same connection, as
+// live555 and ffmpeg do.
 func describeStatus(t testing.TB, rawURL, user, password string) int {
+	t.Helper()
+	status, _ := describeWith(t, rawURL, user, password, false)
+	return status
+}
+
+// describeWith is describeStatus, with Basic credentials instead of
+// Digest when basic is true; it also returns the challenges of a 401.
+func describeWith(t testing.TB, rawURL, user, password string, basic bool) (int, []string) {
 	t.Helper()
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -27,26 +41,77 @@ func describeStatus(t testing.TB, rawURL, user, password string) int {
 	}
 	defer nc.Close()
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	req := "DESCRIBE " + rawURL + " RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n"
-	if user != "" {
-		req += "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password)) + "\r\n"
+	br := bufio.NewReader(nc)
+	cseq := 0
+	send := func(authorization string) (int, http.Header) {
+		cseq++
+		req := "DESCRIBE " + rawURL + " RTSP/1.0\r\nCSeq: " + strconv.Itoa(cseq) + "\r\nAccept: application/sdp\r\n"
+		if authorization != "" {
+			req += "Authorization: " + authorization + "\r\n"
+		}
+		if _, err = fmt.Fprint(nc, req+"\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("DESCRIBE %s: %v", rawURL, err)
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "RTSP/1.0" {
+			t.Fatalf("DESCRIBE %s: status line %q", rawURL, line)
+		}
+		code, err := strconv.Atoi(f[1])
+		if err != nil {
+			t.Fatalf("DESCRIBE %s: status line %q", rawURL, line)
+		}
+		h := http.Header{}
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatalf("DESCRIBE %s: %v", rawURL, err)
+			}
+			l = strings.TrimRight(l, "\r\n")
+			if l == "" {
+				break
+			}
+			if k, v, ok := strings.Cut(l, ":"); ok {
+				h.Add(k, strings.TrimSpace(v))
+			}
+		}
+		if n, _ := strconv.Atoi(h.Get("Content-Length")); n > 0 {
+			if _, err := io.CopyN(io.Discard, br, int64(n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return code, h
 	}
-	if _, err = fmt.Fprint(nc, req+"\r\n"); err != nil {
-		t.Fatal(err)
+	switch {
+	case user == "":
+		code, h := send("")
+		return code, h.Values("WWW-Authenticate")
+	case basic:
+		code, h := send("Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password)))
+		return code, h.Values("WWW-Authenticate")
 	}
-	line, err := bufio.NewReader(nc).ReadString('\n')
-	if err != nil {
-		t.Fatalf("DESCRIBE %s: %v", rawURL, err)
+	code, h := send("")
+	if code != http.StatusUnauthorized {
+		return code, nil
 	}
-	f := strings.Fields(line)
-	if len(f) < 2 || f[0] != "RTSP/1.0" {
-		t.Fatalf("DESCRIBE %s: status line %q", rawURL, line)
+	realm, nonce := "", ""
+	for _, v := range h.Values("WWW-Authenticate") {
+		c, err := httpauth.ParseCredentials(v)
+		if err != nil || !strings.EqualFold(c.Scheme, "Digest") {
+			continue
+		}
+		if alg, _ := c.Get("algorithm"); strings.EqualFold(alg, "MD5") {
+			realm, _ = c.Get("realm")
+			nonce, _ = c.Get("nonce")
+		}
 	}
-	code, err := strconv.Atoi(f[1])
-	if err != nil {
-		t.Fatalf("DESCRIBE %s: status line %q", rawURL, line)
-	}
-	return code
+	md5hex := func(s string) string { return fmt.Sprintf("%x", md5.Sum([]byte(s))) } //nolint:gosec // Digest MD5
+	response := md5hex(md5hex(user+":"+realm+":"+password) + ":" + nonce + ":" + md5hex("DESCRIBE:"+rawURL))
+	code, h = send(fmt.Sprintf(`Digest username=%q, realm=%q, nonce=%q, uri=%q, response=%q`, user, realm, nonce, rawURL, response))
+	return code, h.Values("WWW-Authenticate")
 }
 
 // createUser adds user/password (level User) to camera c over ONVIF

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"net/netip"
+	"reflect"
 	"slices"
 	"time"
 
@@ -115,7 +116,7 @@ func (b *Bridge) found(found []camsession.Found) {
 		case i < 0:
 			b.scanned = append(b.scanned, cc)
 			changed = true
-		case b.scanned[i] != cc:
+		case !reflect.DeepEqual(b.scanned[i], cc):
 			b.scanned[i] = cc
 			changed = true
 		}

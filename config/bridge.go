@@ -27,6 +27,7 @@ func (c Config) Bridge() bridge.Config {
 		NoMotion:         !c.Motion.Enabled,
 		StrictAuthFaults: c.ONVIF.StrictAuthFaults,
 		TokenWindow:      c.ONVIF.TokenWindow,
+		RTSPBasicAuth:    c.RTSP.BasicAuth,
 	}
 	for _, s := range c.ONVIF.PushConsumers {
 		if p, ok := prefix(s); ok {
@@ -55,13 +56,14 @@ func (c Config) Bridge() bridge.Config {
 			h264 = *cam.H264
 		}
 		bc.Cameras = append(bc.Cameras, bridge.CameraConfig{
-			IP:       addr(cam.IP),
-			Name:     cam.Name,
-			ID:       cam.ID,
-			BindIP:   addr(cam.Bind),
-			HTTPPort: cam.HTTPPort,
-			Audio:    audio,
-			NoH264:   !h264,
+			IP:            addr(cam.IP),
+			Name:          cam.Name,
+			ID:            cam.ID,
+			BindIP:        addr(cam.Bind),
+			HTTPPort:      cam.HTTPPort,
+			Audio:         audio,
+			NoH264:        !h264,
+			RTSPAnonymous: anonymous(cam),
 		})
 	}
 	return bc
@@ -97,4 +99,22 @@ func prefix(s string) (netip.Prefix, bool) {
 func addr(s string) netip.Addr {
 	a, _ := netip.ParseAddr(s)
 	return a
+}
+
+// anonymous returns the clients cam lets read RTSP and the snapshot
+// without credentials: none, those of rtsp_access_from, or everyone.
+func anonymous(cam Camera) []netip.Prefix {
+	if cam.RTSPAccess != RTSPAnonymous {
+		return nil
+	}
+	if len(cam.RTSPAccessFrom) == 0 {
+		return []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}
+	}
+	var ps []netip.Prefix
+	for _, s := range cam.RTSPAccessFrom {
+		if p, ok := prefix(s); ok {
+			ps = append(ps, p)
+		}
+	}
+	return ps
 }

@@ -70,6 +70,8 @@ type Config struct {
 	Scan Scan `yaml:"scan"`
 	// ONVIF configures the ONVIF services.
 	ONVIF ONVIF `yaml:"onvif"`
+	// RTSP configures the RTSP server.
+	RTSP RTSP `yaml:"rtsp"`
 	// StateDir holds what ONVIF clients change (users, scopes, profiles,
 	// ...), one file per camera. "" (the default) means
 	// bridge.DefaultStateDir(): $XDG_STATE_HOME/chinesium or
@@ -115,8 +117,18 @@ type Camera struct {
 	// H264 overrides the top-level h264 for this camera; nil (the default)
 	// takes it.
 	H264 *bool `yaml:"h264"`
-	// Per-camera settings of other parts (RTSP access, recording) are
-	// added here.
+	// RTSPAccess is who may read this camera's RTSP streams and snapshot:
+	// RTSPCredentials ("", the default) asks every client for the users'
+	// credentials; RTSPAnonymous lets clients in without them (with
+	// RTSPAccessFrom, only those clients), for NVRs that never send RTSP
+	// credentials (UniFi Protect). ONVIF and the MJPEG and WAV streams
+	// always need credentials.
+	RTSPAccess string `yaml:"rtsp_access"`
+	// RTSPAccessFrom limits RTSPAnonymous to these client addresses
+	// (192.168.1.20) and networks (192.168.1.0/24); other clients must
+	// log in. Empty (the default) means every client.
+	RTSPAccessFrom []string `yaml:"rtsp_access_from"`
+	// Per-camera settings of other parts (recording) are added here.
 }
 
 // User is a user who may log in to every camera.
@@ -209,6 +221,21 @@ type ONVIF struct {
 	// event notifications (Subscribe) may be sent to. Empty (the default)
 	// allows only an address of the host that subscribes.
 	PushConsumers []string `yaml:"push_consumers"`
+}
+
+// Values of cameras[i].rtsp_access.
+const (
+	RTSPCredentials = "credentials"
+	RTSPAnonymous   = "anonymous"
+)
+
+// RTSP configures the RTSP server.
+type RTSP struct {
+	// BasicAuth accepts HTTP Basic credentials on RTSP (and offers them
+	// in the challenge) beside Digest, for NVRs that only do Basic.
+	// Basic over plain RTSP sends the password in clear text to anyone
+	// on the path, so it is off by default.
+	BasicAuth bool `yaml:"basic_auth"`
 }
 
 // Log configures logging.

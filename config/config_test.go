@@ -78,6 +78,9 @@ func TestEveryKeyBadValue(t *testing.T) {
 		{"cameras[0].http_port", "cameras:\n  - ip: 10.0.0.5\n    http_port: 9000\n  - ip: 10.0.0.6\n    http_port: 9000\n", `cameras[1].http_port: port 9000 is taken by cameras[0].http_port`},
 		{"cameras[0].audio", "cameras:\n  - ip: 10.0.0.5\n    audio: maybe\n", `cameras[0].audio: "maybe" is not true or false (`},
 		{"cameras[0].h264", "cameras:\n  - ip: 10.0.0.5\n    h264: [yes]\n", `cameras[0].h264: needs a single value, not a list (`},
+		{"cameras[0].rtsp_access", "cameras:\n  - ip: 10.0.0.5\n    rtsp_access: open\n", `cameras[0].rtsp_access: "open" is neither credentials nor anonymous (`},
+		{"cameras[0].rtsp_access_from", "cameras:\n  - ip: 10.0.0.5\n    rtsp_access: anonymous\n    rtsp_access_from: [10.0.0.0/33]\n", `cameras[0].rtsp_access_from[0]: "10.0.0.0/33" is not an IP address or a network`},
+		{"cameras[0].rtsp_access_from", "cameras:\n  - ip: 10.0.0.5\n    rtsp_access_from: [10.0.0.9]\n", `cameras[0].rtsp_access_from: lists the clients let in without credentials, which needs rtsp_access: anonymous (`},
 		{"users[0].name", cam + "users:\n  - password: pw\n", `users[0].name: missing`},
 		{"users[0].name", cam + "users:\n  - name: a:b\n    password: pw\n", `users[0].name: "a:b" is not a user name`},
 		{"users[0].name", cam + "users:\n  - {name: a, password: pw}\n  - {name: a, password: pw2}\n", `users[1].name: "a" is users[0] already`},
@@ -107,6 +110,7 @@ func TestEveryKeyBadValue(t *testing.T) {
 		{"scan.interval", cam + "scan:\n  interval: 10ms\n", `scan.interval: 10ms is not between 1s and 24h0m0s`},
 		{"onvif.strict_auth_faults", cam + "onvif:\n  strict_auth_faults: 2\n", `onvif.strict_auth_faults: "2" is not true or false (`},
 		{"onvif.push_consumers", cam + "onvif:\n  push_consumers: [10.0.0.0/33]\n", `onvif.push_consumers[0]: "10.0.0.0/33" is not an IP address or a network`},
+		{"rtsp.basic_auth", cam + "rtsp:\n  basic_auth: sometimes\n", `rtsp.basic_auth: "sometimes" is not true or false (`},
 		{"onvif.token_window", cam + "onvif:\n  token_window: 0s\n", `onvif.token_window: 0s is not between 1s and 24h0m0s`},
 		{"memory_limit_mib", cam + "memory_limit_mib: -5\n", `memory_limit_mib: -5 is not between 0 (no limit) and 1048576`},
 		{"state_dir", cam + "state_dir: " + notDir + "\n", `state_dir: "` + notDir + `" is not a directory`},
@@ -297,7 +301,12 @@ cameras:
     http_port: 9005
     audio: false
     h264: false
+    rtsp_access: anonymous
+    rtsp_access_from: [10.0.0.9, 10.2.0.0/16]
   - ip: 10.0.0.6
+    rtsp_access: anonymous
+  - ip: 10.0.0.7
+    rtsp_access: credentials
 users:
   - {name: admin, password: pw}
   - {name: viewer, password: pw2, level: User}
@@ -315,6 +324,8 @@ onvif:
   strict_auth_faults: true
   token_window: 10m
   push_consumers: [10.0.0.9, 10.1.0.0/16]
+rtsp:
+  basic_auth: true
 state_dir: /var/lib/chinesium
 `, nil)
 	if err != nil {
@@ -323,9 +334,12 @@ state_dir: /var/lib/chinesium
 	bc := cfg.Bridge()
 	want := bridge.Config{
 		Cameras: []bridge.CameraConfig{
-			{IP: netip.MustParseAddr("10.0.0.5"), Name: "door", ID: "door-cam", BindIP: netip.MustParseAddr("10.0.0.50"), HTTPPort: 9005, Audio: false, NoH264: true},
-			{IP: netip.MustParseAddr("10.0.0.6"), Audio: true},
+			{IP: netip.MustParseAddr("10.0.0.5"), Name: "door", ID: "door-cam", BindIP: netip.MustParseAddr("10.0.0.50"), HTTPPort: 9005, Audio: false, NoH264: true,
+				RTSPAnonymous: []netip.Prefix{netip.MustParsePrefix("10.0.0.9/32"), netip.MustParsePrefix("10.2.0.0/16")}},
+			{IP: netip.MustParseAddr("10.0.0.6"), Audio: true, RTSPAnonymous: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}},
+			{IP: netip.MustParseAddr("10.0.0.7"), Audio: true},
 		},
+		RTSPBasicAuth: true,
 		Users: []onvif.User{
 			{Name: "admin", Password: "pw", Level: onvif.LevelAdministrator},
 			{Name: "viewer", Password: "pw2", Level: onvif.LevelUser},

@@ -211,6 +211,7 @@ func (v *validator) cameras() {
 		} else {
 			bind, _ = netip.ParseAddr(c.Listen.Bind)
 		}
+		v.rtspAccess(at, cam)
 		if cam.HTTPPort != 0 {
 			ep := endpoint{key: at + ".http_port", addr: bind, port: cam.HTTPPort}
 			if !validPort(cam.HTTPPort) {
@@ -225,6 +226,23 @@ func (v *validator) cameras() {
 			}
 			fixed = append(fixed, ep)
 		}
+	}
+}
+
+// rtspAccess checks cameras[i].rtsp_access and rtsp_access_from.
+func (v *validator) rtspAccess(at string, cam Camera) {
+	switch cam.RTSPAccess {
+	case "", RTSPCredentials, RTSPAnonymous:
+	default:
+		v.bad(at+".rtsp_access", "%q is neither %s nor %s", cam.RTSPAccess, RTSPCredentials, RTSPAnonymous)
+	}
+	for j, s := range cam.RTSPAccessFrom {
+		if _, ok := prefix(s); !ok {
+			v.bad(fmt.Sprintf("%s.rtsp_access_from[%d]", at, j), "%q is not an IP address or a network such as 192.168.1.0/24", s)
+		}
+	}
+	if len(cam.RTSPAccessFrom) > 0 && cam.RTSPAccess != RTSPAnonymous {
+		v.bad(at+".rtsp_access_from", "lists the clients let in without credentials, which needs rtsp_access: %s", RTSPAnonymous)
 	}
 }
 

@@ -32,6 +32,7 @@ import (
 	"hash"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -103,6 +104,11 @@ type Authenticator struct {
 	// AllowBasic accepts Basic credentials and offers a Basic challenge.
 	// New sets it to true (NVRs fetching snapshots often use Basic).
 	AllowBasic bool
+	// Anonymous lets clients in without credentials: a request without an
+	// Authorization header from a client address for which it returns
+	// true is accepted as the anonymous user "". Credentials a client
+	// does send are checked as always. Nil lets nobody in anonymously.
+	Anonymous func(client netip.Addr) bool
 	// NonceLifetime is how long a nonce is accepted before the client is
 	// told stale=true. It defaults to DefaultNonceLifetime (5 min).
 	NonceLifetime time.Duration
@@ -192,6 +198,9 @@ type Request struct {
 	// connection too. A nonce issued to another Bind is answered with
 	// stale=true. "" binds nothing.
 	Bind string
+	// Client is the client's address, which Authenticator.Anonymous is
+	// asked about; the zero Addr is nobody's.
+	Client netip.Addr
 	// Fresh asks for a digest nonce that served no request before: a
 	// request that changes something, whose body qop=auth does not cover,
 	// so that a captured Authorization header cannot carry another body.
@@ -203,7 +212,11 @@ type Request struct {
 // RequestOf returns the Request of an HTTP request, bound to its client's
 // IP address.
 func RequestOf(r *http.Request) Request {
-	return Request{Method: r.Method, URI: r.RequestURI, Authorization: r.Header.Get("Authorization"), Bind: clientIP(r.RemoteAddr)}
+	req := Request{Method: r.Method, URI: r.RequestURI, Authorization: r.Header.Get("Authorization"), Bind: clientIP(r.RemoteAddr)}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		req.Client = ap.Addr().Unmap()
+	}
+	return req
 }
 
 // clientIP returns the address of a RemoteAddr without its port.
@@ -230,6 +243,9 @@ func (a *Authenticator) check(r Request) (user string, err error) {
 	}
 	a.init()
 	if strings.TrimSpace(r.Authorization) == "" {
+		if a.Anonymous != nil && r.Client.IsValid() && a.Anonymous(r.Client) {
+			return "", nil
+		}
 		return "", ErrNoCredentials
 	}
 	c, err := ParseCredentials(r.Authorization)

@@ -351,7 +351,7 @@ func (c *conn) handle(req *request) (*response, func()) {
 	}
 	auth := srv.authFor(p)
 	authz := req.header.get("Authorization")
-	areq := httpauth.Request{Method: req.method, URI: c.digestURI(req.uri, authz), Authorization: authz, Bind: c.bind}
+	areq := httpauth.Request{Method: req.method, URI: c.digestURI(req.uri, authz), Authorization: authz, Bind: c.bind, Client: c.remote}
 	user, err := auth.Check(areq)
 	if err != nil {
 		res := status(401)

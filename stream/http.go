@@ -59,6 +59,10 @@ type Camera struct {
 	// Auth, when it has users, protects every endpoint with HTTP Digest or
 	// Basic. nil means open access.
 	Auth *httpauth.Authenticator
+	// SnapshotAuth, when not nil, protects /snapshot.jpg in Auth's place
+	// (Register only), for a camera whose snapshot some clients may read
+	// without credentials (httpauth.Authenticator.Anonymous).
+	SnapshotAuth *httpauth.Authenticator
 	// Logger receives one line per viewer that leaves, tagged
 	// component=stream. Nil discards them.
 	Logger *slog.Logger
@@ -237,26 +241,32 @@ func (c *Camera) register(r *mux.Router, auth *httpauth.Authenticator) {
 		panic("stream: Camera.Video is nil")
 	}
 	c.setDefaults()
-	wrap := func(h http.HandlerFunc) http.Handler {
-		var hh http.Handler = h
-		if auth != nil {
-			hh = auth.Middleware(c.tracked(h))
-		}
-		// Methods are checked here rather than with mux's Methods so that
-		// other methods get 405 (mux answers 404 in subrouters).
-		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			if req.Method != http.MethodGet && req.Method != http.MethodHead {
-				w.Header().Set("Allow", "GET, HEAD")
-				textError(w, http.StatusMethodNotAllowed, "405 method not allowed: use GET")
-				return
-			}
-			hh.ServeHTTP(w, req)
-		})
+	r.Handle(MJPEGPath, c.wrap(c.serveMultipart, auth))
+	r.Handle(RawMJPEGPath, c.wrap(c.serveRaw, auth))
+	snapAuth := auth
+	if auth != nil && c.SnapshotAuth != nil {
+		snapAuth = c.SnapshotAuth
 	}
-	r.Handle(MJPEGPath, wrap(c.serveMultipart))
-	r.Handle(RawMJPEGPath, wrap(c.serveRaw))
-	r.Handle(SnapshotPath, wrap(c.serveSnapshot))
-	r.Handle(AudioPath, wrap(c.serveAudio))
+	r.Handle(SnapshotPath, c.wrap(c.serveSnapshot, snapAuth))
+	r.Handle(AudioPath, c.wrap(c.serveAudio, auth))
+}
+
+// wrap protects h with auth (nil: none) and answers only GET and HEAD.
+func (c *Camera) wrap(h http.HandlerFunc, auth *httpauth.Authenticator) http.Handler {
+	var hh http.Handler = h
+	if auth != nil {
+		hh = auth.Middleware(c.tracked(h))
+	}
+	// Methods are checked here rather than with mux's Methods so that
+	// other methods get 405 (mux answers 404 in subrouters).
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			textError(w, http.StatusMethodNotAllowed, "405 method not allowed: use GET")
+			return
+		}
+		hh.ServeHTTP(w, req)
+	})
 }
 
 // setDefaults fills every zero field with its default.
