@@ -484,6 +484,9 @@ func (c *conn) setup(req *request, ss *session, user string) *response {
 	if tp.kind == transportUDP && !c.remote.IsValid() {
 		return status(461)
 	}
+	if tp.kind == transportUDP && (srv.ownUDPPort(c.remote, tp.clientPorts[0]) || srv.ownUDPPort(c.remote, tp.clientPorts[1])) {
+		return &response{status: 461, body: []byte("client_port is a port of the server\n")}
+	}
 	created := ss == nil
 	if created {
 		ss = &session{

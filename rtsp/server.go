@@ -99,10 +99,12 @@ type Server struct {
 	tunnels  map[string]*tunnel               // guarded by mu; by x-sessioncookie
 	rtcpFrom map[netip.AddrPort]*sessionTrack // guarded by mu; client RTCP address -> track
 	conns    map[*conn]struct{}               // guarded by mu
+	udps     map[*udpPair]struct{}            // guarded by mu; the UDP ports of every Serve
 
-	active      atomic.Int64  // connections being served
-	connSeq     atomic.Uint64 // numbers the connections (Digest nonces are bound to one)
-	lastRefused atomic.Int64  // unix nanoseconds of the last logged refusal
+	active        atomic.Int64  // connections being served
+	connSeq       atomic.Uint64 // numbers the connections (Digest nonces are bound to one)
+	lastRefused   atomic.Int64  // unix nanoseconds of the last logged refusal
+	lastAcceptErr atomic.Int64  // unix nanoseconds of the last logged Accept error
 
 	h264Once sync.Once
 	h264Err  error
@@ -158,6 +160,7 @@ func (s *Server) init() {
 		s.tunnels = make(map[string]*tunnel)
 		s.rtcpFrom = make(map[netip.AddrPort]*sessionTrack)
 		s.conns = make(map[*conn]struct{})
+		s.udps = make(map[*udpPair]struct{})
 		s.counters = make(map[string]*pathCounters)
 	})
 }
@@ -258,6 +261,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 		return err
 	}
+	s.mu.Lock()
+	s.udps[udp] = struct{}{}
+	s.mu.Unlock()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -269,24 +275,38 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	})
 	defer func() {
 		cancel()
+		s.mu.Lock()
+		delete(s.udps, udp)
+		s.mu.Unlock()
 		udp.close()
 		s.closeAll(udp)
 		wg.Wait()
 		s.waitIdleProducers()
 	}()
+	var backoff time.Duration // after a failed Accept, as net/http's Server.Serve
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(50 * time.Millisecond)
-				continue
+			if !temporary(err) {
+				return fmt.Errorf("rtsp: accept: %w", err)
 			}
-			return fmt.Errorf("rtsp: accept: %w", err)
+			// Out of file descriptors (EMFILE, ENFILE), or a
+			// connection reset before it was accepted: the condition
+			// passes (connections end), so wait and try again rather
+			// than stop serving RTSP.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.logAcceptError(err, backoff)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(backoff):
+			}
+			continue
 		}
+		backoff = 0
 		if s.active.Add(1) > int64(s.MaxConns) {
 			s.active.Add(-1)
 			// Logged before the close, so the line is there when the
@@ -300,6 +320,64 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			s.serveConn(ctx, nc, udp)
 		})
 	}
+}
+
+// temporary reports whether an Accept error is one that passes: a timeout,
+// or an error the net package calls temporary (EMFILE, ENFILE, EINTR, and
+// ECONNABORTED or ECONNRESET of a connection reset before it was
+// accepted), as net/http's Server.Serve decides.
+func temporary(err error) bool {
+	var t interface{ Temporary() bool }
+	if errors.As(err, &t) && t.Temporary() {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// logAcceptError logs a failed Accept that will be retried, at most once
+// every ten seconds.
+func (s *Server) logAcceptError(err error, retry time.Duration) {
+	now := time.Now().UnixNano()
+	last := s.lastAcceptErr.Load()
+	if now-last < int64(10*time.Second) || !s.lastAcceptErr.CompareAndSwap(last, now) {
+		return
+	}
+	s.log.Warn("cannot accept connections, retrying", "err", err, "retry_in", retry)
+}
+
+// ownUDPPort reports whether RTP or RTCP sent to port on addr would reach
+// one of the server's own UDP sockets: a client naming such a port as its
+// client_port would have the session's RTCP sender reports come back as
+// its own receiver reports and keep the session alive forever.
+func (s *Server) ownUDPPort(addr netip.Addr, port int) bool {
+	s.mu.Lock()
+	own := false
+	for u := range s.udps {
+		a, b := u.ports()
+		own = own || port == a || port == b
+	}
+	s.mu.Unlock()
+	return own && isLocalAddr(addr)
+}
+
+// isLocalAddr reports whether addr is an address of this host.
+func isLocalAddr(addr netip.Addr) bool {
+	if addr.IsLoopback() || addr.IsUnspecified() {
+		return true
+	}
+	ifAddrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return true // cannot tell: assume the worst
+	}
+	for _, a := range ifAddrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(n.IP); ok && ip.Unmap() == addr {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // logRefused logs a connection refused for the connection limit, at most
