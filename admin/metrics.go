@@ -64,7 +64,7 @@ var (
 	mDiscoveryRecv    = newMetric("discovery_received_total", "WS-Discovery datagrams received.", counter)
 	mDiscoveryReqs    = newMetric("discovery_requests_total", "WS-Discovery requests by type (probe, resolve).", counter, "type")
 	mDiscoveryAnswers = newMetric("discovery_answers_total", "WS-Discovery ProbeMatches and ResolveMatches sent.", counter)
-	mDiscoveryDropped = newMetric("discovery_dropped_total", "WS-Discovery datagrams not answered, by reason (rate_limited, malformed, duplicate, ignored, oversize).", counter, "reason")
+	mDiscoveryDropped = newMetric("discovery_dropped_total", "WS-Discovery datagrams not answered, by reason (rate_limited, malformed, duplicate, ignored, oversize, off_link).", counter, "reason")
 	mDiscoveryHellos  = newMetric("discovery_announcements_total", "WS-Discovery Hello and Bye datagrams sent.", counter)
 	mDiscoveryErrors  = newMetric("discovery_send_errors_total", "WS-Discovery datagrams that could not be sent.", counter)
 )
@@ -190,6 +190,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		emit(mDiscoveryDropped, float64(d.Duplicates), "duplicate")
 		emit(mDiscoveryDropped, float64(d.Ignored), "ignored")
 		emit(mDiscoveryDropped, float64(d.Oversize), "oversize")
+		emit(mDiscoveryDropped, float64(d.OffLink), "off_link")
 		emit(mDiscoveryHellos, float64(d.Announced))
 		emit(mDiscoveryErrors, float64(d.SendErrors))
 	}

@@ -54,6 +54,11 @@ const (
 	// DefaultRatePerSource is how many requests per second one source
 	// address gets answered.
 	DefaultRatePerSource = 10.0
+	// DefaultMaxAnswerRate bounds the answer datagrams sent per second to
+	// all sources together: a probe gets one per camera, so a handful of
+	// NVRs probing a large bridge at once stay below it, while a flood
+	// from many (spoofed) sources cannot make the bridge send more.
+	DefaultMaxAnswerRate = 200.0
 	// DefaultMaxAnswerSize bounds an answer datagram, in bytes.
 	DefaultMaxAnswerSize = 8192
 	// DefaultRepeat is how many extra copies of each Hello and Bye are
@@ -82,6 +87,11 @@ type Config struct {
 	// (token bucket with a burst of twice the rate). It defaults to
 	// DefaultRatePerSource (10).
 	RatePerSource float64
+	// MaxAnswerRate is how many answer datagrams per second the responder
+	// sends to all sources together (token bucket with a burst of twice
+	// the rate); a request whose answers do not fit is dropped. It
+	// defaults to DefaultMaxAnswerRate (200).
+	MaxAnswerRate float64
 	// MaxAnswerSize bounds an answer datagram; a larger one is not sent. It defaults
 	// to DefaultMaxAnswerSize (8192 bytes).
 	MaxAnswerSize int
@@ -112,7 +122,8 @@ type Stats struct {
 	Probes      uint64
 	Resolves    uint64
 	Answers     uint64 // ProbeMatches/ResolveMatches datagrams sent
-	RateLimited uint64 // requests dropped by the per-source limit
+	RateLimited uint64 // requests dropped by the per-source limit or the limit of all answers
+	OffLink     uint64 // requests from a source outside the receiving interface's subnets (and not link-local)
 	Duplicates  uint64 // retransmitted requests (same source and MessageID) ignored
 	Oversize    uint64 // answers not sent because they were too large
 	Announced   uint64 // Hello/Bye datagrams sent
@@ -129,6 +140,8 @@ type Responder struct {
 	instance uint32
 	msgNum   atomic.Uint32
 	limiter  *limiter
+	answerMu sync.Mutex
+	answerB  bucket // all answers; guarded by answerMu
 
 	mu      sync.Mutex
 	targets []Target
@@ -142,7 +155,7 @@ type Responder struct {
 	repeats chan repeat // delayed copies of Hello and Bye, sent by Run's repeater
 
 	received, malformed, ignored, probes, resolves, answers,
-	rateLimited, oversize, announced, sendErrors, duplicates atomic.Uint64
+	rateLimited, oversize, announced, sendErrors, duplicates, offLink atomic.Uint64
 
 	seenMu sync.Mutex
 	seen   map[string]time.Time // source+MessageID of recent requests
@@ -166,6 +179,7 @@ func New(cfg Config) (*Responder, error) {
 		group:      &net.UDPAddr{IP: cfg.Group.Addr().AsSlice(), Port: conn.LocalAddr().(*net.UDPAddr).Port},
 		instance:   uint32(time.Now().Unix()),
 		limiter:    newLimiter(cfg.RatePerSource, 2*cfg.RatePerSource),
+		answerB:    bucket{tokens: 2 * cfg.MaxAnswerRate, last: time.Now()},
 		ifaces:     map[int]*net.Interface{},
 		ifaceAddrs: map[int]netip.Addr{},
 		repeats:    make(chan repeat, 1024),
@@ -197,6 +211,9 @@ func (c *Config) setDefaults() {
 	if c.RatePerSource <= 0 {
 		c.RatePerSource = DefaultRatePerSource
 	}
+	if c.MaxAnswerRate <= 0 {
+		c.MaxAnswerRate = DefaultMaxAnswerRate
+	}
 	if c.MaxAnswerSize <= 0 {
 		c.MaxAnswerSize = DefaultMaxAnswerSize
 	}
@@ -226,7 +243,7 @@ func (r *Responder) Stats() Stats {
 		Received: r.received.Load(), Malformed: r.malformed.Load(), Ignored: r.ignored.Load(),
 		Probes: r.probes.Load(), Resolves: r.resolves.Load(), Answers: r.answers.Load(),
 		RateLimited: r.rateLimited.Load(), Oversize: r.oversize.Load(), Announced: r.announced.Load(),
-		SendErrors: r.sendErrors.Load(), Duplicates: r.duplicates.Load(),
+		SendErrors: r.sendErrors.Load(), Duplicates: r.duplicates.Load(), OffLink: r.offLink.Load(),
 	}
 }
 
@@ -594,6 +611,13 @@ func (r *Responder) handle(b []byte, cm *ipv4.ControlMessage, src net.Addr) {
 		r.ignored.Add(1)
 		return
 	}
+	// WS-Discovery is for the local link: a request from elsewhere is
+	// routed or spoofed, and answering it would make the bridge a
+	// reflector towards any address.
+	if !onLink(cm.IfIndex, srcAP.Addr()) {
+		r.offLink.Add(1)
+		return
+	}
 	if r.duplicate(srcAP.Addr(), msg.MessageID, time.Now()) {
 		r.duplicates.Add(1)
 		return
@@ -635,6 +659,10 @@ func (r *Responder) handle(b []byte, cm *ipv4.ControlMessage, src net.Addr) {
 		r.ignored.Add(1)
 		return
 	}
+	if !r.takeAnswers(len(answers), time.Now()) {
+		r.rateLimited.Add(1)
+		return
+	}
 	send := func() {
 		for _, out := range answers {
 			wcm := &ipv4.ControlMessage{Src: local.AsSlice(), IfIndex: cm.IfIndex}
@@ -656,6 +684,46 @@ func (r *Responder) handle(b []byte, cm *ipv4.ControlMessage, src net.Addr) {
 		defer r.pending.Done()
 		send()
 	})
+}
+
+// takeAnswers takes n tokens of the bucket of all answers, reporting false
+// (and taking none) when it holds fewer.
+func (r *Responder) takeAnswers(n int, now time.Time) bool {
+	r.answerMu.Lock()
+	defer r.answerMu.Unlock()
+	b := &r.answerB
+	b.tokens = min(2*r.cfg.MaxAnswerRate, b.tokens+now.Sub(b.last).Seconds()*r.cfg.MaxAnswerRate)
+	b.last = now
+	if b.tokens < float64(n) {
+		return false
+	}
+	b.tokens -= float64(n)
+	return true
+}
+
+// onLink reports whether src may be answered on the interface with index
+// ifIndex: it is in one of the interface's IPv4 subnets, or link-local
+// (169.254.0.0/16, a host without DHCP).
+func onLink(ifIndex int, src netip.Addr) bool {
+	if src.IsLinkLocalUnicast() {
+		return true
+	}
+	ifi, err := net.InterfaceByIndex(ifIndex)
+	if err != nil {
+		return false
+	}
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok {
+			if pfx, ok := netipPrefix(ipn); ok && pfx.Masked().Contains(src) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dupWindow is how long a request's MessageID is remembered per source: clients
