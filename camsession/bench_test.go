@@ -32,8 +32,8 @@ func setIndex(pkt []byte, frame uint16) { binary.LittleEndian.PutUint16(pkt[16:1
 
 // BenchmarkReassemble is the in-memory reassembly path: decode and push one
 // packet (b.N packets). Steady state allocates nothing per packet; each
-// completed frame allocates the Frame, and one frame in about twelve a new
-// 512 KiB block for the JPEGs (B/op is that block's share per packet).
+// completed frame allocates the Frame, and one frame in about three a new
+// 128 KiB block for the JPEGs (B/op is that block's share per packet).
 func BenchmarkReassemble(b *testing.B) {
 	wire := benchFrame()
 	perFrame := len(wire)

@@ -21,9 +21,14 @@ const (
 	lateWindow = 64
 
 	// slabSize is the size of the blocks that frames' JPEGs are carved
-	// from. One block holds several typical frames, so a frame costs no
-	// large allocation of its own (see Reassembler).
-	slabSize = 512 << 10
+	// from. One block holds a few typical frames (3 of 40 KiB, 7 of the fake
+	// camera's 17 KiB), so a frame costs no large allocation of its own
+	// (see Reassembler), and the blocks kept alive by the frames a hub
+	// holds (the last 16) add at most about two blocks to those frames.
+	slabSize = 128 << 10
+	// slabMaxFrame is the largest frame carved from a block; larger ones
+	// get a buffer of their own.
+	slabMaxFrame = slabSize / 2
 	// slabAlign aligns each frame in a block to a cache line, so that the
 	// receive goroutine never writes a line that readers of the previous
 	// frame read.
@@ -107,12 +112,12 @@ func (a *assembler) edge(head bool) (b0, b1 byte, ok bool) {
 //
 // Push allocates nothing per packet. Packets are gathered in reused
 // scratch buffers; a completed frame's JPEG is copied once, at its exact
-// size, into a 512 KiB block shared with the frames before and after it,
+// size, into a 128 KiB block shared with the frames before and after it,
 // and a new block is allocated when one is full. So a frame costs the
 // Frame struct and a share of a block: no large allocation of its own,
 // which on a busy machine is the dominant cost (fresh memory means page
-// faults, zeroing and garbage collection). Frames larger than a quarter of
-// a block get their own buffer. A kept frame keeps its block alive, so
+// faults, zeroing and garbage collection). Frames larger than half a
+// block get their own buffer. A kept frame keeps its block alive, so
 // memory is bounded by about MaxFrameSize × (MaxFramesInFlight + 1) of
 // scratch plus the blocks that hold frames still referenced (readers of a
 // stream hub hold the last few, about two blocks).
@@ -321,7 +326,7 @@ func (r *Reassembler) finishDropped(a *assembler) {
 // large frame. The capacity is clipped, so that a reader who appends to the
 // JPEG cannot write into the next frame.
 func (r *Reassembler) frameBuf(n int) []byte {
-	if n > slabSize/4 {
+	if n > slabMaxFrame {
 		return make([]byte, n)
 	}
 	off := (len(r.slab) + slabAlign - 1) &^ (slabAlign - 1)

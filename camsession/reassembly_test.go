@@ -237,11 +237,11 @@ func TestReassembleFramesImmutable(t *testing.T) {
 	p := newPush()
 	var want [][]byte
 	for i := range 20 {
-		// About 800 KB: the frames span two memory blocks, and one is too
-		// large for a block and has a buffer of its own.
+		// About 800 KB: the frames span several memory blocks, and one is
+		// too large for a block and has a buffer of its own.
 		n := 30000 + i*1000
 		if i == 7 {
-			n = slabSize/4 + 1
+			n = slabMaxFrame + 1
 		}
 		j := testJPEG(n, byte(i))
 		want = append(want, j)
