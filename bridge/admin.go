@@ -9,6 +9,7 @@ import (
 
 	"github.com/chinesium/chinesium/admin"
 	"github.com/chinesium/chinesium/httpauth"
+	"github.com/chinesium/chinesium/internal/connlimit"
 	"github.com/chinesium/chinesium/onvif"
 )
 
@@ -55,8 +56,9 @@ func (b *Bridge) serveAdmin() {
 		IdleTimeout:       b.cfg.IdleTimeout,
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(b.log.With("component", "admin").Handler(), slog.LevelDebug),
+		ConnState:         connlimit.ConnState,
 	}
-	b.wg.Go(func() { b.report("admin", b.admin.Serve(b.adminLn)) })
+	b.wg.Go(func() { b.report("admin", b.admin.Serve(limitConns(b.adminLn))) })
 	b.log.Info("admin page ready", "url", "http://"+hostPort(b.adminHost(), b.AdminPort())+"/")
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/httpauth"
+	"github.com/chinesium/chinesium/internal/connlimit"
 	"github.com/chinesium/chinesium/onvif"
 	"github.com/chinesium/chinesium/onvif/discovery"
 	"github.com/chinesium/chinesium/record"
@@ -463,11 +464,16 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		IdleTimeout:       b.cfg.IdleTimeout,
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelDebug),
+		ConnState:         connlimit.ConnState,
 	}
 	c.rtspAuth = httpauth.New(Realm, store)
 	c.rtspAuth.AllowBasic = b.cfg.RTSPBasicAuth
 	c.rtspAuth.Anonymous = anonymous(cc.RTSPAnonymous)
-	b.rtsp.Handle(c.Path, rtsp.Source{Video: c.Video, Audio: c.Audio, Auth: c.rtspAuth, NoH264: !dev.HasH264})
+	b.rtsp.Handle(c.Path, rtsp.Source{Video: c.Video, Audio: c.Audio, Auth: c.rtspAuth, NoH264: !dev.HasH264,
+		Administrator: func(user string) bool {
+			level, ok := store.Level(user)
+			return ok && level == onvif.LevelAdministrator
+		}})
 	c.serveEncoderSettings(log)
 	store.WatchUsers(func(names []string) { c.usersChanged(log, names) })
 	return c, nil
@@ -507,7 +513,7 @@ func (c *Camera) start(ctx context.Context) {
 	b := c.bridge
 	ctx, c.cancel = context.WithCancel(ctx)
 	c.wg.Go(func() { b.report(c.Config.Name+" session", c.runSession(ctx)) })
-	c.wg.Go(func() { b.report(c.Config.Name+" http", c.srv.Serve(c.ln)) })
+	c.wg.Go(func() { b.report(c.Config.Name+" http", c.srv.Serve(limitConns(c.ln))) })
 	c.wg.Go(func() { b.report(c.Config.Name+" motion", c.runMotion(ctx)) })
 	c.wg.Go(func() { b.report(c.Config.Name+" recording", c.runRecorder(ctx)) })
 	b.log.Info("camera ready", "camera", c.Config.Name, "ip", c.Config.IP.String(), "onvif", c.DeviceServiceURL(c.Host()),
@@ -637,6 +643,12 @@ func (m mediaURLs) SnapshotURI(host string) (string, error) {
 // returns it) and a port.
 func hostPort(host string, port int) string {
 	return host + ":" + strconv.Itoa(port)
+}
+
+// limitConns admits the connections of ln within MaxHTTPConns and
+// MaxHTTPConnsPerAddr; the server's ConnState must be connlimit.ConnState.
+func limitConns(ln net.Listener) net.Listener {
+	return &connlimit.Listener{Listener: ln, Limiter: &connlimit.Limiter{Max: MaxHTTPConns, MaxPerAddr: MaxHTTPConnsPerAddr}}
 }
 
 func listenAddr(ip netip.Addr, port int) string {

@@ -50,6 +50,16 @@ const (
 	MaxRequestBody = soap.DefaultMaxBodySize
 	// MaxHeaderBytes bounds the request line and headers.
 	MaxHeaderBytes = 64 << 10
+	// MaxHTTPConns bounds the connections of one camera's HTTP port (and
+	// of the admin port): beyond it a new connection closes the one that
+	// has waited longest without a request in progress (one that never
+	// sent a request, or idle between requests), or is closed itself.
+	// Streams being served are never closed for another.
+	MaxHTTPConns = 256
+	// MaxHTTPConnsPerAddr bounds the connections of one client address on
+	// one HTTP port, in the same way; a browser opens 6, an NVR one per
+	// stream and a few for snapshots and ONVIF.
+	MaxHTTPConnsPerAddr = 32
 )
 
 // CameraConfig configures one camera.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chinesium/chinesium/httpauth"
+	"github.com/chinesium/chinesium/internal/connlimit"
 )
 
 // publicMethods is the Public header of OPTIONS responses.
@@ -39,6 +40,15 @@ type conn struct {
 	deadline net.Conn
 	// tunnel is true for the RTSP-over-HTTP connection of a tunnel.
 	tunnel bool
+	// tn is the tunnel the connection runs in, nil for plain RTSP.
+	tn *tunnel
+	// slot is the connection's place in the server's limits (the GET's
+	// for a tunnel).
+	slot *connlimit.Slot
+	// authed is set once a request authenticated: the connection is
+	// then neither evicted for another nor closed after the short
+	// UnauthenticatedTimeout. Read and written by the serve goroutine.
+	authed bool
 
 	wmu sync.Mutex
 	// bw batches interleaved RTP; guarded by wmu. It is allocated on the
@@ -120,18 +130,21 @@ func (c *conn) serve(ctx context.Context) {
 	// client went away behind a NAT) do not hold a tunnel slot forever.
 	var watchdog *time.Timer
 	if c.deadline == nil {
-		watchdog = time.AfterFunc(srv.IdleTimeout, c.close)
+		watchdog = time.AfterFunc(min(srv.IdleTimeout, srv.UnauthenticatedTimeout), c.close)
 		defer watchdog.Stop()
 	}
 	for first := true; ; first = false {
+		d := srv.IdleTimeout
+		if !c.authed {
+			d = min(d, srv.UnauthenticatedTimeout)
+		}
 		if c.deadline != nil {
-			d := srv.IdleTimeout
 			if first {
 				d = min(d, srv.FirstRequestTimeout)
 			}
 			_ = c.deadline.SetReadDeadline(time.Now().Add(d))
 		} else {
-			watchdog.Reset(srv.IdleTimeout)
+			watchdog.Reset(d)
 		}
 		b, err := c.br.Peek(1)
 		if err != nil {
@@ -173,6 +186,19 @@ func (c *conn) serve(ctx context.Context) {
 		if after != nil {
 			after()
 		}
+	}
+}
+
+// authenticated marks the connection (and its tunnel) as one whose client
+// proved who it is.
+func (c *conn) authenticated() {
+	if c.authed {
+		return
+	}
+	c.authed = true
+	c.slot.SetEvictable(false)
+	if c.tn != nil {
+		c.tn.authenticated()
 	}
 }
 
@@ -333,14 +359,6 @@ func (c *conn) handle(req *request) (*response, func()) {
 	}
 	c.touchSessions()
 
-	if req.method == "OPTIONS" {
-		return &response{status: 200, header: header{{"Public", publicMethods}}}, nil
-	}
-	switch req.method {
-	case "DESCRIBE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER":
-	default:
-		return &response{status: 501, header: header{{"Public", publicMethods}}}, nil
-	}
 	// The request authenticates against the source it names, or else
 	// the source of its session: every camera has its own users.
 	var p *path
@@ -350,6 +368,17 @@ func (c *conn) handle(req *request) (*response, func()) {
 		p = ss.path
 	}
 	auth := srv.authFor(p)
+	if req.method == "OPTIONS" {
+		if !auth.Required() {
+			c.authenticated() // nothing to prove
+		}
+		return &response{status: 200, header: header{{"Public", publicMethods}}}, nil
+	}
+	switch req.method {
+	case "DESCRIBE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER":
+	default:
+		return &response{status: 501, header: header{{"Public", publicMethods}}}, nil
+	}
 	authz := req.header.get("Authorization")
 	areq := httpauth.Request{Method: req.method, URI: c.digestURI(req.uri, authz), Authorization: authz, Bind: c.bind, Client: c.remote}
 	user, err := auth.Check(areq)
@@ -361,6 +390,7 @@ func (c *conn) handle(req *request) (*response, func()) {
 		srv.log.Debug("authentication failed", "remote", c.remote, "method", req.method, "err", err)
 		return res, nil
 	}
+	c.authenticated()
 	if ss != nil && (ss.user != user || srv.authFor(ss.path) != auth) {
 		// Another user's session id, or a session whose source has
 		// other users: as if it did not exist.
@@ -491,14 +521,19 @@ func (c *conn) setup(req *request, ss *session, user string) *response {
 	if created {
 		ss = &session{
 			id: newSessionID(), srv: srv, path: t.path, media: t.media, user: user,
-			kind: tp.kind, conn: c, udp: c.udp, tracks: make([]*sessionTrack, 2),
+			admin: t.path.src.Administrator != nil && t.path.src.Administrator(user),
+			kind:  tp.kind, conn: c, udp: c.udp, tracks: make([]*sessionTrack, 2),
 			queue: make(chan queued, queueLen),
 		}
 		// The timer exists before the session can be found: close and
 		// touch use it.
 		ss.timer = time.AfterFunc(srv.SessionTimeout, func() { ss.close("timeout") })
-		if !srv.addSession(ss) {
+		if err := srv.addSession(ss); err != nil {
 			ss.timer.Stop()
+			if errors.Is(err, errUserQuota) {
+				srv.log.Debug("session limit of the user reached", "limit", srv.MaxSessionsPerUser, "user", user, "remote", c.remote)
+				return &response{status: 503, header: header{{"Content-Type", "text/plain"}}, body: []byte("too many sessions for this user\n")}
+			}
 			srv.log.Warn("session limit reached", "limit", srv.MaxSessions, "remote", c.remote)
 			return status(503)
 		}

@@ -13,9 +13,8 @@ import (
 // memory, so a crowd of them cannot exhaust it. It runs alone (not
 // parallel) so that other tests' allocations do not blur the measure.
 func TestIdleConnectionMemory(t *testing.T) {
-	addr := runEmptyCam(t, &Server{})
-
 	const n = 200
+	addr := runEmptyCam(t, &Server{MaxConnsPerAddr: n}) // all from one address
 	heap := func() uint64 {
 		runtime.GC()
 		var m runtime.MemStats

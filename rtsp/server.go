@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chinesium/chinesium/httpauth"
+	"github.com/chinesium/chinesium/internal/connlimit"
 	"github.com/chinesium/chinesium/stream"
 )
 
@@ -28,10 +29,25 @@ const (
 	DefaultFirstRequestTimeout = 10 * time.Second
 	// DefaultMaxConns bounds the connections served at once.
 	DefaultMaxConns = 512
+	// DefaultMaxConnsPerAddr bounds the connections of one client
+	// address: an NVR recording the main and sub streams of 32 cameras
+	// through HTTP tunnels (two connections each) stays within it.
+	DefaultMaxConnsPerAddr = 128
+	// DefaultMaxTunnels bounds the RTSP-over-HTTP tunnels open at once.
+	DefaultMaxTunnels = 256
+	// DefaultMaxTunnelsPerAddr bounds the tunnels of one client address.
+	DefaultMaxTunnelsPerAddr = 64
+	// DefaultUnauthenticatedTimeout is how long a connection on which no
+	// request has authenticated yet may stay silent.
+	DefaultUnauthenticatedTimeout = 5 * time.Second
 	// DefaultMaxSessions bounds the number of open sessions; SETUP beyond
 	// it gets 503 (sessions that never play still hold resources until
 	// their timeout).
 	DefaultMaxSessions = 1000
+	// DefaultMaxSessionsPerUser bounds the sessions of one user of a
+	// source: an NVR recording a camera opens one or two, a person
+	// watching a few more.
+	DefaultMaxSessionsPerUser = 16
 	// DefaultFFmpeg is the ffmpeg executable, looked up in PATH.
 	DefaultFFmpeg = "ffmpeg"
 )
@@ -50,6 +66,12 @@ type Source struct {
 	Auth *httpauth.Authenticator
 	// NoH264 turns the source's StreamH264 URL off (404).
 	NoH264 bool
+	// Administrator reports whether user (authenticated by this
+	// source's authenticator) is an administrator: when the sessions are
+	// at MaxSessions, an administrator's SETUP ends the oldest session
+	// of a user who is not one instead of being refused. Nil means
+	// nobody is.
+	Administrator func(user string) bool
 }
 
 // Server is an RTSP server (RFC 2326) for cameras registered with Handle.
@@ -77,16 +99,44 @@ type Server struct {
 	// silent connections do not hold one of the MaxConns slots. It
 	// defaults to DefaultFirstRequestTimeout (10 s).
 	FirstRequestTimeout time.Duration
+	// UnauthenticatedTimeout closes a connection that sends nothing for
+	// this long while none of its requests has authenticated (only
+	// OPTIONS, or requests answered 401), so that anonymous clients do
+	// not hold slots; FirstRequestTimeout still bounds the first request.
+	// Where no authentication is required, the first request counts as
+	// authenticated. It defaults to DefaultUnauthenticatedTimeout (5 s).
+	UnauthenticatedTimeout time.Duration
 	// FFmpeg is the ffmpeg executable that encodes H.264. It defaults to
 	// DefaultFFmpeg (looked up in PATH).
 	FFmpeg string
 	// MaxConns bounds the TCP connections served at once (RTSP, and each
 	// half of an HTTP tunnel) across all listeners; a connection beyond it
-	// is closed as soon as it is accepted. It defaults to DefaultMaxConns.
+	// is closed as soon as it is accepted, unless a connection that has
+	// not authenticated yet can be closed to make room (the one that has
+	// waited longest). It defaults to DefaultMaxConns.
 	MaxConns int
+	// MaxConnsPerAddr bounds the connections of one client address, as
+	// MaxConns does for all: a new connection beyond it closes the
+	// address's oldest unauthenticated connection, or is closed itself.
+	// It defaults to DefaultMaxConnsPerAddr.
+	MaxConnsPerAddr int
+	// MaxTunnels bounds the RTSP-over-HTTP tunnels open at once; a GET
+	// beyond it gets 503 unless a tunnel that has not authenticated can
+	// be closed to make room. It defaults to DefaultMaxTunnels.
+	MaxTunnels int
+	// MaxTunnelsPerAddr bounds the tunnels of one client address, in the
+	// same way. It defaults to DefaultMaxTunnelsPerAddr.
+	MaxTunnelsPerAddr int
 	// MaxSessions bounds the sessions open at once; a SETUP beyond it gets
-	// 503. It defaults to DefaultMaxSessions.
+	// 503, unless it comes from an administrator (Source.Administrator),
+	// whose SETUP ends the oldest session of a user who is not one. It
+	// defaults to DefaultMaxSessions.
 	MaxSessions int
+	// MaxSessionsPerUser bounds the sessions of one authenticated user of
+	// a source (users of different sources are different users); a
+	// SETUP beyond it gets 503. Where no authentication is required it
+	// does not apply. It defaults to DefaultMaxSessionsPerUser.
+	MaxSessionsPerUser int
 
 	initOnce sync.Once
 	log      *slog.Logger // Logger with component=rtsp; set by init
@@ -101,10 +151,11 @@ type Server struct {
 	conns    map[*conn]struct{}               // guarded by mu
 	udps     map[*udpPair]struct{}            // guarded by mu; the UDP ports of every Serve
 
-	active        atomic.Int64  // connections being served
-	connSeq       atomic.Uint64 // numbers the connections (Digest nonces are bound to one)
-	lastRefused   atomic.Int64  // unix nanoseconds of the last logged refusal
-	lastAcceptErr atomic.Int64  // unix nanoseconds of the last logged Accept error
+	limiter       connlimit.Limiter // the connections being served
+	tunnelSeq     uint64            // guarded by mu; orders the tunnels by age
+	connSeq       atomic.Uint64     // numbers the connections (Digest nonces are bound to one)
+	lastRefused   atomic.Int64      // unix nanoseconds of the last logged refusal
+	lastAcceptErr atomic.Int64      // unix nanoseconds of the last logged Accept error
 
 	h264Once sync.Once
 	h264Err  error
@@ -147,6 +198,21 @@ func (s *Server) setDefaults() {
 	if s.MaxSessions <= 0 {
 		s.MaxSessions = DefaultMaxSessions
 	}
+	if s.MaxSessionsPerUser <= 0 {
+		s.MaxSessionsPerUser = DefaultMaxSessionsPerUser
+	}
+	if s.MaxConnsPerAddr <= 0 {
+		s.MaxConnsPerAddr = DefaultMaxConnsPerAddr
+	}
+	if s.MaxTunnels <= 0 {
+		s.MaxTunnels = DefaultMaxTunnels
+	}
+	if s.MaxTunnelsPerAddr <= 0 {
+		s.MaxTunnelsPerAddr = DefaultMaxTunnelsPerAddr
+	}
+	if s.UnauthenticatedTimeout <= 0 {
+		s.UnauthenticatedTimeout = DefaultUnauthenticatedTimeout
+	}
 }
 
 // init applies the defaults and makes the server's tables, once; every
@@ -162,6 +228,7 @@ func (s *Server) init() {
 		s.conns = make(map[*conn]struct{})
 		s.udps = make(map[*udpPair]struct{})
 		s.counters = make(map[string]*pathCounters)
+		s.limiter.Max, s.limiter.MaxPerAddr = s.MaxConns, s.MaxConnsPerAddr
 	})
 }
 
@@ -307,8 +374,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			continue
 		}
 		backoff = 0
-		if s.active.Add(1) > int64(s.MaxConns) {
-			s.active.Add(-1)
+		// A connection that has to make room for this one is closed:
+		// its reader and writer fail and its goroutine ends it.
+		slot := s.limiter.Admit(remoteAddr(nc), func() { nc.Close() })
+		if slot == nil {
 			// Logged before the close, so the line is there when the
 			// client sees the connection end.
 			s.logRefused(nc.RemoteAddr())
@@ -316,8 +385,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			continue
 		}
 		wg.Go(func() {
-			defer s.active.Add(-1)
-			s.serveConn(ctx, nc, udp)
+			defer slot.Release()
+			s.serveConn(ctx, nc, udp, slot)
 		})
 	}
 }
@@ -388,7 +457,7 @@ func (s *Server) logRefused(remote net.Addr) {
 	if now-last < int64(10*time.Second) || !s.lastRefused.CompareAndSwap(last, now) {
 		return
 	}
-	s.log.Warn("connection limit reached, refusing connections", "limit", s.MaxConns, "remote", remote.String())
+	s.log.Warn("connection limit reached, refusing connections", "limit", s.MaxConns, "per_address", s.MaxConnsPerAddr, "remote", remote.String())
 }
 
 // closeAll ends the connections and sessions that use udp.
@@ -460,18 +529,59 @@ func (s *Server) readUDP(pc *net.UDPConn, isRTCP bool) {
 	}
 }
 
-// addSession registers ss unless the session limit is reached; the check
-// and the insertion happen under one lock, so concurrent SETUPs cannot
-// overshoot the limit.
-func (s *Server) addSession(ss *session) bool {
+// Why addSession refused a session.
+var (
+	errSessionsFull = errors.New("rtsp: session limit reached")
+	errUserQuota    = errors.New("rtsp: the user's session limit reached")
+)
+
+// addSession registers ss unless its user has MaxSessionsPerUser sessions
+// already, or the server MaxSessions and ss is not an administrator's
+// (an administrator's takes the place of the oldest session of a user who
+// is not one, which addSession closes). The checks and the insertion
+// happen under one lock, so concurrent SETUPs cannot overshoot the limits.
+func (s *Server) addSession(ss *session) error {
+	var victim *session
+	defer func() {
+		if victim != nil {
+			victim.close("replaced by an administrator's session")
+			if victim.kind == transportTCP {
+				victim.conn.close()
+			}
+		}
+	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.sessions) >= s.MaxSessions {
-		return false
+	auth := s.authFor(ss.path)
+	if ss.user != "" && auth.Required() {
+		n := 0
+		for _, o := range s.sessions {
+			if o.user == ss.user && s.authFor(o.path) == auth {
+				n++
+			}
+		}
+		if n >= s.MaxSessionsPerUser {
+			return errUserQuota
+		}
 	}
-	s.sessions[ss.id] = ss
+	if len(s.sessions) >= s.MaxSessions {
+		if !ss.admin {
+			return errSessionsFull
+		}
+		for _, o := range s.sessions {
+			if !o.admin && (victim == nil || o.seq < victim.seq) {
+				victim = o
+			}
+		}
+		if victim == nil {
+			return errSessionsFull
+		}
+		delete(s.sessions, victim.id) // closed once mu is let go
+	}
 	s.started++
-	return true
+	ss.seq = s.started
+	s.sessions[ss.id] = ss
+	return nil
 }
 
 func (s *Server) lookupSession(id string) *session {
@@ -503,7 +613,7 @@ func (s *Server) SessionCount() int {
 // serveConn tells RTSP from an HTTP tunnel request by the first bytes. A
 // panic while serving the connection is logged with its stack and ends
 // only this connection.
-func (s *Server) serveConn(ctx context.Context, nc net.Conn, udp *udpPair) {
+func (s *Server) serveConn(ctx context.Context, nc net.Conn, udp *udpPair, slot *connlimit.Slot) {
 	defer func() {
 		if v := recover(); v != nil {
 			// Logged before the close, so the line is there when the
@@ -517,7 +627,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, udp *udpPair) {
 	// Clients send their first request (or tunnel header) right after
 	// connecting; a connection that stays silent must not hold one of
 	// the MaxConns slots for the whole idle timeout.
-	_ = nc.SetReadDeadline(time.Now().Add(min(s.IdleTimeout, s.FirstRequestTimeout)))
+	_ = nc.SetReadDeadline(time.Now().Add(min(s.IdleTimeout, s.FirstRequestTimeout, s.UnauthenticatedTimeout)))
 	head, err := br.Peek(4)
 	if err != nil {
 		nc.Close()
@@ -525,9 +635,10 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, udp *udpPair) {
 	}
 	switch string(head) {
 	case "GET ", "POST":
-		s.serveTunnel(ctx, nc, br, udp)
+		s.serveTunnel(ctx, nc, br, udp, slot)
 		return
 	}
 	c := newConn(s, nc, br, nc, udp)
+	c.slot = slot
 	c.serve(ctx)
 }

@@ -82,6 +82,8 @@ type session struct {
 	path  *path
 	media mediaKind // kindJPEG or kindH264: which URL the session is for
 	user  string
+	admin bool   // the user is an administrator of the source (Source.Administrator)
+	seq   uint64 // orders the sessions by age; set by addSession
 	kind  transportKind
 	conn  *conn // the connection that created it; carries TCP interleaved data
 	udp   *udpPair

@@ -240,7 +240,7 @@ func TestStalledReaderDrops(t *testing.T) {
 		}
 		f.srv.mu.Unlock()
 	}
-	go f.srv.serveConn(context.Background(), srvEnd, udp)
+	go f.srv.serveConn(context.Background(), srvEnd, udp, nil)
 	stalled := &rawClient{t: t, nc: cli, br: bufio.NewReader(cli)}
 	res := stalled.do("SETUP", f.url("jpeg")+"/trackID=0", "Transport: RTP/AVP/TCP;unicast;interleaved=0-1")
 	stalled.session = sessionID(res.header.get("Session"))

@@ -52,7 +52,7 @@ func (s *Server) Stats() Stats {
 	s.init()
 	s.mu.Lock()
 	st := Stats{
-		Conns:           int(s.active.Load()),
+		Conns:           s.limiter.Stats().Conns,
 		Sessions:        len(s.sessions),
 		SessionsStarted: s.started,
 		Paths:           make(map[string]PathStats, len(s.paths)),

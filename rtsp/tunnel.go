@@ -13,6 +13,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/chinesium/chinesium/internal/connlimit"
 )
 
 // tunnel is an RTSP-over-HTTP tunnel (the QuickTime scheme that ONVIF
@@ -27,10 +29,59 @@ type tunnel struct {
 	pr     *io.PipeReader
 	pw     *io.PipeWriter
 	mu     sync.Mutex // serializes POST bodies into pw
+	seq    uint64     // the tunnel's age: lower is older
+	get    net.Conn   // closing it ends the tunnel
+
+	amu    sync.Mutex        // guards authed, slots, posts and ended
+	authed bool              // a request in the tunnel authenticated
+	slots  []*connlimit.Slot // the GET's and the POSTs' places in the limits
+	posts  []net.Conn        // the POSTs, closed when the tunnel ends
+	ended  bool
 }
 
-// maxTunnels bounds the tunnels waiting for or using a POST.
-const maxTunnels = 256
+// end closes the tunnel's POSTs: none outlives its tunnel (one that sent
+// nothing would otherwise hold its connection until IdleTimeout).
+func (tn *tunnel) end() {
+	tn.amu.Lock()
+	defer tn.amu.Unlock()
+	tn.ended = true
+	for _, p := range tn.posts {
+		p.Close()
+	}
+}
+
+// addPost counts a POST of the tunnel; it is protected from eviction if
+// the tunnel has authenticated already. It reports false when the tunnel
+// has ended.
+func (tn *tunnel) addPost(nc net.Conn, sl *connlimit.Slot) bool {
+	tn.amu.Lock()
+	defer tn.amu.Unlock()
+	if tn.ended {
+		return false
+	}
+	tn.posts = append(tn.posts, nc)
+	tn.slots = append(tn.slots, sl)
+	if tn.authed {
+		sl.SetEvictable(false)
+	}
+	return true
+}
+
+// authenticated protects the tunnel's connections from eviction.
+func (tn *tunnel) authenticated() {
+	tn.amu.Lock()
+	defer tn.amu.Unlock()
+	tn.authed = true
+	for _, sl := range tn.slots {
+		sl.SetEvictable(false)
+	}
+}
+
+func (tn *tunnel) isAuthed() bool {
+	tn.amu.Lock()
+	defer tn.amu.Unlock()
+	return tn.authed
+}
 
 func remoteAddr(nc net.Conn) netip.Addr {
 	ap, err := netip.ParseAddrPort(nc.RemoteAddr().String())
@@ -40,7 +91,7 @@ func remoteAddr(nc net.Conn) netip.Addr {
 	return ap.Addr().Unmap()
 }
 
-func (s *Server) serveTunnel(ctx context.Context, nc net.Conn, br *bufio.Reader, udp *udpPair) {
+func (s *Server) serveTunnel(ctx context.Context, nc net.Conn, br *bufio.Reader, udp *udpPair, slot *connlimit.Slot) {
 	// http.ReadRequest does not bound the header: it must be in br's
 	// buffer (readBufferLen bytes) before it is parsed.
 	if !headerBuffered(br) {
@@ -63,9 +114,9 @@ func (s *Server) serveTunnel(ctx context.Context, nc net.Conn, br *bufio.Reader,
 	}
 	switch req.Method {
 	case http.MethodGet:
-		s.tunnelGet(ctx, nc, br, udp, cookie)
+		s.tunnelGet(ctx, nc, br, udp, cookie, slot)
 	case http.MethodPost:
-		s.tunnelPost(nc, br, cookie)
+		s.tunnelPost(nc, br, cookie, slot)
 	default:
 		httpError(nc, 405, "only GET and POST are tunnelled")
 	}
@@ -98,20 +149,34 @@ func httpError(nc net.Conn, code int, msg string) {
 
 // tunnelGet answers the GET and runs the tunnel's RTSP connection: input
 // from the pipe the POSTs feed, output on the GET connection.
-func (s *Server) tunnelGet(ctx context.Context, nc net.Conn, br *bufio.Reader, udp *udpPair, cookie string) {
+func (s *Server) tunnelGet(ctx context.Context, nc net.Conn, br *bufio.Reader, udp *udpPair, cookie string, slot *connlimit.Slot) {
 	pr, pw := io.Pipe()
-	tn := &tunnel{cookie: cookie, remote: remoteAddr(nc), pr: pr, pw: pw}
+	tn := &tunnel{cookie: cookie, remote: remoteAddr(nc), pr: pr, pw: pw, get: nc, slots: []*connlimit.Slot{slot}}
 	s.mu.Lock()
-	if _, dup := s.tunnels[cookie]; dup || len(s.tunnels) >= maxTunnels {
+	if _, dup := s.tunnels[cookie]; dup {
 		s.mu.Unlock()
-		httpError(nc, 503, "tunnel cookie in use or too many tunnels")
+		httpError(nc, 503, "tunnel cookie in use")
 		return
 	}
+	victims, ok := s.roomForTunnel(tn.remote)
+	if !ok {
+		s.mu.Unlock()
+		httpError(nc, 503, "too many tunnels")
+		return
+	}
+	s.tunnelSeq++
+	tn.seq = s.tunnelSeq
 	s.tunnels[cookie] = tn
 	s.mu.Unlock()
+	for _, v := range victims {
+		v.get.Close()
+	}
 	defer func() {
+		tn.end()
 		s.mu.Lock()
-		delete(s.tunnels, cookie)
+		if s.tunnels[cookie] == tn {
+			delete(s.tunnels, cookie)
+		}
 		s.mu.Unlock()
 	}()
 	_ = nc.SetReadDeadline(time.Time{})
@@ -133,7 +198,48 @@ func (s *Server) tunnelGet(ctx context.Context, nc net.Conn, br *bufio.Reader, u
 	}()
 	c := newConn(s, pipeCloser{pr}, bufio.NewReaderSize(pr, readBufferLen), nc, udp)
 	c.tunnel = true
+	c.tn = tn
 	c.serve(ctx)
+}
+
+// roomForTunnel makes room for a new tunnel from addr within
+// MaxTunnelsPerAddr and MaxTunnels, taking out of the table the oldest
+// tunnels that have not authenticated as needed (the caller closes them
+// once it has let go of mu). It reports false when there is no room to
+// make. Called with mu held.
+func (s *Server) roomForTunnel(addr netip.Addr) (victims []*tunnel, ok bool) {
+	oldestUnauthed := func(fromAddr bool) *tunnel {
+		var o *tunnel
+		for _, tn := range s.tunnels {
+			if (!fromAddr || tn.remote == addr) && !tn.isAuthed() && (o == nil || tn.seq < o.seq) {
+				o = tn
+			}
+		}
+		return o
+	}
+	n := 0
+	for _, tn := range s.tunnels {
+		if tn.remote == addr {
+			n++
+		}
+	}
+	if n >= s.MaxTunnelsPerAddr {
+		v := oldestUnauthed(true)
+		if v == nil {
+			return nil, false
+		}
+		delete(s.tunnels, v.cookie)
+		victims = append(victims, v)
+	}
+	if len(s.tunnels) >= s.MaxTunnels {
+		v := oldestUnauthed(false)
+		if v == nil {
+			return nil, false
+		}
+		delete(s.tunnels, v.cookie)
+		victims = append(victims, v)
+	}
+	return victims, true
 }
 
 type pipeCloser struct{ pr *io.PipeReader }
@@ -143,12 +249,16 @@ func (p pipeCloser) Close() error { return p.pr.CloseWithError(io.EOF) }
 // tunnelPost decodes the POST body into the tunnel's RTSP input until the
 // client closes the POST. The body is read from the connection directly:
 // clients send a bogus Content-Length (32767) and keep writing.
-func (s *Server) tunnelPost(nc net.Conn, br *bufio.Reader, cookie string) {
+func (s *Server) tunnelPost(nc net.Conn, br *bufio.Reader, cookie string, slot *connlimit.Slot) {
 	defer nc.Close()
 	s.mu.Lock()
 	tn := s.tunnels[cookie]
 	s.mu.Unlock()
 	if tn == nil || tn.remote != remoteAddr(nc) {
+		httpError(nc, 404, "no tunnel with this x-sessioncookie")
+		return
+	}
+	if !tn.addPost(nc, slot) {
 		httpError(nc, 404, "no tunnel with this x-sessioncookie")
 		return
 	}
