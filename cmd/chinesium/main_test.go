@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 	if url := os.Getenv(floodEnv); url != "" {
 		os.Exit(runFlood(url)) // the test binary as an attacker (soapflood_test.go)
 	}
+	if spec := os.Getenv(attackEnv); spec != "" {
+		os.Exit(runAttack(spec)) // the attacker of attack_test.go
+	}
 	os.Exit(testMain(m))
 }
 
