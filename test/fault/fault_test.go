@@ -58,15 +58,24 @@ type sentFrames struct {
 	lastIndex uint16
 }
 
-func newSentFrames() *sentFrames {
-	return &sentFrames{bySeq: map[uint64][]byte{}, byIndex: map[uint16]fakecam.FrameSent{}}
+// newSentFrames returns a record of the frames sent; without keep it
+// holds only the last sequence number and index, so that a long run does
+// not grow the test's own heap.
+func newSentFrames(keep bool) *sentFrames {
+	s := &sentFrames{}
+	if keep {
+		s.bySeq, s.byIndex = map[uint64][]byte{}, map[uint16]fakecam.FrameSent{}
+	}
+	return s
 }
 
 func (s *sentFrames) add(f fakecam.FrameSent) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.bySeq[f.Seq] = f.JPEG
-	s.byIndex[f.Index] = f
+	if s.bySeq != nil {
+		s.bySeq[f.Seq] = f.JPEG
+		s.byIndex[f.Index] = f
+	}
 	s.last, s.lastIndex = f.Seq, f.Index
 }
 
@@ -105,8 +114,10 @@ type camera struct {
 	done   chan struct{}
 }
 
-func startCamera(t testing.TB, cfg fakecam.Config) *camera {
-	c := &camera{sent: newSentFrames()}
+// startCamera runs a fake camera until the test ends; keep records every
+// frame it sends (see newSentFrames).
+func startCamera(t testing.TB, cfg fakecam.Config, keep bool) *camera {
+	c := &camera{sent: newSentFrames(keep)}
 	cfg.OnFrame = c.sent.add
 	cfg.PacketSize = packetSize
 	cam, err := fakecam.New(cfg)
@@ -138,9 +149,9 @@ func (c *camera) stop() {
 	}
 }
 
-// startBridge runs a bridge for one camera at ip, with the session
-// timings a user gets, until the test ends.
-func startBridge(t testing.TB, bind, ip netip.Addr, mod func(*bridge.Config)) *bridge.Camera {
+// startBridge runs a bridge for cameras, with the session timings a user
+// gets, until the test ends, and returns its cameras.
+func startBridge(t testing.TB, bind netip.Addr, cameras []bridge.CameraConfig, mod func(*bridge.Config)) []*bridge.Camera {
 	t.Helper()
 	cfg := bridge.Config{
 		Bind:     bind,
@@ -150,7 +161,7 @@ func startBridge(t testing.TB, bind, ip netip.Addr, mod func(*bridge.Config)) *b
 		Users:    []onvif.User{{Name: user, Password: password, Level: onvif.LevelAdministrator}},
 		StateDir: t.TempDir(),
 		Logger:   testLogger(t),
-		Cameras:  []bridge.CameraConfig{{IP: ip, HTTPPort: bridge.AnyPort, NoH264: true}},
+		Cameras:  cameras,
 		Session:  func(c *camsession.Config) { c.LocalPort = -1 },
 	}
 	if mod != nil {
@@ -168,12 +179,13 @@ func startBridge(t testing.TB, bind, ip netip.Addr, mod func(*bridge.Config)) *b
 			t.Errorf("bridge Close: %v", err)
 		}
 	})
-	return b.Cameras()[0]
+	return b.Cameras()
 }
 
 // delivered is one frame a viewer received.
 type delivered struct {
-	jpeg []byte
+	jpeg []byte // nil unless the viewer keeps frames
+	seq  uint64 // the fake camera's sequence number, 0 if none
 	at   time.Time
 }
 
@@ -186,7 +198,9 @@ type viewer struct {
 	done   chan struct{}
 }
 
-func watch(t testing.TB, url string) *viewer {
+// watch starts a viewer of url; keep keeps the frames' bytes, not only
+// their sequence numbers.
+func watch(t testing.TB, url string, keep bool) *viewer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -215,8 +229,13 @@ func watch(t testing.TB, url string) *viewer {
 			if err == nil {
 				var b []byte
 				if b, err = io.ReadAll(p); err == nil {
+					d := delivered{at: time.Now()}
+					_, d.seq, _ = fakecam.FrameSeq(b)
+					if keep {
+						d.jpeg = b
+					}
 					v.mu.Lock()
-					v.frames = append(v.frames, delivered{jpeg: b, at: time.Now()})
+					v.frames = append(v.frames, d)
 					v.mu.Unlock()
 					continue
 				}
@@ -260,7 +279,7 @@ func (v *viewer) firstFrameAfter(t testing.TB, d time.Duration, seq uint64) time
 	waitFor(t, d, fmt.Sprintf("no frame after seq %d", seq), func() bool {
 		fs, _ := v.snapshot()
 		for _, f := range fs {
-			if _, s, ok := fakecam.FrameSeq(f.jpeg); ok && s > seq {
+			if f.seq > seq {
 				at = f.at
 				return true
 			}
@@ -327,11 +346,12 @@ func runScenario(t *testing.T, sc scenario, i int) {
 	if sc.small {
 		cfg.Frames = [][]byte{smallJPEG(t)}
 	}
-	cam := startCamera(t, cfg)
+	cam := startCamera(t, cfg, true)
 	rl := newRelay(t, relayIP, camIP, strayIP, packetSize, cam.sent.size)
 	rl.lateP.Store(math.Float64bits(sc.late))
-	c := startBridge(t, netip.AddrFrom4([4]byte{127, 0, 32, 1}), relayIP, nil)
-	v := watch(t, c.MJPEGURL("127.0.32.1"))
+	c := startBridge(t, netip.AddrFrom4([4]byte{127, 0, 32, 1}),
+		[]bridge.CameraConfig{{IP: relayIP, HTTPPort: bridge.AnyPort, NoH264: true}}, nil)[0]
+	v := watch(t, c.MJPEGURL("127.0.32.1"), true)
 	r := &rig{cam: cam, relay: rl, viewer: v}
 
 	// Ready: the viewer has a frame.
@@ -373,9 +393,7 @@ func runScenario(t *testing.T, sc scenario, i int) {
 		fs, _ := v.snapshot()
 		var top uint64
 		for _, f := range fs {
-			if _, s, ok := fakecam.FrameSeq(f.jpeg); ok {
-				top = max(top, s)
-			}
+			top = max(top, f.seq)
 		}
 		if top >= lastWhole || time.Now().After(deadline) {
 			break
