@@ -161,6 +161,33 @@ func TestServeSIGTERM(t *testing.T) {
 	}
 }
 
+// waitAccepted waits until a server on this host has accepted the TCP
+// connection conn made to it: /proc/net/tcp lists the server's end of it
+// with an inode, which a connection still waiting in the listen queue
+// does not have.
+func waitAccepted(t *testing.T, conn net.Conn) {
+	t.Helper()
+	hex := func(a net.Addr) string {
+		ap := a.(*net.TCPAddr).AddrPort()
+		ip := ap.Addr().Unmap().As4()
+		return fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[3], ip[2], ip[1], ip[0], ap.Port())
+	}
+	server, client := hex(conn.RemoteAddr()), hex(conn.LocalAddr())
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		b, err := os.ReadFile("/proc/net/tcp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			f := strings.Fields(l)
+			if len(f) > 9 && f[1] == server && f[2] == client && f[9] != "0" {
+				return
+			}
+		}
+	}
+	t.Fatalf("the server did not accept the connection from %v", conn.LocalAddr())
+}
+
 // TestDemoSecondSignal: while the demo shuts down (held up here by a
 // client that has sent half a request, which the HTTP server waits for),
 // a second Ctrl-C quits at once.
@@ -176,7 +203,9 @@ func TestDemoSecondSignal(t *testing.T) {
 	if _, err := conn.Write([]byte("GET /snapshot.jpg HTTP/1.1\r\nHost: 127.0.7.1\r\n")); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // the server has read the first bytes: the connection is active
+	// Once the server has accepted the connection, it reads the bytes at
+	// once and the connection is active: shutting down waits for it.
+	waitAccepted(t, conn)
 	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
