@@ -537,7 +537,7 @@ func (r *rig) garbage(ctx context.Context, cam *camera) {
 // media port: copies of the camera's frames with other bytes, which would
 // corrupt frames if the bridge took them.
 func (r *rig) stray(ctx context.Context, t *testing.T, cam *camera) {
-	conn, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.relay.stray, uint16(cam.DataPort()))))
+	conn, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.relay.stray, 0)))
 	if err != nil {
 		t.Errorf("stray sender: %v", err)
 		return

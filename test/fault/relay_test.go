@@ -15,7 +15,8 @@ import (
 
 // relay stands between the bridge and a fake camera, as the WiFi does: the
 // bridge is configured with the relay's IP, the relay forwards the control
-// port and every data port the camera names to the camera, and hands the
+// port and every data port the camera names (through a port of its own,
+// which its port responses name instead) to the camera, and hands the
 // camera's datagrams back from its own IP. On the way to the bridge it can
 // add what a bad network and a hostile one add: late copies of packets of
 // old frames, bursts of garbage from the camera's address, forged media
@@ -62,9 +63,10 @@ type heldLate struct {
 
 // dataRelay forwards one data port of the camera.
 type dataRelay struct {
-	down *net.UDPConn // relay IP, the camera's data port: faces the bridge
-	up   *net.UDPConn // faces the camera
-	port uint16
+	down      *net.UDPConn // relay IP, relayPort: faces the bridge
+	up        *net.UDPConn // faces the camera
+	port      uint16       // the camera's data port
+	relayPort uint16       // the data port the bridge is told
 
 	mu        sync.Mutex
 	bridge    netip.AddrPort // where the bridge sends from
@@ -136,10 +138,11 @@ func (r *relay) controlUp(down, up *net.UDPConn) {
 		}
 		b := buf[:n]
 		if pr, err := camsession.ParsePortResponse(b); err == nil {
-			if !r.openData(pr.DataPort) {
+			port, ok := r.openData(pr.DataPort)
+			if !ok {
 				continue
 			}
-			pr.IP = r.ip
+			pr.IP, pr.DataPort = r.ip, port
 			b = camsession.AppendPortResponse(nil, pr)
 		}
 		r.mu.Lock()
@@ -149,33 +152,36 @@ func (r *relay) controlUp(down, up *net.UDPConn) {
 	}
 }
 
-// openData starts relaying the camera's data port p (once).
-func (r *relay) openData(p uint16) bool {
+// openData starts relaying the camera's data port p (once) and returns
+// the relay's data port that stands for it. The relay's port is any free
+// one: the same number may be taken on the relay's IP (by the relay's own
+// sockets, or by a socket bound to all addresses).
+func (r *relay) openData(p uint16) (uint16, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return false
+		return 0, false
 	}
-	if r.ports[p] != nil {
-		return true
+	if d := r.ports[p]; d != nil {
+		return d.relayPort, true
 	}
-	down, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.ip, p)))
+	down, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.ip, 0)))
 	if err != nil {
-		r.t.Errorf("relay: data port %d: %v", p, err)
-		return false
+		r.t.Errorf("relay: data port for %d: %v", p, err)
+		return 0, false
 	}
 	up, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(r.ip, 0)))
 	if err != nil {
 		down.Close()
 		r.t.Errorf("relay: %v", err)
-		return false
+		return 0, false
 	}
-	d := &dataRelay{down: down, up: up, port: p}
+	d := &dataRelay{down: down, up: up, port: p, relayPort: uint16(down.LocalAddr().(*net.UDPAddr).Port)}
 	r.ports[p] = d
 	r.conns = append(r.conns, down, up)
 	r.wg.Go(func() { r.dataDown(d) })
 	r.wg.Go(func() { r.dataUp(d) })
-	return true
+	return d.relayPort, true
 }
 
 // dataDown forwards the bridge's logins and commands to the camera; a login
