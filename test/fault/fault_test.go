@@ -158,11 +158,13 @@ func startBridge(t testing.TB, bind netip.Addr, cameras []bridge.CameraConfig, m
 		RTSPPort: bridge.AnyPort,
 		NoAdmin:  true,
 		NoMotion: true,
-		Users:    []onvif.User{{Name: user, Password: password, Level: onvif.LevelAdministrator}},
-		StateDir: t.TempDir(),
-		Logger:   testLogger(t),
-		Cameras:  cameras,
-		Session:  func(c *camsession.Config) { c.LocalPort = -1 },
+		// The suite's RTSP clients send Basic credentials.
+		RTSPBasicAuth: true,
+		Users:         []onvif.User{{Name: user, Password: password, Level: onvif.LevelAdministrator}},
+		StateDir:      t.TempDir(),
+		Logger:        testLogger(t),
+		Cameras:       cameras,
+		Session:       func(c *camsession.Config) { c.LocalPort = -1 },
 	}
 	if mod != nil {
 		mod(&cfg)
