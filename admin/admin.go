@@ -52,8 +52,17 @@ const (
 	// LivePrefix is followed by a camera's ID and a path of its Live
 	// handler: /cameras/<id>/stream.mjpeg, /cameras/<id>/snapshot.jpg;
 	// and, for a recorded camera, by /cameras/<id>/recordings/<file>, one
-	// recording to download.
+	// recording to download, and /cameras/<id>/recordings/<file>/play,
+	// the recording played as MJPEG for a browser.
 	LivePrefix = "/cameras/"
+)
+
+// Limits on the recordings played at once (Config.MaxPlayers,
+// Config.MaxPlayersPerClient). A browser keeps at most six connections to
+// a server, and the page's live pictures take up to four.
+const (
+	DefaultMaxPlayers          = 16
+	DefaultMaxPlayersPerClient = 2
 )
 
 // Stats is implemented by every component that counts: Stats returns a
@@ -142,6 +151,10 @@ type Config struct {
 	// Auth protects everything except /healthz with HTTP Digest or Basic
 	// when it has users; nil or no users leaves the server open.
 	Auth *httpauth.Authenticator
+	// MaxPlayers is how many recordings may play at once, and
+	// MaxPlayersPerClient how many of them for one client address. They
+	// default to DefaultMaxPlayers and DefaultMaxPlayersPerClient.
+	MaxPlayers, MaxPlayersPerClient int
 	// Logger receives the errors of metric scrapes, tagged
 	// component=admin; nil discards.
 	Logger *slog.Logger
@@ -154,6 +167,7 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	registry *prometheus.Registry
+	players  players
 }
 
 //go:embed web
@@ -164,7 +178,8 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "admin"), mux: http.NewServeMux(), registry: prometheus.NewRegistry()}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "admin"), mux: http.NewServeMux(), registry: prometheus.NewRegistry(),
+		players: players{max: cfg.MaxPlayers, perClient: cfg.MaxPlayersPerClient, byClient: map[netip.Addr]int{}}}
 	if err := s.registry.Register(&collector{s: s}); err != nil {
 		return nil, fmt.Errorf("admin: metrics: %w", err)
 	}
@@ -192,6 +207,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.Handle("GET "+LivePrefix+"{id}/{file}", protect(http.HandlerFunc(s.serveLive)))
 	s.mux.Handle("GET "+CamerasPath+"/{id}/recordings", protect(http.HandlerFunc(s.serveRecordings)))
 	s.mux.Handle("GET "+LivePrefix+"{id}/recordings/{file}", protect(http.HandlerFunc(s.serveRecording)))
+	s.mux.Handle("GET "+LivePrefix+"{id}/recordings/{file}/play", protect(http.HandlerFunc(s.servePlay)))
 	s.mux.Handle("GET "+MetricsPath, protect(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(s.log.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
@@ -206,6 +222,12 @@ func New(cfg Config) (*Server, error) {
 func (c *Config) setDefaults() error {
 	if c.Cameras == nil {
 		return errors.New("admin: Config.Cameras is required")
+	}
+	if c.MaxPlayers == 0 {
+		c.MaxPlayers = DefaultMaxPlayers
+	}
+	if c.MaxPlayersPerClient == 0 {
+		c.MaxPlayersPerClient = DefaultMaxPlayersPerClient
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

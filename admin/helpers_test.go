@@ -58,13 +58,14 @@ type rig struct {
 }
 
 type rigOpts struct {
-	cameras int  // cameras with a fake camera
-	away    int  // cameras whose fake camera never runs
-	users   bool // admin/secret protects the admin server
-	first   byte // last byte of the first camera's IP
-	disc    bool // run a unicast WS-Discovery responder
-	motion  bool // fake cameras show motion
-	record  bool // record every camera, in 1 s segments
+	cameras int           // cameras with a fake camera
+	away    int           // cameras whose fake camera never runs
+	users   bool          // admin/secret protects the admin server
+	first   byte          // last byte of the first camera's IP
+	disc    bool          // run a unicast WS-Discovery responder
+	motion  bool          // fake cameras show motion
+	record  bool          // record every camera, in 1 s segments
+	segment time.Duration // the segments' length instead of 1 s
 	fps     float64
 }
 
@@ -84,7 +85,11 @@ func startRig(t *testing.T, o rigOpts) *rig {
 		onFrame := c.hub.Publish
 		c.stopRec = func() {}
 		if o.record {
-			rec, err := record.New(record.Config{Dir: t.TempDir(), Name: c.name, Segment: time.Second})
+			seg := time.Second
+			if o.segment > 0 {
+				seg = o.segment
+			}
+			rec, err := record.New(record.Config{Dir: t.TempDir(), Name: c.name, Segment: seg})
 			if err != nil {
 				t.Fatal(err)
 			}
