@@ -74,7 +74,7 @@ func TestHostileClientsOthersServed(t *testing.T) {
 			var nc net.Conn
 			var err error
 			if i%2 == 0 {
-				nc, err = net.Dial("tcp4", httpAddr)
+				nc, err = attacker.Dial("tcp4", httpAddr)
 				if err == nil {
 					_, err = fmt.Fprintf(nc, "GET /stream.mjpeg HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n\r\n", httpAddr, basic)
 				}
@@ -147,7 +147,7 @@ func TestHostileClientsOthersServed(t *testing.T) {
 		u, _ := url.Parse(jpegURL)
 		for ctx.Err() == nil {
 			for _, m := range malformed {
-				nc, err := net.Dial("tcp4", u.Host)
+				nc, err := attacker.Dial("tcp4", u.Host)
 				if err != nil {
 					continue
 				}
@@ -212,11 +212,20 @@ func TestHostileClientsOthersServed(t *testing.T) {
 // firstOf drops the error of viewer.snapshot.
 func firstOf(fs []delivered, _ error) []delivered { return fs }
 
-// post sends a SOAP body to url and returns the status and the answer.
+// attacker dials from an address of its own, 127.0.34.200: the bridge
+// bounds connections per client address, and the well-behaved clients
+// dial from the host's default loopback address, 127.0.0.1.
+var attacker = &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 34, 200)}}
+
+// attackerHTTP is an HTTP client that dials from the attacker's address.
+var attackerHTTP = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DialContext: attacker.DialContext}}
+
+// post sends a SOAP body to url from the attacker's address and returns
+// the status and the answer.
 func post(url, body string) (int, string, error) {
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/soap+xml; charset=utf-8")
-	resp, err := httpClient.Do(req)
+	resp, err := attackerHTTP.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
@@ -232,7 +241,7 @@ func playNeverRead(rawURL, basic string) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	nc, err := net.Dial("tcp4", u.Host)
+	nc, err := attacker.Dial("tcp4", u.Host)
 	if err != nil {
 		return nil, err
 	}
