@@ -122,12 +122,13 @@ func TestHostileClientsOthersServed(t *testing.T) {
 		})
 	}
 
-	// A sniffed WS-Security token replayed: refused.
+	// A sniffed WS-Security token replayed (from an address the attack
+	// has not filled): refused.
 	replayed := soapEnvelope(user, password, `<tds:GetDeviceInformation/>`)
-	if status, resp, err := post(devURL, replayed); err != nil || status != http.StatusOK {
+	if status, resp, err := postWith(httpClient, devURL, replayed); err != nil || status != http.StatusOK {
 		t.Errorf("the first use of a token: HTTP %d, %v: %.300s", status, err, resp)
 	}
-	if status, _, err := post(devURL, replayed); err != nil || status == http.StatusOK {
+	if status, _, err := postWith(httpClient, devURL, replayed); err != nil || status == http.StatusOK {
 		t.Errorf("a replayed token: HTTP %d, %v", status, err)
 	}
 
@@ -223,9 +224,14 @@ var attackerHTTP = &http.Client{Transport: &http.Transport{DisableKeepAlives: tr
 // post sends a SOAP body to url from the attacker's address and returns
 // the status and the answer.
 func post(url, body string) (int, string, error) {
+	return postWith(attackerHTTP, url, body)
+}
+
+// postWith is post through the client c.
+func postWith(c *http.Client, url, body string) (int, string, error) {
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/soap+xml; charset=utf-8")
-	resp, err := attackerHTTP.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
