@@ -37,6 +37,7 @@ func commands() []command {
 		{"snapshot", "save one JPEG picture from a camera", runSnapshot},
 		{"discover", "list the cameras that answer a broadcast", runDiscover},
 		{"fakecam", "run fake cameras, for tests and trying chinesium without hardware", runFakecam},
+		{"bench", "measure the bridge on this machine with fake cameras, each figure beside a baseline", runBench},
 		{"config", "print an example configuration file, or check one", runConfig},
 		{"version", "print the version", runVersion},
 	}
