@@ -156,7 +156,7 @@ func (b *bench) discovery(ctx context.Context) error {
 	ib, err := b.startBridge(ctx, []fakecam.Config{{IP: discoveryCam}}, func(c *bridge.Config) {
 		c.Discovery = &discovery.Config{
 			Listen: benchBind, Group: netip.AddrPortFrom(discovery.DefaultGroup.Addr(), 0),
-			UnicastOnly: true, MaxDelay: -1, RatePerSource: 1e6,
+			UnicastOnly: true, MaxDelay: -1, RatePerSource: 1e6, MaxAnswerRate: 1e6,
 		}
 	})
 	if err != nil {
