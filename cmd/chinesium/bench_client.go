@@ -295,10 +295,10 @@ func dialMJPEG(rawURL string, stall bool) (*reader, error) {
 	return r, nil
 }
 
-// dialRTSP plays rawURL over RTSP with RTP interleaved in the TCP
+// benchDialRTSP plays rawURL over RTSP with RTP interleaved in the TCP
 // connection and reports each frame when its last RTP packet (the one
 // with the marker bit) has arrived.
-func dialRTSP(rawURL string) (*reader, error) {
+func benchDialRTSP(rawURL string) (*reader, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)

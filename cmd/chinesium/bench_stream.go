@@ -58,7 +58,7 @@ func (b *bench) latency(ctx context.Context) error {
 		https = append(https, r)
 	}
 	for range nRTSP {
-		r, derr := dialRTSP(c.RTSPURL(host, rtsp.StreamJPEG))
+		r, derr := benchDialRTSP(c.RTSPURL(host, rtsp.StreamJPEG))
 		if derr != nil {
 			return derr
 		}
@@ -331,14 +331,14 @@ func (b *bench) ttff(ctx context.Context) error {
 		return err
 	}
 	add("new HTTP MJPEG viewer (median)", v)
-	v, err = first(func() (*reader, error) { return dialRTSP(c.RTSPURL(host, rtsp.StreamJPEG)) }, tries)
+	v, err = first(func() (*reader, error) { return benchDialRTSP(c.RTSPURL(host, rtsp.StreamJPEG)) }, tries)
 	if err != nil {
 		return err
 	}
 	add("new RTSP JPEG viewer (median)", v)
 	if h264 {
 		// Each viewer is the only one, so each starts the encoder.
-		v, err = first(func() (*reader, error) { return dialRTSP(c.RTSPURL(host, rtsp.StreamH264)) }, max(tries/3, 1))
+		v, err = first(func() (*reader, error) { return benchDialRTSP(c.RTSPURL(host, rtsp.StreamH264)) }, max(tries/3, 1))
 		if err != nil {
 			return err
 		}
@@ -407,7 +407,7 @@ func (b *bench) h264(ctx context.Context) error {
 		b.note("h264: skipped: serve offers no H.264 stream (ffmpeg with libx264 missing?)")
 		return nil
 	}
-	r, err := dialRTSP(urls["RTSP H264"][0])
+	r, err := benchDialRTSP(urls["RTSP H264"][0])
 	if err != nil {
 		return err
 	}
