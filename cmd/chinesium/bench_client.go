@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -224,6 +225,19 @@ func (r *reader) waitFirst(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
+// benchSources hands out the readers' source addresses.
+var benchSources atomic.Uint32
+
+// benchSource is the local address of the next reader: 127.0.30.1 to
+// 127.0.30.254 in turn. The bridge bounds the connections of one client
+// address (bridge.MaxHTTPConnsPerAddr, rtsp.DefaultMaxConnsPerAddr), and
+// the bench's hundreds of readers are meant as as many viewers, not as one
+// client opening hundreds of connections.
+func benchSource() *net.TCPAddr {
+	n := benchSources.Add(1)
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 30, byte(n%254+1))}
+}
+
 // dialMJPEG opens an HTTP MJPEG viewer of rawURL. With stall it reads
 // nothing after the request: a client that stopped reading.
 func dialMJPEG(rawURL string, stall bool) (*reader, error) {
@@ -231,7 +245,7 @@ func dialMJPEG(rawURL string, stall bool) (*reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	var d net.Dialer
+	d := net.Dialer{LocalAddr: benchSource()}
 	if stall {
 		// A small receive buffer, so that the bridge meets the stalled
 		// client within the first seconds.
@@ -303,7 +317,8 @@ func benchDialRTSP(rawURL string) (*reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	c, err := net.Dial("tcp", u.Host)
+	d := net.Dialer{LocalAddr: benchSource()}
+	c, err := d.Dial("tcp", u.Host)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
