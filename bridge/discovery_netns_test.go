@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,8 +33,10 @@ const bridgeHelperEnv = "CHINESIUM_BRIDGE_NETNS_HELPER"
 
 // TestBridgeHelperProcess is not a test: run with bridgeHelperEnv set, it runs a fake
 // camera on the namespace's loopback and a bridge with WS-Discovery on every
-// interface, driven by stdin lines "stop" (camera off), "start" (camera on) and
-// "quit". It prints "ready <http port>" and "ok" after each command.
+// interface, driven by stdin lines "stop" (camera off), "start" (camera on),
+// "add" (a second camera added to the configuration, then Apply), "remove"
+// (the second camera removed again) and "quit". It prints "ready <http
+// port>", "added <endpoint>" and "ok" after each command.
 func TestBridgeHelperProcess(t *testing.T) {
 	if os.Getenv(bridgeHelperEnv) == "" {
 		t.Skip("helper process for TestDiscoveryInNamespaces")
@@ -73,6 +76,19 @@ func TestBridgeHelperProcess(t *testing.T) {
 			stopCam()
 		case "start":
 			stopCam = startCam()
+		case "add":
+			_, stop2 := runFakeCam(t, fakecam.Config{IP: netip.MustParseAddr("127.0.21.71"), FPS: 10})
+			defer stop2()
+			next := cfg
+			next.Cameras = append(slices.Clone(cfg.Cameras), CameraConfig{IP: netip.MustParseAddr("127.0.21.71"), HTTPPort: AnyPort})
+			if _, err := b.Apply(next); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Printf("added %s\n", b.Cameras()[1].Device.EndpointReference())
+		case "remove":
+			if _, err := b.Apply(cfg); err != nil {
+				t.Fatal(err)
+			}
 		case "quit":
 			if err := b.Close(); err != nil {
 				t.Error(err)
@@ -268,6 +284,23 @@ func TestDiscoveryInNamespaces(t *testing.T) {
 	if m := waitAnnouncement(t, listen, discovery.ActionHello, endpoint, 15*time.Second); len(m.XAddrs) != 1 || m.XAddrs[0] != wantXAddr {
 		t.Errorf("Hello after the camera came back: %+v", m)
 	}
+	// A camera added by a reload: Hello; removed again: Bye. The first
+	// camera is not announced again.
+	collectDiscovery(t, listen, 0, 100*time.Millisecond)
+	fmt.Fprintln(stdin, "add")
+	added := strings.TrimPrefix(expect("added "), "added ")
+	expect("ok")
+	if m := waitAnnouncement(t, listen, discovery.ActionHello, added, 5*time.Second); len(m.XAddrs) != 1 || m.XAddrs[0] == wantXAddr {
+		t.Errorf("Hello of the added camera: %+v", m)
+	}
+	do("remove")
+	waitAnnouncement(t, listen, discovery.ActionBye, added, 5*time.Second)
+	for _, m := range collectDiscovery(t, listen, 0, 300*time.Millisecond) {
+		if len(m.Matches) == 1 && m.Matches[0].Address == endpoint && (m.Action == discovery.ActionBye || m.Action == discovery.ActionHello) {
+			t.Errorf("the untouched camera was announced again: %s", m.Action)
+		}
+	}
+
 	// The bridge stops: Bye.
 	fmt.Fprintln(stdin, "quit")
 	waitAnnouncement(t, listen, discovery.ActionBye, endpoint, 5*time.Second)
