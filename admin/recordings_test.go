@@ -131,6 +131,23 @@ func TestPageInChromium(t *testing.T) {
 	if err != nil || dl.Status != 200 || dl.Size == 0 || !strings.HasPrefix(dl.Name, "cam-1-") || !strings.HasSuffix(dl.Name, ".mkv") || dl.State != "· recording" {
 		t.Errorf("recording download from the page: %+v %v", dl, err)
 	}
+	// The page's Play link plays the recording in the browser: its frames
+	// show as an image, 640 pixels wide, like the live view.
+	var linked bool
+	if err = page.Eval(`(() => {
+		const a = document.querySelector(".camera .rec a.rec-play");
+		if (!a || a.hidden || !a.href.includes("/play")) return false;
+		const img = document.createElement("img");
+		img.id = "played";
+		img.src = a.href;
+		document.body.append(img);
+		return true;
+	})()`, &linked); err != nil || !linked {
+		t.Fatalf("no Play link to a recording on the page (%v)", err)
+	}
+	if err = page.WaitFor(`(document.getElementById("played") || {}).naturalWidth === 640`, 30*time.Second); err != nil {
+		t.Errorf("the recording's Play link shows no picture: %v; console %q", err, page.ConsoleErrors())
+	}
 	png, err := page.Screenshot()
 	if err != nil {
 		t.Fatal(err)

@@ -219,6 +219,11 @@ async function loadRecordings(card) {
       $(li, ".rec-start").textContent = fmtStart(r.start);
       $(li, ".rec-length").textContent = fmtLength(r.duration_seconds) + (r.complete ? "" : " (being written)");
       $(li, ".rec-size").textContent = fmtSize(r.size);
+      // Play opens the recording at its recorded pace as MJPEG, which
+      // every browser shows in a tab of its own; Download is the file.
+      const play = $(li, ".rec-play");
+      play.href = r.play;
+      play.hidden = !r.play;
       const a = $(li, ".rec-download");
       a.href = r.url;
       a.download = r.file;
