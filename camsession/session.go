@@ -22,8 +22,11 @@ const (
 	// gets the same port back and is fed at once by the camera, which keeps
 	// streaming to the old address for a few seconds.
 	FirstLocalPort = 41773
-	// localPortTries is how many ports from FirstLocalPort upward are tried.
-	localPortTries = 64
+	// LocalPortTries is how many ports from FirstLocalPort upward are
+	// tried before the system picks any free port: enough for a bridge of
+	// a thousand cameras on one local address to keep its ports across
+	// restarts.
+	LocalPortTries = 1024
 
 	DefaultCopies       = 2                       // copies of every control message
 	DefaultPortTimeout  = time.Second             // first wait for a port response
@@ -90,8 +93,8 @@ type Config struct {
 	// It defaults to the local address that routes to Camera.
 	LocalIP netip.Addr
 	// LocalPort is the local UDP port: 0 (the default) takes the first free
-	// port from FirstLocalPort upward (stable across restarts), -1 any free
-	// port.
+	// port from FirstLocalPort upward (stable across restarts; after
+	// LocalPortTries busy ones, any free port), -1 any free port.
 	LocalPort int
 	// Copies is how many times every message of a command is sent (the
 	// cameras drop datagrams). It defaults to DefaultCopies.
@@ -426,7 +429,7 @@ func localIPFor(camera netip.Addr, port int) (netip.Addr, error) {
 }
 
 // bindSession opens the session's socket on ip:port (port 0: the first free port
-// from FirstLocalPort upward; -1: any port).
+// of LocalPortTries from FirstLocalPort upward, else any; -1: any port).
 func bindSession(listen func(network, address string) (net.PacketConn, error), ip netip.Addr, port int) (udpConn, error) {
 	try := func(p int) (udpConn, error) {
 		pc, err := listen("udp4", netip.AddrPortFrom(ip, uint16(p)).String())
@@ -457,7 +460,7 @@ func bindSession(listen func(network, address string) (net.PacketConn, error), i
 		}
 		return c, nil
 	case 0:
-		for p := FirstLocalPort; p < FirstLocalPort+localPortTries; p++ {
+		for p := FirstLocalPort; p < FirstLocalPort+LocalPortTries; p++ {
 			c, err := try(p)
 			if err == nil {
 				return c, nil
@@ -466,8 +469,14 @@ func bindSession(listen func(network, address string) (net.PacketConn, error), i
 				return nil, explain(p, err)
 			}
 		}
-		return nil, fmt.Errorf("camsession: local ports %d..%d all busy; set a local port explicitly",
-			FirstLocalPort, FirstLocalPort+localPortTries-1)
+		// All taken: any free port still works, it only is not the same
+		// after a restart.
+		c, err := try(0)
+		if err != nil {
+			return nil, fmt.Errorf("camsession: local ports %d..%d all busy and no other free: %w",
+				FirstLocalPort, FirstLocalPort+LocalPortTries-1, err)
+		}
+		return c, nil
 	}
 	c, err := try(port)
 	if err != nil {

@@ -706,3 +706,25 @@ func TestSessionLatency(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalPortsBeyondSearch: a bridge with more cameras on one local
+// address than the port search covers still starts them all; the ones past
+// the range get any free port.
+func TestLocalPortsBeyondSearch(t *testing.T) {
+	local := netip.MustParseAddr("127.0.4.250")
+	for p := camsession.FirstLocalPort; p < camsession.FirstLocalPort+camsession.LocalPortTries; p++ {
+		c, err := net.ListenPacket("udp4", netip.AddrPortFrom(local, uint16(p)).String())
+		if err != nil {
+			continue // taken by another program: just as busy
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	s := newSession(t, camsession.Config{Camera: camIP(9), LocalIP: local, LocalPort: 0})
+	got := s.LocalAddr()
+	if got.Addr() != local || got.Port() == 0 {
+		t.Fatalf("local address %v, want %v and a port", got, local)
+	}
+	if p := int(got.Port()); p >= camsession.FirstLocalPort && p < camsession.FirstLocalPort+camsession.LocalPortTries {
+		t.Errorf("port %d is inside the busy search range", p)
+	}
+}
