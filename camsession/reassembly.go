@@ -20,19 +20,9 @@ const (
 	// starts afresh instead of discarding the new stream.
 	lateWindow = 64
 
-	// slabSize is the size of the blocks that frames' JPEGs are carved
-	// from. One block holds a few typical frames (3 of 40 KiB, 7 of the fake
-	// camera's 17 KiB), so a frame costs no large allocation of its own
-	// (see Reassembler), and the blocks kept alive by the frames a hub
-	// holds (the last 16) add at most about two blocks to those frames.
-	slabSize = 128 << 10
-	// slabMaxFrame is the largest frame carved from a block; larger ones
-	// get a buffer of their own.
-	slabMaxFrame = slabSize / 2
-	// slabAlign aligns each frame in a block to a cache line, so that the
-	// receive goroutine never writes a line that readers of the previous
-	// frame read.
-	slabAlign = 64
+	// initialScratch is the first scratch buffer's capacity; it grows to
+	// the camera's frame size (plus a margin) with the first frames.
+	initialScratch = 16 << 10
 )
 
 // ReassemblyStats counts what a Reassembler saw.
@@ -111,16 +101,11 @@ func (a *assembler) edge(head bool) (b0, b1 byte, ok bool) {
 // no longer be shown in order and are dropped.
 //
 // Push allocates nothing per packet. Packets are gathered in reused
-// scratch buffers; a completed frame's JPEG is copied once, at its exact
-// size, into a 128 KiB block shared with the frames before and after it,
-// and a new block is allocated when one is full. So a frame costs the
-// Frame struct and a share of a block: no large allocation of its own,
-// which on a busy machine is the dominant cost (fresh memory means page
-// faults, zeroing and garbage collection). Frames larger than half a
-// block get their own buffer. A kept frame keeps its block alive, so
-// memory is bounded by about MaxFrameSize × (MaxFramesInFlight + 1) of
-// scratch plus the blocks that hold frames still referenced (readers of a
-// stream hub hold the last few, about two blocks).
+// scratch buffers, and a completed frame's JPEG is copied out once into a
+// buffer of its exact size (not cleared first: the copy fills it), so a
+// frame kept by readers holds its own bytes and nothing more. Memory is
+// bounded by about MaxFrameSize × (MaxFramesInFlight + 1) of scratch plus
+// the frames still referenced (a stream hub keeps the last few).
 //
 // A Reassembler is not safe for concurrent use, except Stats, which may be
 // called from any goroutine.
@@ -137,8 +122,7 @@ type Reassembler struct {
 	done       uint16 // newest frame index finished (emitted or given up)
 	haveDone   bool
 	seq        uint64
-	sizeHint   int    // capacity for a new scratch buffer
-	slab       []byte // current block: len is the part handed out
+	sizeHint   int // capacity for a new scratch buffer
 
 	complete, dropped, dups, reorders, late atomic.Uint64
 }
@@ -159,7 +143,7 @@ func NewReassembler(maxFrameSize, maxFramesInFlight int) *Reassembler {
 		maxFrame:   maxFrameSize,
 		maxFlight:  maxFramesInFlight,
 		maxPackets: maxPackets,
-		sizeHint:   min(maxFrameSize, 64<<10),
+		sizeHint:   min(maxFrameSize, initialScratch),
 		flight:     make([]*assembler, 0, maxFramesInFlight),
 		free:       make([]*assembler, 0, maxFramesInFlight+1),
 	}
@@ -321,33 +305,19 @@ func (r *Reassembler) finishDropped(a *assembler) {
 	r.release(a)
 }
 
-// frameBuf returns n bytes for a frame's JPEG, never written again once
-// returned: carved from the current block, or a buffer of its own for a
-// large frame. The capacity is clipped, so that a reader who appends to the
-// JPEG cannot write into the next frame.
-func (r *Reassembler) frameBuf(n int) []byte {
-	if n > slabMaxFrame {
-		return make([]byte, n)
-	}
-	off := (len(r.slab) + slabAlign - 1) &^ (slabAlign - 1)
-	if off+n > cap(r.slab) {
-		r.slab = make([]byte, 0, slabSize)
-		off = 0
-	}
-	r.slab = r.slab[:off+n]
-	return r.slab[off : off+n : off+n]
-}
-
 func (r *Reassembler) emit(a *assembler) *Frame {
-	jpeg := r.frameBuf(len(a.buf))
+	var jpeg []byte
 	if a.ordered {
-		copy(jpeg, a.buf)
+		jpeg = append([]byte(nil), a.buf...)
 	} else {
-		n := 0
+		jpeg = make([]byte, 0, len(a.buf))
 		for _, p := range a.pieces[:a.top+1] {
-			n += copy(jpeg[n:], a.buf[p.off:p.off+p.n])
+			jpeg = append(jpeg, a.buf[p.off:p.off+p.n]...)
 		}
 	}
+	// The capacity is clipped, so that a reader who appends to the JPEG
+	// gets a copy rather than writing past the frame.
+	jpeg = jpeg[:len(jpeg):len(jpeg)]
 	// Room for the frames to come: this one plus a margin, so that a
 	// scratch buffer rarely grows while packets arrive.
 	r.sizeHint = max(r.sizeHint, min(r.maxFrame, len(jpeg)+len(jpeg)/8+1024))

@@ -237,11 +237,11 @@ func TestReassembleFramesImmutable(t *testing.T) {
 	p := newPush()
 	var want [][]byte
 	for i := range 20 {
-		// About 800 KB: the frames span several memory blocks, and one is
-		// too large for a block and has a buffer of its own.
+		// About 800 KB, sizes growing past the scratch buffers' first
+		// capacity and one far larger than the others.
 		n := 30000 + i*1000
 		if i == 7 {
-			n = slabMaxFrame + 1
+			n = 200000
 		}
 		j := testJPEG(n, byte(i))
 		want = append(want, j)
@@ -362,7 +362,7 @@ func TestReassembleNoAllocsPerPacket(t *testing.T) {
 // length; then the payload) into a small reassembler. It must never panic,
 // never exceed its bounds, and only emit SOI..EOI frames made of payloads
 // that were pushed for that frame, in packet order. Emitted frames must
-// stay as they were (frames share memory blocks).
+// stay as they were (scratch buffers are reused).
 func FuzzReassemble(f *testing.F) {
 	enc := func(ms []Media) []byte {
 		var b []byte
