@@ -597,13 +597,19 @@ func (s *Session) Run(ctx context.Context) error {
 	return nil
 }
 
+// receiveBuffer is the first size of a session's receive buffer: a media
+// packet is at most 1032 bytes of payload plus its headers (PROTOCOL.md
+// §3.7). A datagram that fills it may have been cut short; the buffer then
+// grows to MaxDatagram for good, so a camera with larger packets loses one.
+const receiveBuffer = 2048
+
 // receive reads datagrams until the socket is closed. It allocates nothing
 // per packet; only completed frames and audio packets are allocated.
 func (s *Session) receive() {
-	buf := make([]byte, MaxDatagram)
+	buf := make([]byte, receiveBuffer)
 	failing := false
 	for {
-		err := s.receiveOne(buf)
+		err := s.receiveOne(&buf)
 		if err == nil {
 			failing = false
 			continue
@@ -620,14 +626,17 @@ func (s *Session) receive() {
 	}
 }
 
-// receiveOne reads and handles one datagram, using buf as the receive
-// buffer.
-func (s *Session) receiveOne(buf []byte) error {
-	n, src, err := s.conn.ReadFromUDPAddrPort(buf)
+// receiveOne reads and handles one datagram, using *buf as the receive
+// buffer, and grows *buf when the datagram filled it.
+func (s *Session) receiveOne(buf *[]byte) error {
+	n, src, err := s.conn.ReadFromUDPAddrPort(*buf)
 	if err != nil {
 		return err
 	}
-	s.handle(buf[:n], src)
+	s.handle((*buf)[:n], src)
+	if n == len(*buf) && n < MaxDatagram {
+		*buf = make([]byte, MaxDatagram)
+	}
 	return nil
 }
 

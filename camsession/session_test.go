@@ -728,3 +728,24 @@ func TestLocalPortsBeyondSearch(t *testing.T) {
 		t.Errorf("port %d is inside the busy search range", p)
 	}
 }
+
+// TestSessionLargePackets: a camera whose media packets are far larger
+// than the vendor library's 1032-byte pieces is still received whole; the
+// receive buffer grows at the first such datagram, which alone is lost.
+func TestSessionLargePackets(t *testing.T) {
+	ip := camIP(43)
+	cam, sent := newCam(t, fakecam.Config{IP: ip, FPS: 20, PacketSize: 16000})
+	start(t, cam.Run)
+	sink := newSink()
+	s := newSession(t, fast(camsession.Config{Camera: ip, OnFrame: sink.on}))
+	start(t, s.Run)
+	for range 10 {
+		f := sink.next(t, 3*time.Second)
+		if want, ok := sent.get(seqOf(t, f)); !ok || !bytes.Equal(f.JPEG, want.JPEG) {
+			t.Fatalf("frame %d (%d bytes) is not the one the camera sent", seqOf(t, f), len(f.JPEG))
+		}
+	}
+	if st := s.Stats(); st.BadPackets > 1 || st.FramesDropped > 1 {
+		t.Errorf("bad packets %d, dropped frames %d: want at most the first datagram lost", st.BadPackets, st.FramesDropped)
+	}
+}
