@@ -27,8 +27,8 @@ const (
 	// over (two seconds at 15 fps).
 	rateWindow = 32
 	// minRateIntervals is how many intervals a measurement needs: a
-	// second's worth, what a hub keeps, so that a track starting on a
-	// running camera knows its rate at once.
+	// second's worth, fewer than a hub remembers (stream.Hub.RecentStamps),
+	// so that a track starting on a running camera knows its rate at once.
 	minRateIntervals = 15
 	// rateHysteresis is how far (as a fraction, and at least 0.6 frames
 	// per second, past the next whole rate) the measured rate must move
@@ -186,8 +186,9 @@ func (c *videoClock) observe(at time.Time, idx uint16, seq uint64) {
 // observeRecent records the frames still in hub, so that a producer that
 // starts knows the camera's rate at once.
 func (c *videoClock) observeRecent(hub *stream.Hub) {
-	for _, f := range hub.Recent(nil, rateWindow) {
-		if f != nil && !f.Time.IsZero() {
+	var buf [rateWindow]stream.Stamp
+	for _, f := range hub.RecentStamps(buf[:0], rateWindow) {
+		if !f.Time.IsZero() {
 			c.observe(f.Time, f.Index, f.Seq)
 		}
 	}

@@ -14,20 +14,72 @@ import (
 )
 
 // ringSize is how many recent frames a Hub keeps. A reader that falls more
-// than ringSize frames behind skips to the newest frame.
-const ringSize = 16
+// than ringSize frames behind skips to the newest frame. Live viewers skip
+// much sooner (after MaxLag frames), so the ring is only slack for readers
+// that keep up; it is most of a camera's memory (8 frames of 20–80 KiB).
+const ringSize = 8
 
 // ErrClosed is returned by Reader.Next after the hub has been closed.
 var ErrClosed = errors.New("stream: hub closed")
 
-// Hub fans a camera's video frames out to readers.
-type Hub = Feed[camsession.Frame]
+// stampRing is how many frames' capture stamps a Hub remembers: more
+// frames than it keeps, since measuring a camera's frame rate needs a
+// second or two of them and a stamp costs 32 bytes where a frame costs
+// 20–80 KiB.
+const stampRing = 32
+
+// Hub fans a camera's video frames out to readers, and remembers the
+// stamps of the last stampRing frames.
+type Hub struct {
+	Feed[camsession.Frame]
+
+	smu    sync.Mutex
+	stamps [stampRing]Stamp // stamp of frame n (from 1) in stamps[n%stampRing]
+	nstamp uint64           // stamps recorded
+}
+
+// Stamp is what a Hub remembers of a frame after it has let go of it.
+type Stamp struct {
+	Time  time.Time // capture (arrival) time
+	Index uint16    // the camera's frame index
+	Seq   uint64    // the session's frame number
+}
 
 // AudioHub fans a camera's audio packets out to readers.
 type AudioHub = Feed[camsession.Audio]
 
 // NewHub returns an empty video hub.
-func NewHub() *Hub { return NewFeed[camsession.Frame]() }
+func NewHub() *Hub {
+	h := &Hub{}
+	h.init()
+	return h
+}
+
+// Publish makes f the newest frame, as Feed.Publish, and remembers its
+// stamp.
+func (h *Hub) Publish(f *camsession.Frame) {
+	if f != nil {
+		h.smu.Lock()
+		h.nstamp++
+		h.stamps[h.nstamp%stampRing] = Stamp{Time: f.Time, Index: f.Index, Seq: f.Seq}
+		h.smu.Unlock()
+	}
+	h.Feed.Publish(f)
+}
+
+// RecentStamps appends the stamps of up to n of the newest frames (at most
+// stampRing) to dst, oldest first, and returns the extended slice. Callers
+// use it to look at the recent past, such as a camera's frame rate, without
+// waiting for new frames.
+func (h *Hub) RecentStamps(dst []Stamp, n int) []Stamp {
+	h.smu.Lock()
+	defer h.smu.Unlock()
+	n = min(n, stampRing, int(h.nstamp))
+	for k := h.nstamp - uint64(n) + 1; k <= h.nstamp && n > 0; k++ {
+		dst = append(dst, h.stamps[k%stampRing])
+	}
+	return dst
+}
 
 // NewAudioHub returns an empty audio hub.
 func NewAudioHub() *AudioHub { return NewFeed[camsession.Audio]() }
@@ -59,9 +111,11 @@ type node[T any] struct {
 // NewFeed returns an empty feed.
 func NewFeed[T any]() *Feed[T] {
 	h := &Feed[T]{}
-	h.head.Store(&node[T]{next: make(chan struct{})})
+	h.init()
 	return h
 }
+
+func (h *Feed[T]) init() { h.head.Store(&node[T]{next: make(chan struct{})}) }
 
 // Publish makes f the newest item and wakes every waiting reader. f must
 // not be modified afterwards. Publishing on a closed feed does nothing.
@@ -93,27 +147,6 @@ func (h *Feed[T]) Close() {
 		h.isShut.Store(true)
 		close(h.head.Load().next)
 	}
-}
-
-// Recent appends up to n of the newest items still in the ring (at most
-// ringSize) to dst, oldest first, and returns the extended slice. Callers
-// use it to look at the recent past, such as a camera's frame rate, without
-// waiting for new items.
-func (h *Feed[T]) Recent(dst []*T, n int) []*T {
-	last := h.head.Load().seq
-	n = min(n, ringSize)
-	first := uint64(1)
-	if last >= uint64(n) {
-		first = last - uint64(n) + 1
-	}
-	for seq := first; seq <= last; seq++ {
-		// A slot overwritten since head was loaded holds a newer item:
-		// skip it rather than return items out of order.
-		if nd := h.ring[seq%ringSize].Load(); nd != nil && nd.seq == seq {
-			dst = append(dst, nd.item)
-		}
-	}
-	return dst
 }
 
 // Readers returns the number of open readers.

@@ -313,36 +313,42 @@ func BenchmarkHubPublish200Readers(b *testing.B) {
 	b.ReportMetric(float64(d[len(d)*99/100].Nanoseconds()), "p99-ns")
 }
 
-// TestHubRecent: Recent returns the newest frames still in the ring,
-// oldest first, never more than asked for or than the ring holds.
-func TestHubRecent(t *testing.T) {
+// TestHubRecentStamps: RecentStamps returns the stamps of the newest
+// frames, oldest first, never more than asked for or than the hub
+// remembers, which is more frames than it keeps.
+func TestHubRecentStamps(t *testing.T) {
 	h := NewHub()
-	if got := h.Recent(nil, 4); len(got) != 0 {
-		t.Fatalf("empty hub: %d frames", len(got))
+	if got := h.RecentStamps(nil, 4); len(got) != 0 {
+		t.Fatalf("empty hub: %d stamps", len(got))
 	}
-	seqs := func(fs []*camsession.Frame) []uint64 {
+	seqs := func(st []Stamp) []uint64 {
 		var s []uint64
-		for _, f := range fs {
-			s = append(s, f.Seq)
+		for _, x := range st {
+			s = append(s, x.Seq)
 		}
 		return s
 	}
 	h.Publish(frame(1))
 	h.Publish(frame(2))
-	if got := seqs(h.Recent(nil, 4)); !slices.Equal(got, []uint64{1, 2}) {
+	if got := seqs(h.RecentStamps(nil, 4)); !slices.Equal(got, []uint64{1, 2}) {
 		t.Errorf("two frames, asked for 4: %v", got)
 	}
 	for i := uint64(3); i <= 40; i++ {
 		h.Publish(frame(i))
 	}
-	if got := seqs(h.Recent(nil, 3)); !slices.Equal(got, []uint64{38, 39, 40}) {
+	if got := seqs(h.RecentStamps(nil, 3)); !slices.Equal(got, []uint64{38, 39, 40}) {
 		t.Errorf("asked for 3: %v", got)
 	}
-	got := seqs(h.Recent(nil, 100))
-	if len(got) != ringSize || got[0] != 40-ringSize+1 || got[len(got)-1] != 40 {
-		t.Errorf("asked for 100: %v, want the %d in the ring", got, ringSize)
+	got := seqs(h.RecentStamps(nil, 100))
+	if len(got) != stampRing || got[0] != 40-stampRing+1 || got[len(got)-1] != 40 || stampRing <= ringSize {
+		t.Errorf("asked for 100: %v, want the last %d (more than the %d frames kept)", got, stampRing, ringSize)
 	}
-	if got := h.Recent(nil, 0); len(got) != 0 {
-		t.Errorf("asked for none: %d frames", len(got))
+	if got := h.RecentStamps(nil, 0); len(got) != 0 {
+		t.Errorf("asked for none: %d stamps", len(got))
+	}
+	f := &camsession.Frame{JPEG: []byte{0xFF, 0xD8, 0xFF, 0xD9}, Index: 7, Seq: 41, Time: time.Unix(1e9, 5)}
+	h.Publish(f)
+	if st := h.RecentStamps(nil, 1); len(st) != 1 || st[0] != (Stamp{Time: f.Time, Index: 7, Seq: 41}) {
+		t.Errorf("newest stamp %+v, want that of %+v", st, f)
 	}
 }
