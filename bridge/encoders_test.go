@@ -1,83 +1,15 @@
 package bridge
 
 import (
-	"context"
-	"encoding/json"
 	"math"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/rtsp"
 )
-
-// probedRate is what ffprobe counted of a stream's video packets after its
-// first second.
-type probedRate struct {
-	frames  int
-	seconds float64 // from the first counted packet's pts to the last's
-	bytes   int     // of every counted packet but the last
-}
-
-func (p probedRate) fps() float64  { return float64(p.frames-1) / p.seconds }
-func (p probedRate) kbps() float64 { return float64(p.bytes) * 8 / p.seconds / 1000 }
-
-// probeRate reads the video packets of url over TCP for about seconds and
-// counts them, skipping the first second, where the encoder and ffprobe
-// settle.
-func probeRate(t *testing.T, url string, seconds int) probedRate {
-	t.Helper()
-	bin := testutil.NeedTool(t, "ffprobe")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+60)*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, "-v", "error", "-rtsp_transport", "tcp", "-select_streams", "v",
-		"-show_entries", "packet=pts_time,size", "-of", "json",
-		"-read_intervals", "%+"+strconv.Itoa(seconds+1), url).Output()
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v", url, err)
-	}
-	var res struct {
-		Packets []struct {
-			PTS  string `json:"pts_time"`
-			Size string `json:"size"`
-		}
-	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatal(err)
-	}
-	var p probedRate
-	var start, first, last float64
-	seen, lastSize := false, 0
-	for _, pk := range res.Packets {
-		pts, err := strconv.ParseFloat(pk.PTS, 64)
-		if err != nil {
-			continue
-		}
-		size, _ := strconv.Atoi(pk.Size)
-		if !seen {
-			start, seen = pts, true
-		}
-		if pts < start+1 {
-			continue
-		}
-		if p.frames == 0 {
-			first = pts
-		}
-		p.frames++
-		p.bytes += size
-		last, lastSize = pts, size
-	}
-	p.bytes -= lastSize
-	p.seconds = last - first
-	if p.frames < 5 || p.seconds <= 0 {
-		t.Fatalf("ffprobe %s: %d packets over %.1f s", url, p.frames, p.seconds)
-	}
-	return p
-}
 
 // encoderConfig is the body of a SetVideoEncoderConfiguration as ODM and
 // the npm onvif package send it: the whole configuration as read, with
@@ -118,13 +50,13 @@ func TestEncoderSettingsServed(t *testing.T) {
 		t.Fatalf("H.264 at 5 fps, 256 kbit/s: %d %s", status, body)
 	}
 	for _, video := range []string{rtsp.StreamJPEG, rtsp.StreamH264} {
-		p := probeRate(t, withUser(c.RTSPURL(bindIP.String(), video), "admin", "secret"), 8)
-		t.Logf("%s: %d frames in %.2f s: %.2f fps, %.0f kbit/s", video, p.frames, p.seconds, p.fps(), p.kbps())
-		if math.Abs(p.fps()-5) > 0.5 {
-			t.Errorf("%s: %.2f frames per second, want 5", video, p.fps())
+		p := testutil.ProbePackets(t, withUser(c.RTSPURL(bindIP.String(), video), "admin", "secret"), 8)
+		t.Logf("%s: %d frames in %.2f s: %.2f fps, %.0f kbit/s", video, p.Frames, p.Seconds, p.FPS(), p.Kbps())
+		if math.Abs(p.FPS()-5) > 0.5 {
+			t.Errorf("%s: %.2f frames per second, want 5", video, p.FPS())
 		}
-		if video == rtsp.StreamH264 && math.Abs(p.kbps()-256) > 0.3*256 {
-			t.Errorf("h264: %.0f kbit/s, want 256 within 30 %%", p.kbps())
+		if video == rtsp.StreamH264 && math.Abs(p.Kbps()-256) > 0.3*256 {
+			t.Errorf("h264: %.0f kbit/s, want 256 within 30 %%", p.Kbps())
 		}
 	}
 	// The bitrate is a ceiling the transcode keeps (VBR): this moving
@@ -133,10 +65,10 @@ func TestEncoderSettingsServed(t *testing.T) {
 	if status, body := set(encoderConfig("h264_enc", "H264", 5, 96, h264)); status != http.StatusOK {
 		t.Fatalf("H.264 at 96 kbit/s: %d %s", status, body)
 	}
-	p := probeRate(t, withUser(c.RTSPURL(bindIP.String(), rtsp.StreamH264), "admin", "secret"), 8)
-	t.Logf("h264 at 96 kbit/s: %.2f fps, %.0f kbit/s", p.fps(), p.kbps())
-	if math.Abs(p.kbps()-96) > 0.3*96 {
-		t.Errorf("h264: %.0f kbit/s, want 96 within 30 %%", p.kbps())
+	p := testutil.ProbePackets(t, withUser(c.RTSPURL(bindIP.String(), rtsp.StreamH264), "admin", "secret"), 8)
+	t.Logf("h264 at 96 kbit/s: %.2f fps, %.0f kbit/s", p.FPS(), p.Kbps())
+	if math.Abs(p.Kbps()-96) > 0.3*96 {
+		t.Errorf("h264: %.0f kbit/s, want 96 within 30 %%", p.Kbps())
 	}
 	// What the streams carry is what the device reports.
 	_, body := set(`<trt:GetVideoEncoderConfiguration><trt:ConfigurationToken>h264_enc</trt:ConfigurationToken></trt:GetVideoEncoderConfiguration>`)

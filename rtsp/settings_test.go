@@ -1,88 +1,16 @@
 package rtsp
 
 import (
-	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"math"
-	"os/exec"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chinesium/chinesium/internal/testutil"
 )
-
-// probedPackets is what ffprobe counts of a stream's video packets.
-type probedPackets struct {
-	frames  int
-	seconds float64 // from the first packet's pts to the last's
-	bytes   int
-}
-
-func (p probedPackets) fps() float64 { return float64(p.frames-1) / p.seconds }
-
-// kbps is the bitrate, counting every packet but the last (which the
-// duration does not cover).
-func (p probedPackets) kbps(lastSize int) float64 {
-	return float64(p.bytes-lastSize) * 8 / p.seconds / 1000
-}
-
-// ffprobePackets reads the video packets of url over TCP for about
-// seconds and sums them up. It skips the first second, where the encoder
-// and the probing of ffprobe settle.
-func ffprobePackets(t *testing.T, url string, seconds int) (probedPackets, int) {
-	t.Helper()
-	bin := testutil.NeedTool(t, "ffprobe")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(seconds+60)*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, "-v", "error", "-rtsp_transport", "tcp", "-select_streams", "v",
-		"-show_entries", "packet=pts_time,size", "-of", "json",
-		"-read_intervals", "%+"+strconv.Itoa(seconds+1), url).Output()
-	if err != nil {
-		t.Fatalf("ffprobe %s: %v", url, err)
-	}
-	var res struct {
-		Packets []struct {
-			PTS  string `json:"pts_time"`
-			Size string `json:"size"`
-		}
-	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatal(err)
-	}
-	var p probedPackets
-	var start, first, last float64
-	seen := false
-	lastSize := 0
-	for _, pk := range res.Packets {
-		pts, err := strconv.ParseFloat(pk.PTS, 64)
-		if err != nil {
-			continue // the first H.264 packet has none
-		}
-		size, _ := strconv.Atoi(pk.Size)
-		if !seen {
-			start, seen = pts, true
-		}
-		if pts < start+1 {
-			continue
-		}
-		if p.frames == 0 {
-			first = pts
-		}
-		p.frames++
-		p.bytes += size
-		last, lastSize = pts, size
-	}
-	p.seconds = last - first
-	if p.frames < 5 || p.seconds <= 0 {
-		t.Fatalf("ffprobe %s: %d packets over %.1f s", url, p.frames, p.seconds)
-	}
-	return p, lastSize
-}
 
 // TestVideoSettingsTakeEffect: a frame-rate limit of 5 fps on a 25 fps
 // camera makes both streams carry 5 evenly spaced frames per second, and
@@ -98,13 +26,13 @@ func TestVideoSettingsTakeEffect(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, media := range []string{StreamJPEG, StreamH264} {
-		p, lastSize := ffprobePackets(t, f.url(media), 8)
-		t.Logf("%s: %d frames in %.2f s: %.2f fps, %.0f kbit/s", media, p.frames, p.seconds, p.fps(), p.kbps(lastSize))
-		if fps := p.fps(); math.Abs(fps-5) > 0.5 {
+		p := testutil.ProbePackets(t, f.url(media), 8)
+		t.Logf("%s: %d frames in %.2f s: %.2f fps, %.0f kbit/s", media, p.Frames, p.Seconds, p.FPS(), p.Kbps())
+		if fps := p.FPS(); math.Abs(fps-5) > 0.5 {
 			t.Errorf("%s: %.2f frames per second, want 5", media, fps)
 		}
 		if media == StreamH264 {
-			if kbps := p.kbps(lastSize); math.Abs(kbps-256) > 0.3*256 {
+			if kbps := p.Kbps(); math.Abs(kbps-256) > 0.3*256 {
 				t.Errorf("h264: %.0f kbit/s, want 256 within 30 %%", kbps)
 			}
 		}
