@@ -123,10 +123,7 @@ func runAttack(spec string) int {
 			for first := true; ; {
 				// Whatever the answer (400, 503 or a closed
 				// connection), the client posts again.
-				if resp, err := c.Post(onvifURL, "application/soap+xml", bytes.NewReader(bodies[i%2])); err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
+				postHostile(c, onvifURL, bodies[i%2])
 				if first {
 					answered.Done()
 					first = false
@@ -337,18 +334,8 @@ state_dir: `+dir+`
 	snapURL := urlOf(t, p.lines, 0, "snapshot")
 	rtspURL := urlOf(t, p.lines, 0, "RTSP")
 
-	attacker := exec.Command("nice", "-n", "19", os.Args[0], "-test.run=^$")
-	attacker.Env = append(os.Environ(), attackEnv+"="+strings.Join([]string{
+	_, out := startAttacker(t, attackEnv, strings.Join([]string{
 		onvifURL, "127.0.26.1:18760", "127.0.26.1:18761", "127.0.26.1:18762", rtspURL}, " "))
-	out, err := attacker.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	attacker.Stderr = os.Stderr
-	if err := attacker.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = attacker.Process.Kill(); _ = attacker.Wait() })
 	sc := bufio.NewScanner(out)
 	grabbed := -1
 	started := time.Now()
@@ -386,14 +373,7 @@ state_dir: `+dir+`
 		var errs []error
 
 		start := time.Now()
-		resp, err := admin.Post(onvifURL, "application/soap+xml; charset=utf-8", strings.NewReader(getStreamURI("admin", "pw")))
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte("rtsp://")) {
-				err = fmt.Errorf("%s", resp.Status)
-			}
-		}
+		err := askStreamURI(admin, onvifURL)
 		took[0] = time.Since(start)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("GetStreamUri: %w", err))
@@ -402,7 +382,7 @@ state_dir: `+dir+`
 		start = time.Now()
 		req, _ := http.NewRequest(http.MethodGet, snapURL, nil)
 		req.SetBasicAuth("admin", "pw")
-		resp, err = admin.Do(req)
+		resp, err := admin.Do(req)
 		if err == nil {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()

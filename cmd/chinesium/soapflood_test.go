@@ -95,23 +95,63 @@ func floodBody(size int, prefixed bool) []byte {
 	return b.Bytes()
 }
 
+// askStreamURI sends one legitimate GetStreamUri as admin; the answer
+// must be HTTP 200 with an rtsp:// URI.
+func askStreamURI(c *http.Client, url string) error {
+	resp, err := c.Post(url, "application/soap+xml; charset=utf-8", strings.NewReader(getStreamURI("admin", "pw")))
+	if err != nil {
+		return err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte("rtsp://")) {
+		return fmt.Errorf("%s\n%s", resp.Status, b)
+	}
+	return nil
+}
+
 // timedStreamURI sends one legitimate GetStreamUri and returns how long
 // the answer took.
 func timedStreamURI(t *testing.T, c *http.Client, url string) time.Duration {
 	t.Helper()
-	body := getStreamURI("admin", "pw")
 	start := time.Now()
-	resp, err := c.Post(url, "application/soap+xml; charset=utf-8", strings.NewReader(body))
-	if err != nil {
+	if err := askStreamURI(c, url); err != nil {
 		t.Fatalf("GetStreamUri: %v", err)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	d := time.Since(start)
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(b, []byte("rtsp://")) {
-		t.Fatalf("GetStreamUri: %s\n%s", resp.Status, b)
+	return time.Since(start)
+}
+
+// postHostile posts a hostile body to url, reads the answer and returns
+// its status (0: the connection closed before an answer).
+func postHostile(c *http.Client, url string, body []byte) int {
+	resp, err := c.Post(url, "application/soap+xml", bytes.NewReader(body))
+	if err != nil {
+		return 0
 	}
-	return d
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// startAttacker starts this test binary as an attacker in a process of
+// its own, with env set to value, and returns its standard output; it is
+// killed when the test ends. It runs at the lowest priority: on the LAN
+// the attackers' CPU would not be the bridge's, so the latencies measured
+// are what the bridge's own work on the attack costs.
+func startAttacker(t *testing.T, env, value string) (*exec.Cmd, io.Reader) {
+	t.Helper()
+	attacker := exec.Command("nice", "-n", "19", os.Args[0], "-test.run=^$")
+	attacker.Env = append(os.Environ(), env+"="+value)
+	out, err := attacker.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacker.Stderr = os.Stderr
+	if err := attacker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = attacker.Process.Kill(); _ = attacker.Wait() })
+	return attacker, out
 }
 
 func percentile(ds []time.Duration, p float64) time.Duration {
@@ -146,13 +186,7 @@ func runFlood(url string) int {
 		statuses := map[int]int{}
 		for i, c := range clients {
 			wg.Go(func() {
-				code := 0
-				resp, err := c.Post(url, "application/soap+xml", bytes.NewReader(bodies[i%2]))
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					code = resp.StatusCode
-				}
+				code := postHostile(c, url, bodies[i%2])
 				mu.Lock()
 				statuses[code]++
 				mu.Unlock()
@@ -207,21 +241,8 @@ func TestServeSOAPFlood(t *testing.T) {
 	}
 	rss0 := procStatus(t, pid, "VmRSS")
 
-	// The attackers run in a process of their own, at the lowest
-	// priority: on the LAN their CPU would not be the bridge's, so the
-	// latencies measured are what the bridge's own work on the attack
-	// costs.
-	attacker := exec.Command("nice", "-n", "19", os.Args[0], "-test.run=^$")
-	attacker.Env = append(os.Environ(), floodEnv+"="+url)
-	waveLines, err := attacker.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	attacker.Stderr = os.Stderr
-	if err := attacker.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = attacker.Process.Kill(); _ = attacker.Wait() })
+	// The attackers run in a process of their own (see startAttacker).
+	attacker, waveLines := startAttacker(t, floodEnv, url)
 	waves := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(waveLines)
