@@ -1,15 +1,12 @@
 package bridge
 
 import (
-	"context"
 	"crypto/md5"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chinesium/chinesium/camsession/fakecam"
 	"github.com/chinesium/chinesium/httpauth"
@@ -53,20 +50,8 @@ func TestONVIFClientEndToEnd(t *testing.T) {
 	node := needOnvifNPM(t)
 	_, c := startCamera(t, "127.0.5.7", nil)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := nodeClient(ctx, node, "onvif_client.js", c)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("onvif client: %v\n%s", err, stderr.String())
-	}
 	var res clientResult
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("client output: %v\n%s", err, out)
-	}
-	t.Logf("client: %s", out)
+	runNodeJSON(t, node, "onvif_client.js", "onvif client", c, &res)
 
 	if len(res.Warnings) > 0 {
 		t.Errorf("client warnings: %v", res.Warnings)

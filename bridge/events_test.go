@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -80,52 +79,22 @@ func TestEventsWithNodeClient(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := nodeClient(ctx, node, "events_client.js", c)
-	cmd.Stderr = testWriter{t}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); _ = cmd.Wait() }()
+	lines := nodeLines(ctx, t, node, "events_client.js", c)
 	type nodeEvent struct {
 		Topic, Op, Name string
 		Value           bool
 	}
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
 	next := func(want func(nodeEvent) bool, what string) nodeEvent {
 		t.Helper()
-		timeout := time.After(20 * time.Second)
-		for {
-			select {
-			case line, ok := <-lines:
-				if !ok {
-					t.Fatalf("node client ended before %s", what)
-				}
-				t.Logf("node client: %s", line)
-				if strings.HasPrefix(line, "error ") {
-					t.Fatalf("node client: %s", line)
-				}
-				var e nodeEvent
-				if err := json.Unmarshal([]byte(line), &e); err != nil {
-					t.Fatalf("node client printed %q", line)
-				}
-				if want(e) {
-					return e
-				}
-			case <-timeout:
-				t.Fatalf("node client: no %s", what)
+		var e nodeEvent
+		nextLine(t, lines, 20*time.Second, "node client", what, func(line string) bool {
+			t.Logf("node client: %s", line)
+			if err := json.Unmarshal([]byte(line), &e); err != nil {
+				t.Fatalf("node client printed %q", line)
 			}
-		}
+			return want(e)
+		})
+		return e
 	}
 	seen := map[string]bool{}
 	for len(seen) < 3 {

@@ -1,9 +1,11 @@
 package bridge
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -197,17 +199,35 @@ func eventsURL(c *Camera) string {
 // the pull point, which must be on the host and port the request went to.
 func createPullPoint(t testing.TB, c *Camera, initial string) string {
 	t.Helper()
+	return createPullPointAs(t, c, "admin", "secret", initial)
+}
+
+// createPullPointAs is createPullPoint as user.
+func createPullPointAs(t testing.TB, c *Camera, user, password, initial string) string {
+	t.Helper()
 	body := `<tev:CreatePullPointSubscription/>`
 	if initial != "" {
 		body = `<tev:CreatePullPointSubscription><tev:InitialTerminationTime>` + initial +
 			`</tev:InitialTerminationTime></tev:CreatePullPointSubscription>`
 	}
-	status, resp := soapRequest(t, eventsURL(c), "admin", "secret", body)
+	status, resp := soapRequest(t, eventsURL(c), user, password, body)
 	addr := elementText(resp, "Address")
 	if status != http.StatusOK || !strings.HasPrefix(addr, fmt.Sprintf("http://%s:%d/", bindIP, c.HTTPPort())) {
-		t.Fatalf("CreatePullPointSubscription: HTTP %d, address %q\n%s", status, addr, resp)
+		t.Fatalf("%s: CreatePullPointSubscription: HTTP %d, address %q\n%s", user, status, addr, resp)
 	}
 	return addr
+}
+
+// pullMessages calls PullMessages (PT1S, 32 messages) on a pull point as
+// user and returns the answer, which must be HTTP 200.
+func pullMessages(t testing.TB, addr, user, password string) string {
+	t.Helper()
+	status, resp := soapRequest(t, addr, user, password,
+		`<tev:PullMessages><tev:Timeout>PT1S</tev:Timeout><tev:MessageLimit>32</tev:MessageLimit></tev:PullMessages>`)
+	if status != http.StatusOK {
+		t.Fatalf("%s: PullMessages: HTTP %d\n%s", user, status, resp)
+	}
+	return resp
 }
 
 // pulledEvent is one event of a PullMessagesResponse.
@@ -219,13 +239,8 @@ type pulledEvent struct {
 // pullEvents calls PullMessages on a pull point and returns the events.
 func pullEvents(t testing.TB, addr string) []pulledEvent {
 	t.Helper()
-	status, resp := soapRequest(t, addr, "admin", "secret",
-		`<tev:PullMessages><tev:Timeout>PT1S</tev:Timeout><tev:MessageLimit>32</tev:MessageLimit></tev:PullMessages>`)
-	if status != http.StatusOK {
-		t.Fatalf("PullMessages: HTTP %d\n%s", status, resp)
-	}
 	doc := etree.NewDocument()
-	if err := doc.ReadFromString(resp); err != nil {
+	if err := doc.ReadFromString(pullMessages(t, addr, "admin", "secret")); err != nil {
 		t.Fatal(err)
 	}
 	var out []pulledEvent
@@ -280,6 +295,80 @@ func nodeClient(ctx context.Context, node, script string, c *Camera) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, node, script, bindIP.String(), strconv.Itoa(c.HTTPPort()), "admin", "secret")
 	cmd.Dir = e2eDir
 	return cmd
+}
+
+// runNodeJSON runs the script in e2eDir against camera c (see nodeClient)
+// for at most 60 s and decodes the JSON it prints into res; the script
+// failing or printing something else fails the test, with its standard
+// error. name names the client in messages and in the log of its output.
+func runNodeJSON(t testing.TB, node, script, name string, c *Camera, res any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := nodeClient(ctx, node, script, c)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, stderr.String())
+	}
+	t.Logf("%s: %s", name, out)
+	if err := json.Unmarshal(out, res); err != nil {
+		t.Fatalf("%s output: %v\n%s", name, err, out)
+	}
+}
+
+// nodeLines runs the script in e2eDir against camera c (see nodeClient)
+// until ctx or the test ends, with its standard error logged to the test,
+// and returns the lines it prints.
+func nodeLines(ctx context.Context, t testing.TB, node, script string, c *Camera) <-chan string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	cmd := nodeClient(ctx, node, script, c)
+	cmd.Stderr = testWriter{t}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	return lines
+}
+
+// nextLine returns the next of a client's lines that match accepts. A
+// line starting with "error", the end of the lines or no match within d
+// fails the test, naming the client and what it waited for.
+func nextLine(t testing.TB, lines <-chan string, d time.Duration, client, what string, match func(string) bool) string {
+	t.Helper()
+	timeout := time.After(d)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("%s ended before %s", client, what)
+			}
+			if strings.HasPrefix(line, "error") {
+				t.Fatalf("%s: %s", client, line)
+			}
+			if match(line) {
+				return line
+			}
+		case <-timeout:
+			t.Fatalf("%s: no %s", client, what)
+		}
+	}
 }
 
 // elementText returns the text of the first element with the given local

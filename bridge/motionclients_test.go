@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -185,20 +184,9 @@ func TestMotionEventsPerClient(t *testing.T) {
 			gsoapEnvelope("zm", "zm-pw", `<tev:PullMessages><tev:Timeout>PT10S</tev:Timeout><tev:MessageLimit>10</tev:MessageLimit></tev:PullMessages>`))))
 	}
 	// Synology and Blue Iris.
-	subscribe := func(user string) string {
-		status, resp := soapRequest(t, events, user, user+"-pw", `<tev:CreatePullPointSubscription><tev:InitialTerminationTime>PT300S</tev:InitialTerminationTime></tev:CreatePullPointSubscription>`)
-		if status != http.StatusOK {
-			t.Fatalf("%s: CreatePullPointSubscription: %d %s", user, status, resp)
-		}
-		return elementText(resp, "Address")
-	}
-	synoAddr, biAddr := subscribe("syno"), subscribe("bi")
+	synoAddr, biAddr := createPullPointAs(t, c, "syno", "syno-pw", "PT300S"), createPullPointAs(t, c, "bi", "bi-pw", "PT300S")
 	pull := func(user, addr string) []notification {
-		status, resp := soapRequest(t, addr, user, user+"-pw", `<tev:PullMessages><tev:Timeout>PT1S</tev:Timeout><tev:MessageLimit>32</tev:MessageLimit></tev:PullMessages>`)
-		if status != http.StatusOK {
-			t.Fatalf("%s: PullMessages: %d %s", user, status, resp)
-		}
-		return notifications(t, resp)
+		return notifications(t, pullMessages(t, addr, user, user+"-pw"))
 	}
 	_, vs := soapRequest(t, "http://"+hostPort(bindIP.String(), c.HTTPPort())+MediaServicePath, "admin", "secret", `<trt:GetVideoSources/>`)
 	d := etree.NewDocument()
@@ -231,43 +219,10 @@ func TestMotionEventsPerClient(t *testing.T) {
 	// Scrypted runs its listener through the npm onvif package.
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := nodeClient(ctx, node, "scrypted_events.js", c)
-	cmd.Stderr = testWriter{t}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); _ = cmd.Wait() }()
-	scrypted := make(chan string, 64)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			scrypted <- sc.Text()
-		}
-		close(scrypted)
-	}()
+	scrypted := nodeLines(ctx, t, node, "scrypted_events.js", c)
 	scryptedSees := func(want string) {
 		t.Helper()
-		timeout := time.After(30 * time.Second)
-		for {
-			select {
-			case line, ok := <-scrypted:
-				if !ok {
-					t.Fatalf("Scrypted's listener ended before %s", want)
-				}
-				if strings.HasPrefix(line, "error") {
-					t.Fatalf("Scrypted: %s", line)
-				}
-				if line == want {
-					return
-				}
-			case <-timeout:
-				t.Fatalf("Scrypted: no %s", want)
-			}
-		}
+		nextLine(t, scrypted, 30*time.Second, "Scrypted's listener", want, func(line string) bool { return line == want })
 	}
 	// The initial state: no motion, for everyone.
 	scryptedSees("MotionStop")

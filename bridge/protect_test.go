@@ -2,8 +2,6 @@ package bridge
 
 import (
 	"bufio"
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -90,20 +88,8 @@ func TestProtectAdoption(t *testing.T) {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := nodeClient(ctx, node, "protect_adopt.js", c)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("protect: %v\n%s", err, stderr.String())
-	}
-	t.Logf("protect: %s", out)
 	var res protectResult
-	if uerr := json.Unmarshal(out, &res); uerr != nil {
-		t.Fatalf("output: %v\n%s", uerr, out)
-	}
+	runNodeJSON(t, node, "protect_adopt.js", "protect", c, &res)
 	if res.Serial != c.Device.Serial || res.Firmware == "" || res.Firmware != c.Device.Firmware {
 		t.Errorf("serial %q firmware %q, want %q %q", res.Serial, res.Firmware, c.Device.Serial, c.Device.Firmware)
 	}

@@ -1,11 +1,8 @@
 package bridge
 
 import (
-	"context"
 	"encoding/json"
-	"strings"
 	"testing"
-	"time"
 )
 
 // scryptedEncoder is an encoder configuration as Scrypted's client (the
@@ -52,20 +49,8 @@ func TestScryptedAutoConfigure(t *testing.T) {
 	node := needOnvifNPM(t)
 	_, c := startCamera(t, "127.0.23.2", nil)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := nodeClient(ctx, node, "scrypted_autoconfigure.js", c)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("scrypted: %v\n%s", err, stderr.String())
-	}
-	t.Logf("scrypted: %s", out)
 	var res scryptedResult
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("output: %v\n%s", err, out)
-	}
+	runNodeJSON(t, node, "scrypted_autoconfigure.js", "scrypted", c, &res)
 	if len(res.Errors) > 0 {
 		t.Errorf("Scrypted reports: %v", res.Errors)
 	}
