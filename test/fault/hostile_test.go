@@ -162,16 +162,21 @@ func TestHostileClientsOthersServed(t *testing.T) {
 	})
 
 	// The well-behaved clients, through the whole attack.
-	var served, failed atomic.Int64
+	var served atomic.Int64
+	var failed failures
 	framesBefore := len(firstOf(v.snapshot()))
 	sentBefore := cam.sent.lastSeq()
+	wellBehaved := []client{
+		{"snapshot", snapshotClientOn(hostileHost)},
+		{"soap", soapClientOn(hostileHost)},
+		{"mjpeg", mjpegClientOn(hostileHost)},
+	}
 	wg.Go(func() {
 		for ctx.Err() == nil {
-			for _, run := range []func(context.Context, *bridge.Camera) error{snapshotClientOn(hostileHost), soapClientOn(hostileHost), mjpegClientOn(hostileHost)} {
+			for _, cl := range wellBehaved {
 				cctx, ccancel := context.WithTimeout(context.Background(), 20*time.Second)
-				if err := run(cctx, c); err != nil {
-					failed.Add(1)
-					t.Errorf("a well-behaved client during the attack: %v", err)
+				if err := cl.run(cctx, c); err != nil {
+					failed.add(t, cl.name, ", a well-behaved client, during the attack", err)
 				} else {
 					served.Add(1)
 				}
@@ -195,8 +200,8 @@ func TestHostileClientsOthersServed(t *testing.T) {
 	growth := int64(peak.Load()) - int64(base.heap)
 	t.Logf("%d silent connections held, %d SOAP bombs and %d malformed RTSP requests sent; heap grew by %.1f MiB at most",
 		opened.Load(), bombsSent.Load(), rtspSent.Load(), float64(growth)/(1<<20))
-	t.Logf("well-behaved clients: %d requests served, %d failed; the viewer got %d of the %d frames sent during the attack",
-		served.Load(), failed.Load(), framesDuring, sentDuring)
+	t.Logf("well-behaved clients: %d requests served, %d failed (%v); the viewer got %d of the %d frames sent during the attack",
+		served.Load(), failed.total(), &failed, framesDuring, sentDuring)
 	if growth > heapBound {
 		t.Errorf("the live heap grew by %d MiB during the attack, more than %d MiB", growth>>20, heapBound>>20)
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -108,6 +110,55 @@ func settle(t testing.TB, base *figures, d time.Duration) figures {
 	}
 }
 
+// failures counts the failed clients by kind. The first failure of each
+// kind fails the test with its error; the rest are only counted, so that
+// a bridge failing every client logs one line per kind, and the summary
+// (String) says how many there were.
+type failures struct {
+	mu     sync.Mutex
+	byKind map[string]int
+}
+
+// add counts err, a failure of a client of kind; where says where it
+// happened (" on CAMERA") and follows kind in the message.
+func (f *failures) add(t testing.TB, kind, where string, err error) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.byKind[kind] == 0 {
+		t.Errorf("%s%s: %v (further failures of this kind are only counted)", kind, where, err)
+	}
+	if f.byKind == nil {
+		f.byKind = map[string]int{}
+	}
+	f.byKind[kind]++
+}
+
+// total is the number of failures.
+func (f *failures) total() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, k := range f.byKind {
+		n += k
+	}
+	return n
+}
+
+// String is the count by kind: "none", or "mjpeg 3, soap 1".
+func (f *failures) String() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.byKind) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, kind := range slices.Sorted(maps.Keys(f.byKind)) {
+		parts = append(parts, fmt.Sprintf("%s %d", kind, f.byKind[kind]))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // client is one kind of client of a camera: it connects, does what that
 // kind does and disconnects.
 type client struct {
@@ -182,9 +233,8 @@ func TestSoakClientsComeAndGo(t *testing.T) {
 	t.Logf("start: %v", base)
 
 	var wg sync.WaitGroup
-	var served, failed atomic.Int64
-	var errMu sync.Mutex
-	errs := map[string]int{}
+	var served atomic.Int64
+	var failed failures
 	tick := time.NewTicker(time.Second)
 	end := time.Now().Add(duration)
 	for round := 0; time.Now().Before(end); round++ {
@@ -194,13 +244,7 @@ func TestSoakClientsComeAndGo(t *testing.T) {
 				cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 				defer cancel()
 				if err := cl.run(cctx, c); err != nil {
-					failed.Add(1)
-					errMu.Lock()
-					if errs[cl.name] == 0 {
-						t.Errorf("%s on %s: %v", cl.name, c.Config.Name, err)
-					}
-					errs[cl.name]++
-					errMu.Unlock()
+					failed.add(t, cl.name, " on "+c.Config.Name, err)
 					return
 				}
 				served.Add(1)
@@ -212,7 +256,7 @@ func TestSoakClientsComeAndGo(t *testing.T) {
 	wg.Wait()
 	peak := measure(t)
 	final := settle(t, &base, time.Minute)
-	t.Logf("%d clients served, %d failed %v, over %v", served.Load(), failed.Load(), errs, duration)
+	t.Logf("%d clients served, %d failed (%v), over %v", served.Load(), failed.total(), &failed, duration)
 	t.Logf("end: %v (right after the last client: %v)", final, peak)
 }
 
@@ -435,5 +479,34 @@ func pullPointClientOn(host string) func(context.Context, *bridge.Camera) error 
 			}
 		}
 		return nil
+	}
+}
+
+// errorRecorder is a testing.TB that records Errorf instead of failing.
+type errorRecorder struct {
+	testing.TB
+	errors []string
+}
+
+func (r *errorRecorder) Helper() {}
+
+func (r *errorRecorder) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+// TestFailuresFirstOfEachKind: of many failed clients, the first of each
+// kind fails the test, the rest are counted in the summary.
+func TestFailuresFirstOfEachKind(t *testing.T) {
+	var f failures
+	rec := &errorRecorder{TB: t}
+	for i := range 100 {
+		f.add(rec, "mjpeg", " on CAM1", fmt.Errorf("refused %d", i))
+	}
+	f.add(rec, "soap", " on CAM2", errors.New("HTTP 503"))
+	if len(rec.errors) != 2 || !strings.HasPrefix(rec.errors[0], "mjpeg on CAM1: refused 0") || !strings.HasPrefix(rec.errors[1], "soap on CAM2: HTTP 503") {
+		t.Errorf("errors reported: %q", rec.errors)
+	}
+	if got := f.String(); got != "mjpeg 100, soap 1" || f.total() != 101 {
+		t.Errorf("summary %q, total %d", got, f.total())
 	}
 }
