@@ -17,6 +17,7 @@ import (
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
 	"github.com/chinesium/chinesium/httpauth"
+	"github.com/chinesium/chinesium/internal/testutil/camtest"
 	"github.com/chinesium/chinesium/motion"
 	"github.com/chinesium/chinesium/onvif/discovery"
 	"github.com/chinesium/chinesium/record"
@@ -111,17 +112,9 @@ func startRig(t *testing.T, o rigOpts) *rig {
 		c.session = s
 		c.stopFake = func() {}
 		if i < o.cameras {
-			fc, err := fakecam.New(fakecam.Config{IP: c.ip, Name: strings.ToUpper(c.name), FPS: o.fps, Linger: 500 * time.Millisecond})
-			if err != nil {
-				t.Fatal(err)
-			}
+			fc := camtest.Start(t, fakecam.Config{IP: c.ip, Name: strings.ToUpper(c.name), FPS: o.fps, Linger: 500 * time.Millisecond})
 			fc.SetMotion(o.motion)
-			c.fake = fc
-			fctx, fcancel := context.WithCancel(ctx)
-			done := make(chan struct{})
-			go func() { defer close(done); _ = fc.Run(fctx) }()
-			c.stopFake = sync.OnceFunc(func() { fcancel(); <-done; fc.Close() })
-			t.Cleanup(c.stopFake)
+			c.fake, c.stopFake = fc.Camera, fc.Stop
 		}
 		wg.Go(func() { _ = s.Run(ctx) })
 		wg.Go(func() { _ = c.motion.Run(ctx, c.hub) })
@@ -236,16 +229,8 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // startFake starts the fake camera of a camera that was away.
 func startFake(t *testing.T, c *camera) {
 	t.Helper()
-	fc, err := fakecam.New(fakecam.Config{IP: c.ip, Name: strings.ToUpper(c.name), Linger: 500 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = fc.Run(ctx) }()
-	c.fake = fc
-	c.stopFake = sync.OnceFunc(func() { cancel(); <-done; fc.Close() })
-	t.Cleanup(c.stopFake)
+	fc := camtest.Start(t, fakecam.Config{IP: c.ip, Name: strings.ToUpper(c.name), Linger: 500 * time.Millisecond})
+	c.fake, c.stopFake = fc.Camera, fc.Stop
 }
 
 func netipAddrPort(a netip.Addr, port int) netip.AddrPort { return netip.AddrPortFrom(a, uint16(port)) }

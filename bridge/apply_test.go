@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/onvif/discovery"
 	"github.com/chinesium/chinesium/stream"
 )
@@ -137,7 +138,7 @@ func TestApplyReload(t *testing.T) {
 	t.Parallel()
 	ips := []string{"127.0.21.10", "127.0.21.11", "127.0.21.12", "127.0.21.13"}
 	for _, ip := range ips {
-		fc := fakecam.Config{IP: netip.MustParseAddr(ip), FPS: 20, Logger: testLogger(t)}
+		fc := fakecam.Config{IP: netip.MustParseAddr(ip), FPS: 20, Logger: testutil.Logger(t)}
 		if ip == ips[1] {
 			// The camera to restart: its new session (on another local
 			// port here) gets the stream soon. Not for the others: a
@@ -238,7 +239,7 @@ func TestApplyReload(t *testing.T) {
 func TestApplyRefused(t *testing.T) {
 	t.Parallel()
 	ip := "127.0.21.20"
-	_, stop := runFakeCam(t, fakecam.Config{IP: netip.MustParseAddr(ip), Logger: testLogger(t)})
+	_, stop := runFakeCam(t, fakecam.Config{IP: netip.MustParseAddr(ip), Logger: testutil.Logger(t)})
 	t.Cleanup(stop)
 	cfg := testConfig(t, t.TempDir(), ip)
 	cfg.Bind = applyBind
@@ -296,7 +297,7 @@ func TestScanFindsCameras(t *testing.T) {
 		t.Fatalf("%d cameras before any is found", n)
 	}
 	for _, ip := range []string{"127.0.21.40", "127.0.21.41", "127.0.21.42"} {
-		_, stop := runFakeCam(t, fakecam.Config{IP: netip.MustParseAddr(ip), ControlPort: port, Discovery: true, Logger: testLogger(t)})
+		_, stop := runFakeCam(t, fakecam.Config{IP: netip.MustParseAddr(ip), ControlPort: port, Discovery: true, Logger: testutil.Logger(t)})
 		t.Cleanup(stop)
 	}
 	var cams []*Camera

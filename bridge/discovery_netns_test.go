@@ -190,7 +190,7 @@ func TestDiscoveryInNamespaces(t *testing.T) {
 	cmd.Env = append(os.Environ(), bridgeHelperEnv+"=1")
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = testWriter{t}
+	cmd.Stderr = testutil.LogWriter{T: t}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/onvif"
 )
 
@@ -21,7 +22,7 @@ import (
 func TestEventsThroughBridge(t *testing.T) {
 	camIP := netip.MustParseAddr("127.0.6.60")
 	startCam := func() (*fakecam.Camera, func()) {
-		return runFakeCam(t, fakecam.Config{IP: camIP, Name: "EVENTS", FPS: 15, Logger: testLogger(t)})
+		return runFakeCam(t, fakecam.Config{IP: camIP, Name: "EVENTS", FPS: 15, Logger: testutil.Logger(t)})
 	}
 	cam, stopCam := startCam()
 	defer func() { stopCam() }()

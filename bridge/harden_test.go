@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chinesium/chinesium/internal/testutil"
+	"github.com/chinesium/chinesium/internal/testutil/soaptest"
 	"github.com/chinesium/chinesium/onvif"
 )
 
@@ -230,7 +231,7 @@ func TestPullMessagesClientGone(t *testing.T) {
 	pullEvents(t, addr) // the initial states
 
 	// The client gives up after 300 ms of a 30 s long poll.
-	env := soapEnvelope("admin", "secret",
+	env := soaptest.Envelope("admin", "secret",
 		`<tev:PullMessages><tev:Timeout>PT30S</tev:Timeout><tev:MessageLimit>10</tev:MessageLimit></tev:PullMessages>`)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()

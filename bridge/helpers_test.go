@@ -3,8 +3,6 @@ package bridge
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,9 +22,9 @@ import (
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
 	"github.com/chinesium/chinesium/internal/testutil"
+	"github.com/chinesium/chinesium/internal/testutil/camtest"
+	"github.com/chinesium/chinesium/internal/testutil/soaptest"
 	"github.com/chinesium/chinesium/onvif"
-	"github.com/chinesium/chinesium/soap"
-	"github.com/chinesium/chinesium/wsdl"
 )
 
 // Loopback addresses of this package's tests (127.0.5.x).
@@ -35,30 +32,12 @@ var (
 	bindIP = netip.MustParseAddr("127.0.5.1")
 )
 
-// testLogger logs to the test at warning level and above (-v shows them).
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(b)))
-	return len(b), nil
-}
-
 // runFakeCam runs a fake camera until stop is called (stop waits until it
 // has ended and may be called more than once).
 func runFakeCam(t testing.TB, cfg fakecam.Config) (cam *fakecam.Camera, stop func()) {
 	t.Helper()
-	cam, err := fakecam.New(cfg)
-	if err != nil {
-		t.Fatalf("fake camera %s: %v", cfg.IP, err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = cam.Run(ctx) }()
-	return cam, sync.OnceFunc(func() { cancel(); <-done })
+	c := camtest.Start(t, cfg)
+	return c.Camera, c.Stop
 }
 
 // startFakeCams runs fake cameras (with audio) on the given IPs until the
@@ -72,7 +51,7 @@ func startFakeCams(t testing.TB, ips ...string) []*fakecam.Camera {
 			Name:   fmt.Sprintf("E2E-%d", i+1),
 			Audio:  true,
 			FPS:    15,
-			Logger: testLogger(t),
+			Logger: testutil.Logger(t),
 		})
 		t.Cleanup(stop)
 		cams = append(cams, c)
@@ -90,7 +69,7 @@ func testConfig(t testing.TB, stateDir string, ips ...string) Config {
 		AdminPort: AnyPort,
 		Users:     []onvif.User{{Name: "admin", Password: "secret", Level: onvif.LevelAdministrator}},
 		StateDir:  stateDir,
-		Logger:    testLogger(t),
+		Logger:    testutil.Logger(t),
 		Session: func(c *camsession.Config) {
 			c.LocalPort = -1
 			c.PortTimeout = 200 * time.Millisecond
@@ -149,27 +128,6 @@ func waitFrame(t testing.TB, c *Camera) *camsession.Frame {
 	return nil
 }
 
-// soapEnvelope wraps body in a SOAP 1.2 envelope with a WS-Security
-// PasswordDigest token for user/password ("" user: no token). The envelope
-// declares the prefixes s, tds, trt, tt, tev and wsnt.
-func soapEnvelope(user, password, body string) string {
-	header := ""
-	if user != "" {
-		nonce := make([]byte, 16)
-		_, _ = rand.Read(nonce)
-		created := time.Now().UTC().Format(time.RFC3339)
-		header = fmt.Sprintf(`<s:Header><wsse:Security xmlns:wsse=%q xmlns:wsu=%q><wsse:UsernameToken>`+
-			`<wsse:Username>%s</wsse:Username><wsse:Password Type=%q>%s</wsse:Password>`+
-			`<wsse:Nonce>%s</wsse:Nonce><wsu:Created>%s</wsu:Created></wsse:UsernameToken></wsse:Security></s:Header>`,
-			wsdl.NSWSSE, wsdl.NSWSU, user, wsdl.PasswordDigest, soap.PasswordDigest(nonce, created, password),
-			base64.StdEncoding.EncodeToString(nonce), created)
-	}
-	return `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" ` +
-		`xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:trt="http://www.onvif.org/ver10/media/wsdl" ` +
-		`xmlns:tt="http://www.onvif.org/ver10/schema" xmlns:tev="http://www.onvif.org/ver10/events/wsdl" ` +
-		`xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2">` + header + `<s:Body>` + body + `</s:Body></s:Envelope>`
-}
-
 // soapRequest posts a SOAP 1.2 request (see soapEnvelope) and returns the
 // HTTP status and the response body.
 func soapRequest(t testing.TB, url, user, password, body string) (int, string) {
@@ -180,7 +138,7 @@ func soapRequest(t testing.TB, url, user, password, body string) (int, string) {
 // soapRequestWith is soapRequest through the HTTP client c.
 func soapRequestWith(t testing.TB, c *http.Client, url, user, password, body string) (int, string) {
 	t.Helper()
-	resp, err := c.Post(url, "application/soap+xml; charset=utf-8", strings.NewReader(soapEnvelope(user, password, body)))
+	resp, err := c.Post(url, "application/soap+xml; charset=utf-8", strings.NewReader(soaptest.Envelope(user, password, body)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +283,7 @@ func nodeLines(ctx context.Context, t testing.TB, node, script string, c *Camera
 	t.Helper()
 	ctx, cancel := context.WithCancel(ctx)
 	cmd := nodeClient(ctx, node, script, c)
-	cmd.Stderr = testWriter{t}
+	cmd.Stderr = testutil.LogWriter{T: t}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		cancel()

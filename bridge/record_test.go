@@ -48,7 +48,7 @@ func probeStreams(t *testing.T, path string) string {
 // closing the bridge closes the segment properly.
 func TestRecordWhileServing(t *testing.T) {
 	ip := "127.0.5.90"
-	_, stop := runFakeCam(t, fakecam.Config{IP: netip.MustParseAddr(ip), Audio: true, FPS: 15, Logger: testLogger(t)})
+	_, stop := runFakeCam(t, fakecam.Config{IP: netip.MustParseAddr(ip), Audio: true, FPS: 15, Logger: testutil.Logger(t)})
 	defer stop()
 	dir := t.TempDir()
 	cfg := testConfig(t, t.TempDir(), ip)
@@ -96,7 +96,7 @@ func TestRecordWhileServing(t *testing.T) {
 // at the same time) and not before; the segment ends after the hold time.
 func TestRecordOnMotionWhileServing(t *testing.T) {
 	ip := "127.0.5.91"
-	cam, stop := runFakeCam(t, fakecam.Config{IP: netip.MustParseAddr(ip), FPS: 15, Logger: testLogger(t)})
+	cam, stop := runFakeCam(t, fakecam.Config{IP: netip.MustParseAddr(ip), FPS: 15, Logger: testutil.Logger(t)})
 	defer stop()
 	cfg := testConfig(t, t.TempDir(), ip)
 	cfg.Motion.Hold = time.Second

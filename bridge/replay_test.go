@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/chinesium/chinesium/httpauth"
+	"github.com/chinesium/chinesium/internal/testutil/soaptest"
 )
 
 // dialFrom returns an HTTP client whose connections come from the local
@@ -54,7 +55,7 @@ func TestTokenReplayedOnAnotherCamera(t *testing.T) {
 	a, other := b.Cameras()[0], b.Cameras()[1]
 	deviceURL := func(c *Camera) string { return c.DeviceServiceURL(bindIP.String()) }
 
-	sniffed := soapEnvelope("admin", "secret", `<tds:GetScopes/>`)
+	sniffed := soaptest.Envelope("admin", "secret", `<tds:GetScopes/>`)
 	if status, body := postEnvelope(t, deviceURL(a), sniffed); status != http.StatusOK {
 		t.Fatalf("GetScopes on camera A: %d %s", status, body)
 	}
@@ -120,7 +121,7 @@ func digestHeader(user, password, realm, nonce, uri string, nc int) string {
 // postDigest posts a SOAP body with an Authorization header through c.
 func postDigest(t *testing.T, c *http.Client, url, authorization, body string) (*http.Response, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(soapEnvelope("", "", body)))
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(soaptest.Envelope("", "", body)))
 	req.Header.Set("Content-Type", "application/soap+xml; charset=utf-8")
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)

@@ -8,7 +8,6 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"mime"
@@ -16,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +22,8 @@ import (
 	"github.com/chinesium/chinesium/bridge"
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
+	"github.com/chinesium/chinesium/internal/testutil/camtest"
 	"github.com/chinesium/chinesium/onvif"
 )
 
@@ -35,18 +35,6 @@ const (
 	user, password = "admin", "secret"
 	packetSize     = 1032 // the fake camera's default, named for the relay
 )
-
-// testLogger logs warnings and errors to the test (-v shows them).
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(b)))
-	return len(b), nil
-}
 
 // sentFrames records every frame a fake camera sent.
 type sentFrames struct {
@@ -105,48 +93,21 @@ func (s *sentFrames) jpeg(seq uint64) ([]byte, bool) {
 	return b, ok
 }
 
-// camera is a fake camera that can be stopped and started again.
+// camera is a fake camera that can be stopped and started again, with
+// the frames it sent.
 type camera struct {
-	*fakecam.Camera
-	sent   *sentFrames
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	*camtest.Camera
+	sent *sentFrames
 }
 
 // startCamera runs a fake camera until the test ends; keep records every
 // frame it sends (see newSentFrames).
 func startCamera(t testing.TB, cfg fakecam.Config, keep bool) *camera {
-	c := &camera{sent: newSentFrames(keep)}
-	cfg.OnFrame = c.sent.add
+	t.Helper()
+	sent := newSentFrames(keep)
+	cfg.OnFrame = sent.add
 	cfg.PacketSize = packetSize
-	cam, err := fakecam.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Camera = cam
-	c.start()
-	t.Cleanup(c.stop)
-	return c
-}
-
-func (c *camera) start() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ctx, cancel := context.WithCancel(context.Background())
-	c.cancel, c.done = cancel, make(chan struct{})
-	done := c.done
-	go func() { defer close(done); _ = c.Run(ctx) }()
-}
-
-func (c *camera) stop() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cancel != nil {
-		c.cancel()
-		<-c.done
-		c.cancel = nil
-	}
+	return &camera{Camera: camtest.Start(t, cfg), sent: sent}
 }
 
 // startBridge runs a bridge for cameras, with the session timings a user
@@ -162,7 +123,7 @@ func startBridge(t testing.TB, bind netip.Addr, cameras []bridge.CameraConfig, m
 		RTSPBasicAuth: true,
 		Users:         []onvif.User{{Name: user, Password: password, Level: onvif.LevelAdministrator}},
 		StateDir:      t.TempDir(),
-		Logger:        testLogger(t),
+		Logger:        testutil.Logger(t),
 		Cameras:       cameras,
 		Session:       func(c *camsession.Config) { c.LocalPort = -1 },
 	}
@@ -343,7 +304,7 @@ func runScenario(t *testing.T, sc scenario, i int) {
 	strayIP := netip.AddrFrom4([4]byte{127, 0, 34, byte(10 + i)})
 	cfg := fakecam.Config{
 		IP: camIP, FPS: 15, Loss: sc.loss, Duplicate: sc.dup, Reorder: sc.reorder,
-		Seed: int64(i + 1), Logger: testLogger(t),
+		Seed: int64(i + 1), Logger: testutil.Logger(t),
 	}
 	if sc.small {
 		cfg.Frames = [][]byte{smallJPEG(t)}
@@ -381,7 +342,7 @@ func runScenario(t *testing.T, sc scenario, i int) {
 	waitFor(t, 60*time.Second, "the camera stopped sending", func() bool { return cam.sent.lastSeq() >= start+uint64(frames) })
 	stopNoise()
 	noise.Wait()
-	cam.stop()
+	cam.Stop()
 
 	// Every frame that reached the bridge whole reaches the viewer: wait
 	// for the last one (the viewer may need a moment to catch up).
@@ -487,13 +448,13 @@ func reboot(t *testing.T, r *rig) (string, time.Duration) {
 // awayFor takes the camera away for d and returns how long after its
 // return the viewer waited for the next frame.
 func awayFor(t *testing.T, r *rig, d time.Duration) (string, time.Duration) {
-	r.cam.stop()
+	r.cam.Stop()
 	last := r.cam.sent.lastSeq()
 	// The camera is away for d: that is the fault itself, not a wait for
 	// something to happen.
 	time.Sleep(d)
 	back := time.Now()
-	r.cam.start()
+	r.cam.Start()
 	got := r.viewer.firstFrameAfter(t, 60*time.Second, last)
 	return fmt.Sprintf("%v away", d), got.Sub(back)
 }

@@ -19,6 +19,8 @@ import (
 
 	"github.com/chinesium/chinesium/bridge"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
+	"github.com/chinesium/chinesium/internal/testutil/soaptest"
 	"github.com/chinesium/chinesium/rtsp"
 )
 
@@ -37,7 +39,7 @@ func TestHostileClientsOthersServed(t *testing.T) {
 		attackTime = 8 * time.Second
 	)
 	ip := netip.MustParseAddr("127.0.34.100")
-	cam := startCamera(t, fakecam.Config{IP: ip, FPS: 15, Logger: testLogger(t)}, false)
+	cam := startCamera(t, fakecam.Config{IP: ip, FPS: 15, Logger: testutil.Logger(t)}, false)
 	c := startBridge(t, netip.MustParseAddr(hostileHost),
 		[]bridge.CameraConfig{{IP: ip, HTTPPort: bridge.AnyPort, NoH264: true}}, nil)[0]
 	waitFor(t, 30*time.Second, "no frame", func() bool { return c.Video.Latest() != nil })
@@ -103,8 +105,8 @@ func TestHostileClientsOthersServed(t *testing.T) {
 	xxe := `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>` +
 		`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><x>&xxe;</x></s:Body></s:Envelope>`
 	bombs := map[string]string{
-		"oversized":     soapEnvelope(user, password, "<tds:GetDeviceInformation>"+strings.Repeat("x", 8<<20)+"</tds:GetDeviceInformation>"),
-		"deep":          soapEnvelope(user, password, "<tds:GetDeviceInformation>"+deep+"</tds:GetDeviceInformation>"),
+		"oversized":     soaptest.Envelope(user, password, "<tds:GetDeviceInformation>"+strings.Repeat("x", 8<<20)+"</tds:GetDeviceInformation>"),
+		"deep":          soaptest.Envelope(user, password, "<tds:GetDeviceInformation>"+deep+"</tds:GetDeviceInformation>"),
 		"entities":      laughs,
 		"external file": xxe,
 	}
@@ -124,7 +126,7 @@ func TestHostileClientsOthersServed(t *testing.T) {
 
 	// A sniffed WS-Security token replayed (from an address the attack
 	// has not filled): refused.
-	replayed := soapEnvelope(user, password, `<tds:GetDeviceInformation/>`)
+	replayed := soaptest.Envelope(user, password, `<tds:GetDeviceInformation/>`)
 	if status, resp, err := postWith(httpClient, devURL, replayed); err != nil || status != http.StatusOK {
 		t.Errorf("the first use of a token: HTTP %d, %v: %.300s", status, err, resp)
 	}

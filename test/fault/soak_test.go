@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -31,9 +30,8 @@ import (
 	"github.com/chinesium/chinesium/bridge"
 	"github.com/chinesium/chinesium/camsession/fakecam"
 	"github.com/chinesium/chinesium/internal/testutil"
+	"github.com/chinesium/chinesium/internal/testutil/soaptest"
 	"github.com/chinesium/chinesium/rtsp"
-	"github.com/chinesium/chinesium/soap"
-	"github.com/chinesium/chinesium/wsdl"
 )
 
 // figures are what a leak shows in: the process's goroutines, open files,
@@ -211,7 +209,7 @@ func TestSoakClientsComeAndGo(t *testing.T) {
 		ip := netip.AddrFrom4([4]byte{127, 0, 33, byte(10 + i)})
 		// 5 fps: the bridge decodes every frame for motion detection (on,
 		// as users have it), and the race detector makes that costly.
-		startCamera(t, fakecam.Config{IP: ip, FPS: 5, Logger: testLogger(t)}, false)
+		startCamera(t, fakecam.Config{IP: ip, FPS: 5, Logger: testutil.Logger(t)}, false)
 		ccs = append(ccs, bridge.CameraConfig{IP: ip, HTTPPort: bridge.AnyPort, NoH264: !h264})
 	}
 	cams := startBridge(t, netip.MustParseAddr(soakHost), ccs, func(cfg *bridge.Config) { cfg.NoMotion = false })
@@ -403,29 +401,10 @@ func rtspClient(ctx context.Context, rawURL string) error {
 	return nil
 }
 
-// soapEnvelope wraps body in a SOAP 1.2 envelope with a fresh WS-Security
-// PasswordDigest token (user "" for none).
-func soapEnvelope(user, password, body string) string {
-	header := ""
-	if user != "" {
-		nonce := make([]byte, 16)
-		_, _ = rand.Read(nonce)
-		created := time.Now().UTC().Format(time.RFC3339)
-		header = fmt.Sprintf(`<s:Header><wsse:Security xmlns:wsse=%q xmlns:wsu=%q><wsse:UsernameToken>`+
-			`<wsse:Username>%s</wsse:Username><wsse:Password Type=%q>%s</wsse:Password>`+
-			`<wsse:Nonce>%s</wsse:Nonce><wsu:Created>%s</wsu:Created></wsse:UsernameToken></wsse:Security></s:Header>`,
-			wsdl.NSWSSE, wsdl.NSWSU, user, wsdl.PasswordDigest, soap.PasswordDigest(nonce, created, password),
-			base64.StdEncoding.EncodeToString(nonce), created)
-	}
-	return `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" ` +
-		`xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:tev="http://www.onvif.org/ver10/events/wsdl" ` +
-		`xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2">` + header + `<s:Body>` + body + `</s:Body></s:Envelope>`
-}
-
 // soapCall posts a SOAP request with admin's credentials and returns the
 // answer, which must be HTTP 200.
 func soapCall(ctx context.Context, url, body string) (string, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(soapEnvelope(user, password, body)))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(soaptest.Envelope(user, password, body)))
 	req.Header.Set("Content-Type", "application/soap+xml; charset=utf-8")
 	resp, err := httpClient.Do(req)
 	if err != nil {
