@@ -1,7 +1,6 @@
 package stream
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -15,8 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -195,30 +192,17 @@ func BenchmarkUDPToViewers50(b *testing.B) {
 		b.Cleanup(func() { c.Close() })
 		fmt.Fprintf(c, "GET /cam1/stream.mjpeg HTTP/1.1\r\nHost: %s\r\n\r\n", u.Host)
 		go func() {
-			br := bufio.NewReaderSize(c, 64<<10)
-			if readHTTPHeader(br) != nil {
+			pr := NewPartReader(c)
+			if pr.SkipHeader() != nil {
 				return
 			}
-			buf := make([]byte, 1<<20)
 			for {
-				size := -1
-				for { // boundary and part headers
-					line, err := br.ReadSlice('\n')
-					if err != nil {
-						return
-					}
-					if v, ok := bytes.CutPrefix(line, []byte("Content-Length: ")); ok {
-						size, _ = strconv.Atoi(strings.TrimSpace(string(v)))
-					}
-					if len(line) == 2 && size >= 0 {
-						break
-					}
-				}
-				if _, err := io.ReadFull(br, buf[:size]); err != nil {
+				b, err := pr.Next()
+				if err != nil {
 					return
 				}
 				at := time.Now()
-				_, seq, _ := fakecam.FrameSeq(buf[:size])
+				_, seq, _ := fakecam.FrameSeq(b)
 				arrivals <- arrival{seq, at}
 			}
 		}()

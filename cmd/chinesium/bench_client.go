@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/chinesium/chinesium/bridge"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/stream"
 )
 
 // benchBind is the address of the bridges the benchmark runs in process.
@@ -270,39 +270,17 @@ func dialMJPEG(rawURL string, stall bool) (*reader, error) {
 	}
 	go func() {
 		defer close(r.done)
-		br := bufio.NewReaderSize(c, 64<<10)
-		for { // the response header
-			line, err := br.ReadSlice('\n')
+		pr := stream.NewPartReader(c)
+		if pr.SkipHeader() != nil {
+			return
+		}
+		for {
+			b, err := pr.Next()
 			if err != nil {
 				return
 			}
-			if len(bytes.TrimSpace(line)) == 0 {
-				break
-			}
-		}
-		buf := make([]byte, 1<<20)
-		for {
-			size := -1
-			for { // boundary and part headers
-				line, err := br.ReadSlice('\n')
-				if err != nil {
-					return
-				}
-				if v, ok := bytes.CutPrefix(line, []byte("Content-Length: ")); ok {
-					size, _ = strconv.Atoi(strings.TrimSpace(string(v)))
-				}
-				if len(line) == 2 && size >= 0 {
-					break
-				}
-			}
-			if size > len(buf) {
-				buf = make([]byte, size)
-			}
-			if _, err := io.ReadFull(br, buf[:size]); err != nil {
-				return
-			}
 			at := time.Now()
-			_, seq, _ := fakecam.FrameSeq(buf[:size])
+			_, seq, _ := fakecam.FrameSeq(b)
 			r.add(arrival{seq, at})
 		}
 	}()
