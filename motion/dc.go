@@ -7,6 +7,8 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+
+	"github.com/chinesium/chinesium/internal/jpeg"
 )
 
 // This file decodes the 1/8-scale luma of a baseline JPEG straight from its
@@ -15,29 +17,12 @@ import (
 // of the level-shifted samples), and the AC coefficients, which must be
 // Huffman-decoded anyway to find where the next block starts, give the
 // block's texture without an inverse DCT. Chroma blocks are decoded only to
-// be skipped. What this decoder does not handle (progressive or arithmetic
+// be skipped. The headers are read by internal/jpeg. What this decoder does not handle (progressive or arithmetic
 // coding, 12-bit samples, several scans) is reported as errUnsupported, and
 // DecodeGrid then decodes the whole picture with image/jpeg.
 
 // errUnsupported marks a valid JPEG this decoder does not handle.
 var errUnsupported = errors.New("motion: jpeg coding not handled by the DC decoder")
-
-// JPEG markers (ITU-T T.81 Table B.1).
-const (
-	mSOF0 = 0xC0 // baseline DCT
-	mSOF1 = 0xC1 // extended sequential DCT, Huffman
-	mDHT  = 0xC4
-	mJPG  = 0xC8
-	mDAC  = 0xCC
-	mRST0 = 0xD0
-	mRST7 = 0xD7
-	mSOI  = 0xD8
-	mEOI  = 0xD9
-	mSOS  = 0xDA
-	mDQT  = 0xDB
-	mDRI  = 0xDD
-	mTEM  = 0x01
-)
 
 // unzig maps the zig-zag index of a coefficient to its position row*8+col
 // in the 8×8 block (T.81 Figure A.6).
@@ -276,9 +261,9 @@ func (r *bitReader) decode(t *huffTable) (uint8, error) {
 func (r *bitReader) restart(n int) bool {
 	r.acc, r.n, r.pad, r.marker = 0, 0, 0, false
 	for i := r.pos; i+1 < len(r.data); i++ {
-		if r.data[i] == 0xFF && r.data[i+1] >= mRST0 && r.data[i+1] <= mRST7 {
+		if r.data[i] == 0xFF && r.data[i+1] >= jpeg.RST0 && r.data[i+1] <= jpeg.RST7 {
 			r.pos = i + 2
-			return r.data[i+1] == byte(mRST0+n)
+			return r.data[i+1] == byte(jpeg.RST0+n)
 		}
 	}
 	return false
@@ -303,11 +288,9 @@ type dcImage struct {
 	Texture       []float32 // estimated mean luma step of each block
 }
 
-// component is one colour component of the frame header.
+// component is one colour component of the scan, as the decoder tracks it.
 type component struct {
-	id     byte
 	h, v   int
-	tq     byte
 	dc, ac *huffTable
 	pred   int32
 }
@@ -316,210 +299,71 @@ type component struct {
 // Huffman JPEG with one component or an interleaved scan of all of them.
 // Other codings return an error wrapping errUnsupported.
 func decodeDC(b []byte) (*dcImage, error) {
-	if len(b) < 4 || b[0] != 0xFF || b[1] != mSOI {
-		return nil, errors.New("motion: decode: no SOI marker")
+	var hdr jpeg.Header
+	if err := jpeg.Parse(b, &hdr); err != nil {
+		if errors.Is(err, jpeg.ErrUnsupported) {
+			return nil, fmt.Errorf("%w: %w", errUnsupported, err)
+		}
+		return nil, fmt.Errorf("motion: decode: %w", err)
 	}
-	var (
-		quant   [4][64]uint16
-		haveQ   [4]bool
-		dcTabs  [4]*huffTable
-		acTabs  [4]*huffTable
-		comps   []component
-		width   int
-		height  int
-		restart int
-		pos     = 2
-		// A JFIF header means YCbCr; otherwise an Adobe APP14 transform of 0
-		// or components named R, G, B mean RGB, as image/jpeg reads them.
-		jfif, adobeRGB bool
-	)
-	for {
-		if pos >= len(b) || b[pos] != 0xFF {
-			return nil, fmt.Errorf("motion: decode: expected a marker at offset %d", pos)
-		}
-		for pos < len(b) && b[pos] == 0xFF {
-			pos++
-		}
-		if pos >= len(b) {
-			return nil, errors.New("motion: decode: truncated marker")
-		}
-		m := b[pos]
-		pos++
-		if m == mTEM || (m >= mRST0 && m <= mRST7) {
-			continue
-		}
-		if m == mSOI || m == mEOI {
-			return nil, fmt.Errorf("motion: decode: marker 0x%02X before the scan", m)
-		}
-		if pos+2 > len(b) {
-			return nil, errors.New("motion: decode: truncated segment")
-		}
-		segLen := int(b[pos])<<8 | int(b[pos+1])
-		if segLen < 2 || pos+segLen > len(b) {
-			return nil, fmt.Errorf("motion: decode: segment 0x%02X length %d out of range", m, segLen)
-		}
-		seg := b[pos+2 : pos+segLen]
-		pos += segLen
-		switch m {
-		case mDQT:
-			for len(seg) > 0 {
-				pq, tq := seg[0]>>4, seg[0]&0x0F
-				if tq > 3 || pq > 1 {
-					return nil, fmt.Errorf("motion: decode: quantization table %d precision %d", tq, pq)
-				}
-				n := 64 << pq
-				if len(seg) < 1+n {
-					return nil, errors.New("motion: decode: truncated quantization table")
-				}
-				for k := range 64 {
-					if pq == 0 {
-						quant[tq][k] = uint16(seg[1+k])
-					} else {
-						quant[tq][k] = uint16(seg[1+2*k])<<8 | uint16(seg[2+2*k])
-					}
-				}
-				haveQ[tq] = true
-				seg = seg[1+n:]
-			}
-		case mDHT:
-			for len(seg) > 0 {
-				if len(seg) < 17 {
-					return nil, errors.New("motion: decode: truncated huffman table")
-				}
-				tc, th := seg[0]>>4, seg[0]&0x0F
-				if tc > 1 || th > 3 {
-					return nil, fmt.Errorf("motion: decode: huffman table class %d id %d", tc, th)
-				}
-				n := 0
-				for _, c := range seg[1:17] {
-					n += int(c)
-				}
-				if n > 256 || len(seg) < 17+n {
-					return nil, errors.New("motion: decode: truncated huffman table values")
-				}
-				t, err := cachedTable(seg[1 : 17+n])
-				if err != nil {
-					return nil, err
-				}
-				if tc == 0 {
-					dcTabs[th] = t
-				} else {
-					acTabs[th] = t
-				}
-				seg = seg[17+n:]
-			}
-		case mSOF0, mSOF1:
-			if comps != nil {
-				return nil, errors.New("motion: decode: second frame header")
-			}
-			if len(seg) < 6 {
-				return nil, errors.New("motion: decode: short frame header")
-			}
-			if seg[0] != 8 {
-				return nil, fmt.Errorf("%w: %d-bit samples", errUnsupported, seg[0])
-			}
-			height = int(seg[1])<<8 | int(seg[2])
-			width = int(seg[3])<<8 | int(seg[4])
-			nf := int(seg[5])
-			if width == 0 || height == 0 {
-				return nil, fmt.Errorf("%w: frame %dx%d (height from a DNL marker)", errUnsupported, width, height)
-			}
-			if width > MaxDimension || height > MaxDimension {
-				return nil, fmt.Errorf("motion: frame %dx%d larger than %dx%d", width, height, MaxDimension, MaxDimension)
-			}
-			if nf < 1 || nf > 4 || len(seg) < 6+3*nf {
-				return nil, fmt.Errorf("motion: decode: frame header with %d components", nf)
-			}
-			comps = make([]component, nf)
-			for i := range comps {
-				c := seg[6+3*i:]
-				comps[i] = component{id: c[0], h: int(c[1] >> 4), v: int(c[1] & 0x0F), tq: c[2]}
-				if comps[i].h < 1 || comps[i].h > 4 || comps[i].v < 1 || comps[i].v > 4 || comps[i].tq > 3 {
-					return nil, errors.New("motion: decode: bad component in frame header")
-				}
-			}
-		case mDRI:
-			if len(seg) < 2 {
-				return nil, errors.New("motion: decode: short restart interval")
-			}
-			restart = int(seg[0])<<8 | int(seg[1])
-		case 0xE0: // APP0
-			jfif = jfif || (len(seg) >= 5 && string(seg[:5]) == "JFIF\x00")
-		case 0xEE: // APP14
-			if len(seg) >= 12 && string(seg[:5]) == "Adobe" {
-				adobeRGB = seg[11] == 0
-			}
-		case mSOS:
-			if comps == nil {
-				return nil, fmt.Errorf("%w: no baseline or sequential frame header before the scan", errUnsupported)
-			}
-			// Only luma (the first of YCbCr, or grey) gives the DC image.
-			if len(comps) == 2 || len(comps) == 4 {
-				return nil, fmt.Errorf("%w: %d colour components", errUnsupported, len(comps))
-			}
-			if len(comps) == 3 && !jfif && (adobeRGB || comps[0].id == 'R' && comps[1].id == 'G' && comps[2].id == 'B') {
-				return nil, fmt.Errorf("%w: RGB components", errUnsupported)
-			}
-			return decodeScan(b[pos:], seg, comps, width, height, restart, &quant, &haveQ, &dcTabs, &acTabs)
-		default:
-			if m >= 0xC2 && m <= 0xCF && m != mDHT && m != mJPG && m != mDAC {
-				return nil, fmt.Errorf("%w: SOF%d coding", errUnsupported, m-0xC0)
-			}
-			// APPn, COM, DAC and the rest do not change the DC image.
-		}
+	if hdr.Width > MaxDimension || hdr.Height > MaxDimension {
+		return nil, fmt.Errorf("motion: frame %dx%d larger than %dx%d", hdr.Width, hdr.Height, MaxDimension, MaxDimension)
 	}
+	// Only luma (the first of YCbCr, or grey) gives the DC image. A JFIF
+	// header means YCbCr; otherwise an Adobe APP14 transform of 0 or
+	// components named R, G, B mean RGB, as image/jpeg reads them.
+	nf := hdr.NumComponents
+	if nf == 2 || nf == 4 {
+		return nil, fmt.Errorf("%w: %d colour components", errUnsupported, nf)
+	}
+	fc := &hdr.Components
+	if nf == 3 && !hdr.JFIF && (hdr.Adobe && hdr.AdobeTransform == 0 || fc[0].ID == 'R' && fc[1].ID == 'G' && fc[2].ID == 'B') {
+		return nil, fmt.Errorf("%w: RGB components", errUnsupported)
+	}
+	return decodeScan(b[hdr.DataOffset:], &hdr)
 }
 
-// decodeScan decodes the scan whose header is sos and whose entropy-coded
+// decodeScan decodes the first scan of the frame hdr, whose entropy-coded
 // data starts data.
-func decodeScan(data, sos []byte, comps []component, width, height, restart int,
-	quant *[4][64]uint16, haveQ *[4]bool, dcTabs, acTabs *[4]*huffTable) (*dcImage, error) {
-	if len(sos) < 1 || len(sos) < 1+2*int(sos[0])+3 {
-		return nil, errors.New("motion: decode: short scan header")
+func decodeScan(data []byte, hdr *jpeg.Header) (*dcImage, error) {
+	ns := hdr.NumScanComponents
+	if ns != hdr.NumComponents {
+		return nil, fmt.Errorf("%w: scan of %d of %d components", errUnsupported, ns, hdr.NumComponents)
 	}
-	ns := int(sos[0])
-	if ns != len(comps) {
-		return nil, fmt.Errorf("%w: scan of %d of %d components", errUnsupported, ns, len(comps))
-	}
-	if ss, se, a := sos[1+2*ns], sos[2+2*ns], sos[3+2*ns]; ss != 0 || se != 63 || a != 0 {
-		return nil, fmt.Errorf("%w: spectral selection %d-%d", errUnsupported, ss, se)
-	}
-	order := make([]*component, ns)
-	for i := range ns {
-		id, t := sos[1+2*i], sos[2+2*i]
-		for j := range comps {
-			if comps[j].id == id {
-				order[i] = &comps[j]
-			}
-		}
-		c := order[i]
-		if c == nil {
-			return nil, fmt.Errorf("motion: decode: scan component %d not in the frame", id)
-		}
-		td, ta := t>>4, t&0x0F
-		if td > 3 || ta > 3 || dcTabs[td] == nil || acTabs[ta] == nil {
+	var (
+		comps [jpeg.MaxComponents]component
+		order [jpeg.MaxComponents]*component
+	)
+	for i, sc := range hdr.Scan[:ns] {
+		dcSpec, acSpec := hdr.DC[sc.Td].Spec, hdr.AC[sc.Ta].Spec
+		if dcSpec == nil || acSpec == nil {
 			return nil, errors.New("motion: decode: scan uses an undefined huffman table")
 		}
-		c.dc, c.ac = dcTabs[td], acTabs[ta]
-	}
-	for i := range order {
-		for j := range i {
-			if order[i] == order[j] {
-				return nil, errors.New("motion: decode: component twice in the scan")
-			}
+		c := &comps[sc.Index]
+		fc := &hdr.Components[sc.Index]
+		c.h, c.v = int(fc.H), int(fc.V)
+		var err error
+		if c.dc, err = cachedTable(dcSpec); err != nil {
+			return nil, err
 		}
+		if c.ac, err = cachedTable(acSpec); err != nil {
+			return nil, err
+		}
+		order[i] = c
 	}
 	luma := &comps[0]
-	if !haveQ[luma.tq] {
+	lq := &hdr.Quant[hdr.Components[0].Tq]
+	if lq.Data == nil {
 		return nil, errors.New("motion: decode: missing quantization table")
 	}
 	hmax, vmax := 1, 1
-	for _, c := range comps {
+	for _, c := range comps[:ns] {
 		hmax, vmax = max(hmax, c.h), max(vmax, c.v)
 	}
 	if luma.h != hmax || luma.v != vmax {
 		return nil, fmt.Errorf("%w: luma sampled %dx%d below %dx%d", errUnsupported, luma.h, luma.v, hmax, vmax)
 	}
+	width, height, restart := hdr.Width, hdr.Height, hdr.RestartInterval
 	var mcuX, mcuY, lumaBW, lumaBH int
 	if ns == 1 {
 		// A single component is not interleaved: each MCU is one block.
@@ -538,12 +382,12 @@ func decodeScan(data, sos []byte, comps []component, width, height, restart int,
 
 	// Dequantization folded into the weights: luma coefficient k contributes
 	// (v·q[k])²·stepWeight[k] to the block's step energy.
-	q := &quant[luma.tq]
 	var w [64]float32
 	for k := range w {
-		w[k] = float32(q[k]) * float32(q[k]) * stepWeight[k]
+		q := float32(lq.At(k))
+		w[k] = q * q * stepWeight[k]
 	}
-	dcScale := float32(q[0]) / 8
+	dcScale := float32(lq.At(0)) / 8
 
 	r := &bitReader{data: data}
 	mcus := mcuX * mcuY
@@ -561,7 +405,7 @@ func decodeScan(data, sos []byte, comps []component, width, height, restart int,
 			}
 		}
 		mx, my := m%mcuX, m/mcuX
-		for _, c := range order {
+		for _, c := range order[:ns] {
 			isLuma := c == luma
 			for by := range c.v {
 				for bx := range c.h {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+
+	"github.com/chinesium/chinesium/internal/jpeg"
 )
 
 // ErrInvalid reports data that is not a usable JPEG image at all.
@@ -18,18 +20,16 @@ var ErrNotFit = errors.New("rtpjpeg: jpeg does not fit rfc 2435")
 // header stores the size in units of 8 pixels in one byte (255*8).
 const MaxDimension = 2040
 
-// JPEG markers used by the parser (ITU-T T.81 Table B.1).
+// JPEG markers an RFC 2435 receiver writes back when it rebuilds the
+// headers (ITU-T T.81 Table B.1).
 const (
-	markerSOF0 = 0xC0 // baseline DCT
-	markerDHT  = 0xC4
-	markerRST0 = 0xD0
-	markerRST7 = 0xD7
-	markerSOI  = 0xD8
-	markerEOI  = 0xD9
-	markerSOS  = 0xDA
-	markerDQT  = 0xDB
-	markerDRI  = 0xDD
-	markerTEM  = 0x01
+	markerSOF0 = jpeg.SOF0
+	markerDHT  = jpeg.DHT
+	markerSOI  = jpeg.SOI
+	markerEOI  = jpeg.EOI
+	markerSOS  = jpeg.SOS
+	markerDQT  = jpeg.DQT
+	markerDRI  = jpeg.DRI
 )
 
 // Frame is a JPEG image split the way RFC 2435 sends it. Scan points into
@@ -71,181 +71,77 @@ func Parse(b []byte) (*Frame, error) {
 }
 
 func (f *Frame) parse(b []byte) error {
-	if len(b) < 4 || b[0] != 0xFF || b[1] != markerSOI {
-		return invalid("no SOI marker")
+	var h jpeg.Header
+	if err := jpeg.Parse(b, &h); err != nil {
+		if errors.Is(err, jpeg.ErrUnsupported) {
+			return fmt.Errorf("%w: %w", ErrNotFit, err)
+		}
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	var (
-		quant     [4][]byte // 8-bit tables by id
-		haveSOF   bool
-		compIDs   [3]byte
-		qY, qC    byte
-		pos       = 2
-		sosParsed bool
-	)
-	for !sosParsed {
-		// Markers may be preceded by any number of 0xFF fill bytes.
-		if pos >= len(b) || b[pos] != 0xFF {
-			return invalid("expected a marker at offset %d", pos)
-		}
-		for pos < len(b) && b[pos] == 0xFF {
-			pos++
-		}
-		if pos >= len(b) {
-			return invalid("truncated marker")
-		}
-		m := b[pos]
-		pos++
-		switch {
-		case m == markerTEM || (m >= markerRST0 && m <= markerRST7):
-			continue // standalone markers, no length
-		case m == markerSOI:
-			return invalid("second SOI")
-		case m == markerEOI:
-			return invalid("EOI before any scan")
-		}
-		if pos+2 > len(b) {
-			return invalid("truncated segment length")
-		}
-		segLen := int(b[pos])<<8 | int(b[pos+1])
-		if segLen < 2 || pos+segLen > len(b) {
-			return invalid("segment 0x%02X length %d out of range", m, segLen)
-		}
-		seg := b[pos+2 : pos+segLen]
-		pos += segLen
-		switch m {
-		case markerDQT:
-			for len(seg) > 0 {
-				pq, tq := seg[0]>>4, seg[0]&0x0F
-				if tq > 3 {
-					return invalid("quantization table id %d", tq)
-				}
-				if pq != 0 {
-					if len(seg) < 129 {
-						return invalid("truncated 16-bit quantization table")
-					}
-					return notFit("16-bit quantization table %d", tq)
-				}
-				if len(seg) < 65 {
-					return invalid("truncated quantization table")
-				}
-				quant[tq] = seg[1:65]
-				seg = seg[65:]
-			}
-		case markerDHT:
-			for len(seg) > 0 {
-				if len(seg) < 17 {
-					return invalid("truncated Huffman table")
-				}
-				tc, th := seg[0]>>4, seg[0]&0x0F
-				n := 0
-				for _, c := range seg[1:17] {
-					n += int(c)
-				}
-				if len(seg) < 17+n {
-					return invalid("truncated Huffman table values")
-				}
-				if !isStandardHuffman(tc, th, seg[1:17], seg[17:17+n]) {
-					return notFit("non-standard Huffman table class %d id %d", tc, th)
-				}
-				seg = seg[17+n:]
-			}
-		case markerSOF0:
-			if haveSOF {
-				return invalid("second SOF")
-			}
-			haveSOF = true
-			if len(seg) < 6 {
-				return invalid("short SOF")
-			}
-			if seg[0] != 8 {
-				return notFit("%d-bit samples", seg[0])
-			}
-			f.Height = int(seg[1])<<8 | int(seg[2])
-			f.Width = int(seg[3])<<8 | int(seg[4])
-			nf := int(seg[5])
-			if len(seg) < 6+3*nf {
-				return invalid("short SOF components")
-			}
-			if f.Width == 0 || f.Height == 0 {
-				return invalid("image size %dx%d", f.Width, f.Height)
-			}
-			if nf != 3 {
-				return notFit("%d color components", nf)
-			}
-			c := seg[6:]
-			for i := range 3 {
-				compIDs[i] = c[3*i]
-			}
-			switch c[1] {
-			case 0x21:
-				f.Type = 0
-			case 0x22:
-				f.Type = 1
-			default:
-				return notFit("luma sampling %dx%d", c[1]>>4, c[1]&0x0F)
-			}
-			if c[4] != 0x11 || c[7] != 0x11 {
-				return notFit("chroma sampling %02x/%02x", c[4], c[7])
-			}
-			qY, qC = c[2], c[5]
-			if c[8] != qC {
-				return notFit("three quantization tables")
-			}
-			if qY > 3 || qC > 3 {
-				return invalid("quantization table id out of range")
-			}
-		case markerDRI:
-			if len(seg) < 2 {
-				return invalid("short DRI")
-			}
-			f.RestartInterval = uint16(seg[0])<<8 | uint16(seg[1])
-		case markerSOS:
-			if !haveSOF {
-				return invalid("SOS before SOF")
-			}
-			if len(seg) < 1 || len(seg) < 1+2*int(seg[0])+3 {
-				return invalid("short SOS")
-			}
-			if seg[0] != 3 {
-				return notFit("scan with %d components", seg[0])
-			}
-			for i := range 3 {
-				cs, t := seg[1+2*i], seg[2+2*i]
-				if cs != compIDs[i] {
-					return notFit("scan component order")
-				}
-				want := byte(0x11)
-				if i == 0 {
-					want = 0x00
-				}
-				if t != want {
-					return notFit("scan Huffman table selectors %02x", t)
-				}
-			}
-			ss, se, a := seg[7], seg[8], seg[9]
-			if ss != 0 || se != 63 || a != 0 {
-				return notFit("spectral selection %d-%d", ss, se)
-			}
-			sosParsed = true
-		default:
-			if m >= 0xC1 && m <= 0xCF && m != markerDHT && m != 0xC8 && m != 0xCC {
-				return notFit("SOF%d coding", m-0xC0)
-			}
-			// APPn, COM and the rest carry nothing RFC 2435 sends.
+	if h.SOF != jpeg.SOF0 {
+		return notFit("SOF%d coding", h.SOF-jpeg.SOF0)
+	}
+	for id, q := range h.Quant {
+		if q.Data != nil && q.Precision != 0 {
+			return notFit("16-bit quantization table %d", id)
 		}
 	}
+	for tc, tabs := range [2]*[4]jpeg.Huffman{&h.DC, &h.AC} {
+		for th := range tabs {
+			t := &tabs[th]
+			if t.Spec != nil && !isStandardHuffman(byte(tc), byte(th), t.Counts(), t.Values()) {
+				return notFit("non-standard Huffman table class %d id %d", tc, th)
+			}
+		}
+	}
+	if h.NumComponents != 3 {
+		return notFit("%d color components", h.NumComponents)
+	}
+	c := &h.Components
+	switch c[0].H<<4 | c[0].V {
+	case 0x21:
+		f.Type = 0
+	case 0x22:
+		f.Type = 1
+	default:
+		return notFit("luma sampling %dx%d", c[0].H, c[0].V)
+	}
+	if c[1].H != 1 || c[1].V != 1 || c[2].H != 1 || c[2].V != 1 {
+		return notFit("chroma sampling %dx%d/%dx%d", c[1].H, c[1].V, c[2].H, c[2].V)
+	}
+	qY, qC := c[0].Tq, c[1].Tq
+	if c[2].Tq != qC {
+		return notFit("three quantization tables")
+	}
+	if h.NumScanComponents != 3 {
+		return notFit("scan with %d components", h.NumScanComponents)
+	}
+	for i, s := range h.Scan[:3] {
+		if int(s.Index) != i {
+			return notFit("scan component order")
+		}
+		want := byte(1)
+		if i == 0 {
+			want = 0
+		}
+		if s.Td != want || s.Ta != want {
+			return notFit("scan Huffman table selectors %d/%d", s.Td, s.Ta)
+		}
+	}
+	f.Width, f.Height = h.Width, h.Height
 	if f.Width > MaxDimension || f.Height > MaxDimension {
 		return invalid("image size %dx%d larger than %d", f.Width, f.Height, MaxDimension)
 	}
-	if quant[qY] == nil || quant[qC] == nil {
+	if h.Quant[qY].Data == nil || h.Quant[qC].Data == nil {
 		return invalid("missing quantization table")
 	}
-	copy(f.Quant[:64], quant[qY])
-	copy(f.Quant[64:], quant[qC])
+	copy(f.Quant[:64], h.Quant[qY].Data)
+	copy(f.Quant[64:], h.Quant[qC].Data)
+	f.RestartInterval = uint16(h.RestartInterval)
 	if f.RestartInterval != 0 {
 		f.Type += 64
 	}
-	scan, err := scanEnd(b[pos:])
+	scan, err := scanEnd(b[h.DataOffset:])
 	if err != nil {
 		return err
 	}
@@ -275,9 +171,9 @@ func scanEnd(b []byte) ([]byte, error) {
 			return b, nil
 		}
 		switch m := b[i]; {
-		case m == 0x00 || (m >= markerRST0 && m <= markerRST7):
+		case m == 0x00 || (m >= jpeg.RST0 && m <= jpeg.RST7):
 			i++
-		case m == markerEOI:
+		case m == jpeg.EOI:
 			end := i - 1
 			for end > 0 && b[end-1] == 0xFF {
 				end--
