@@ -13,6 +13,7 @@ import (
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 )
 
 // Do tests use cameras on 127.0.4.30 and up.
@@ -22,9 +23,9 @@ import (
 func TestDoPortRequestFakeCamera(t *testing.T) {
 	ip := camIP(30)
 	cam, _ := newCam(t, fakecam.Config{IP: ip, FPS: 20})
-	start(t, cam.Run)
+	testutil.Go(t, cam.Run)
 	s := newSession(t, fast(camsession.Config{Camera: ip}))
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	r, err := s.Do(ctx, camsession.PortRequest())
@@ -49,10 +50,10 @@ func TestDoPortRequestFakeCamera(t *testing.T) {
 func TestDoControlReplyFakeCamera(t *testing.T) {
 	ip := camIP(31)
 	cam, _ := newCam(t, fakecam.Config{IP: ip, FPS: 20})
-	start(t, cam.Run)
+	testutil.Go(t, cam.Run)
 	sink := newSink()
 	s := newSession(t, fast(camsession.Config{Camera: ip, OnFrame: sink.on}))
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	sink.next(t, 3*time.Second)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -88,7 +89,7 @@ func TestDoWithoutReply(t *testing.T) {
 	cfg := fast(camsession.Config{Camera: ip, Copies: 3})
 	cfg.LoginRetry, cfg.MediaTimeout, cfg.KeepAlive = time.Minute, time.Minute, time.Minute // nothing else is sent
 	s := newSession(t, cfg)
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	cam.handshake(s)
 	cam.drain(cam.data)
 
@@ -116,7 +117,7 @@ func TestDoReplyMatchedByKindAndSource(t *testing.T) {
 	cfg := fast(camsession.Config{Camera: ip, Copies: 1})
 	cfg.LoginRetry, cfg.MediaTimeout, cfg.KeepAlive = time.Minute, time.Minute, time.Minute
 	s := newSession(t, cfg)
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	cam.handshake(s)
 	cam.drain(cam.data)
 
@@ -186,7 +187,7 @@ func TestDoRetriesWithBackoff(t *testing.T) {
 	cfg := fast(camsession.Config{Camera: ip, Copies: 1})
 	cfg.PortTimeout, cfg.MaxBackoff = 300*time.Millisecond, 300*time.Millisecond
 	s := newSession(t, cfg)
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	cam.expect(cam.ctrl, 2*time.Second, "the session's port request", isMsg(camsession.Sig1, camsession.CmdPortRequest))
 
 	var waits []time.Duration
@@ -219,7 +220,7 @@ func TestDoOneReplyAnswersAll(t *testing.T) {
 	cfg := fast(camsession.Config{Camera: ip, Copies: 1})
 	cfg.PortTimeout = time.Minute // every port request waits quietly
 	s := newSession(t, cfg)
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	cam.expect(cam.ctrl, 2*time.Second, "the session's port request", isMsg(camsession.Sig1, camsession.CmdPortRequest))
 
 	var wg sync.WaitGroup
@@ -260,7 +261,7 @@ func TestDoErrors(t *testing.T) {
 	if _, err := s.Do(context.Background(), stream); !errors.Is(err, camsession.ErrNoDataPort) {
 		t.Errorf("Do before Run: %v, want ErrNoDataPort", err)
 	}
-	r := start(t, s.Run)
+	r := testutil.Go(t, s.Run)
 	cam.expect(cam.ctrl, 2*time.Second, "port request", isMsg(camsession.Sig1, camsession.CmdPortRequest))
 	if _, err := s.Do(context.Background(), stream); !errors.Is(err, camsession.ErrNoDataPort) {
 		t.Errorf("Do before the camera announced its data port: %v, want ErrNoDataPort", err)
@@ -273,7 +274,7 @@ func TestDoErrors(t *testing.T) {
 	if _, err := s.Do(ctx, camsession.PortRequest()); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Do with a context that ends: %v, want its error", err)
 	}
-	r.stop(t)
+	r.Stop(t)
 	if _, err := s.Do(context.Background(), camsession.PortRequest()); !errors.Is(err, camsession.ErrClosed) {
 		t.Errorf("Do after Run returned: %v, want ErrClosed", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 )
 
 // discoverPort keeps this test's broadcasts away from other tests' cameras,
@@ -25,15 +26,7 @@ func TestDiscoverFakeCameras(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- cam.Run(ctx) }()
-		t.Cleanup(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Error(err)
-			}
-		})
+		testutil.Go(t, cam.Run)
 		if discovery {
 			want = append(want, camsession.Found{IP: ip, Name: cam.Name(), DataPort: uint16(cam.DataPort())})
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 )
 
 // Hook tests use cameras on 127.0.4.40 and up.
@@ -70,7 +71,7 @@ func TestSessionHooks(t *testing.T) {
 	hooks := newHookLog()
 	sink := newSink()
 	s := newSession(t, hooks.config(fast(camsession.Config{Camera: ip, Copies: 1, OnFrame: sink.on})))
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 
 	// fast: PortTimeout 100 ms doubling up to MaxBackoff 300 ms.
 	for range 2 {
@@ -130,14 +131,14 @@ func (c *clock) advance(d time.Duration) {
 func TestSessionReportsReceiveProblems(t *testing.T) {
 	ip := camIP(41)
 	cam, _ := newCam(t, fakecam.Config{IP: ip, FPS: 50, Loss: 0.05, Seed: 7})
-	start(t, cam.Run)
+	testutil.Go(t, cam.Run)
 	sink := newSink()
 	reports := make(chan camsession.Stats, 16)
 	s := newSession(t, camsession.Config{Camera: ip, LocalPort: -1, OnFrame: sink.on,
 		OnReceiveProblems: func(st camsession.Stats) { reports <- st }})
 	clk := &clock{now: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}
 	camsession.SetTimeNow(s, clk.Now)
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	for range 10 {
 		sink.next(t, 3*time.Second)
 	}
@@ -183,7 +184,7 @@ func (c *failingConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error)
 func TestSessionReceiveErrors(t *testing.T) {
 	ip := camIP(42)
 	cam, _ := newCam(t, fakecam.Config{IP: ip, FPS: 50})
-	start(t, cam.Run)
+	testutil.Go(t, cam.Run)
 	var conn *failingConn
 	var listened []string
 	errs := make(chan error, 16)
@@ -202,7 +203,7 @@ func TestSessionReceiveErrors(t *testing.T) {
 	if len(listened) != 1 || listened[0] != "udp4 127.0.0.1:0" {
 		t.Errorf("ListenPacket called with %q, want one udp4 127.0.0.1:0 (LocalPort -1)", listened)
 	}
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	sink.next(t, 3*time.Second)
 
 	for burst := range 2 {

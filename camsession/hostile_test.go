@@ -12,6 +12,7 @@ import (
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 )
 
 // These tests play an attacker on the LAN who sends from the camera's own
@@ -56,7 +57,7 @@ func TestSessionIgnoresForgedMedia(t *testing.T) {
 	audio := make(chan *camsession.Audio, 16)
 	s := newSession(t, fast(camsession.Config{Camera: ip, OnFrame: sink.on,
 		OnAudio: func(a *camsession.Audio) { audio <- a }}))
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	cam.handshake(s)
 
 	forger := listenOn(t, ip, 0)
@@ -117,11 +118,11 @@ func (l *stateLog) list() []camsession.State {
 func TestSessionForgedDeviceClosed(t *testing.T) {
 	ip := camIP(21)
 	cam, _ := newCam(t, fakecam.Config{IP: ip, FPS: 50})
-	start(t, cam.Run)
+	testutil.Go(t, cam.Run)
 	sink := newSink()
 	var states stateLog
 	s := newSession(t, fast(camsession.Config{Camera: ip, OnFrame: sink.on, OnState: states.on}))
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	sink.next(t, 3*time.Second)
 	waitFor(t, "state streaming", func() bool { return s.State() == camsession.StateStreaming })
 
@@ -183,7 +184,7 @@ func TestSessionDeviceClosedWhileStreaming(t *testing.T) {
 	sink := newSink()
 	var states stateLog
 	s := newSession(t, fast(camsession.Config{Camera: ip, OnFrame: sink.on, OnState: states.on}))
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	cam.handshake(s)
 	stopStream := streamFrom(t, cam.data, s.LocalAddr())
 	sink.next(t, 3*time.Second)
@@ -228,7 +229,7 @@ func TestSessionPortResponseOnlyFromControlPort(t *testing.T) {
 	decoyPort := decoy.LocalAddr().(*net.UDPAddr).AddrPort().Port()
 	forger := listenOn(t, ip, 0)
 	s := newSession(t, fast(camsession.Config{Camera: ip}))
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 
 	_, from := cam.expect(cam.ctrl, 3*time.Second, "port request", isMsg(camsession.Sig1, camsession.CmdPortRequest))
 	forged := camsession.AppendPortResponse(nil, camsession.PortResponse{DataPort: decoyPort, Name: "FORGED"})

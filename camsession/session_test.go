@@ -14,6 +14,7 @@ import (
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 )
 
 // Session tests use cameras on 127.0.4.x so they never collide with other
@@ -31,38 +32,6 @@ func fast(cfg camsession.Config) camsession.Config {
 		cfg.LocalPort = -1
 	}
 	return cfg
-}
-
-// runner runs something with Run(ctx) until stopped or the test ends.
-type runner struct {
-	cancel context.CancelFunc
-	done   chan error
-}
-
-func start(t *testing.T, run func(context.Context) error) *runner {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &runner{cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- run(ctx) }()
-	t.Cleanup(func() { r.stop(t) })
-	return r
-}
-
-// stop cancels and waits for Run to return nil; it may be called twice.
-func (r *runner) stop(t *testing.T) {
-	t.Helper()
-	r.cancel()
-	select {
-	case err, ok := <-r.done:
-		if ok && err != nil {
-			t.Errorf("Run returned %v", err)
-		}
-		if ok {
-			close(r.done)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after cancel")
-	}
 }
 
 // sentLog records what a fake camera sent.
@@ -151,7 +120,7 @@ func seqOf(t *testing.T, f *camsession.Frame) uint64 {
 func TestSessionFramesByteIdentical(t *testing.T) {
 	ip := camIP(1)
 	cam, sent := newCam(t, fakecam.Config{IP: ip, FPS: 100})
-	start(t, cam.Run)
+	testutil.Go(t, cam.Run)
 	sink := newSink()
 	var states []camsession.State
 	var stMu sync.Mutex
@@ -163,7 +132,7 @@ func TestSessionFramesByteIdentical(t *testing.T) {
 	if la := s.LocalAddr(); la.Addr() != netip.MustParseAddr("127.0.0.1") || la.Port() < camsession.FirstLocalPort {
 		t.Errorf("local address %v: want 127.0.0.1 and a port from %d", la, camsession.FirstLocalPort)
 	}
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 
 	var prev *camsession.Frame
 	for i := range 200 {
@@ -205,10 +174,10 @@ func TestSessionFramesByteIdentical(t *testing.T) {
 func TestSessionLossyNetwork(t *testing.T) {
 	ip := camIP(2)
 	cam, sent := newCam(t, fakecam.Config{IP: ip, FPS: 100, Loss: 0.05, Duplicate: 0.05, Reorder: 0.05, Seed: 42, Quiet: false})
-	camRun := start(t, cam.Run)
+	camRun := testutil.Go(t, cam.Run)
 	sink := newSink()
 	s := newSession(t, fast(camsession.Config{Camera: ip, OnFrame: sink.on}))
-	sessRun := start(t, s.Run)
+	sessRun := testutil.Go(t, s.Run)
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -223,9 +192,9 @@ func TestSessionLossyNetwork(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	camRun.stop(t)
+	camRun.Stop(t)
 	time.Sleep(200 * time.Millisecond) // everything sent has arrived on loopback
-	sessRun.stop(t)
+	sessRun.Stop(t)
 	close(sink.ch)
 
 	got := map[uint64]bool{}
@@ -262,18 +231,18 @@ func TestSessionLossyNetwork(t *testing.T) {
 func TestSessionCameraRestartsWithNewDataPort(t *testing.T) {
 	ip := camIP(3)
 	cam, _ := newCam(t, fakecam.Config{IP: ip, FPS: 50})
-	camRun := start(t, cam.Run)
+	camRun := testutil.Go(t, cam.Run)
 	sink := newSink()
 	states := make(chan camsession.State, 16)
 	s := newSession(t, fast(camsession.Config{Camera: ip, OnFrame: sink.on, OnState: func(st camsession.State) { states <- st }}))
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	sink.next(t, 3*time.Second)
 	oldPort := cam.DataPort()
 
-	camRun.stop(t)
+	camRun.Stop(t)
 	time.Sleep(800 * time.Millisecond) // longer than MediaTimeout: the session backs off
 	// The restarted camera is stopped by the test's cleanup.
-	start(t, cam.Run)
+	testutil.Go(t, cam.Run)
 	waitFor(t, "a new data port", func() bool { return cam.DataPort() != oldPort })
 	// Drain what arrived before the restart, then wait for new frames.
 	restarted := time.Now()
@@ -302,14 +271,14 @@ func TestSessionCameraRestartsWithNewDataPort(t *testing.T) {
 func TestSessionRestartSamePort(t *testing.T) {
 	ip := camIP(4)
 	cam, _ := newCam(t, fakecam.Config{IP: ip, FPS: 25})
-	start(t, cam.Run)
+	testutil.Go(t, cam.Run)
 
 	sink1 := newSink()
 	s1 := newSession(t, camsession.Config{Camera: ip, OnFrame: sink1.on}) // default timings
-	r1 := start(t, s1.Run)
+	r1 := testutil.Go(t, s1.Run)
 	sink1.next(t, 3*time.Second)
 	addr := s1.LocalAddr()
-	r1.stop(t) // the process ends; the camera keeps streaming to addr
+	r1.Stop(t) // the process ends; the camera keeps streaming to addr
 
 	began := time.Now()
 	sink2 := newSink()
@@ -317,7 +286,7 @@ func TestSessionRestartSamePort(t *testing.T) {
 	if s2.LocalAddr() != addr {
 		t.Fatalf("restarted session on %v, want %v", s2.LocalAddr(), addr)
 	}
-	start(t, s2.Run)
+	testutil.Go(t, s2.Run)
 	sink2.next(t, 3*time.Second)
 	t.Logf("first frame %v after the restart", time.Since(began).Round(time.Millisecond))
 	waitFor(t, "state streaming", func() bool { return s2.State() == camsession.StateStreaming })
@@ -326,7 +295,7 @@ func TestSessionRestartSamePort(t *testing.T) {
 func TestSessionRestartMethodAndAudio(t *testing.T) {
 	ip := camIP(5)
 	cam, _ := newCam(t, fakecam.Config{IP: ip, FPS: 30, Audio: true})
-	start(t, cam.Run)
+	testutil.Go(t, cam.Run)
 	sink := newSink()
 	audio := make(chan *camsession.Audio, 1024)
 	s := newSession(t, fast(camsession.Config{Camera: ip, Audio: true, OnFrame: sink.on,
@@ -336,7 +305,7 @@ func TestSessionRestartMethodAndAudio(t *testing.T) {
 			default:
 			}
 		}}))
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	sink.next(t, 3*time.Second)
 	var prev *camsession.Audio
 	for range 5 {
@@ -446,7 +415,7 @@ func TestSessionProtocolAndFiltering(t *testing.T) {
 	audio := make(chan *camsession.Audio, 16)
 	s := newSession(t, fast(camsession.Config{Camera: ip, Copies: 3, OnFrame: sink.on,
 		OnAudio: func(a *camsession.Audio) { audio <- a }}))
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 
 	// Port request, in Copies copies, answered to its source.
 	req, from := cam.expect(cam.ctrl, 2*time.Second, "port request", isMsg(camsession.Sig1, camsession.CmdPortRequest))
@@ -549,7 +518,7 @@ func TestSessionResendsLoginUntilMedia(t *testing.T) {
 	ip := camIP(7)
 	cam := newScripted(t, ip)
 	s := newSession(t, fast(camsession.Config{Camera: ip, Copies: 1, Audio: true}))
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	_, from := cam.expect(cam.ctrl, 2*time.Second, "port request", isMsg(camsession.Sig1, camsession.CmdPortRequest))
 	resp := camsession.AppendPortResponse(nil, camsession.PortResponse{DataPort: cam.dataPort(), IP: ip})
 	_, _ = cam.ctrl.WriteToUDPAddrPort(resp, from)
@@ -587,7 +556,7 @@ func TestSessionBacksOffWhileUnreachable(t *testing.T) {
 	defer conn.Close()
 	s := newSession(t, camsession.Config{Camera: ip, LocalPort: -1, Copies: 1,
 		PortTimeout: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	var times []time.Time
 	buf := make([]byte, 100)
 	for len(times) < 6 {
@@ -690,10 +659,10 @@ func TestSessionLatency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start(t, cam.Run)
+	testutil.Go(t, cam.Run)
 	sink := newSink()
 	s := newSession(t, fast(camsession.Config{Camera: ip, OnFrame: sink.on}))
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	const interval = 250 * time.Millisecond
 	for range 3 {
 		f := sink.next(t, 3*time.Second)
@@ -735,10 +704,10 @@ func TestLocalPortsBeyondSearch(t *testing.T) {
 func TestSessionLargePackets(t *testing.T) {
 	ip := camIP(43)
 	cam, sent := newCam(t, fakecam.Config{IP: ip, FPS: 20, PacketSize: 16000})
-	start(t, cam.Run)
+	testutil.Go(t, cam.Run)
 	sink := newSink()
 	s := newSession(t, fast(camsession.Config{Camera: ip, OnFrame: sink.on}))
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	for range 10 {
 		f := sink.next(t, 3*time.Second)
 		if want, ok := sent.get(seqOf(t, f)); !ok || !bytes.Equal(f.JPEG, want.JPEG) {

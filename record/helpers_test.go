@@ -39,21 +39,6 @@ func testJPEGs(t testing.TB, n int) [][]byte {
 	return out
 }
 
-// splitJPEGs cuts a raw MJPEG stream of whole frames at SOI markers that
-// follow an EOI (inside entropy-coded data every FF is followed by 00).
-func splitJPEGs(b []byte) [][]byte {
-	var out [][]byte
-	for len(b) > 0 {
-		i := bytes.Index(b, []byte{0xFF, 0xD9, 0xFF, 0xD8})
-		if i < 0 {
-			return append(out, b)
-		}
-		out = append(out, b[:i+2])
-		b = b[i+2:]
-	}
-	return out
-}
-
 // runTool runs a tool to completion within a minute and returns stdout
 // and stderr.
 func runTool(t testing.TB, name string, args ...string) (stdout, stderr []byte, err error) {
@@ -79,7 +64,7 @@ func extractFrames(t testing.TB, path string, tolerate bool) [][]byte {
 	if len(out) == 0 {
 		return nil
 	}
-	return splitJPEGs(out)
+	return testutil.SplitJPEGs(out)
 }
 
 // probed is what ffprobe reports of a file.

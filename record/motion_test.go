@@ -8,6 +8,7 @@ import (
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/motion"
 	"github.com/chinesium/chinesium/stream"
 )
@@ -36,8 +37,8 @@ func TestMotionOnly(t *testing.T) {
 	ev.hook(&cfg)
 	rec := l.set(t, cfg)
 	det := motion.New(motion.Config{Hold: hold, OnChange: rec.SetMotion})
-	start(t, func(ctx context.Context) error { return det.Run(ctx, hub) })
-	recRun := start(t, rec.Run)
+	testutil.Go(t, func(ctx context.Context) error { return det.Run(ctx, hub) })
+	recRun := testutil.Go(t, rec.Run)
 
 	waitFor(t, 10*time.Second, "frames", func() bool { return hub.Published() > fps })
 	first, _ := r.sent.get(r.sent.lastSeq())
@@ -64,7 +65,7 @@ func TestMotionOnly(t *testing.T) {
 			}
 		}
 	}
-	recRun.stop(t)
+	recRun.Stop(t)
 
 	recs, err := rec.List()
 	if err != nil || len(recs) != 2 {

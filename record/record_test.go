@@ -11,6 +11,7 @@ import (
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 )
 
 // gate passes a session's frames to a recorder while their time is in
@@ -70,7 +71,7 @@ func TestSegmentsOnClockMarks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recRun := start(t, rec.Run)
+	recRun := testutil.Go(t, rec.Run)
 	waitFor(t, 10*time.Second, "frame from the camera", func() bool {
 		g.mu.Lock()
 		defer g.mu.Unlock()
@@ -95,8 +96,8 @@ func TestSegmentsOnClockMarks(t *testing.T) {
 	case <-time.After(time.Until(until) + 10*time.Second):
 		t.Fatal("the camera stopped sending")
 	}
-	recRun.stop(t)
-	r.run.stop(t)
+	recRun.Stop(t)
+	r.run.Stop(t)
 
 	b1 := from.Truncate(period).Add(period)
 	b2 := b1.Add(period)
@@ -203,10 +204,10 @@ func TestGapClosesSegment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recRun := start(t, rec.Run)
+	recRun := testutil.Go(t, rec.Run)
 	waitFor(t, 10*time.Second, "segment", func() bool { return rec.Stats().Frames >= 15 })
 	stopped := time.Now()
-	r.run.stop(t)
+	r.run.Stop(t)
 	waitFor(t, 5*time.Second, "closed segment", func() bool { return len(ev.get().closed) == 1 })
 	if took := time.Since(stopped); took > 3*time.Second {
 		t.Errorf("segment closed %v after the camera stopped, want about the 1 s gap", took)
@@ -217,10 +218,10 @@ func TestGapClosesSegment(t *testing.T) {
 		t.Errorf("first segment %+v not finished", first)
 	}
 	resumed := time.Now()
-	start(t, r.cam.Run)
+	testutil.Go(t, r.cam.Run)
 	waitFor(t, 20*time.Second, "second segment", func() bool { return len(ev.get().opened) == 2 })
 	waitFor(t, 10*time.Second, "frames in the second segment", func() bool { return rec.Stats().Frames >= framesBefore+15 })
-	recRun.stop(t)
+	recRun.Stop(t)
 	recs, err := rec.List()
 	if err != nil || len(recs) != 2 {
 		t.Fatalf("recordings %+v, %v; want 2", recs, err)

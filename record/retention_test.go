@@ -90,9 +90,9 @@ func TestRetentionByAge(t *testing.T) {
 	cfg := Config{Dir: root, Name: "cam", Segment: time.Second, Keep: keep, MinFree: -1}
 	ev.hook(&cfg)
 	rec := l.set(t, cfg)
-	recRun := start(t, rec.Run)
+	recRun := testutil.Go(t, rec.Run)
 	waitFor(t, 20*time.Second, "recorded segment deleted", func() bool { return len(ev.get().removed) >= 3 })
-	recRun.stop(t)
+	recRun.Stop(t)
 
 	e := ev.get()
 	if e.removed[0] != old {
@@ -142,9 +142,9 @@ func TestRetentionBySize(t *testing.T) {
 	cfg := Config{Dir: root, Name: "cam", Segment: time.Second, MaxSize: maxSize, MinFree: -1}
 	ev.hook(&cfg)
 	rec := l.set(t, cfg)
-	recRun := start(t, rec.Run)
+	recRun := testutil.Go(t, rec.Run)
 	waitFor(t, 30*time.Second, "segments deleted", func() bool { return len(ev.get().removed) >= 3 })
-	recRun.stop(t)
+	recRun.Stop(t)
 
 	e := ev.get()
 	remaining := segmentPaths(t, dir)
@@ -202,7 +202,7 @@ func TestLowDiskPauseAndResume(t *testing.T) {
 	cfg := Config{Dir: root, Name: "cam", Segment: time.Hour, MinFree: minFree}
 	ev.hook(&cfg)
 	rec := l.set(t, cfg)
-	recRun := start(t, rec.Run)
+	recRun := testutil.Go(t, rec.Run)
 
 	waitFor(t, 30*time.Second, "pause", func() bool { return len(ev.get().paused) > 0 })
 	free, ok := freeSpace(rec.Dir())
@@ -239,7 +239,7 @@ func TestLowDiskPauseAndResume(t *testing.T) {
 	frames := rec.Stats().Frames
 	waitFor(t, 10*time.Second, "resume", func() bool { return ev.get().resumed == 1 })
 	waitFor(t, 10*time.Second, "frames recorded again", func() bool { return rec.Stats().Frames > frames+30 })
-	recRun.stop(t)
+	recRun.Stop(t)
 	e := ev.get()
 	if len(e.opened) != 2 || len(e.paused) < 1 {
 		t.Errorf("after resuming: %d segments opened, paused %v", len(e.opened), e.paused)

@@ -2,7 +2,6 @@ package record
 
 import (
 	"bytes"
-	"context"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -13,39 +12,8 @@ import (
 
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil"
 )
-
-// runner runs something with Run(ctx) until stopped or the test ends.
-type runner struct {
-	cancel context.CancelFunc
-	done   chan error
-	once   sync.Once
-}
-
-func start(t *testing.T, run func(context.Context) error) *runner {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &runner{cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- run(ctx) }()
-	t.Cleanup(func() { r.stop(t) })
-	return r
-}
-
-// stop cancels and waits for Run to return nil; it may be called twice.
-func (r *runner) stop(t *testing.T) {
-	t.Helper()
-	r.once.Do(func() {
-		r.cancel()
-		select {
-		case err := <-r.done:
-			if err != nil {
-				t.Errorf("Run returned %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("Run did not return within 10 s of cancel")
-		}
-	})
-}
 
 // sent is one frame a fake camera sent, and when.
 type sent struct {
@@ -89,7 +57,7 @@ type rig struct {
 	cam  *fakecam.Camera
 	sent *sentLog
 	sess *camsession.Session
-	run  *runner // the camera
+	run  *testutil.Runner // the camera
 }
 
 // startRig runs a fake camera on ip and a session whose frames and audio
@@ -104,7 +72,7 @@ func startRig(t *testing.T, ip string, ccfg fakecam.Config, onFrame func(*camses
 		t.Fatal(err)
 	}
 	r.cam = cam
-	r.run = start(t, cam.Run)
+	r.run = testutil.Go(t, cam.Run)
 	s, err := camsession.New(camsession.Config{
 		Camera:    ccfg.IP,
 		LocalPort: -1,
@@ -116,7 +84,7 @@ func startRig(t *testing.T, ip string, ccfg fakecam.Config, onFrame func(*camses
 		t.Fatal(err)
 	}
 	r.sess = s
-	start(t, s.Run)
+	testutil.Go(t, s.Run)
 	return r
 }
 

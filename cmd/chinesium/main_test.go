@@ -167,21 +167,6 @@ func answers(t *testing.T, ip netip.Addr, port int, d time.Duration) bool {
 	return false
 }
 
-// splitJPEGs cuts a raw MJPEG stream of whole frames at SOI markers that
-// follow an EOI.
-func splitJPEGs(b []byte) [][]byte {
-	var out [][]byte
-	for len(b) > 0 {
-		i := bytes.Index(b, []byte{0xFF, 0xD9, 0xFF, 0xD8})
-		if i < 0 {
-			return append(out, b)
-		}
-		out = append(out, b[:i+2])
-		b = b[i+2:]
-	}
-	return out
-}
-
 // TestStreamToFFprobe is the CI check of the issue: fake camera + stream
 // piped into Debian's ffprobe decodes 100 frames without an error.
 func TestStreamToFFprobe(t *testing.T) {
@@ -269,7 +254,7 @@ func TestStreamRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frames := splitJPEGs(b)
+	frames := testutil.SplitJPEGs(b)
 	if len(frames) != 3 {
 		t.Fatalf("file holds %d frames, want 3", len(frames))
 	}
@@ -481,7 +466,7 @@ func TestFakecamOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frames := splitJPEGs(b)
+	frames := testutil.SplitJPEGs(b)
 	if len(frames) != 15 {
 		t.Fatalf("%d frames", len(frames))
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/netip"
 	"os"
@@ -68,15 +67,7 @@ func runCamera(t *testing.T, ip string, cfg fakecam.Config) (*fakecam.Camera, *s
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cam.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("fake camera: %v", err)
-		}
-	})
+	testutil.Go(t, cam.Run)
 	return cam, sent
 }
 
@@ -193,7 +184,7 @@ func copyFrames(t *testing.T, s *sentFrames, path string) [][]byte {
 	if stderr.Len() > 0 {
 		t.Logf("ffmpeg on %s: %s", filepath.Base(path), stderr.String())
 	}
-	frames := splitJPEGs(out)
+	frames := testutil.SplitJPEGs(out)
 	var prev uint64
 	for i, f := range frames {
 		_, seq, ok := fakecam.FrameSeq(f)
