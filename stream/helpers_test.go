@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"net"
 	"net/http/httptest"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -139,4 +141,30 @@ func splitJPEGs(b []byte) ([][]byte, error) {
 		b = b[end:]
 	}
 	return out, nil
+}
+
+// dialTinyBuffer connects to host with a 4 KiB receive buffer, asks for
+// path and returns the connection, from which it reads nothing (a viewer
+// that stalls); it is closed when the test ends.
+func dialTinyBuffer(t testing.TB, host, path string) net.Conn {
+	t.Helper()
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+		if err != nil {
+			return err
+		}
+		return serr
+	}}
+	c, err := d.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, host); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

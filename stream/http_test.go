@@ -10,7 +10,6 @@ import (
 	"math"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -236,22 +235,7 @@ func TestFanOut(t *testing.T) {
 	u, _ := url.Parse(base)
 
 	// The stuck viewer: a tiny receive buffer and no reads at all.
-	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		})
-		if err != nil {
-			return err
-		}
-		return serr
-	}}
-	stuck, err := d.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stuck.Close()
-	fmt.Fprintf(stuck, "GET /cam1/stream.mjpeg HTTP/1.1\r\nHost: %s\r\n\r\n", u.Host)
+	dialTinyBuffer(t, u.Host, "/cam1/stream.mjpeg")
 
 	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: viewers}}
 	got := make([][]uint64, viewers)

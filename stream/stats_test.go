@@ -2,14 +2,11 @@ package stream
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"syscall"
 	"testing"
 	"time"
 
@@ -119,22 +116,7 @@ func TestStatsSlowViewer(t *testing.T) {
 	fd.publish()
 
 	// A viewer with a tiny receive buffer that reads nothing at first.
-	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		})
-		if err != nil {
-			return err
-		}
-		return serr
-	}}
-	c, err := d.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	fmt.Fprintf(c, "GET /cam1/raw.mjpeg HTTP/1.1\r\nHost: %s\r\n\r\n", u.Host)
+	c := dialTinyBuffer(t, u.Host, "/cam1/raw.mjpeg")
 	waitFor(t, func() bool { return cam.Stats().Raw == 1 })
 	// Publish until the server's writes to it block (the socket buffers
 	// are full): then it is far behind.
