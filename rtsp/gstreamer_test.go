@@ -1,9 +1,7 @@
 package rtsp
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"os/exec"
 	"strings"
 	"testing"
@@ -40,28 +38,8 @@ func TestGStreamerRTSPSrc(t *testing.T) {
 					"user-id=admin", "user-pw=s3cret", "latency=0", "!"}, decoders[media]...)
 				args = append(args, "!", "videoconvert", "!", "video/x-raw,format=GRAY8", "!", "fdsink", "fd=1")
 				cmd := exec.CommandContext(ctx, gst, args...)
-				var stderr bytes.Buffer
-				cmd.Stderr = &stderr
-				out, err := cmd.StdoutPipe()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				var nums []uint16
-				frame := make([]byte, testW*testH)
-				for len(nums) < want {
-					if _, err := io.ReadFull(out, frame); err != nil {
-						break
-					}
-					n, ok := readNumber(frame)
-					if !ok {
-						t.Errorf("picture %d: no number in it", len(nums))
-						continue
-					}
-					nums = append(nums, n)
-				}
+				out, stderr := startPictures(t, cmd)
+				nums := readNumbers(t, out, want)
 				// The session is on the transport asked for.
 				ps := f.srv.Stats().Paths["cam"]
 				v := map[string]Viewers{StreamJPEG: ps.JPEG, StreamH264: ps.H264}[media]

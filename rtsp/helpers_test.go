@@ -422,6 +422,18 @@ func ffmpegFrames(t *testing.T, url, transport string, count int) ([]uint16, str
 		"-rtsp_transport", transport, "-i", url,
 		"-map", "0:v", "-frames:v", fmt.Sprint(count), "-fps_mode", "passthrough", "-enc_time_base:v", "1/90000",
 		"-f", "rawvideo", "-pix_fmt", "gray", "pipe:1")
+	out, stderr := startPictures(t, cmd)
+	nums := readNumbers(t, out, 0)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("ffmpeg %s %s: %v\n%s", transport, url, err, stderr.String())
+	}
+	return nums, strings.TrimSpace(stderr.String())
+}
+
+// startPictures starts cmd, a decoder writing testW×testH gray pictures
+// to its standard output, and returns that output and its standard error.
+func startPictures(t *testing.T, cmd *exec.Cmd) (io.Reader, *bytes.Buffer) {
+	t.Helper()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -431,23 +443,28 @@ func ffmpegFrames(t *testing.T, url, transport string, count int) ([]uint16, str
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	return out, &stderr
+}
+
+// readNumbers reads testW×testH gray pictures from r until it ends, or
+// until it has read limit of them (0: no limit), and returns the frame
+// numbers drawn in them; a picture without one is an error.
+func readNumbers(t *testing.T, r io.Reader, limit int) []uint16 {
+	t.Helper()
 	var nums []uint16
 	frame := make([]byte, testW*testH)
-	for {
-		if _, err := io.ReadFull(out, frame); err != nil {
+	for limit == 0 || len(nums) < limit {
+		if _, err := io.ReadFull(r, frame); err != nil {
 			break
 		}
 		n, ok := readNumber(frame)
 		if !ok {
-			t.Errorf("frame %d: cannot read its number", len(nums))
+			t.Errorf("picture %d: no frame number in it", len(nums))
 			continue
 		}
 		nums = append(nums, n)
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("ffmpeg %s %s: %v\n%s", transport, url, err, stderr.String())
-	}
-	return nums, strings.TrimSpace(stderr.String())
+	return nums
 }
 
 // checkFrames asserts count frames came out, each one a published frame,
