@@ -85,7 +85,7 @@ func TestTokenReplayedOnAnotherCamera(t *testing.T) {
 
 // digestChallenge returns the realm and nonce of the MD5 Digest challenge
 // of a 401 answer, and whether it says stale=true.
-func digestChallenge(t *testing.T, h http.Header) (realm, nonce string, stale bool) {
+func digestChallenge(t testing.TB, h http.Header) (realm, nonce string, stale bool) {
 	t.Helper()
 	for _, v := range h.Values("WWW-Authenticate") {
 		c, err := httpauth.ParseCredentials(v)

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chinesium/chinesium/httpauth"
 )
 
 // describeStatus sends an RTSP DESCRIBE for rawURL and returns the final
@@ -97,17 +95,7 @@ func describeWith(t testing.TB, rawURL, user, password string, basic bool) (int,
 	if code != http.StatusUnauthorized {
 		return code, nil
 	}
-	realm, nonce := "", ""
-	for _, v := range h.Values("WWW-Authenticate") {
-		c, err := httpauth.ParseCredentials(v)
-		if err != nil || !strings.EqualFold(c.Scheme, "Digest") {
-			continue
-		}
-		if alg, _ := c.Get("algorithm"); strings.EqualFold(alg, "MD5") {
-			realm, _ = c.Get("realm")
-			nonce, _ = c.Get("nonce")
-		}
-	}
+	realm, nonce, _ := digestChallenge(t, h)
 	md5hex := func(s string) string { return fmt.Sprintf("%x", md5.Sum([]byte(s))) } //nolint:gosec // Digest MD5
 	response := md5hex(md5hex(user+":"+realm+":"+password) + ":" + nonce + ":" + md5hex("DESCRIBE:"+rawURL))
 	code, h = send(fmt.Sprintf(`Digest username=%q, realm=%q, nonce=%q, uri=%q, response=%q`, user, realm, nonce, rawURL, response))
