@@ -127,6 +127,11 @@ type Config struct {
 	// OnFrame, if set, is called for every frame before its packets are sent,
 	// on the camera's streaming goroutine; it must not block.
 	OnFrame func(FrameSent)
+	// OnLastPacket, if set, is called for every frame right before its
+	// last packet is sent (or dropped by the impairments), on the camera's
+	// streaming goroutine; it must not block. Latency measurements start
+	// there.
+	OnLastPacket func(FrameSent)
 }
 
 // client is the camera's single client slot, keyed by the login address
@@ -737,14 +742,19 @@ func (c *Camera) sendFrame(conn *net.UDPConn, dest netip.AddrPort, now time.Time
 		fates[i] = f
 		damaged = damaged || f.lost
 	}
+	sent := FrameSent{Index: idx, Seq: c.seq, JPEG: jpg, Damaged: damaged}
 	if c.cfg.OnFrame != nil {
-		c.cfg.OnFrame(FrameSent{Index: idx, Seq: c.seq, JPEG: jpg, Damaged: damaged})
+		c.cfg.OnFrame(sent)
 	}
+
 	var ext [ext0Len]byte
 	binary.LittleEndian.PutUint32(ext[0:], uint32(len(jpg)))
 	binary.LittleEndian.PutUint32(ext[4:], uint32(n))
 	binary.LittleEndian.PutUint32(ext[12:], c.timestamp(now))
 	for i, f := range fates {
+		if i == len(fates)-1 && c.cfg.OnLastPacket != nil {
+			c.cfg.OnLastPacket(sent)
+		}
 		if f.lost {
 			continue
 		}

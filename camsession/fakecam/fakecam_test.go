@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -730,4 +731,59 @@ func FuzzHandleData(f *testing.F) {
 			t.Fatalf("%q opened the client slot", b)
 		}
 	})
+}
+
+// TestOnLastPacket: OnLastPacket reports a frame when all its packets but
+// the last are on the wire: at that moment the client's socket holds every
+// one of them, and not the last.
+func TestOnLastPacket(t *testing.T) {
+	t.Parallel()
+	ip := testIP(13)
+	media := newPeer(t, "127.0.0.1:0")
+	type check struct {
+		seq        uint64
+		want, have int
+	}
+	checks := make(chan check, 64)
+	buf := make([]byte, camsession.MaxDatagram)
+	onLast := func(f FrameSent) {
+		// Runs on the camera's goroutine: read what has arrived, without
+		// waiting.
+		have := 0
+		raw, err := media.conn.SyscallConn()
+		if err != nil {
+			panic(err)
+		}
+		for {
+			n := -1
+			_ = raw.Read(func(fd uintptr) bool {
+				n, _, _ = syscall.Recvfrom(int(fd), buf, syscall.MSG_DONTWAIT)
+				return true // never wait
+			})
+			if n < 0 {
+				break
+			}
+			if msg, err := camsession.Decode(buf[:n]); err == nil && msg.Kind == camsession.KindMedia && !msg.Media.Audio && msg.Media.Frame == f.Index {
+				have++
+			}
+		}
+		select {
+		case checks <- check{f.Seq, (len(f.JPEG)+DefaultPacketSize-1)/DefaultPacketSize - 1, have}:
+		default:
+		}
+	}
+	startCam(t, Config{IP: ip, FPS: 30, Quiet: true, OnLastPacket: onLast})
+	ctl := newPeer(t, "127.0.0.1:0")
+	dp := netip.AddrPortFrom(ip, uint16(portRequest(t, ctl, ip).DataPort))
+	ctl.login(dp, media.addr(), camsession.MaskVideo)
+	for range 5 {
+		select {
+		case c := <-checks:
+			if c.have != c.want {
+				t.Errorf("frame %d: %d packets had arrived when OnLastPacket ran, want all but the last, %d", c.seq, c.have, c.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no OnLastPacket report")
+		}
+	}
 }

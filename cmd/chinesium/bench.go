@@ -24,9 +24,10 @@ so that the numbers mean the same on a fast and a slow machine. -json writes
 the same table as JSON.
 
 The sections (-sections, comma-separated; default all):
-  latency    last UDP packet of a frame → the frame written to 50 HTTP
-             MJPEG and 10 RTSP readers, beside a bare write loop to as many
-             loopback TCP sockets
+  latency    last UDP packet of a frame → the frame at 50 HTTP MJPEG and
+             10 RTSP readers of a serve process, beside a bare relay
+             process writing a message of the frame's size to as many
+             loopback TCP sockets for one UDP datagram
   receive    CPU per frame of a camera session's receive path, beside a
              bare UDP receive-and-discard loop fed the same packets
   fanout     one camera at 25 fps × 50 KB to 200 HTTP readers, one of
@@ -44,7 +45,7 @@ The sections (-sections, comma-separated; default all):
              memory, beside the bridge's own
 
 It uses 127.0.29.x-127.0.31.x and starts child processes (this binary as
-"fakecam" and "serve", ffmpeg). It loads the machine: run it alone.
+"fakecam", "serve" and "bench -relay", ffmpeg). It loads the machine: run it alone.
 
 Examples:
   chinesium bench
@@ -113,6 +114,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	jsonOut := fs.String("json", "", "also write the results as JSON to this `file`")
 	ffmpegFlag := fs.String("ffmpeg", "", "the ffmpeg program (default ffmpeg from PATH)")
 	childSpec := fs.String("child", "", childUsage)
+	relaySpec := fs.String("relay", "", relayUsage)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -122,6 +124,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	if *childSpec != "" {
 		return benchChild(ctx, e, *childSpec)
+	}
+	if *relaySpec != "" {
+		return benchRelay(ctx, e, *relaySpec)
 	}
 	var run []string
 	for s := range strings.SplitSeq(*sections, ",") {

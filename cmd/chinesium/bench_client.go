@@ -37,13 +37,6 @@ type inBridge struct {
 	wg       sync.WaitGroup
 	dir      string
 	log      *slog.Logger
-
-	// The first camera's frames as published: arrival time of the last
-	// UDP packet by the sequence number of the fake camera's COM marker,
-	// and in order.
-	mu    sync.Mutex
-	times map[uint64]time.Time
-	order []time.Time
 }
 
 // startBridge runs fake cameras in this process and a bridge on them, on
@@ -55,7 +48,7 @@ func (b *bench) startBridge(ctx context.Context, cams []fakecam.Config, adjust f
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	ib := &inBridge{ctx: ctx, cancel: cancel, dir: dir, times: map[uint64]time.Time{}, log: b.log}
+	ib := &inBridge{ctx: ctx, cancel: cancel, dir: dir, log: b.log}
 	cfg := bridge.Config{
 		Bind:      benchBind,
 		RTSPPort:  bridge.AnyPort,
@@ -98,22 +91,6 @@ func (b *bench) startBridge(ctx context.Context, cams []fakecam.Config, adjust f
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	// Track the first camera's frames.
-	r := ib.br.Cameras()[0].Video.NewReaderAfterLatest()
-	ib.wg.Go(func() {
-		defer r.Close()
-		for {
-			f, err := r.Next(ctx)
-			if err != nil {
-				return
-			}
-			_, seq, _ := fakecam.FrameSeq(f.JPEG)
-			ib.mu.Lock()
-			ib.times[seq] = f.Time
-			ib.order = append(ib.order, f.Time)
-			ib.mu.Unlock()
-		}
-	})
 	return ib, nil
 }
 
@@ -154,26 +131,6 @@ func (ib *inBridge) close() {
 	}
 	ib.wg.Wait()
 	os.RemoveAll(ib.dir)
-}
-
-// frameTime returns the arrival time of the frame with COM sequence seq.
-func (ib *inBridge) frameTime(seq uint64) (time.Time, bool) {
-	ib.mu.Lock()
-	defer ib.mu.Unlock()
-	t, ok := ib.times[seq]
-	return t, ok
-}
-
-// frameBefore returns the arrival time of the newest frame that arrived
-// before at.
-func (ib *inBridge) frameBefore(at time.Time) (time.Time, bool) {
-	ib.mu.Lock()
-	defer ib.mu.Unlock()
-	i, _ := slices.BinarySearchFunc(ib.order, at, func(t, at time.Time) int { return t.Compare(at) })
-	if i == 0 {
-		return time.Time{}, false
-	}
-	return ib.order[i-1], true
 }
 
 // arrival is one frame having arrived whole at a reader.

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
-	"io"
-	"net"
 	"net/netip"
 	"os"
 	"slices"
@@ -33,38 +31,57 @@ var (
 )
 
 // latency: the last UDP packet of a frame → the whole frame at each of 50
-// HTTP MJPEG and 10 RTSP readers, beside a bare loop writing a frame of
-// the same size to 60 loopback TCP sockets at the same rate.
+// HTTP MJPEG and 10 RTSP readers of a "chinesium serve" process, beside a
+// bare relay process that, for one UDP datagram, writes a message of the
+// frame's size to 60 loopback TCP sockets. The fake camera and the readers
+// run in this process, the bridge in its own, as with real viewers: the
+// readers' work does not share the bridge's scheduler.
 func (b *bench) latency(ctx context.Context) error {
 	const fps, nHTTP, nRTSP = 25, 50, 10
-	ib, err := b.startBridge(ctx, []fakecam.Config{{IP: latencyCam, FPS: fps}}, nil)
+	sent := &sendLog{times: map[uint64]time.Time{}}
+	cam, err := fakecam.New(fakecam.Config{IP: latencyCam, FPS: fps, Name: "BENCH", OnLastPacket: sent.add})
 	if err != nil {
 		return err
 	}
-	defer ib.close()
-	c := ib.br.Cameras()[0]
-	host := benchBind.String()
-	var https, rtsps []*reader
+	cam.SetMotion(true)
+	cctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop()
+	wg.Go(func() { _ = cam.Run(cctx) })
+	dir, err := os.MkdirTemp("", "chinesium-bench-")
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	srv, urls, err := b.serveChild(ctx, []netip.Addr{latencyCam}, true, false, dir)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	if len(urls["MJPEG"]) == 0 || len(urls["RTSP"]) == 0 {
+		return fmt.Errorf("bench: serve printed no MJPEG or RTSP URL: %v", urls)
+	}
+	var readers []*reader
 	defer func() {
-		for _, r := range append(https, rtsps...) {
+		for _, r := range readers {
 			r.close()
 		}
 	}()
-	for range nHTTP {
-		r, derr := dialMJPEG(c.MJPEGURL(host), false)
+	for i := range nHTTP + nRTSP {
+		var r *reader
+		var derr error
+		if i < nHTTP {
+			r, derr = dialMJPEG(urls["MJPEG"][0], false)
+		} else {
+			r, derr = benchDialRTSP(urls["RTSP"][0])
+		}
 		if derr != nil {
 			return derr
 		}
-		https = append(https, r)
+		readers = append(readers, r)
 	}
-	for range nRTSP {
-		r, derr := benchDialRTSP(c.RTSPURL(host, rtsp.StreamJPEG))
-		if derr != nil {
-			return derr
-		}
-		rtsps = append(rtsps, r)
-	}
-	for _, r := range append(https, rtsps...) {
+	for _, r := range readers {
 		if werr := r.waitFirst(ctx, 10*time.Second); werr != nil {
 			return werr
 		}
@@ -73,32 +90,38 @@ func (b *bench) latency(ctx context.Context) error {
 	start := time.Now()
 	time.Sleep(time.Duration(frames) * time.Second / fps)
 	end := time.Now()
+	time.Sleep(100 * time.Millisecond) // the window's last frames on their way
 	var httpLat, rtspLat []time.Duration
-	for _, r := range https {
+	for i, r := range readers {
 		for _, a := range r.arrivals() {
-			if t0, ok := ib.frameTime(a.seq); ok && t0.After(start) && t0.Before(end) {
-				httpLat = append(httpLat, a.at.Sub(t0))
+			var t0 time.Time
+			var ok bool
+			if i < nHTTP {
+				t0, ok = sent.time(a.seq)
+			} else {
+				t0, ok = sent.before(a.at)
+			}
+			if ok && t0.After(start) && t0.Before(end) {
+				if i < nHTTP {
+					httpLat = append(httpLat, a.at.Sub(t0))
+				} else {
+					rtspLat = append(rtspLat, a.at.Sub(t0))
+				}
 			}
 		}
 	}
-	for _, r := range rtsps {
-		for _, a := range r.arrivals() {
-			if t0, ok := ib.frameBefore(a.at); ok && t0.After(start) && t0.Before(end) {
-				rtspLat = append(rtspLat, a.at.Sub(t0))
-			}
-		}
-	}
-	size := len(c.Video.Latest().JPEG)
-	for _, r := range append(https, rtsps...) {
+	size := sent.meanSize()
+	for _, r := range readers {
 		r.close()
 	}
-	https, rtsps = nil, nil
-	ib.close()
+	readers = nil
+	srv.stop()
+	stop()
 	if len(httpLat) == 0 || len(rtspLat) == 0 {
 		return fmt.Errorf("bench: no frame measured (%d HTTP, %d RTSP)", len(httpLat), len(rtspLat))
 	}
 
-	bare, err := bareWriteLatency(ctx, nHTTP+nRTSP, size, frames, fps)
+	bare, err := b.relayLatency(ctx, nHTTP+nRTSP, size, frames, fps)
 	if err != nil {
 		return err
 	}
@@ -117,69 +140,142 @@ func (b *bench) latency(ctx context.Context) error {
 		}{{"p50", 0.50, ""}, {"p99", 0.99, s.goal}, {"max", 1, ""}} {
 			b.add(figure{Section: "latency", Name: s.name + ": " + p.name, Unit: "ms",
 				Value: msOf(quantile(s.lat, p.q)), Baseline: msOf(quantile(bare, p.q)),
-				BaselineName: fmt.Sprintf("bare write loop, %d sockets", nHTTP+nRTSP), Goal: p.goal})
+				BaselineName: fmt.Sprintf("bare relay, %d sockets", nHTTP+nRTSP), Goal: p.goal})
 		}
 	}
 	return nil
 }
 
-// bareWriteLatency writes a size-byte message to n loopback TCP
-// connections from one goroutine, frames times at fps, and returns the
-// times from the first write to the message's arrival at each reader.
-func bareWriteLatency(ctx context.Context, n, size, frames int, fps float64) ([]time.Duration, error) {
-	ln, err := net.Listen("tcp", netip.AddrPortFrom(benchBind, 0).String())
+// sendLog is what the latency section's fake camera sent: when each
+// frame's last packet was about to leave, by sequence number and in order.
+type sendLog struct {
+	mu    sync.Mutex
+	times map[uint64]time.Time
+	order []time.Time
+	bytes int
+}
+
+func (l *sendLog) add(f fakecam.FrameSent) {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.times[f.Seq] = now
+	l.order = append(l.order, now)
+	l.bytes += len(f.JPEG)
+}
+
+// time returns when the last packet of frame seq was sent.
+func (l *sendLog) time(seq uint64) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t, ok := l.times[seq]
+	return t, ok
+}
+
+// before returns when the last packet of the newest frame sent before at
+// was sent.
+func (l *sendLog) before(at time.Time) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i, _ := slices.BinarySearchFunc(l.order, at, func(t, at time.Time) int { return t.Compare(at) })
+	if i == 0 {
+		return time.Time{}, false
+	}
+	return l.order[i-1], true
+}
+
+func (l *sendLog) meanSize() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.bytes / max(len(l.order), 1)
+}
+
+// relayLatency sends frames datagrams at fps to the bare relay, which
+// writes a size-byte message to n readers for each, and returns the times
+// from each datagram's sending to the message's arrival at each reader.
+func (b *bench) relayLatency(ctx context.Context, n, size, frames int, fps float64) ([]time.Duration, error) {
+	c, send, to, readers, err := b.startRelay(ctx, n, size)
 	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
+		return nil, err
 	}
-	defer ln.Close()
-	ws := make([]net.Conn, n)
-	got := make([]chan time.Time, n)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for i := range ws {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
+	defer c.stop()
+	defer send.Close()
+	defer func() {
+		for _, r := range readers {
+			r.close()
 		}
-		defer c.Close()
-		s, err := ln.Accept()
-		if err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
+	}()
+	times := map[uint64]time.Time{}
+	var seq uint64
+	sendOne := func() error {
+		seq++
+		var p [8]byte
+		binary.BigEndian.PutUint64(p[:], seq)
+		times[seq] = time.Now()
+		if _, err := send.WriteToUDPAddrPort(p[:], to); err != nil {
+			return fmt.Errorf("bench: %w", err)
 		}
-		defer s.Close()
-		ws[i] = s
-		ch := make(chan time.Time, frames+1)
-		got[i] = ch
-		wg.Go(func() {
-			br := bufio.NewReaderSize(c, 64<<10)
-			buf := make([]byte, size)
-			for {
-				if _, err := io.ReadFull(br, buf); err != nil {
-					return
-				}
-				ch <- time.Now()
-			}
-		})
+		return nil
 	}
-	msg := bytes.Repeat([]byte{0x55}, size)
-	lat := make([]time.Duration, 0, n*frames)
 	tick := time.NewTicker(time.Duration(float64(time.Second) / fps))
 	defer tick.Stop()
-	for range frames {
+	// Until every reader has been accepted and has its first message.
+	for end := time.Now().Add(10 * time.Second); ; {
+		all := true
+		for _, r := range readers {
+			select {
+			case <-r.first:
+			default:
+				all = false
+			}
+		}
+		if all {
+			break
+		}
+		if time.Now().After(end) {
+			return nil, errors.New("bench: the bare relay's readers got nothing")
+		}
+		if err := sendOne(); err != nil {
+			return nil, err
+		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-tick.C:
 		}
-		t0 := time.Now()
-		for _, w := range ws {
-			if _, err := w.Write(msg); err != nil {
-				return nil, fmt.Errorf("bench: %w", err)
+	}
+	first := seq + 1
+	for range frames {
+		if err := sendOne(); err != nil {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-tick.C:
+		}
+	}
+	// Until the last message is at every reader (or has been lost).
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		done := true
+		for _, r := range readers {
+			got := r.arrivals()
+			done = done && len(got) > 0 && got[len(got)-1].seq == seq
+		}
+		if done {
+			break
+		}
+	}
+	lat := make([]time.Duration, 0, n*frames)
+	for _, r := range readers {
+		for _, a := range r.arrivals() {
+			if a.seq >= first {
+				lat = append(lat, a.at.Sub(times[a.seq]))
 			}
 		}
-		for _, ch := range got {
-			lat = append(lat, (<-ch).Sub(t0))
-		}
+	}
+	if len(lat) == 0 {
+		return nil, errors.New("bench: no message of the bare relay measured")
 	}
 	return lat, nil
 }
