@@ -41,8 +41,8 @@ The sections (-sections, comma-separated; default all):
              random delay), beside a bare UDP echo
   ttff       time to first frame of a new MJPEG, RTSP JPEG and RTSP H.264
              viewer, and after a camera outage, beside the frame interval
-  h264       the H.264 transcode of one watched camera: ffmpeg's CPU and
-             memory, beside the bridge's own
+  h264       the H.264 transcode of 4 watched cameras: ffmpeg's CPU and
+             memory per camera (PSS and private), beside the bridge's own
 
 It uses 127.0.29.x-127.0.31.x and starts child processes (this binary as
 "fakecam", "serve" and "bench -relay", ffmpeg). It loads the machine: run it alone.
