@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -138,9 +139,11 @@ func (t *huffTable) build(counts []byte, vals []byte) error {
 // (counts then symbols): a camera sends the same tables in every frame,
 // and building one costs more than a small frame's luma. At most
 // maxCachedTables are kept (about 3.5 KB each); others are built each time.
+// The map is never changed once stored, so a lookup takes no lock and,
+// indexed by string(spec), allocates nothing; a new table stores a copy.
 var (
-	huffCache  sync.Map // string → *huffTable
-	huffCached atomic.Int32
+	huffCache   atomic.Pointer[map[string]*huffTable]
+	huffCacheMu sync.Mutex // serializes the copies
 )
 
 // maxCachedTables bounds huffCache: four tables per camera model.
@@ -149,15 +152,25 @@ const maxCachedTables = 32
 // cachedTable returns the decoding table of spec, the 16 counts of codes
 // of each length then the symbols.
 func cachedTable(spec []byte) (*huffTable, error) {
-	if t, ok := huffCache.Load(string(spec)); ok {
-		return t.(*huffTable), nil
+	if m := huffCache.Load(); m != nil {
+		if t, ok := (*m)[string(spec)]; ok {
+			return t, nil
+		}
 	}
 	t := new(huffTable)
 	if err := t.build(spec[:16], spec[16:]); err != nil {
 		return nil, err
 	}
-	if huffCached.Add(1) <= maxCachedTables {
-		huffCache.Store(string(spec), t)
+	huffCacheMu.Lock()
+	defer huffCacheMu.Unlock()
+	old := huffCache.Load()
+	if old == nil || len(*old) < maxCachedTables {
+		m := make(map[string]*huffTable, maxCachedTables)
+		if old != nil {
+			maps.Copy(m, *old)
+		}
+		m[string(spec)] = t
+		huffCache.Store(&m)
 	}
 	return t, nil
 }

@@ -249,3 +249,20 @@ func BenchmarkDecodeDC(b *testing.B) {
 		}
 	}
 }
+
+// TestDecodeDCAllocatesOnlyTheImage: decoding a camera's frame, whose
+// Huffman tables are cached, allocates the DC image and nothing else (its
+// struct and its two planes), at any number of frames.
+func TestDecodeDCAllocatesOnlyTheImage(t *testing.T) {
+	b := readJPEG(t, "fakecam-moving.jpg")
+	if _, err := decodeDC(b); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(50, func() {
+		if _, err := decodeDC(b); err != nil {
+			t.Fatal(err)
+		}
+	}); n > 3 {
+		t.Errorf("%v allocations per frame, want 3 (the DC image)", n)
+	}
+}
