@@ -24,13 +24,13 @@
 // be, SOI or EOI before the scan, a segment whose length runs past the data
 // or is shorter than what it must hold, quantization tables of an id above
 // 3 or a precision other than 8 or 16 bits, Huffman tables of a class above
-// 1, an id above 3, more than 256 symbols or more codes of a length than
-// that length has, a second frame header, a frame header with a width of 0,
-// with 0 or more than 4 components, a component sampled 0 or more than 4
-// times in a direction, naming a quantization table above 3 or sharing its
-// identifier with another, a scan before the frame header, of 0 or more
-// than 4 components, naming a component the frame does not have (or one
-// twice) or a Huffman table above 3, and no scan at all.
+// 1, an id above 3 or more than 256 symbols, a second frame header, a frame
+// header with a width of 0, with 0 or more than 4 components, a component
+// sampled 0 or more than 4 times in a direction, naming a quantization
+// table above 3 or sharing its identifier with another, a scan before the
+// frame header, of 0 or more than 4 components, naming a component the
+// frame does not have (or one twice) or a Huffman table above 3, and no
+// scan at all.
 //
 // Bounds: Parse reads only b, allocates nothing and keeps no reference to b
 // beyond the Header, whose tables are slices of b. Its work is linear in
@@ -122,7 +122,8 @@ func (q *Quant) At(k int) uint16 {
 type Huffman struct {
 	// Spec holds the number of codes of each length 1-16 (16 bytes) then
 	// the symbols in code order; nil when the table is not defined. The
-	// counts fit: no length has more codes than it can hold.
+	// counts are as stored: a length may claim more codes than it holds,
+	// which a decoder building the table refuses.
 	Spec []byte
 }
 
@@ -273,16 +274,9 @@ func (h *Header) dht(seg []byte) error {
 		if tc > 1 || th > 3 {
 			return invalid("Huffman table class %d id %d", tc, th)
 		}
-		// Codes are assigned in order of length (T.81 C.2): a length l
-		// holds at most 2^l codes, less those its shorter codes prefix.
-		n, code := 0, 0
-		for l, c := range seg[1:17] {
+		n := 0
+		for _, c := range seg[1:17] {
 			n += int(c)
-			code += int(c)
-			if code > 1<<(l+1) {
-				return invalid("Huffman table class %d id %d: too many codes of length %d", tc, th, l+1)
-			}
-			code <<= 1
 		}
 		if n > 256 || len(seg) < 17+n {
 			return invalid("truncated Huffman table values")
@@ -350,22 +344,26 @@ func (h *Header) sos(seg []byte) error {
 	if ns < 1 || ns > MaxComponents {
 		return invalid("scan of %d components", ns)
 	}
+	var seen uint8
 	for i := range ns {
 		id, t := seg[1+2*i], seg[2+2*i]
-		k := -1
-		for j := range h.NumComponents {
-			if h.Components[j].ID == id {
-				k = j
+		// Scans name their components in the frame's order, mostly.
+		k := i
+		if k >= h.NumComponents || h.Components[k].ID != id {
+			k = -1
+			for j := range h.NumComponents {
+				if h.Components[j].ID == id {
+					k = j
+				}
+			}
+			if k < 0 {
+				return invalid("scan component %d not in the frame", id)
 			}
 		}
-		if k < 0 {
-			return invalid("scan component %d not in the frame", id)
+		if seen&(1<<k) != 0 {
+			return invalid("component %d twice in the scan", id)
 		}
-		for j := range i {
-			if int(h.Scan[j].Index) == k {
-				return invalid("component %d twice in the scan", id)
-			}
-		}
+		seen |= 1 << k
 		td, ta := t>>4, t&0x0F
 		if td > 3 || ta > 3 {
 			return invalid("scan Huffman tables %d/%d", td, ta)

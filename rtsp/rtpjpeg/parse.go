@@ -81,8 +81,8 @@ func (f *Frame) parse(b []byte) error {
 	if h.SOF != jpeg.SOF0 {
 		return notFit("SOF%d coding", h.SOF-jpeg.SOF0)
 	}
-	for id, q := range h.Quant {
-		if q.Data != nil && q.Precision != 0 {
+	for id := range h.Quant {
+		if q := &h.Quant[id]; q.Data != nil && q.Precision != 0 {
 			return notFit("16-bit quantization table %d", id)
 		}
 	}
