@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chinesium/chinesium/internal/testutil"
+	"github.com/chinesium/chinesium/stream"
 )
 
 // TestVideoSettingsTakeEffect: a frame-rate limit of 5 fps on a 25 fps
@@ -27,9 +28,15 @@ func TestVideoSettingsTakeEffect(t *testing.T) {
 	}
 	for _, media := range []string{StreamJPEG, StreamH264} {
 		p := testutil.ProbePackets(t, f.url(media), 8)
-		t.Logf("%s: %d frames in %.2f s: %.2f fps, %.0f kbit/s", media, p.Frames, p.Seconds, p.FPS(), p.Kbps())
-		if fps := p.FPS(); math.Abs(fps-5) > 0.5 {
-			t.Errorf("%s: %.2f frames per second, want 5", media, fps)
+		// 5, or the camera's own rate if a loaded machine keeps the fake
+		// camera below it (a stream cannot be faster than its camera).
+		cam := hubRate(f.video)
+		want := min(5, cam)
+		t.Logf("%s: %d frames in %.2f s: %.2f fps (timestamps: %.2f; camera %.2f), %.0f kbit/s", media, p.Frames, p.Seconds, p.FPS(), p.Rate(), cam, p.Kbps())
+		// The rate the timestamps tell, and the frames counted: a loaded
+		// machine may drop a few frames to stay live, not a fifth.
+		if math.Abs(p.Rate()-want) > 0.5 || p.FPS() < 0.8*want {
+			t.Errorf("%s: %.2f frames per second (%.2f counted), want %.2f", media, p.Rate(), p.FPS(), want)
 		}
 		if media == StreamH264 {
 			if kbps := p.Kbps(); math.Abs(kbps-256) > 0.3*256 {
@@ -201,4 +208,13 @@ func TestFrameRate(t *testing.T) {
 	if r := f.srv.FrameRate("nope", StreamJPEG); r != 0 {
 		t.Errorf("unknown source: %v", r)
 	}
+}
+
+// hubRate is the rate of the frames hub received lately, by their stamps.
+func hubRate(hub *stream.Hub) float64 {
+	st := hub.RecentStamps(nil, 32)
+	if len(st) < 2 {
+		return 0
+	}
+	return float64(len(st)-1) / st[len(st)-1].Time.Sub(st[0].Time).Seconds()
 }

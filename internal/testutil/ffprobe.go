@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os/exec"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -12,10 +13,26 @@ import (
 // ProbedPackets is what ffprobe counted of a stream's video packets after
 // its first second (see ProbePackets).
 type ProbedPackets struct {
-	Frames   int
-	Seconds  float64 // from the first counted packet's pts to the last's
-	Bytes    int     // of every counted packet
-	LastSize int     // of the last counted packet
+	Frames    int
+	Seconds   float64   // from the first counted packet's pts to the last's
+	Bytes     int       // of every counted packet
+	LastSize  int       // of the last counted packet
+	Intervals []float64 // between the counted packets' pts, in seconds
+}
+
+// Rate is the stream's frame rate as its timestamps tell it: one over the
+// median interval between frames. A frame dropped on a loaded machine
+// leaves a gap in the timestamps, not a slower rate; FPS counts it.
+func (p ProbedPackets) Rate() float64 {
+	if len(p.Intervals) == 0 {
+		return 0
+	}
+	iv := slices.Clone(p.Intervals)
+	slices.Sort(iv)
+	if m := iv[len(iv)/2]; m > 0 {
+		return 1 / m
+	}
+	return 0
 }
 
 // FPS is the frame rate: the frames after the first over the seconds
@@ -69,6 +86,8 @@ func ProbePackets(t testing.TB, url string, seconds int) ProbedPackets {
 		}
 		if p.Frames == 0 {
 			first = pts
+		} else {
+			p.Intervals = append(p.Intervals, pts-last)
 		}
 		p.Frames++
 		p.Bytes += size
