@@ -105,6 +105,11 @@ func (c *conn) serve(ctx context.Context) {
 	srv.mu.Unlock()
 	stop := context.AfterFunc(ctx, c.close)
 	defer func() {
+		// A panic is logged before the connection closes, so the line is
+		// there when the client sees the connection end.
+		if v := recover(); v != nil {
+			srv.logPanic(c.out.RemoteAddr(), v)
+		}
 		stop()
 		c.close()
 		srv.mu.Lock()

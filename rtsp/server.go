@@ -610,6 +610,13 @@ func (s *Server) SessionCount() int {
 	return len(s.sessions)
 }
 
+// logPanic logs a panic that ended the connection from remote, with the
+// stack of the goroutine that panicked.
+func (s *Server) logPanic(remote net.Addr, v any) {
+	s.log.Error("panic serving connection, closed it", "remote", remote.String(),
+		"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+}
+
 // serveConn tells RTSP from an HTTP tunnel request by the first bytes. A
 // panic while serving the connection is logged with its stack and ends
 // only this connection.
@@ -617,9 +624,9 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn, udp *udpPair, slot 
 	defer func() {
 		if v := recover(); v != nil {
 			// Logged before the close, so the line is there when the
-			// client sees the connection end.
-			s.log.Error("panic serving connection, closed it", "remote", nc.RemoteAddr().String(),
-				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			// client sees the connection end. (A plain RTSP connection's
+			// own panics are logged by conn.serve, before it closes.)
+			s.logPanic(nc.RemoteAddr(), v)
 			nc.Close()
 		}
 	}()
