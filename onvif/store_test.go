@@ -227,7 +227,22 @@ func TestStoreWriteIsDurable(t *testing.T) {
 	open := regexp.MustCompile(`openat\(AT_FDCWD, "([^"]+)", [^)]*\) = (\d+)`)
 	sync := regexp.MustCompile(`f(?:data)?sync\((\d+)\) += 0`)
 	rename := regexp.MustCompile(`rename(?:at2?)?\(.*"([^"]+)".*"` + regexp.QuoteMeta(path) + `"`)
+	pending := map[string]string{} // pid -> a call strace left unfinished
 	for line := range strings.SplitSeq(string(b), "\n") {
+		// With several threads, strace splits a call that another
+		// thread's call interrupts: "PID fsync(5 <unfinished ...>", later
+		// "PID <... fsync resumed>) = 0". Join the two halves.
+		pid, rest, _ := strings.Cut(line, " ")
+		if head, ok := strings.CutSuffix(rest, "<unfinished ...>"); ok {
+			pending[pid] = strings.TrimSpace(head)
+			continue
+		}
+		if after, ok := strings.CutPrefix(rest, "<... "); ok {
+			if _, tail, ok := strings.Cut(after, " resumed>"); ok {
+				line = pid + " " + pending[pid] + tail
+				delete(pending, pid)
+			}
+		}
 		if m := open.FindStringSubmatch(line); m != nil {
 			switch {
 			case strings.HasPrefix(m[1], filepath.Join(dir, ".cam.json.tmp-")):
