@@ -379,6 +379,19 @@ func (c *Camera) SetMotion(on bool) {
 	c.motion.Store(on)
 }
 
+// Prepare encodes every image of the moving scene now instead of the
+// first time each is sent, so that the camera's first seconds of motion
+// cost no more CPU than the rest (measurements start right away). Images
+// given in Config.Frames need nothing.
+func (c *Camera) Prepare() {
+	if c.cfg.Frames != nil {
+		return
+	}
+	for i := range uint64(motionFrames) {
+		c.set.movingFrame(i)
+	}
+}
+
 // SetDataPort moves the camera to another data port, as a camera reboot
 // does: the client slot is cleared and the old data port closes. Port 0
 // picks a random free port different from the current one. On a camera that

@@ -243,7 +243,7 @@ func (b *bench) fakecams(ctx context.Context, first netip.Addr, n int, fps float
 			return nil, nil, err
 		}
 		kids = append(kids, c)
-		if err := c.waitStderr(ctx, "fake camera ready", k, 30*time.Second); err != nil {
+		if err := c.waitStderr(ctx, "fake camera ready", k, 120*time.Second); err != nil {
 			stopAll(kids)
 			return nil, nil, err
 		}
@@ -337,7 +337,7 @@ func (b *bench) serveChild(ctx context.Context, ips []netip.Addr, motion, h264 b
 }
 
 // serveAdminPort is the admin port of the serve processes (serveChild).
-const serveAdminPort = 29080
+const serveAdminPort = 29400 // past the cameras' HTTP ports, 29000-29255
 
 // framesReceived returns the frames serve has received from all its
 // cameras so far (chinesium_camera_frames_complete_total on /metrics).

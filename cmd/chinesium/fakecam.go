@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -90,6 +91,20 @@ on 127.0.0.2, 127.0.0.3, ... Try it with
 		if ip = ip.Next(); !ip.Is4() {
 			break
 		}
+	}
+
+	if *motion {
+		// Encode the moving scene before streaming, on every core.
+		var pwg sync.WaitGroup
+		sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+		for _, c := range cams {
+			sem <- struct{}{}
+			pwg.Go(func() {
+				defer func() { <-sem }()
+				c.Prepare()
+			})
+		}
+		pwg.Wait()
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
