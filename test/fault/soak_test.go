@@ -440,7 +440,11 @@ var pullPoints atomic.Int64
 func pullPointClientOn(host string) func(context.Context, *bridge.Camera) error {
 	return func(ctx context.Context, c *bridge.Camera) error {
 		events := "http://" + net.JoinHostPort(host, fmt.Sprint(c.HTTPPort())) + bridge.EventsServicePath
-		resp, err := soapCall(ctx, events, `<tev:CreatePullPointSubscription><tev:InitialTerminationTime>PT2S</tev:InitialTerminationTime></tev:CreatePullPointSubscription>`)
+		// 10 s: long enough that a loaded machine does not let the pull
+		// point expire before the PullMessages below (with 2 s it did),
+		// short enough that the ones left behind are gone well within
+		// settle's minute.
+		resp, err := soapCall(ctx, events, `<tev:CreatePullPointSubscription><tev:InitialTerminationTime>PT10S</tev:InitialTerminationTime></tev:CreatePullPointSubscription>`)
 		if err != nil {
 			return fmt.Errorf("CreatePullPointSubscription: %w", err)
 		}
