@@ -286,7 +286,9 @@ func TestAdminPageInChromium(t *testing.T) {
 func waitStreaming(t *testing.T, c *Camera) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for c.Session.State() != camsession.StateStreaming {
+	// Media flowing is not yet a picture: the first whole frame may still
+	// be on its way (under load, long enough for a snapshot to find none).
+	for c.Session.State() != camsession.StateStreaming || c.Video.Latest() == nil {
 		if time.Now().After(deadline) {
 			t.Fatalf("camera %s: not streaming within 10 s", c.Config.Name)
 		}
