@@ -282,7 +282,8 @@ func TestAdminPageInChromium(t *testing.T) {
 	}
 }
 
-// waitStreaming waits until the camera's session streams.
+// waitStreaming waits until the camera's session streams and its first
+// frame has been published.
 func waitStreaming(t *testing.T, c *Camera) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
