@@ -90,7 +90,18 @@ func (b *bench) latency(ctx context.Context) error {
 	start := time.Now()
 	time.Sleep(time.Duration(frames) * time.Second / fps)
 	end := time.Now()
-	time.Sleep(100 * time.Millisecond) // the window's last frames on their way
+	// Until every reader has a frame that arrived after the window, so
+	// that the window's last frames are all counted (or lost).
+	for deadline := end.Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		done := true
+		for _, r := range readers {
+			got := r.arrivals()
+			done = done && len(got) > 0 && got[len(got)-1].at.After(end)
+		}
+		if done {
+			break
+		}
+	}
 	var httpLat, rtspLat []time.Duration
 	for i, r := range readers {
 		for _, a := range r.arrivals() {
