@@ -1,13 +1,11 @@
 package bridge
 
 import (
-	"bufio"
 	"crypto/rand"
 	"crypto/sha1" //nolint:gosec // WS-Security PasswordDigest is SHA-1
 	"encoding/base64"
 	"fmt"
 	"image/jpeg"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/internal/xsdcheck"
 	"github.com/chinesium/chinesium/wsdl"
 )
@@ -63,23 +62,7 @@ func go2rtcRequest(host, path, user, password, body string) string {
 // and the body of the answer.
 func replayHTTP(t *testing.T, addr, raw string) (int, []byte) {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err = io.WriteString(conn, raw); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := testutil.ReplayHTTP(t, addr, raw)
 	return resp.StatusCode, b
 }
 

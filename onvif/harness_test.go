@@ -1,12 +1,10 @@
 package onvif
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/chinesium/chinesium/httpauth"
+	"github.com/chinesium/chinesium/internal/testutil"
 	"github.com/chinesium/chinesium/internal/xsdcheck"
 	"github.com/chinesium/chinesium/soap"
 	"github.com/chinesium/chinesium/wsdl"
@@ -211,18 +210,7 @@ func securityHeader(user, password string) string {
 // returns the parsed answer.
 func (e *testEndpoint) replay(t testing.TB, raw string) result {
 	t.Helper()
-	conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err = io.WriteString(conn, raw); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, _ := testutil.ReplayHTTP(t, e.srv.Listener.Addr().String(), raw)
 	_, body, _ := strings.Cut(raw, "\r\n\r\n")
 	return e.answer(t, resp, body)
 }
