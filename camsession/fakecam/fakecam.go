@@ -160,6 +160,7 @@ type Camera struct {
 	set   *frameSet // generated frames, nil when cfg.Frames is used
 
 	motion atomic.Bool
+	frozen atomic.Bool
 
 	mu       sync.Mutex
 	ctrl     *net.UDPConn // guarded by mu; nil when closed
@@ -377,6 +378,13 @@ func (c *Camera) DataPort() int {
 // when first sent.
 func (c *Camera) SetMotion(on bool) {
 	c.motion.Store(on)
+}
+
+// SetFrozen holds back video frames while on (the camera still answers,
+// sends heartbeats and audio), as a camera whose picture stalls for a
+// while; frames resume at the next tick after it is switched off.
+func (c *Camera) SetFrozen(on bool) {
+	c.frozen.Store(on)
 }
 
 // Prepare encodes every image of the moving scene now instead of the
@@ -701,6 +709,9 @@ func (c *Camera) stream(ctx context.Context) {
 			conn, dest, mask, ok := c.target(now)
 			if !ok || mask&camsession.MaskVideo == 0 {
 				c.flushHeld()
+				continue
+			}
+			if c.frozen.Load() {
 				continue
 			}
 			c.sendFrame(conn, dest, now)

@@ -787,3 +787,54 @@ func TestOnLastPacket(t *testing.T) {
 		}
 	}
 }
+
+// TestSetFrozen: a frozen camera sends no video frame between two of its
+// heartbeats, and frames come back once it thaws.
+func TestSetFrozen(t *testing.T) {
+	t.Parallel()
+	ip := testIP(14)
+	cam := startCam(t, Config{IP: ip, FPS: 30})
+	ctl := newPeer(t, "127.0.0.1:0")
+	media := newPeer(t, "127.0.0.1:0")
+	dp := netip.AddrPortFrom(ip, uint16(portRequest(t, ctl, ip).DataPort))
+	ctl.login(dp, media.addr(), camsession.MaskVideo)
+	// next reads until a heartbeat or a video packet, whichever is asked.
+	next := func(wantVideo bool) bool {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+			b, _ := media.read(time.Until(deadline))
+			if b == nil {
+				break
+			}
+			msg, err := camsession.Decode(b)
+			if err != nil {
+				t.Fatalf("undecodable packet: %v", err)
+			}
+			video := msg.Kind == camsession.KindMedia && !msg.Media.Audio
+			heartbeat := msg.Kind == camsession.KindControl
+			if video && wantVideo || heartbeat && !wantVideo {
+				return video
+			}
+			if video {
+				return true
+			}
+		}
+		t.Fatal("nothing arrived for 5 s")
+		return false
+	}
+	if !next(true) {
+		t.Fatal("no video before freezing")
+	}
+	cam.SetFrozen(true)
+	for next(false) { // frames in flight may come before the first heartbeat
+	}
+	for range 2 {
+		if next(false) {
+			t.Fatal("a frozen camera sent a video packet between two heartbeats")
+		}
+	}
+	cam.SetFrozen(false)
+	if !next(true) {
+		t.Fatal("no video after thawing")
+	}
+}
