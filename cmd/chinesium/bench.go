@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -115,6 +116,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	ffmpegFlag := fs.String("ffmpeg", "", "the ffmpeg program (default ffmpeg from PATH)")
 	childSpec := fs.String("child", "", childUsage)
 	relaySpec := fs.String("relay", "", relayUsage)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the sections that run in it: receive, fanout, soap, discovery) to `file`")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -160,6 +162,17 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		if b.quick {
 			b.window = 2 * time.Second
 		}
+	}
+	if *cpuProfile != "" {
+		f, perr := os.Create(*cpuProfile)
+		if perr != nil {
+			return fmt.Errorf("bench: %w", perr)
+		}
+		defer f.Close()
+		if perr := pprof.StartCPUProfile(f); perr != nil {
+			return fmt.Errorf("bench: %w", perr)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	b.log.Info("benchmark", "sections", strings.Join(run, ","), "window", b.window.String(), "quick", b.quick)
 	var errs []error
