@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"net"
 	"net/netip"
 	"os"
 	"slices"
@@ -30,12 +31,20 @@ var (
 	h264Cam    = netip.MustParseAddr("127.0.29.50") // and the next 3
 )
 
+// latencyBlock is how long the latency section measures the bridge or
+// the bare relay before it switches to the other.
+const latencyBlock = time.Second
+
 // latency: the last UDP packet of a frame → the whole frame at each of 50
 // HTTP MJPEG and 10 RTSP readers of a "chinesium serve" process, beside a
 // bare relay process that, for one UDP datagram, writes a message of the
 // frame's size to 60 loopback TCP sockets. The fake camera and the readers
 // run in this process, the bridge in its own, as with real viewers: the
 // readers' work does not share the bridge's scheduler.
+//
+// Both stay connected all along and take turns, a second each (the fake
+// camera is frozen while the relay runs), so that whatever else the
+// machine does in the run weighs on both alike.
 func (b *bench) latency(ctx context.Context) error {
 	const fps, nHTTP, nRTSP = 25, 50, 10
 	sent := &sendLog{times: map[uint64]time.Time{}}
@@ -44,6 +53,7 @@ func (b *bench) latency(ctx context.Context) error {
 		return err
 	}
 	cam.SetMotion(true)
+	cam.Prepare()
 	cctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -86,21 +96,46 @@ func (b *bench) latency(ctx context.Context) error {
 			return werr
 		}
 	}
-	frames := int(b.window.Seconds() * fps)
-	start := time.Now()
-	time.Sleep(time.Duration(frames) * time.Second / fps)
-	end := time.Now()
-	// Until every reader has a frame that arrived after the window, so
-	// that the window's last frames are all counted (or lost).
-	for deadline := end.Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		done := true
-		for _, r := range readers {
-			got := r.arrivals()
-			done = done && len(got) > 0 && got[len(got)-1].at.After(end)
+	relay, err := b.startRelayRig(ctx, nHTTP+nRTSP, sent.meanSize(), fps)
+	if err != nil {
+		return err
+	}
+	defer relay.close()
+
+	// The bridge's turns: frames whose last packet left inside one count.
+	type span struct{ from, to time.Time }
+	var turns []span
+	per := max(1, int(b.window/latencyBlock))
+	for range per {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		if done {
-			break
+		cam.SetFrozen(false)
+		from := time.Now()
+		time.Sleep(latencyBlock)
+		cam.SetFrozen(true)
+		turns = append(turns, span{from, time.Now()})
+		// Until the turn's last frame is at every reader (or lost).
+		last := sent.last()
+		waitReaders(readers, 2*time.Second, func(a arrival, i int) bool {
+			if i < nHTTP {
+				return a.seq >= last.seq
+			}
+			return !a.at.Before(last.at)
+		})
+		if err := relay.turn(ctx, int(latencyBlock.Seconds()*fps)); err != nil {
+			return err
 		}
+	}
+	cam.SetFrozen(false)
+
+	counted := func(t0 time.Time) bool {
+		for _, s := range turns {
+			if t0.After(s.from) && t0.Before(s.to) {
+				return true
+			}
+		}
+		return false
 	}
 	var httpLat, rtspLat []time.Duration
 	for i, r := range readers {
@@ -112,7 +147,7 @@ func (b *bench) latency(ctx context.Context) error {
 			} else {
 				t0, ok = sent.before(a.at)
 			}
-			if ok && t0.After(start) && t0.Before(end) {
+			if ok && counted(t0) {
 				if i < nHTTP {
 					httpLat = append(httpLat, a.at.Sub(t0))
 				} else {
@@ -121,21 +156,11 @@ func (b *bench) latency(ctx context.Context) error {
 			}
 		}
 	}
-	size := sent.meanSize()
-	for _, r := range readers {
-		r.close()
+	bare := relay.latencies()
+	if len(httpLat) == 0 || len(rtspLat) == 0 || len(bare) == 0 {
+		return fmt.Errorf("bench: no frame measured (%d HTTP, %d RTSP, %d bare relay)", len(httpLat), len(rtspLat), len(bare))
 	}
-	readers = nil
-	srv.stop()
-	stop()
-	if len(httpLat) == 0 || len(rtspLat) == 0 {
-		return fmt.Errorf("bench: no frame measured (%d HTTP, %d RTSP)", len(httpLat), len(rtspLat))
-	}
-
-	bare, err := b.relayLatency(ctx, nHTTP+nRTSP, size, frames, fps)
-	if err != nil {
-		return err
-	}
+	b.note(fmt.Sprintf("latency: the bridge and the bare relay took %d turns of %v each, one after the other", per, latencyBlock))
 	for _, s := range []struct {
 		name string
 		lat  []time.Duration
@@ -157,6 +182,21 @@ func (b *bench) latency(ctx context.Context) error {
 	return nil
 }
 
+// waitReaders waits until done holds for the newest arrival at every
+// reader (i is the reader's index), or timeout.
+func waitReaders(readers []*reader, timeout time.Duration, done func(a arrival, i int) bool) {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		all := true
+		for i, r := range readers {
+			got := r.arrivals()
+			all = all && len(got) > 0 && done(got[len(got)-1], i)
+		}
+		if all {
+			return
+		}
+	}
+}
+
 // sendLog is what the latency section's fake camera sent: when each
 // frame's last packet was about to leave, by sequence number and in order.
 type sendLog struct {
@@ -173,6 +213,20 @@ func (l *sendLog) add(f fakecam.FrameSent) {
 	l.times[f.Seq] = now
 	l.order = append(l.order, now)
 	l.bytes += len(f.JPEG)
+}
+
+// last returns the newest frame sent: its sequence number and when its
+// last packet left.
+func (l *sendLog) last() arrival {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var a arrival
+	for seq, t := range l.times {
+		if seq >= a.seq {
+			a = arrival{seq, t}
+		}
+	}
+	return a
 }
 
 // time returns when the last packet of frame seq was sent.
@@ -201,41 +255,33 @@ func (l *sendLog) meanSize() int {
 	return l.bytes / max(len(l.order), 1)
 }
 
-// relayLatency sends frames datagrams at fps to the bare relay, which
-// writes a size-byte message to n readers for each, and returns the times
-// from each datagram's sending to the message's arrival at each reader.
-func (b *bench) relayLatency(ctx context.Context, n, size, frames int, fps float64) ([]time.Duration, error) {
+// relayRig is the bare relay with its readers, fed by this process.
+type relayRig struct {
+	c       *child
+	send    *net.UDPConn
+	to      netip.AddrPort
+	readers []*reader
+	fps     float64
+	times   map[uint64]time.Time // when each datagram was sent
+	seq     uint64               // the last one sent
+	warm    uint64               // the last one sent before the measurement
+}
+
+// startRelayRig runs the bare relay for size-byte messages, connects n
+// readers and waits until every one has a message.
+func (b *bench) startRelayRig(ctx context.Context, n, size int, fps float64) (*relayRig, error) {
 	c, send, to, readers, err := b.startRelay(ctx, n, size)
 	if err != nil {
 		return nil, err
 	}
-	defer c.stop()
-	defer send.Close()
-	defer func() {
-		for _, r := range readers {
-			r.close()
-		}
-	}()
-	times := map[uint64]time.Time{}
-	var seq uint64
-	sendOne := func() error {
-		seq++
-		var p [8]byte
-		binary.BigEndian.PutUint64(p[:], seq)
-		times[seq] = time.Now()
-		if _, err := send.WriteToUDPAddrPort(p[:], to); err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		return nil
-	}
+	r := &relayRig{c: c, send: send, to: to, readers: readers, fps: fps, times: map[uint64]time.Time{}}
 	tick := time.NewTicker(time.Duration(float64(time.Second) / fps))
 	defer tick.Stop()
-	// Until every reader has been accepted and has its first message.
 	for end := time.Now().Add(10 * time.Second); ; {
 		all := true
-		for _, r := range readers {
+		for _, rd := range readers {
 			select {
-			case <-r.first:
+			case <-rd.first:
 			default:
 				all = false
 			}
@@ -244,51 +290,75 @@ func (b *bench) relayLatency(ctx context.Context, n, size, frames int, fps float
 			break
 		}
 		if time.Now().After(end) {
+			r.close()
 			return nil, errors.New("bench: the bare relay's readers got nothing")
 		}
-		if err := sendOne(); err != nil {
+		if err := r.sendOne(); err != nil {
+			r.close()
 			return nil, err
 		}
 		select {
 		case <-ctx.Done():
+			r.close()
 			return nil, ctx.Err()
 		case <-tick.C:
 		}
 	}
-	first := seq + 1
+	r.warm = r.seq
+	return r, nil
+}
+
+func (r *relayRig) sendOne() error {
+	r.seq++
+	var p [8]byte
+	binary.BigEndian.PutUint64(p[:], r.seq)
+	r.times[r.seq] = time.Now()
+	if _, err := r.send.WriteToUDPAddrPort(p[:], r.to); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	return nil
+}
+
+// turn sends frames datagrams at the rig's rate, then waits until the last
+// message is at every reader (or has been lost).
+func (r *relayRig) turn(ctx context.Context, frames int) error {
+	tick := time.NewTicker(time.Duration(float64(time.Second) / r.fps))
+	defer tick.Stop()
 	for range frames {
-		if err := sendOne(); err != nil {
-			return nil, err
+		if err := r.sendOne(); err != nil {
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-tick.C:
 		}
 	}
-	// Until the last message is at every reader (or has been lost).
-	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		done := true
-		for _, r := range readers {
-			got := r.arrivals()
-			done = done && len(got) > 0 && got[len(got)-1].seq == seq
-		}
-		if done {
-			break
-		}
-	}
-	lat := make([]time.Duration, 0, n*frames)
-	for _, r := range readers {
-		for _, a := range r.arrivals() {
-			if a.seq >= first {
-				lat = append(lat, a.at.Sub(times[a.seq]))
+	last := r.seq
+	waitReaders(r.readers, 2*time.Second, func(a arrival, _ int) bool { return a.seq >= last })
+	return nil
+}
+
+// latencies returns the times from each measured datagram's sending to
+// its message's arrival at each reader.
+func (r *relayRig) latencies() []time.Duration {
+	var lat []time.Duration
+	for _, rd := range r.readers {
+		for _, a := range rd.arrivals() {
+			if a.seq > r.warm {
+				lat = append(lat, a.at.Sub(r.times[a.seq]))
 			}
 		}
 	}
-	if len(lat) == 0 {
-		return nil, errors.New("bench: no message of the bare relay measured")
+	return lat
+}
+
+func (r *relayRig) close() {
+	for _, rd := range r.readers {
+		rd.close()
 	}
-	return lat, nil
+	r.send.Close()
+	r.c.stop()
 }
 
 // fanoutJPEGs returns four 640×480 JPEGs of about size bytes (a detailed
