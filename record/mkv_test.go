@@ -356,19 +356,3 @@ func TestMKVWriterSameMillisecond(t *testing.T) {
 		t.Errorf("%d frames copied out, want %d", len(got), len(frames))
 	}
 }
-
-// FuzzJPEGSize: reading the frame size from a camera's JPEG never panics
-// and never reports a size that is not positive.
-func FuzzJPEGSize(f *testing.F) {
-	for _, j := range testJPEGs(f, 1) {
-		f.Add(j[:200])
-	}
-	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0x01, 0xE0, 0x02, 0x80})
-	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xFF, 0xFF, 0xD9})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		w, h, ok := jpegSize(b)
-		if ok && (w <= 0 || h <= 0) {
-			t.Fatalf("size %dx%d", w, h)
-		}
-	})
-}

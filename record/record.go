@@ -37,6 +37,7 @@ import (
 
 	"github.com/chinesium/chinesium/audio"
 	"github.com/chinesium/chinesium/camsession"
+	"github.com/chinesium/chinesium/internal/jpeg"
 )
 
 // Defaults of Config.
@@ -547,8 +548,8 @@ func (r *Recorder) openSegment(f *camsession.Frame) bool {
 			return false
 		}
 	}
-	width, height, ok := jpegSize(f.JPEG)
-	if !ok {
+	width, height, err := jpeg.Size(f.JPEG)
+	if err != nil {
 		width, height = defaultWidth, defaultHeight
 	}
 	tracks := mkvTracks{Width: width, Height: height, Audio: r.cfg.Audio, AudioRate: audio.SampleRate}

@@ -1,7 +1,6 @@
 package record
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
@@ -94,40 +93,4 @@ func FormatAge(d time.Duration) string {
 		return strconv.FormatInt(int64(d/day), 10) + "d"
 	}
 	return d.String()
-}
-
-// jpegSize reads the width and height from a JPEG's frame header.
-func jpegSize(b []byte) (width, height int, ok bool) {
-	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
-		return 0, 0, false
-	}
-	p := 2
-	for p+4 <= len(b) {
-		if b[p] != 0xFF {
-			return 0, 0, false
-		}
-		m := b[p+1]
-		switch {
-		case m == 0xFF:
-			p++
-			continue
-		case m == 0x01 || (m >= 0xD0 && m <= 0xD7):
-			p += 2
-			continue
-		case m == 0xDA || m == 0xD9:
-			return 0, 0, false
-		}
-		n := int(binary.BigEndian.Uint16(b[p+2:]))
-		if n < 2 || p+2+n > len(b) {
-			return 0, 0, false
-		}
-		// SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
-		if m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC && n >= 7 {
-			h := int(binary.BigEndian.Uint16(b[p+5:]))
-			w := int(binary.BigEndian.Uint16(b[p+7:]))
-			return w, h, w > 0 && h > 0
-		}
-		p += 2 + n
-	}
-	return 0, 0, false
 }

@@ -183,34 +183,11 @@ func Parse(b []byte, h *Header) error {
 	}
 	pos := 2
 	for {
-		// Markers may be preceded by any number of 0xFF fill bytes.
-		if pos >= len(b) || b[pos] != 0xFF {
-			return invalid("expected a marker at offset %d", pos)
+		m, seg, next, err := nextSegment(b, pos)
+		if err != nil {
+			return err
 		}
-		for pos < len(b) && b[pos] == 0xFF {
-			pos++
-		}
-		if pos >= len(b) {
-			return invalid("truncated marker")
-		}
-		m := b[pos]
-		pos++
-		switch {
-		case m == TEM || (m >= RST0 && m <= RST7):
-			continue // standalone markers, no length
-		case m == SOI || m == EOI:
-			return invalid("marker 0x%02X before the scan", m)
-		}
-		if pos+2 > len(b) {
-			return invalid("truncated segment length")
-		}
-		segLen := int(b[pos])<<8 | int(b[pos+1])
-		if segLen < 2 || pos+segLen > len(b) {
-			return invalid("segment 0x%02X length %d out of range", m, segLen)
-		}
-		seg := b[pos+2 : pos+segLen]
-		pos += segLen
-		var err error
+		pos = next
 		switch m {
 		case DQT:
 			err = h.dqt(seg)
@@ -236,13 +213,83 @@ func Parse(b []byte, h *Header) error {
 			h.DataOffset = pos
 			return nil
 		default:
-			if m >= 0xC2 && m <= 0xCF && m != DHT && m != JPG && m != DAC {
+			if isSOF(m) {
 				return unsupported("SOF%d coding", m-0xC0)
 			}
 			// APPn, COM, DAC and the rest do not change what is read.
 		}
 		if err != nil {
 			return err
+		}
+	}
+}
+
+// nextSegment reads the marker at pos (after any fill bytes) and, unless it
+// is a standalone marker (TEM, RSTn: seg is nil), its segment. next is
+// where the following marker starts. SOI and EOI are refused: Parse and
+// Size stop at the first scan.
+func nextSegment(b []byte, pos int) (m byte, seg []byte, next int, err error) {
+	// Markers may be preceded by any number of 0xFF fill bytes.
+	if pos >= len(b) || b[pos] != 0xFF {
+		return 0, nil, 0, invalid("expected a marker at offset %d", pos)
+	}
+	for pos < len(b) && b[pos] == 0xFF {
+		pos++
+	}
+	if pos >= len(b) {
+		return 0, nil, 0, invalid("truncated marker")
+	}
+	m = b[pos]
+	pos++
+	switch {
+	case m == TEM || (m >= RST0 && m <= RST7):
+		return m, nil, pos, nil // standalone markers, no length
+	case m == SOI || m == EOI:
+		return 0, nil, 0, invalid("marker 0x%02X before the scan", m)
+	}
+	if pos+2 > len(b) {
+		return 0, nil, 0, invalid("truncated segment length")
+	}
+	segLen := int(b[pos])<<8 | int(b[pos+1])
+	if segLen < 2 || pos+segLen > len(b) {
+		return 0, nil, 0, invalid("segment 0x%02X length %d out of range", m, segLen)
+	}
+	return m, b[pos+2 : pos+segLen], pos + segLen, nil
+}
+
+// isSOF reports whether m is a frame header of any coding: SOF0-SOF15
+// but DHT, JPG and DAC.
+func isSOF(m byte) bool {
+	return m >= SOF0 && m <= 0xCF && m != DHT && m != JPG && m != DAC
+}
+
+// Size returns the picture size of the JPEG b from its frame header,
+// whatever its coding (progressive and lossless too), reading no further.
+// An error wraps ErrInvalid: no SOI, broken segments, a scan before the
+// frame header, or a frame header too short or of width or height 0
+// (Parse's other checks are not made).
+func Size(b []byte) (width, height int, err error) {
+	if len(b) < 4 || b[0] != 0xFF || b[1] != SOI {
+		return 0, 0, invalid("no SOI marker")
+	}
+	for pos := 2; ; {
+		m, seg, next, err := nextSegment(b, pos)
+		if err != nil {
+			return 0, 0, err
+		}
+		pos = next
+		switch {
+		case m == SOS:
+			return 0, 0, invalid("scan before the frame header")
+		case isSOF(m):
+			if len(seg) < 5 {
+				return 0, 0, invalid("short frame header")
+			}
+			height, width = int(seg[1])<<8|int(seg[2]), int(seg[3])<<8|int(seg[4])
+			if width == 0 || height == 0 {
+				return 0, 0, invalid("frame of %dx%d pixels", width, height)
+			}
+			return width, height, nil
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -326,4 +327,64 @@ func BenchmarkParse(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestSize: Size gives the size image/jpeg reads from every test picture,
+// progressive included, and refuses data without a frame header.
+func TestSize(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.jp*g"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test pictures: %v", err)
+	}
+	for _, f := range files {
+		b := readJPEG(t, filepath.Base(f))
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, h, err := Size(b)
+		if err != nil || w != cfg.Width || h != cfg.Height {
+			t.Errorf("%s: Size = %dx%d, %v; image/jpeg reads %dx%d", f, w, h, err, cfg.Width, cfg.Height)
+		}
+	}
+	good := readJPEG(t, "fakecam-still.jpg")
+	sof, _ := segment(t, good, SOF0)
+	sos, _ := segment(t, good, SOS)
+	zeroWidth := bytes.Clone(good)
+	zeroWidth[sof+7], zeroWidth[sof+8] = 0, 0
+	for name, b := range map[string][]byte{
+		"empty":              nil,
+		"no SOI":             good[2:],
+		"cut in a segment":   good[:sof+4],
+		"scan first":         slices.Concat(good[:2], good[sos:]),
+		"width 0":            zeroWidth,
+		"bad segment length": slices.Concat(good[:sof+2], []byte{0, 1}, good[sof+4:]),
+	} {
+		if w, h, err := Size(b); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: Size = %dx%d, %v; want ErrInvalid", name, w, h, err)
+		}
+	}
+}
+
+// FuzzSize: Size never panics, a size it gives is positive, and it agrees
+// with Parse whenever Parse reads the data.
+func FuzzSize(f *testing.F) {
+	for _, name := range []string{"fakecam-still.jpg", "video-001.q50.420.progressive.jpeg"} {
+		b := readJPEG(f, name)
+		f.Add(b[:min(len(b), 700)])
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		w, h, err := Size(b)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error of no class: %v", err)
+			}
+		} else if w <= 0 || h <= 0 {
+			t.Fatalf("size %dx%d", w, h)
+		}
+		var hdr Header
+		if Parse(b, &hdr) == nil && (err != nil || w != hdr.Width || h != hdr.Height) {
+			t.Fatalf("Size %dx%d, %v; Parse %dx%d", w, h, err, hdr.Width, hdr.Height)
+		}
+	})
 }
