@@ -5,7 +5,8 @@
 // interval, the colour hints of the JFIF and Adobe segments, the first
 // scan's header and where its entropy-coded data starts. It is the one
 // place that walks JPEG marker segments: motion decodes the DC coefficients
-// on top of it, rtsp/rtpjpeg decides what RFC 2435 can carry.
+// on top of it, rtsp/rtpjpeg decides what RFC 2435 can carry, and record
+// takes a recording's picture size from Size, which reads any coding.
 //
 // What it reads: SOI, then any number of DQT, DHT, DRI, APPn, COM and other
 // length-prefixed segments, fill bytes before markers, standalone TEM and
