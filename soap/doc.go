@@ -1,8 +1,8 @@
 // Package soap is the SOAP layer of the bridge's ONVIF services: it parses
-// SOAP 1.2 and SOAP 1.1 envelopes with etree, authenticates the request
-// (WS-Security UsernameToken or HTTP Digest/Basic through httpauth), calls
-// the operation of the request element and writes the answer, or a SOAP
-// fault, in the request's SOAP version.
+// SOAP 1.2 and SOAP 1.1 envelopes into etree trees (with internal/xmltree),
+// authenticates the request (WS-Security UsernameToken or HTTP Digest/Basic
+// through httpauth), calls the operation of the request element and writes
+// the answer, or a SOAP fault, in the request's SOAP version.
 //
 // Every ONVIF service has one shape: a Service value (namespace, XAddr
 // path, version, the Ops it implements, the operations its WSDL declares)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/chinesium/chinesium/internal/xmltree"
 	"github.com/chinesium/chinesium/wsdl"
 )
 
@@ -106,10 +107,9 @@ func ParseEnvelope(b []byte, lim Limits) (*Envelope, error) {
 func parseScanned(b []byte, maxDepth int) (*Envelope, error) {
 	// A UTF-8 byte-order mark is legal XML; skip it rather than fail.
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	doc := etree.NewDocument()
-	// Depth counts the document itself, so +1 for the root.
-	doc.ReadSettings.MaxDepth = maxDepth + 1
-	if err := doc.ReadFromBytes(b); err != nil {
+	// Scan has bounded the depth already; Parse's bound is the backstop.
+	doc, err := xmltree.Parse(b, maxDepth)
+	if err != nil {
 		if errors.Is(err, etree.ErrMaxDepth) {
 			return nil, wellFormed(ErrTooDeep, "element nesting deeper than %d", maxDepth)
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"github.com/chinesium/chinesium/internal/xmltree"
 )
 
 // Namespaces and URIs of WS-Discovery 2005/04 as ONVIF uses it.
@@ -107,9 +109,8 @@ func Parse(b []byte) (*Message, error) {
 	if len(b) > MaxMessageSize {
 		return nil, ErrTooLarge
 	}
-	doc := etree.NewDocument()
-	doc.ReadSettings.Permissive = false
-	if err := doc.ReadFromBytes(b); err != nil {
+	doc, err := xmltree.Parse(b, 0)
+	if err != nil {
 		return nil, fmt.Errorf("discovery: xml: %w", err)
 	}
 	env := doc.Root()
@@ -149,11 +150,10 @@ func Parse(b []byte) (*Message, error) {
 	}
 	m := &Message{Action: Action(op.Tag)}
 	if header != nil {
-		if err := m.parseHeader(header); err != nil {
+		if err = m.parseHeader(header); err != nil {
 			return nil, err
 		}
 	}
-	var err error
 	switch m.Action {
 	case ActionProbe:
 		err = m.parseProbe(op)
