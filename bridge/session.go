@@ -9,14 +9,28 @@ import (
 	"github.com/chinesium/chinesium/camsession"
 )
 
-// logSession makes a camera session report to log, the camera's logger
-// (it carries camera=<name> and ip=<address>), what a user watching the
-// bridge needs: one clear warning when the camera does not answer (the
-// repetitions at debug level), each state change, why a handshake is
-// redone, and the receive problems as one summary line every
-// camsession.ReportInterval at most, never one line per packet.
+// Hints of LogSession's warning when a camera does not answer.
+const (
+	// HintBridge is the bridge's: the camera's ONVIF device stays up.
+	HintBridge = "check its IP address and that it is powered on and reachable; " +
+		"retrying in the background (its ONVIF device stays up and reports SignalLoss)"
+	// HintCommand is for a command that pulls one camera's stream.
+	HintCommand = "check that it is powered on and that this is its address (chinesium discover lists cameras); retrying"
+)
+
 func logSession(log *slog.Logger, cfg *camsession.Config) {
-	log = log.With("component", "session")
+	LogSession(log.With("component", "session"), cfg, HintBridge)
+}
+
+// LogSession makes a camera session report to log, the camera's logger
+// (it carries camera=<name> and ip=<address>), what a user watching the
+// bridge needs: one clear warning when the camera does not answer, ending
+// in hint (the repetitions at debug level), each state change, why a
+// handshake is redone, and the receive problems as one summary line every
+// camsession.ReportInterval at most, never one line per packet. It is the
+// one place that turns a session's hooks into log lines, for the bridge
+// and the commands that pull a camera's stream.
+func LogSession(log *slog.Logger, cfg *camsession.Config, hint string) {
 	port := cfg.ControlPort
 	if port == 0 {
 		port = camsession.ControlPort
@@ -24,8 +38,7 @@ func logSession(log *slog.Logger, cfg *camsession.Config) {
 	control := netip.AddrPortFrom(cfg.Camera, uint16(port)).String()
 	cfg.OnUnreachable = func(attempt int, waited time.Duration) {
 		if attempt == 1 {
-			log.Warn("camera does not answer: check its IP address and that it is powered on and reachable; "+
-				"retrying in the background (its ONVIF device stays up and reports SignalLoss)", "control", control)
+			log.Warn("camera does not answer: "+hint, "control", control)
 			return
 		}
 		log.Debug("camera does not answer the port request; retrying", "control", control, "attempt", attempt, "waited", waited.String())

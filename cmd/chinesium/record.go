@@ -162,7 +162,7 @@ func runRecord(ctx context.Context, e *env, args []string) error {
 	if err = local.config(&scfg); err != nil {
 		return err
 	}
-	logSession(log.With("camera", ip.String()), &scfg)
+	bridge.LogSession(log.With("camera", ip.String()), &scfg, bridge.HintCommand)
 	if *withAudio {
 		scfg.OnAudio = rec.AddAudio
 	}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chinesium/chinesium/bridge"
 	"github.com/chinesium/chinesium/camsession"
 )
 
@@ -38,7 +39,7 @@ func newPuller(cfg camsession.Config, log *slog.Logger) (*puller, error) {
 		done:   make(chan error, 1),
 		log:    log,
 	}
-	logSession(log, &cfg)
+	bridge.LogSession(log, &cfg, bridge.HintCommand)
 	cfg.OnFrame = func(f *camsession.Frame) {
 		select {
 		case p.frames <- f:
@@ -76,35 +77,6 @@ func openPuller(e *env, fs *flagSet, local localFlags, cfg camsession.Config) (*
 		return nil, nil, err
 	}
 	return p, log, nil
-}
-
-// logSession makes the session report to log what the user of stream or
-// snapshot needs: one warning when the camera does not answer (the
-// repetitions with -v), why a handshake is redone, and the receive
-// problems as one summary line every camsession.ReportInterval at most.
-func logSession(log *slog.Logger, cfg *camsession.Config) {
-	cfg.OnUnreachable = func(attempt int, waited time.Duration) {
-		if attempt == 1 {
-			log.Warn("camera does not answer: check that it is powered on and that this is its address (chinesium discover lists cameras); retrying")
-			return
-		}
-		log.Debug("camera does not answer the port request; retrying", "attempt", attempt, "waited", waited.String())
-	}
-	cfg.OnCameraAnswered = func(name string, dataPort uint16) {
-		log.Info("camera answered", "name", name, "data_port", dataPort)
-	}
-	cfg.OnState = func(st camsession.State) { log.Info("state", "state", st.String()) }
-	cfg.OnLoginRetry = func(attempt int) { log.Debug("no media yet: login again", "attempt", attempt+1) }
-	cfg.OnNoMedia = func(waited time.Duration) {
-		log.Warn("camera answers but sends no video: new handshake (another client may still hold it)", "waited", waited.String())
-	}
-	cfg.OnMediaStopped = func(silence time.Duration) {
-		log.Warn("media stopped: new handshake", "silence", silence.Round(time.Millisecond).String())
-	}
-	cfg.OnDeviceClosed = func() { log.Info("camera closed the session: new handshake") }
-	cfg.OnReceiveProblems = func(st camsession.Stats) { log.Info("receive counters", slog.Any("", st)) }
-	cfg.OnReceiveError = func(err error) { log.Warn("receive error", "err", err) }
-	cfg.OnSendError = func(err error) { log.Debug("send failed", "err", err) }
 }
 
 // start runs the session until stop or ctx.
