@@ -232,7 +232,9 @@ func TestStoreWriteIsDurable(t *testing.T) {
 		// With several threads, strace splits a call that another
 		// thread's call interrupts: "PID fsync(5 <unfinished ...>", later
 		// "PID <... fsync resumed>) = 0". Join the two halves.
+		// strace pads the pid column: "PID  call".
 		pid, rest, _ := strings.Cut(line, " ")
+		rest = strings.TrimLeft(rest, " ")
 		if head, ok := strings.CutSuffix(rest, "<unfinished ...>"); ok {
 			pending[pid] = strings.TrimSpace(head)
 			continue
