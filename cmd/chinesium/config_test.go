@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -46,7 +45,7 @@ discovery:
   enabled: false
 state_dir: `+t.TempDir()+`
 `)
-	cmd := exec.Command(bin, "serve", "-config", file, "-bind", "127.0.7.1")
+	cmd := chinesiumCmd("serve", "-config", file, "-bind", "127.0.7.1")
 	cmd.Env = append(os.Environ(), "CHINESIUM_LISTEN_HTTP_BASE_PORT=18702")
 	p := startCommand(t, cmd)
 	stopOnCleanup(t, p)
