@@ -28,9 +28,6 @@ func TestStatsBytesAndViewers(t *testing.T) {
 	if res := c.do("PLAY", f.url("jpeg")+"/"); res.status != 200 {
 		t.Fatalf("PLAY: %d", res.status)
 	}
-	if st := f.srv.Stats().Paths["cam"]; st.JPEG != (Viewers{TCP: 1}) || st.H264.Total() != 0 {
-		t.Errorf("playing: %+v, want one JPEG viewer over TCP", st)
-	}
 	var rtp int
 	for packets := 0; packets < 100; {
 		fr, err := c.readFrame()
@@ -40,6 +37,13 @@ func TestStatsBytesAndViewers(t *testing.T) {
 		if fr.ch == 0 {
 			rtp += 4 + len(fr.data)
 			packets++
+		}
+		// The session starts playing once the PLAY response is out, so
+		// look once RTP has arrived.
+		if packets == 1 && fr.ch == 0 {
+			if st := f.srv.Stats().Paths["cam"]; st.JPEG != (Viewers{TCP: 1}) || st.H264.Total() != 0 {
+				t.Errorf("playing: %+v, want one JPEG viewer over TCP", st)
+			}
 		}
 	}
 	if res := c.do("TEARDOWN", f.url("jpeg")+"/"); res.status != 200 {
