@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -45,7 +46,7 @@ discovery:
   enabled: false
 state_dir: `+t.TempDir()+`
 `)
-	cmd := chinesiumCmd("serve", "-config", file, "-bind", "127.0.7.1")
+	cmd := exec.Command(bin, "serve", "-config", file, "-bind", "127.0.7.1")
 	cmd.Env = append(os.Environ(), "CHINESIUM_LISTEN_HTTP_BASE_PORT=18702")
 	p := startCommand(t, cmd)
 	stopOnCleanup(t, p)

@@ -67,18 +67,12 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// chinesiumCmd is the command that runs the chinesium built for the tests
-// with args, a child that dies with the test process.
-func chinesiumCmd(args ...string) *exec.Cmd {
-	return dieWithTest(exec.Command(bin, args...))
-}
-
 // runCLI runs chinesium to completion and returns its output and status.
 func runCLI(t *testing.T, timeout time.Duration, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := dieWithTest(exec.CommandContext(ctx, bin, args...))
+	cmd := exec.CommandContext(ctx, bin, args...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -130,7 +124,7 @@ func startFakecam(t *testing.T, ip string, controlPort int, args ...string) {
 		// Stay out of the answers to other packages' discovery tests.
 		base = append(base, "-discovery=false")
 	}
-	cmd := chinesiumCmd(append(base, args...)...)
+	cmd := exec.Command(bin, append(base, args...)...)
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
@@ -180,7 +174,7 @@ func TestStreamToFFprobe(t *testing.T) {
 	ffprobe := testutil.NeedTool(t, "ffprobe")
 	startFakecam(t, "127.0.2.1", 10104, "-fps", "30")
 
-	stream := chinesiumCmd("stream", "127.0.2.1", "-frames", "100", "-local-port", "43201")
+	stream := exec.Command(bin, "stream", "127.0.2.1", "-frames", "100", "-local-port", "43201")
 	var streamErr bytes.Buffer
 	stream.Stderr = &streamErr
 	probe := exec.Command(ffprobe, "-v", "error", "-count_frames", "-select_streams", "v:0",
@@ -230,7 +224,7 @@ func TestStreamToFFprobe(t *testing.T) {
 func TestStreamRestart(t *testing.T) {
 	t.Parallel()
 	startFakecam(t, "127.0.2.2", 10104, "-fps", "30")
-	first := chinesiumCmd("stream", "127.0.2.2", "-local-ip", "127.0.2.202")
+	first := exec.Command(bin, "stream", "127.0.2.2", "-local-ip", "127.0.2.202")
 	out, err := first.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -282,7 +276,7 @@ func TestStreamRestart(t *testing.T) {
 func TestStreamReaderQuits(t *testing.T) {
 	t.Parallel()
 	startFakecam(t, "127.0.2.6", 10104, "-fps", "30")
-	cmd := chinesiumCmd("stream", "127.0.2.6", "-local-port", "43206")
+	cmd := exec.Command(bin, "stream", "127.0.2.6", "-local-port", "43206")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -521,7 +515,7 @@ func TestStreamInterrupt(t *testing.T) {
 	t.Parallel()
 	startFakecam(t, "127.0.2.8", 10104)
 	out := filepath.Join(t.TempDir(), "x.mjpeg")
-	cmd := chinesiumCmd("stream", "127.0.2.8", "-local-port", "43208", "-o", out)
+	cmd := exec.Command(bin, "stream", "127.0.2.8", "-local-port", "43208", "-o", out)
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
@@ -563,7 +557,7 @@ func TestSnapshotCameraBusy(t *testing.T) {
 	t.Parallel()
 	startFakecam(t, "127.0.2.9", 10104)
 	held := filepath.Join(t.TempDir(), "held.mjpeg")
-	holder := chinesiumCmd("stream", "127.0.2.9", "-local-port", "43209", "-o", held)
+	holder := exec.Command(bin, "stream", "127.0.2.9", "-local-port", "43209", "-o", held)
 	if err := holder.Start(); err != nil {
 		t.Fatal(err)
 	}

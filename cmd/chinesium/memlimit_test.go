@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,7 +56,7 @@ func TestMemoryLimit(t *testing.T) {
 		{[]string{"CHINESIUM_MEMORY_LIMIT_MIB=64", "GOMEMLIMIT=100MiB", "GOGC=100"}, 100 << 20, 100},
 	} {
 		admin := 18741 + i
-		cmd := chinesiumCmd("serve", "-discovery=false", "-bind", "127.0.7.1", "-http-port", strconv.Itoa(18744+i),
+		cmd := exec.Command(bin, "serve", "-discovery=false", "-bind", "127.0.7.1", "-http-port", strconv.Itoa(18744+i),
 			"-rtsp-port", strconv.Itoa(18747+i), "-admin-port", strconv.Itoa(admin), "-state-dir", t.TempDir(), "127.0.7.61")
 		cmd.Env = append(os.Environ(), c.env...)
 		p := startCommand(t, cmd)

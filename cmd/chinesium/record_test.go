@@ -83,7 +83,7 @@ type recordProcess struct {
 // startRecord runs chinesium record until it printed its readiness line.
 func startRecord(t *testing.T, args ...string) *recordProcess {
 	t.Helper()
-	p := &recordProcess{cmd: chinesiumCmd(append([]string{"record"}, args...)...), lines: make(chan string, 64), stderr: &syncBuffer{}, done: make(chan error, 1)}
+	p := &recordProcess{cmd: exec.Command(bin, append([]string{"record"}, args...)...), lines: make(chan string, 64), stderr: &syncBuffer{}, done: make(chan error, 1)}
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

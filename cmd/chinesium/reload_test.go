@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -257,7 +258,7 @@ func TestServeDiscover(t *testing.T) {
 	t.Parallel()
 	state := t.TempDir()
 	start := func() *servingProcess {
-		cmd := chinesiumCmd("serve", "-discover", "-discover-broadcast", "127.255.255.255:10222", "-discovery=false",
+		cmd := exec.Command(bin, "serve", "-discover", "-discover-broadcast", "127.255.255.255:10222", "-discovery=false",
 			"-bind", "127.0.21.1", "-http-port", "18930", "-rtsp-port", "18940", "-admin-port", "18941", "-state-dir", state)
 		cmd.Env = append(os.Environ(), "CHINESIUM_SCAN_INTERVAL=1s")
 		p := startCommand(t, cmd)

@@ -32,7 +32,7 @@ type servingProcess struct {
 // stops it; the cleanup only kills a process the test left running.
 func startProcess(t *testing.T, args ...string) *servingProcess {
 	t.Helper()
-	return startCommand(t, chinesiumCmd(args...))
+	return startCommand(t, exec.Command(bin, args...))
 }
 
 // startCommand is startProcess for a prepared command (chinesium run
@@ -40,7 +40,6 @@ func startProcess(t *testing.T, args ...string) *servingProcess {
 func startCommand(t *testing.T, cmd *exec.Cmd) *servingProcess {
 	t.Helper()
 	args := cmd.Args
-	dieWithTest(cmd)
 	p := &servingProcess{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {

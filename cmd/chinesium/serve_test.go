@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -172,7 +173,7 @@ func TestServeUsage(t *testing.T) {
 func TestServeWithoutFFmpeg(t *testing.T) {
 	t.Parallel()
 	startFakecam(t, "127.0.7.60", 10104)
-	cmd := chinesiumCmd("serve", "-discovery=false", "-bind", "127.0.7.1",
+	cmd := exec.Command(bin, "serve", "-discovery=false", "-bind", "127.0.7.1",
 		"-http-port", "18711", "-rtsp-port", "18712", "-admin-port", "18713", "-state-dir", t.TempDir(), "127.0.7.60")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PATH=") {
