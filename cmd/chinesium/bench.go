@@ -116,7 +116,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	ffmpegFlag := fs.String("ffmpeg", "", "the ffmpeg program (default ffmpeg from PATH)")
 	childSpec := fs.String("child", "", childUsage)
 	relaySpec := fs.String("relay", "", relayUsage)
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the sections that run in it: receive, fanout, soap, discovery) to `file`")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (what runs in it: the receive section's session, the bridge of fanout, ttff, soap and discovery) to `file`")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err

@@ -200,10 +200,11 @@ func waitReaders(readers []*reader, timeout time.Duration, done func(a arrival, 
 // sendLog is what the latency section's fake camera sent: when each
 // frame's last packet was about to leave, by sequence number and in order.
 type sendLog struct {
-	mu    sync.Mutex
-	times map[uint64]time.Time
-	order []time.Time
-	bytes int
+	mu     sync.Mutex
+	times  map[uint64]time.Time
+	order  []time.Time
+	newest arrival // the last frame sent
+	bytes  int
 }
 
 func (l *sendLog) add(f fakecam.FrameSent) {
@@ -212,6 +213,7 @@ func (l *sendLog) add(f fakecam.FrameSent) {
 	defer l.mu.Unlock()
 	l.times[f.Seq] = now
 	l.order = append(l.order, now)
+	l.newest = arrival{f.Seq, now}
 	l.bytes += len(f.JPEG)
 }
 
@@ -220,13 +222,7 @@ func (l *sendLog) add(f fakecam.FrameSent) {
 func (l *sendLog) last() arrival {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var a arrival
-	for seq, t := range l.times {
-		if seq >= a.seq {
-			a = arrival{seq, t}
-		}
-	}
-	return a
+	return l.newest
 }
 
 // time returns when the last packet of frame seq was sent.
