@@ -383,7 +383,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		Audio:       cc.Audio,
 		OnFrame:     c.Video.Publish,
 	}
-	logSession(log, &scfg)
+	LogSession(log.With("component", "session"), &scfg, HintBridge)
 	if c.Audio != nil {
 		scfg.OnAudio = c.Audio.Publish
 	}

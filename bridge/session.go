@@ -18,10 +18,6 @@ const (
 	HintCommand = "check that it is powered on and that this is its address (chinesium discover lists cameras); retrying"
 )
 
-func logSession(log *slog.Logger, cfg *camsession.Config) {
-	LogSession(log.With("component", "session"), cfg, HintBridge)
-}
-
 // LogSession makes a camera session report to log, the camera's logger
 // (it carries camera=<name> and ip=<address>), what a user watching the
 // bridge needs: one clear warning when the camera does not answer, ending
