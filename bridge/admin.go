@@ -11,6 +11,7 @@ import (
 	"github.com/chinesium/chinesium/httpauth"
 	"github.com/chinesium/chinesium/internal/connlimit"
 	"github.com/chinesium/chinesium/onvif"
+	"github.com/chinesium/chinesium/stream"
 )
 
 // listenAdmin binds the admin server's port (unless it is off).
@@ -57,6 +58,7 @@ func (b *Bridge) serveAdmin() {
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(b.log.With("component", "admin").Handler(), slog.LevelDebug),
 		ConnState:         connlimit.ConnState,
+		ConnContext:       stream.ConnContext, // the live pictures
 	}
 	b.wg.Go(func() { b.report("admin", b.admin.Serve(limitConns(b.adminLn))) })
 	b.log.Info("admin page ready", "url", "http://"+hostPort(b.adminHost(), b.AdminPort())+"/")

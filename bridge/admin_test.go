@@ -198,7 +198,7 @@ func TestAdminPageInChromium(t *testing.T) {
 	}
 	t.Logf("both pictures loaded after %v", time.Since(start).Round(time.Millisecond))
 	// Each picture is a live viewer of its camera's stream, receiving
-	// frames.
+	// frames, which the camera's session writes to it directly.
 	for _, c := range cams {
 		sent := c.http.Stats().FramesSent
 		deadline := time.Now().Add(20 * time.Second)
@@ -207,6 +207,9 @@ func TestAdminPageInChromium(t *testing.T) {
 				t.Fatalf("camera %s: %+v, want the page as one MJPEG viewer getting frames", c.Config.Name, st)
 			}
 			time.Sleep(20 * time.Millisecond)
+		}
+		if st := c.http.Stats(); st.FramesDirect == 0 {
+			t.Errorf("camera %s: %+v: no frame written directly to the page", c.Config.Name, st)
 		}
 	}
 

@@ -465,6 +465,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelDebug),
 		ConnState:         connlimit.ConnState,
+		ConnContext:       stream.ConnContext,
 	}
 	c.rtspAuth = httpauth.New(Realm, store)
 	c.rtspAuth.AllowBasic = b.cfg.RTSPBasicAuth

@@ -91,15 +91,27 @@ func (f *feeder) run(ctx context.Context, interval time.Duration) {
 }
 
 // serve registers c under /cam1 on a loopback test server, plus extra
-// routes, and returns its base URL.
+// routes, and returns its base URL. The server sets ConnContext, as the
+// bridge's do, so that up-to-date viewers are written directly.
 func serve(t testing.TB, c *Camera, extra func(r *mux.Router)) string {
+	t.Helper()
+	return serveMode(t, c, extra, true)
+}
+
+// serveMode is serve, with direct delivery or without (a server that does
+// not set ConnContext).
+func serveMode(t testing.TB, c *Camera, extra func(r *mux.Router), direct bool) string {
 	t.Helper()
 	r := mux.NewRouter()
 	c.Register(r.PathPrefix("/cam1").Subrouter())
 	if extra != nil {
 		extra(r)
 	}
-	srv := httptest.NewServer(r)
+	srv := httptest.NewUnstartedServer(r)
+	if direct {
+		srv.Config.ConnContext = ConnContext
+	}
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

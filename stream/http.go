@@ -93,6 +93,15 @@ type Camera struct {
 	part   atomic.Pointer[builtPart]
 	partMu sync.Mutex
 
+	// parked are the stream viewers that the publisher writes to
+	// directly (see direct.go), guarded by dmu; deliver, the hub
+	// listener that does it, is added by the first viewer that parks.
+	dmu          sync.Mutex
+	parked       map[*viewer]struct{}
+	listenOnce   sync.Once
+	framesDirect atomic.Uint64 // frames the publisher wrote whole
+	framesHanded atomic.Uint64 // frames it left to the viewer's goroutine to finish
+
 	// viewers are the authenticated requests in progress by user, so
 	// that CloseUser can end them.
 	viewersMu sync.Mutex
@@ -200,6 +209,10 @@ type Stats struct {
 	BytesSent     uint64 // bytes of streams and snapshots written to clients (bodies only)
 	FramesSent    uint64 // frames written to stream viewers
 	FramesDropped uint64 // frames stream viewers skipped because they could not keep up
+	// FramesDirect counts the frames of FramesSent that the camera's
+	// publisher wrote itself, to viewers that were up to date (see
+	// ConnContext).
+	FramesDirect uint64
 }
 
 // Stats returns a snapshot of the counters. It may be called from any
@@ -213,6 +226,7 @@ func (c *Camera) Stats() Stats {
 		BytesSent:     c.bytesSent.Load(),
 		FramesSent:    c.framesSent.Load(),
 		FramesDropped: c.framesSkip.Load(),
+		FramesDirect:  c.framesDirect.Load(),
 	}
 }
 
@@ -320,19 +334,42 @@ func textError(w http.ResponseWriter, code int, msg string) {
 
 // viewer is the per-connection state of a streaming response.
 type viewer struct {
-	c     *Camera
-	w     http.ResponseWriter
-	rc    *http.ResponseController
-	fl    http.Flusher // nil when the writer cannot flush
-	buf   []byte       // reused buffer for one part (header, JPEG, boundary)
-	sent  uint64
-	start time.Time
-	rearm time.Time // when the write deadline must be pushed forward
+	c        *Camera
+	w        http.ResponseWriter
+	rc       *http.ResponseController
+	fl       http.Flusher // nil when the writer cannot flush
+	buf      []byte       // reused buffer for one part (header, JPEG, boundary)
+	sent     uint64
+	start    time.Time
+	rearm    time.Time // when the write deadline must be pushed forward
+	deadline bool      // a write deadline is set
+
+	// Direct delivery (direct.go), for the streams of frames.
+	r         *FrameReader
+	direct    *directWriter // nil: the viewer's goroutine writes every frame
+	multipart bool          // frames go out as multipart parts, not bare JPEGs
+	wake      chan handoff  // the publisher hands the viewer back
 }
 
 func (c *Camera) newViewer(w http.ResponseWriter) *viewer {
 	fl, _ := w.(http.Flusher)
 	return &viewer{c: c, w: w, rc: http.NewResponseController(w), fl: fl, buf: make([]byte, 0, 128), start: c.now()}
+}
+
+// newFrameViewer returns the viewer of a stream of frames read from r,
+// written directly by the publisher when the server allows it.
+func (c *Camera) newFrameViewer(w http.ResponseWriter, req *http.Request, r *FrameReader, multipart bool) *viewer {
+	v := c.newViewer(w)
+	v.r, v.multipart = r, multipart
+	// Without a flusher, bytes could wait in net/http's buffers while the
+	// publisher writes past them.
+	if v.direct = newDirectWriter(req); v.direct != nil && v.fl == nil {
+		v.direct = nil
+	}
+	if v.direct != nil {
+		v.wake = make(chan handoff, 1)
+	}
+	return v
 }
 
 // write writes the pieces of one frame and flushes them to the client,
@@ -342,7 +379,7 @@ func (v *viewer) write(parts ...[]byte) error {
 	// tests): then a stuck client just blocks its own goroutine.
 	if now := time.Now(); !now.Before(v.rearm) {
 		t := v.c.WriteTimeout
-		_ = v.rc.SetWriteDeadline(now.Add(t))
+		v.deadline = v.rc.SetWriteDeadline(now.Add(t)) == nil
 		v.rearm = now.Add(t / 2)
 	}
 	for _, p := range parts {
@@ -409,28 +446,46 @@ func (c *Camera) serveMultipart(w http.ResponseWriter, req *http.Request) {
 	defer c.multipart.Add(-1)
 	r := c.Video.NewReader()
 	defer r.Close()
-	v := c.newViewer(w)
+	v := c.newFrameViewer(w, req, r, true)
 	// The first boundary opens the body.
 	err := v.write([]byte(partTrailer[2:]))
-	for err == nil {
-		var f *camsession.Frame
-		if f, err = c.nextFrame(req.Context(), r); err != nil {
-			break
+	if err == nil {
+		err = c.streamFrames(req.Context(), v)
+	}
+	c.done(req, "multipart", v, r.Dropped(), err)
+}
+
+// streamFrames writes v's frames until an error: parked, by the publisher,
+// while v is up to date and can be written directly; by this goroutine
+// otherwise.
+func (c *Camera) streamFrames(ctx context.Context, v *viewer) error {
+	for {
+		if parked, err := c.park(ctx, v); parked || err != nil {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		f, err := c.nextFrame(ctx, v.r)
+		if err != nil {
+			return err
 		}
 		// One contiguous write: net/http then hands it to the socket in
 		// a single system call instead of three. Viewers that are up to
 		// date share one copy of the part; one that is behind builds its
 		// own in its reused buffer.
-		part := c.sharedPart(f)
-		if part == nil {
-			v.buf = appendPart(v.buf[:0], f)
-			part = v.buf
+		p := f.JPEG
+		if v.multipart {
+			if p = c.sharedPart(f); p == nil {
+				v.buf = appendPart(v.buf[:0], f)
+				p = v.buf
+			}
 		}
-		if err = v.write(part); err == nil {
-			c.framesSent.Add(1)
+		if err := v.write(p); err != nil {
+			return err
 		}
+		c.framesSent.Add(1)
 	}
-	c.done(req, "multipart", v, r.Dropped(), err)
 }
 
 // serveRaw streams the JPEGs back to back.
@@ -443,18 +498,8 @@ func (c *Camera) serveRaw(w http.ResponseWriter, req *http.Request) {
 	defer c.raw.Add(-1)
 	r := c.Video.NewReader()
 	defer r.Close()
-	v := c.newViewer(w)
-	var err error
-	for {
-		var f *camsession.Frame
-		if f, err = c.nextFrame(req.Context(), r); err != nil {
-			break
-		}
-		if err = v.write(f.JPEG); err != nil {
-			break
-		}
-		c.framesSent.Add(1)
-	}
+	v := c.newFrameViewer(w, req, r, false)
+	err := c.streamFrames(req.Context(), v)
 	c.done(req, "raw", v, r.Dropped(), err)
 }
 

@@ -224,6 +224,13 @@ func TestSnapshot(t *testing.T) {
 // TestFanOut: 100 HTTP viewers plus one that never reads. The stuck one
 // must not slow the others: they all receive every frame.
 func TestFanOut(t *testing.T) {
+	// Viewers written directly by the publisher, and a server without
+	// ConnContext, where each viewer's goroutine writes its frames.
+	t.Run("direct", func(t *testing.T) { testFanOut(t, true) })
+	t.Run("goroutines", func(t *testing.T) { testFanOut(t, false) })
+}
+
+func testFanOut(t *testing.T, direct bool) {
 	const viewers, frames = 100, 40
 	hub := NewHub()
 	fd := newFeeder(hub, baseJPEGs(t, 3, 60))
@@ -231,7 +238,7 @@ func TestFanOut(t *testing.T) {
 	// race detector on a loaded machine is not mistaken for a slow client;
 	// the stuck viewer below is far more frames behind than that.
 	cam := &Camera{Video: hub, WriteTimeout: 2 * time.Second, MaxLag: 12}
-	base := serve(t, cam, nil)
+	base := serveMode(t, cam, nil, direct)
 	u, _ := url.Parse(base)
 
 	// The stuck viewer: a tiny receive buffer and no reads at all.
@@ -286,7 +293,10 @@ func TestFanOut(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d viewers got all %d frames in %v", viewers, frames, elapsed)
+	t.Logf("%d viewers got all %d frames in %v, %d of them from the publisher", viewers, frames, elapsed, cam.framesDirect.Load())
+	if d := cam.framesDirect.Load(); (d > 0) != direct {
+		t.Errorf("%d frames written directly, want some only with ConnContext (direct %v)", d, direct)
+	}
 	// The stuck viewer is cut off once a frame cannot be written for
 	// WriteTimeout, and its hub reader is released.
 	ctx, cancel := context.WithCancel(context.Background())

@@ -36,6 +36,11 @@ type Hub struct {
 	smu    sync.Mutex
 	stamps [stampRing]Stamp // stamp of frame n (from 1) in stamps[n%stampRing]
 	nstamp uint64           // stamps recorded
+
+	// pmu serialises Publish, Close and Listen, so that listeners see
+	// frames one at a time and in order.
+	pmu       sync.Mutex
+	listeners []func(seq uint64, f *camsession.Frame) // guarded by pmu
 }
 
 // Stamp is what a Hub remembers of a frame after it has let go of it.
@@ -55,9 +60,11 @@ func NewHub() *Hub {
 	return h
 }
 
-// Publish makes f the newest frame, as Feed.Publish, and remembers its
-// stamp.
+// Publish makes f the newest frame, as Feed.Publish, remembers its
+// stamp, and then calls the listeners (see Listen) before it returns.
 func (h *Hub) Publish(f *camsession.Frame) {
+	h.pmu.Lock()
+	defer h.pmu.Unlock()
 	if f != nil {
 		h.smu.Lock()
 		h.nstamp++
@@ -65,6 +72,40 @@ func (h *Hub) Publish(f *camsession.Frame) {
 		h.smu.Unlock()
 	}
 	h.Feed.Publish(f)
+	if h.isShut.Load() {
+		return
+	}
+	seq := h.head.Load().seq
+	for _, fn := range h.listeners {
+		fn(seq, f)
+	}
+}
+
+// Close closes the feed, as Feed.Close, and tells the listeners: they are
+// called once more with a nil frame.
+func (h *Hub) Close() {
+	h.pmu.Lock()
+	defer h.pmu.Unlock()
+	if h.isShut.Load() {
+		return
+	}
+	h.Feed.Close()
+	for _, fn := range h.listeners {
+		fn(h.head.Load().seq, nil)
+	}
+}
+
+// Listen adds fn to the functions that Publish calls, in the publisher's
+// goroutine, with each frame and its hub sequence number (the number a
+// Reader counts in), one frame at a time and in order; Close calls them
+// with a nil frame. fn must not block: it delays the camera's next
+// packets. It is for delivering a frame where waking a goroutine per
+// reader would cost more than the work itself (see Camera's direct
+// viewers).
+func (h *Hub) Listen(fn func(seq uint64, f *camsession.Frame)) {
+	h.pmu.Lock()
+	defer h.pmu.Unlock()
+	h.listeners = append(h.listeners, fn)
 }
 
 // RecentStamps appends the stamps of up to n of the newest frames (at most

@@ -235,6 +235,10 @@ func (c *Conn) evict() {
 	_ = c.Conn.Close()
 }
 
+// NetConn returns the connection it wraps, as tls.Conn's does: code that
+// needs the socket itself (stream's direct delivery) looks through it.
+func (c *Conn) NetConn() net.Conn { return c.Conn }
+
 // Close closes the connection and releases its slot.
 func (c *Conn) Close() error {
 	c.slot.Release()
