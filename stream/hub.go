@@ -129,8 +129,11 @@ func NewAudioHub() *AudioHub { return NewFeed[camsession.Audio]() }
 // hands them to readers. Publish never waits for a reader: readers take no
 // lock; they wait on a broadcast channel that the next Publish closes, then
 // pick items out of a small ring. Publish's only per-reader cost is the
-// runtime readying the readers that wait (about 30 µs for 200 readers).
-// Items are shared, never copied.
+// runtime readying the readers that wait (about 30 µs for 200 readers),
+// though each reader then runs on whichever thread the runtime wakes for
+// it: the HTTP stream viewers that are up to date wait in no Reader but
+// are written by a Hub listener (see Hub.Listen and direct.go). Items are
+// shared, never copied.
 type Feed[T any] struct {
 	wmu    sync.Mutex // serialises Publish and Close; readers never take it
 	closed bool       // guarded by wmu
