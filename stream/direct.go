@@ -162,7 +162,8 @@ func (c *Camera) park(ctx context.Context, v *viewer) (bool, error) {
 	// The publisher's writes never wait, and an expired deadline would
 	// fail them.
 	if v.deadline {
-		if err := v.rc.SetWriteDeadline(time.Time{}); err != nil {
+		if v.rc.SetWriteDeadline(time.Time{}) != nil {
+			v.direct = nil // it stays: this goroutine writes every frame
 			return false, nil
 		}
 		v.deadline = false
