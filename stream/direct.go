@@ -159,15 +159,9 @@ func (c *Camera) park(ctx context.Context, v *viewer) (bool, error) {
 		return false, nil
 	}
 	c.listenOnce.Do(func() { c.Video.Listen(c.deliver) })
-	// The publisher's writes never wait, and an expired deadline would
-	// fail them.
-	if v.deadline {
-		if v.rc.SetWriteDeadline(time.Time{}) != nil {
-			v.direct = nil // it stays: this goroutine writes every frame
-			return false, nil
-		}
-		v.deadline = false
-		v.rearm = time.Time{}
+	if !v.clearDeadline() {
+		v.direct = nil // it stays: this goroutine writes every frame
+		return false, nil
 	}
 	c.dmu.Lock()
 	// Looked at again under dmu, which the publisher holds from Publish
@@ -195,6 +189,20 @@ func (c *Camera) park(ctx context.Context, v *viewer) (bool, error) {
 		}
 		return true, fmt.Errorf("parked: %w", ctx.Err())
 	}
+}
+
+// clearDeadline removes the write deadline of a viewer about to park: the
+// publisher's writes never wait, and an expired deadline would fail them.
+// It reports whether the viewer has none.
+func (v *viewer) clearDeadline() bool {
+	if v.deadline {
+		if v.rc.SetWriteDeadline(time.Time{}) != nil {
+			return false
+		}
+		v.deadline = false
+		v.rearm = time.Time{}
+	}
+	return true
 }
 
 // finish takes over a frame the publisher could not finish.
