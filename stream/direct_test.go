@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sync"
 	"testing"
@@ -151,7 +152,14 @@ func TestDirectDelivery(t *testing.T) {
 	}
 	for seq := uint64(2); seq <= frames; seq++ {
 		// Every viewer has the last frame and waits, parked, for the next.
-		waitFor(t, func() bool { return cam.parkedViewers() == viewers })
+		waitFor(t, func() bool {
+			for _, v := range vs {
+				if !v.has(seq - 1) {
+					return false
+				}
+			}
+			return cam.parkedViewers() == viewers
+		})
 		if got := fd.publish(); got != seq {
 			t.Fatalf("published %d, want %d", got, seq)
 		}
@@ -256,5 +264,93 @@ func TestDirectDeliveryViewerLeaves(t *testing.T) {
 	waitFor(t, func() bool { return stay.has(seq) })
 	if n := cam.parkedViewers(); n > 1 {
 		t.Errorf("%d viewers parked after one left", n)
+	}
+}
+
+// TestDirectDeliveryRaw: /raw.mjpeg viewers, whose first write is a
+// frame (the response header goes out with it), are written directly
+// too.
+func TestDirectDeliveryRaw(t *testing.T) {
+	hub := NewHub()
+	fd := newFeeder(hub, baseJPEGs(t, 2, 60))
+	cam := &Camera{Video: hub}
+	base := serve(t, cam, nil)
+	// The viewer comes before any frame: the response header leaves with
+	// the first.
+	got := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.Get(base + "/cam1/raw.mjpeg")
+		if err != nil {
+			t.Error(err)
+		}
+		got <- resp
+	}()
+	waitFor(t, func() bool { return hub.Readers() == 1 })
+	const frames = 10
+	fd.publish()
+	resp := <-got
+	if resp == nil {
+		t.FailNow()
+	}
+	defer resp.Body.Close()
+	for range frames - 1 {
+		// The viewer parks once it has written its first frame.
+		waitFor(t, func() bool { return cam.parkedViewers() == 1 })
+		fd.publish()
+	}
+	waitFor(t, func() bool { return cam.Stats().FramesSent == frames })
+	b := make([]byte, 0, 1<<20)
+	for {
+		jpegs, _ := splitJPEGs(b)
+		if len(jpegs) == frames {
+			for i, j := range jpegs {
+				if !bytes.Equal(j, fd.frame(uint64(i+1))) {
+					t.Fatalf("frame %d differs from the one published", i+1)
+				}
+			}
+			break
+		}
+		n, err := resp.Body.Read(b[len(b):cap(b)])
+		if err != nil {
+			t.Fatalf("after %d bytes: %v", len(b), err)
+		}
+		b = b[:len(b)+n]
+	}
+	if d := cam.Stats().FramesDirect; d != frames-1 {
+		t.Errorf("%d frames written directly, want all but the first %d", d, frames-1)
+	}
+}
+
+// passThrough wraps a ResponseWriter as a middleware might (one that
+// compresses, for one): the viewers behind it must not be written
+// directly.
+type passThrough struct{ http.ResponseWriter }
+
+func (p passThrough) Flush() { p.ResponseWriter.(http.Flusher).Flush() }
+
+// TestDirectDeliveryOnlyPlainWriters: behind a wrapped ResponseWriter,
+// viewers are written by their goroutines, through the wrapper.
+func TestDirectDeliveryOnlyPlainWriters(t *testing.T) {
+	hub := NewHub()
+	fd := newFeeder(hub, baseJPEGs(t, 2, 60))
+	cam := &Camera{Video: hub}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.StripPrefix("/cam1", cam.Handler()).ServeHTTP(passThrough{w}, r)
+	}))
+	srv.Config.ConnContext = ConnContext
+	srv.Start()
+	t.Cleanup(srv.Close)
+	fd.publish()
+	v := watchMJPEG(t, fd, srv.URL, nil)
+	for seq := uint64(2); seq <= 5; seq++ {
+		waitFor(t, func() bool { return v.has(seq - 1) })
+		fd.publish()
+	}
+	waitFor(t, func() bool { return v.has(5) })
+	if seqs, err := v.got(); err != nil || len(seqs) != 5 {
+		t.Fatalf("frames %v, %v", seqs, err)
+	}
+	if d, n := cam.Stats().FramesDirect, cam.parkedViewers(); d != 0 || n != 0 {
+		t.Errorf("%d frames written directly, %d viewers parked, behind a wrapper", d, n)
 	}
 }

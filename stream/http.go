@@ -363,7 +363,7 @@ func (c *Camera) newFrameViewer(w http.ResponseWriter, req *http.Request, r *Fra
 	v.r, v.multipart = r, multipart
 	// Without a flusher, bytes could wait in net/http's buffers while the
 	// publisher writes past them.
-	if v.direct = newDirectWriter(req); v.direct != nil && v.fl == nil {
+	if v.direct = newDirectWriter(w, req); v.direct != nil && v.fl == nil {
 		v.direct = nil
 	}
 	if v.direct != nil {
@@ -389,8 +389,12 @@ func (v *viewer) write(parts ...[]byte) error {
 			return fmt.Errorf("write to viewer: %w", err)
 		}
 	}
+	// A failed flush leaves bytes in net/http's buffer: the stream is
+	// over (nothing may be written past them).
 	if v.fl != nil {
-		v.fl.Flush()
+		if err := v.rc.Flush(); err != nil {
+			return fmt.Errorf("flush to viewer: %w", err)
+		}
 	}
 	v.sent++
 	return nil

@@ -294,6 +294,9 @@ func testFanOut(t *testing.T, direct bool) {
 		}
 	}
 	t.Logf("%d viewers got all %d frames in %v, %d of them from the publisher", viewers, frames, elapsed, cam.framesDirect.Load())
+	if n := cam.parkedViewers(); n > maxParked {
+		t.Errorf("%d viewers parked, more than %d", n, maxParked)
+	}
 	if d := cam.framesDirect.Load(); (d > 0) != direct {
 		t.Errorf("%d frames written directly, want some only with ConnContext (direct %v)", d, direct)
 	}
