@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(attackEnv); spec != "" {
 		os.Exit(runAttack(spec)) // the attacker of attack_test.go
 	}
+	if os.Getenv(orphanEnv) != "" {
+		os.Exit(runOrphanParent()) // the parent of TestChildDiesWithTestProcess
+	}
 	os.Exit(testMain(m))
 }
 
@@ -75,7 +78,10 @@ func runCLI(t *testing.T, timeout time.Duration, args ...string) (stdout, stderr
 	cmd := exec.CommandContext(ctx, bin, args...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
+	err := startChild(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if ctx.Err() != nil {
 		t.Fatalf("chinesium %v did not finish within %v\nstderr: %s", args, timeout, e.String())
 	}
@@ -127,7 +133,7 @@ func startFakecam(t *testing.T, ip string, controlPort int, args ...string) {
 	cmd := exec.Command(bin, append(base, args...)...)
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
+	if err := startChild(cmd); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -186,10 +192,10 @@ func TestStreamToFFprobe(t *testing.T) {
 	stream.Stdout, probe.Stdin = pw, pr
 	var probeOut, probeErr bytes.Buffer
 	probe.Stdout, probe.Stderr = &probeOut, &probeErr
-	if err := probe.Start(); err != nil {
+	if err := startChild(probe); err != nil {
 		t.Fatal(err)
 	}
-	if err := stream.Start(); err != nil {
+	if err := startChild(stream); err != nil {
 		t.Fatal(err)
 	}
 	pr.Close()
@@ -229,7 +235,7 @@ func TestStreamRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err = first.Start(); err != nil {
+	if err = startChild(first); err != nil {
 		t.Fatal(err)
 	}
 	got := make([]byte, 64<<10) // a few frames
@@ -283,7 +289,7 @@ func TestStreamReaderQuits(t *testing.T) {
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	if err := startChild(cmd); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := io.ReadFull(out, make([]byte, 1000)); err != nil {
@@ -518,7 +524,7 @@ func TestStreamInterrupt(t *testing.T) {
 	cmd := exec.Command(bin, "stream", "127.0.2.8", "-local-port", "43208", "-o", out)
 	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
+	if err := startChild(cmd); err != nil {
 		t.Fatal(err)
 	}
 	// A frame in the file: the process is past its start and streaming,
@@ -558,7 +564,7 @@ func TestSnapshotCameraBusy(t *testing.T) {
 	startFakecam(t, "127.0.2.9", 10104)
 	held := filepath.Join(t.TempDir(), "held.mjpeg")
 	holder := exec.Command(bin, "stream", "127.0.2.9", "-local-port", "43209", "-o", held)
-	if err := holder.Start(); err != nil {
+	if err := startChild(holder); err != nil {
 		t.Fatal(err)
 	}
 	defer func() {

@@ -89,7 +89,7 @@ func startRecord(t *testing.T, args ...string) *recordProcess {
 		t.Fatal(err)
 	}
 	p.cmd.Stderr = p.stderr
-	if err := p.cmd.Start(); err != nil {
+	if err := startChild(p.cmd); err != nil {
 		t.Fatal(err)
 	}
 	go func() {

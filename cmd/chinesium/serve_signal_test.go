@@ -46,7 +46,7 @@ func startCommand(t *testing.T, cmd *exec.Cmd) *servingProcess {
 		t.Fatal(err)
 	}
 	p.cmd.Stderr = p.stderr
-	if err := p.cmd.Start(); err != nil {
+	if err := startChild(p.cmd); err != nil {
 		t.Fatal(err)
 	}
 	lines := make(chan string, 64)

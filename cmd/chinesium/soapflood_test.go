@@ -147,7 +147,7 @@ func startAttacker(t *testing.T, env, value string) (*exec.Cmd, io.Reader) {
 		t.Fatal(err)
 	}
 	attacker.Stderr = os.Stderr
-	if err := attacker.Start(); err != nil {
+	if err := startChild(attacker); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = attacker.Process.Kill(); _ = attacker.Wait() })
