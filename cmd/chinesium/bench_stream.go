@@ -35,6 +35,10 @@ var (
 // the bare relay before it switches to the other.
 const latencyBlock = time.Second
 
+// minLatencyTurns is the fewest turns the latency section takes each,
+// whatever -window says (but -quick).
+const minLatencyTurns = 10
+
 // latency: the last UDP packet of a frame → the whole frame at each of 50
 // HTTP MJPEG and 10 RTSP readers of a "chinesium serve" process, beside a
 // bare relay process that, for one UDP datagram, writes a message of the
@@ -106,6 +110,11 @@ func (b *bench) latency(ctx context.Context) error {
 	type span struct{ from, to time.Time }
 	var turns []span
 	per := max(1, int(b.window/latencyBlock))
+	if !b.quick {
+		// A p99 needs frames: with 25 a turn, 10 turns give 250 frames
+		// of 50 readers, and the p99 is not just the worst frame.
+		per = max(per, minLatencyTurns)
+	}
 	for range per {
 		if ctx.Err() != nil {
 			return ctx.Err()
