@@ -123,7 +123,7 @@ type handoff struct {
 func (c *Camera) deliver(seq uint64, f *camsession.Frame) {
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
-	var part []byte // f's multipart part, built once
+	var bytes, whole uint64 // counted once for the frame
 	for v := range c.parked {
 		if f == nil || v.r.next != seq {
 			// Closed, or the viewer missed a frame: its goroutine
@@ -131,18 +131,10 @@ func (c *Camera) deliver(seq uint64, f *camsession.Frame) {
 			c.unpark(v, handoff{})
 			continue
 		}
-		p := f.JPEG
-		if v.multipart {
-			if part == nil {
-				if part = c.sharedPart(f); part == nil {
-					part = appendPart(nil, f)
-				}
-			}
-			p = part
-		}
+		p := c.frameBytes(v, f)
 		v.r.next = seq + 1
 		n, err := v.direct.try(p)
-		c.bytesSent.Add(uint64(n))
+		bytes += uint64(n)
 		switch {
 		case err != nil:
 			c.unpark(v, handoff{err: err})
@@ -151,10 +143,12 @@ func (c *Camera) deliver(seq uint64, f *camsession.Frame) {
 			c.unpark(v, handoff{rest: p[n:]})
 		default:
 			v.sent++
-			c.framesSent.Add(1)
-			c.framesDirect.Add(1)
+			whole++
 		}
 	}
+	c.bytesSent.Add(bytes)
+	c.framesSent.Add(whole)
+	c.framesDirect.Add(whole)
 }
 
 // unpark hands v back to its goroutine. Called with dmu held.
@@ -215,12 +209,11 @@ func (c *Camera) park(ctx context.Context, v *viewer) (bool, error) {
 // publisher's writes never wait, and an expired deadline would fail them.
 // It reports whether the viewer has none.
 func (v *viewer) clearDeadline() bool {
-	if v.deadline {
+	if !v.rearm.IsZero() {
 		if v.rc.SetWriteDeadline(time.Time{}) != nil {
 			return false
 		}
-		v.deadline = false
-		v.rearm = time.Time{}
+		v.rearm = time.Time{} // the next write sets one again
 	}
 	return true
 }

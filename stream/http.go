@@ -334,15 +334,14 @@ func textError(w http.ResponseWriter, code int, msg string) {
 
 // viewer is the per-connection state of a streaming response.
 type viewer struct {
-	c        *Camera
-	w        http.ResponseWriter
-	rc       *http.ResponseController
-	fl       http.Flusher // nil when the writer cannot flush
-	buf      []byte       // reused buffer for one part (header, JPEG, boundary)
-	sent     uint64
-	start    time.Time
-	rearm    time.Time // when the write deadline must be pushed forward
-	deadline bool      // a write deadline is set
+	c     *Camera
+	w     http.ResponseWriter
+	rc    *http.ResponseController
+	fl    http.Flusher // nil when the writer cannot flush
+	buf   []byte       // reused buffer for one part (header, JPEG, boundary)
+	sent  uint64
+	start time.Time
+	rearm time.Time // when the write deadline must be pushed forward; zero: none is set
 
 	// Direct delivery (direct.go), for the streams of frames.
 	r         *FrameReader
@@ -361,12 +360,7 @@ func (c *Camera) newViewer(w http.ResponseWriter) *viewer {
 func (c *Camera) newFrameViewer(w http.ResponseWriter, req *http.Request, r *FrameReader, multipart bool) *viewer {
 	v := c.newViewer(w)
 	v.r, v.multipart = r, multipart
-	// Without a flusher, bytes could wait in net/http's buffers while the
-	// publisher writes past them.
-	if v.direct = newDirectWriter(w, req); v.direct != nil && v.fl == nil {
-		v.direct = nil
-	}
-	if v.direct != nil {
+	if v.direct = newDirectWriter(w, req); v.direct != nil {
 		v.wake = make(chan handoff, 1)
 	}
 	return v
@@ -379,7 +373,7 @@ func (v *viewer) write(parts ...[]byte) error {
 	// tests): then a stuck client just blocks its own goroutine.
 	if now := time.Now(); !now.Before(v.rearm) {
 		t := v.c.WriteTimeout
-		v.deadline = v.rc.SetWriteDeadline(now.Add(t)) == nil
+		_ = v.rc.SetWriteDeadline(now.Add(t))
 		v.rearm = now.Add(t / 2)
 	}
 	for _, p := range parts {
@@ -459,6 +453,21 @@ func (c *Camera) serveMultipart(w http.ResponseWriter, req *http.Request) {
 	c.done(req, "multipart", v, r.Dropped(), err)
 }
 
+// frameBytes returns what v is sent for f, in one piece so that it
+// leaves in a single system call: the bare JPEG, or its multipart part.
+// Viewers that are up to date share one copy of the part; one that is
+// behind builds its own in its reused buffer.
+func (c *Camera) frameBytes(v *viewer, f *camsession.Frame) []byte {
+	if !v.multipart {
+		return f.JPEG
+	}
+	if p := c.sharedPart(f); p != nil {
+		return p
+	}
+	v.buf = appendPart(v.buf[:0], f)
+	return v.buf
+}
+
 // streamFrames writes v's frames until an error: parked, by the publisher,
 // while v is up to date and can be written directly; by this goroutine
 // otherwise.
@@ -474,18 +483,7 @@ func (c *Camera) streamFrames(ctx context.Context, v *viewer) error {
 		if err != nil {
 			return err
 		}
-		// One contiguous write: net/http then hands it to the socket in
-		// a single system call instead of three. Viewers that are up to
-		// date share one copy of the part; one that is behind builds its
-		// own in its reused buffer.
-		p := f.JPEG
-		if v.multipart {
-			if p = c.sharedPart(f); p == nil {
-				v.buf = appendPart(v.buf[:0], f)
-				p = v.buf
-			}
-		}
-		if err := v.write(p); err != nil {
+		if err := v.write(c.frameBytes(v, f)); err != nil {
 			return err
 		}
 		c.framesSent.Add(1)

@@ -98,10 +98,10 @@ func (h *Hub) Close() {
 // Listen adds fn to the functions that Publish calls, in the publisher's
 // goroutine, with each frame and its hub sequence number (the number a
 // Reader counts in), one frame at a time and in order; Close calls them
-// with a nil frame, as does Publish(nil). fn must not block: it delays the camera's next
-// packets. It is for delivering a frame where waking a goroutine per
-// reader would cost more than the work itself (see Camera's direct
-// viewers).
+// with a nil frame, as does Publish(nil). fn must not block: it delays
+// the camera's next packets. It is for delivering a frame where waking a
+// goroutine per reader would cost more than the work itself (see
+// Camera's direct viewers).
 func (h *Hub) Listen(fn func(seq uint64, f *camsession.Frame)) {
 	h.pmu.Lock()
 	defer h.pmu.Unlock()
