@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"syscall"
 	"time"
 
 	"github.com/chinesium/chinesium/camsession"
+	"github.com/chinesium/chinesium/internal/directwrite"
 )
 
 // Direct delivery.
@@ -47,16 +47,8 @@ func ConnContext(ctx context.Context, c net.Conn) context.Context {
 	return context.WithValue(ctx, connKey{}, c)
 }
 
-// directWriter writes to a connection's socket without waiting.
-type directWriter struct {
-	rc syscall.RawConn
-	fn func(fd uintptr) bool // write, made once: a method value allocates
-
-	// The call in progress; the publisher makes one at a time.
-	p   []byte
-	n   int
-	err error
-}
+// directWriter is a viewer's connection, written by the publisher.
+type directWriter = directwrite.Writer
 
 // maxParked bounds the viewers of a camera that the publisher writes
 // directly, and so the time it spends writing one frame while the
@@ -72,43 +64,10 @@ const maxParked = 64
 // connection has no file descriptor.
 func newDirectWriter(w http.ResponseWriter, req *http.Request) *directWriter {
 	c, _ := req.Context().Value(connKey{}).(net.Conn)
-	if c == nil || !canWriteDirect || req.ProtoMajor != 1 || req.TLS != nil || fmt.Sprintf("%T", w) != "*http.response" {
+	if c == nil || req.ProtoMajor != 1 || req.TLS != nil || fmt.Sprintf("%T", w) != "*http.response" {
 		return nil
 	}
-	for {
-		if sc, ok := c.(syscall.Conn); ok {
-			rc, err := sc.SyscallConn()
-			if err != nil {
-				return nil
-			}
-			d := &directWriter{rc: rc}
-			d.fn = d.write
-			return d
-		}
-		// A wrapper, such as connlimit.Conn, that tells what it wraps.
-		u, ok := c.(interface{ NetConn() net.Conn })
-		if !ok {
-			return nil
-		}
-		if c = u.NetConn(); c == nil {
-			return nil
-		}
-	}
-}
-
-// try writes what of p the socket takes at once: n < len(p) with a nil
-// error means the socket is full.
-func (d *directWriter) try(p []byte) (int, error) {
-	d.p, d.n, d.err = p, 0, nil
-	err := d.rc.Write(d.fn)
-	d.p = nil
-	if err == nil {
-		err = d.err
-	}
-	if err != nil {
-		return d.n, fmt.Errorf("write to viewer: %w", err)
-	}
-	return d.n, nil
+	return directwrite.New(c)
 }
 
 // handoff is what the publisher gives back to a viewer it unparks.
@@ -133,7 +92,7 @@ func (c *Camera) deliver(seq uint64, f *camsession.Frame) {
 		}
 		p := c.frameBytes(v, f)
 		v.r.next = seq + 1
-		n, err := v.direct.try(p)
+		n, err := v.direct.Try(p)
 		bytes += uint64(n)
 		switch {
 		case err != nil:
