@@ -1,20 +1,27 @@
 package rtsp
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
+	"io"
 	"net"
 	"net/netip"
 	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/rtsp/rtpjpeg"
+	"github.com/chinesium/chinesium/stream"
 )
 
 // BenchmarkFanout measures one camera frame (a 640x480 JPEG packetized once
@@ -69,9 +76,9 @@ func BenchmarkFanout(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				size, n := fr.PayloadSize(maxPayload, rtpHeaderLen)
+				size, n := fr.PayloadSize(maxPayload, packetRoom)
 				u := startUnit(size, n)
-				u.buf, u.ends, _ = fr.AppendPayloads(u.buf, u.ends, maxPayload, rtpHeaderLen)
+				u.buf, u.ends, _ = fr.AppendPayloads(u.buf, u.ends, maxPayload, packetRoom)
 				u.key = true
 				tr.finish(u, tr.rtpTime(time.Now()))
 				tr.dispatch(u)
@@ -101,7 +108,7 @@ func BenchmarkFanout(b *testing.B) {
 			b.ReportMetric(float64(cpu.Microseconds())/frames, "cpu-us/frame")
 			b.ReportMetric(float64(cpu.Nanoseconds())/frames/float64(readers), "cpu-ns/frame/reader")
 			fr, _ := rtpjpeg.Parse(jp)
-			_, pkts := fr.PayloadSize(maxPayload, rtpHeaderLen)
+			_, pkts := fr.PayloadSize(maxPayload, packetRoom)
 			b.ReportMetric(float64(len(jp)), "jpeg-bytes")
 			b.ReportMetric(float64(cpu.Nanoseconds())/frames/float64(readers*pkts), "cpu-ns/packet")
 			for _, st := range sts {
@@ -138,4 +145,119 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// hiddenSockets is a listener whose connections do not give their socket
+// away, so that every unit goes through the sessions' writers: the
+// baseline of BenchmarkInterleaved.
+type hiddenSockets struct{ net.Listener }
+
+func (l hiddenSockets) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	return struct{ net.Conn }{c}, err
+}
+
+// BenchmarkInterleaved measures one camera frame (camera-like, tens of
+// RTP packets) sent to 50 sessions interleaved in their RTSP connections,
+// read by 50 clients, with each session's writer goroutine writing every
+// unit (writers) and with the producer writing up-to-date sessions
+// itself (direct): process CPU per frame and the time from Publish to the
+// frame's last packet at the last client.
+func BenchmarkInterleaved(b *testing.B) {
+	const sessions = 50
+	jp := cameraLikeJPEG(b)
+	for _, mode := range []string{"writers", "direct"} {
+		b.Run(fmt.Sprintf("sessions=%d/%s", sessions, mode), func(b *testing.B) {
+			hub := stream.NewHub()
+			srv := &Server{}
+			srv.Handle("cam1", Source{Video: hub})
+			ln, err := net.Listen("tcp", "127.0.12.60:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if mode == "writers" {
+				ln = hiddenSockets{ln}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			served := make(chan struct{})
+			go func() { defer close(served); _ = srv.Serve(ctx, ln) }()
+			defer func() { cancel(); <-served }()
+			url := "rtsp://" + ln.Addr().String() + "/cam1/jpeg"
+			var got, want atomic.Int64 // frames received, over all clients
+			arrived := make(chan struct{}, 1)
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			for range sessions {
+				nc, err := net.Dial("tcp", ln.Addr().String())
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer nc.Close()
+				br := bufio.NewReaderSize(nc, 64<<10)
+				session := ""
+				for i, req := range []string{
+					"SETUP " + url + "/trackID=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n",
+					"PLAY " + url + " RTSP/1.0\r\nCSeq: 2\r\nSession: %s\r\n\r\n",
+				} {
+					if i == 1 {
+						req = fmt.Sprintf(req, session)
+					}
+					if _, err := io.WriteString(nc, req); err != nil {
+						b.Fatal(err)
+					}
+					res, err := readRawResponse(br)
+					if err != nil || res.status != 200 {
+						b.Fatalf("%s: %v %v", req, res, err)
+					}
+					session = sessionID(res.header.get("Session"))
+				}
+				wg.Go(func() {
+					buf := make([]byte, 65535)
+					for {
+						ch, data, err := readInterleaved(br, buf)
+						if err != nil {
+							return
+						}
+						if ch == 0 && len(data) > 1 && data[1]&0x80 != 0 && got.Add(1) == want.Load() {
+							arrived <- struct{}{}
+						}
+					}
+				})
+			}
+			for srv.Stats().Paths["cam1"].JPEG.TCP < sessions {
+				time.Sleep(time.Millisecond)
+			}
+			seq := uint64(0)
+			base := time.Now()
+			frame := func() time.Duration {
+				seq++
+				want.Store(int64(seq) * sessions)
+				start := time.Now()
+				// Capture times 40 ms apart (25 fps), whenever the frames
+				// come: the producer paces by them.
+				hub.Publish(&camsession.Frame{JPEG: jp, Seq: seq, Time: base.Add(time.Duration(seq) * 40 * time.Millisecond)})
+				select {
+				case <-arrived:
+				case <-time.After(10 * time.Second):
+					b.Fatalf("frame %d: %d of %d arrivals after 10 s", seq, got.Load(), want.Load())
+				}
+				return time.Since(start)
+			}
+			for range 5 { // first units and sender reports
+				frame()
+			}
+			cpu0 := cpuTime()
+			var lat []time.Duration
+			b.ResetTimer()
+			for b.Loop() {
+				lat = append(lat, frame())
+			}
+			b.StopTimer()
+			cpu := cpuTime() - cpu0
+			slices.Sort(lat)
+			b.ReportMetric(float64(cpu.Microseconds())/float64(len(lat)), "cpu-us/frame")
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-us")
+			b.ReportMetric(float64(srv.Stats().Paths["cam1"].UnitsDirect)/float64(int(seq)*sessions), "direct/unit")
+		})
+	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/chinesium/chinesium/httpauth"
 	"github.com/chinesium/chinesium/internal/connlimit"
+	"github.com/chinesium/chinesium/internal/directwrite"
 )
 
 // publicMethods is the Public header of OPTIONS responses.
@@ -50,11 +51,17 @@ type conn struct {
 	// UnauthenticatedTimeout. Read and written by the serve goroutine.
 	authed bool
 
+	// wmu orders the writes to out: responses, sender reports and units
+	// from the sessions' writers, and units the producers write directly
+	// (tryDirect). Whoever holds it writes rest first.
 	wmu sync.Mutex
-	// bw batches interleaved RTP; guarded by wmu. It is allocated on the
-	// first interleaved write, so connections that only exchange requests
-	// (or never authenticate) do not hold 64 KiB each.
-	bw *bufio.Writer
+	// rest is the end of a unit that a producer's direct write left
+	// unsent; guarded by wmu.
+	rest []byte
+	// dw writes out without waiting, for the producers; made on first
+	// use, nil when out has no socket. Guarded by wmu.
+	dw     *directwrite.Writer
+	dwMade bool
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -218,62 +225,83 @@ func (c *conn) touchSessions() {
 func (c *conn) writeResponse(res *response, cseq string) error {
 	res.header = append(header{{"Server", serverName}}, res.header...)
 	b := res.appendTo(make([]byte, 0, 512+len(res.body)), cseq)
+	return c.write(b)
+}
+
+// write writes b after what a producer left unsent, within the write
+// timeout.
+func (c *conn) write(b []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	_ = c.out.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if c.bw == nil {
-		_, err := c.out.Write(b)
+	if err := c.writeRestLocked(); err != nil {
 		return err
 	}
-	if _, err := c.bw.Write(b); err != nil {
-		return err
-	}
-	return c.bw.Flush()
+	_, err := c.out.Write(b)
+	return err
 }
 
-// writer returns the interleaved write buffer, allocating it on first use.
-// Called with wmu held.
-func (c *conn) writer() *bufio.Writer {
-	if c.bw == nil {
-		c.bw = bufio.NewWriterSize(c.out, 64<<10)
-	}
-	return c.bw
-}
-
-// writeInterleaved sends every packet of u on channel ch (RFC 2326 §10.12).
-func (c *conn) writeInterleaved(ch byte, u *unit) error {
+// writeRest writes what a producer left unsent, within the write timeout.
+func (c *conn) writeRest() error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	_ = c.out.SetWriteDeadline(time.Now().Add(writeTimeout))
-	var hdr [4]byte
-	bw := c.writer()
-	err := u.packets(func(p []byte) error {
-		_, err := bw.Write(appendInterleavedHeader(hdr[:0], ch, len(p)))
-		if err == nil {
-			_, err = bw.Write(p)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return bw.Flush()
+	return c.writeRestLocked()
 }
 
-// writeInterleavedPacket sends one packet on channel ch.
+// writeRestLocked writes rest. Called with wmu held and a deadline set.
+func (c *conn) writeRestLocked() error {
+	if len(c.rest) == 0 {
+		return nil
+	}
+	_, err := c.out.Write(c.rest)
+	c.rest = nil
+	return err
+}
+
+// writeInterleaved sends b, a unit framed for its channel (unit.interleaved).
+func (c *conn) writeInterleaved(b []byte) error { return c.write(b) }
+
+// writeInterleavedPacket sends one packet on channel ch (RFC 2326 §10.12).
 func (c *conn) writeInterleavedPacket(ch byte, p []byte) error {
-	c.wmu.Lock()
+	b := make([]byte, 0, interleavedLen+len(p))
+	b = append(appendInterleavedHeader(b, ch, len(p)), p...)
+	return c.write(b)
+}
+
+// tryDirect writes b, a unit framed for session s, in the producer's
+// goroutine, when the connection is idle: no goroutine writes it, nothing
+// of an earlier unit waits (rest), and s has no unit queued for its
+// writer, so that b cannot pass one. It reports whether b was written.
+// When the socket took only a part of it (partial), the rest waits in
+// rest for the next writer, and the caller must kick s's writer. When it
+// took nothing, b was not written: it goes through the queue as usual.
+func (c *conn) tryDirect(s *session, b []byte) (sent, partial bool) {
+	if !c.wmu.TryLock() {
+		return false, false
+	}
 	defer c.wmu.Unlock()
-	_ = c.out.SetWriteDeadline(time.Now().Add(writeTimeout))
-	var hdr [4]byte
-	bw := c.writer()
-	if _, err := bw.Write(appendInterleavedHeader(hdr[:0], ch, len(p))); err != nil {
-		return err
+	if len(c.rest) > 0 || s.pending.Load() != 0 {
+		return false, false
 	}
-	if _, err := bw.Write(p); err != nil {
-		return err
+	if !c.dwMade {
+		c.dwMade = true
+		c.dw = directwrite.New(c.out)
 	}
-	return bw.Flush()
+	if c.dw == nil {
+		return false, false
+	}
+	// An error (the connection failed, or its deadline passed) wrote
+	// nothing: the writer finds out.
+	n, err := c.dw.Try(b)
+	if err != nil || n == 0 {
+		return false, false
+	}
+	if n < len(b) {
+		c.rest = b[n:]
+		return true, true
+	}
+	return true, false
 }
 
 // target is what a request URL names.
@@ -528,7 +556,7 @@ func (c *conn) setup(req *request, ss *session, user string) *response {
 			id: newSessionID(), srv: srv, path: t.path, media: t.media, user: user,
 			admin: t.path.src.Administrator != nil && t.path.src.Administrator(user),
 			kind:  tp.kind, conn: c, udp: c.udp, tracks: make([]*sessionTrack, 2),
-			queue: make(chan queued, queueLen),
+			queue: make(chan queued, queueLen), kick: make(chan struct{}, 1),
 		}
 		// The timer exists before the session can be found: close and
 		// touch use it.

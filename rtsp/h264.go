@@ -511,16 +511,16 @@ func packetizeH264(nals [][]byte) *unit {
 	size, count := 0, 0
 	for _, n := range nals {
 		if len(n) <= maxPayload {
-			size += rtpHeaderLen + len(n)
+			size += packetRoom + len(n)
 			count++
 			continue
 		}
 		k := (len(n) - 1 + fuMax - 1) / fuMax
-		size += k*(rtpHeaderLen+2) + len(n) - 1
+		size += k*(packetRoom+2) + len(n) - 1
 		count += k
 	}
 	u := startUnit(size, count)
-	var zero [rtpHeaderLen]byte
+	var zero [packetRoom]byte
 	for _, n := range nals {
 		if len(n) <= maxPayload {
 			u.buf = append(u.buf, zero[:]...)

@@ -74,7 +74,7 @@ func TestPacketizeH264(t *testing.T) {
 		}
 		return nil
 	})
-	if markers != 1 || u.buf[u.ends[len(u.ends)-2]+1]&0x80 == 0 {
+	if markers != 1 || u.buf[u.ends[len(u.ends)-2]+interleavedLen+1]&0x80 == 0 {
 		t.Errorf("%d marker bits; want exactly one, on the last packet", markers)
 	}
 }
@@ -135,7 +135,7 @@ func TestAccessUnits(t *testing.T) {
 				t.Errorf("second IDR NAL types %v, want the cached SPS PPS before it", types)
 			}
 		}
-		ts := binary.BigEndian.Uint32(u.buf[4:])
+		ts := binary.BigEndian.Uint32(u.buf[interleavedLen+4:])
 		if i > 0 && int32(ts-lastTS) != 3600 {
 			t.Errorf("unit %d timestamp step %d, want 3600 (40 ms)", i, int32(ts-lastTS))
 		}

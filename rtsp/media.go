@@ -68,9 +68,9 @@ func jpegProducer(hub *stream.Hub, settings *settingsBox) producer {
 			if !ok {
 				continue
 			}
-			size, n := fr.PayloadSize(maxPayload, rtpHeaderLen)
+			size, n := fr.PayloadSize(maxPayload, packetRoom)
 			u := startUnit(size, n)
-			if u.buf, u.ends, err = fr.AppendPayloads(u.buf, u.ends, maxPayload, rtpHeaderLen); err != nil {
+			if u.buf, u.ends, err = fr.AppendPayloads(u.buf, u.ends, maxPayload, packetRoom); err != nil {
 				continue
 			}
 			u.key = true
@@ -121,8 +121,8 @@ func pcmuProducer(hub *stream.AudioHub) producer {
 			ts := next
 			for len(pcm) > 0 {
 				n := min(len(pcm), maxPayload)
-				u := startUnit(rtpHeaderLen+n, 1)
-				u.buf = u.buf[:rtpHeaderLen]
+				u := startUnit(packetRoom+n, 1)
+				u.buf = u.buf[:packetRoom]
 				u.buf = audio.AppendMuLaw(u.buf, pcm[:n])
 				u.ends = append(u.ends, len(u.buf))
 				u.key = true

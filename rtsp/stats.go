@@ -28,6 +28,10 @@ type PathStats struct {
 	// UnitsDropped counts the frames and audio blocks not sent to a
 	// session because it could not keep up.
 	UnitsDropped uint64
+	// UnitsDirect counts the frames and audio blocks that the path's
+	// producer wrote itself to an interleaved session that was up to
+	// date, instead of waking the session's writer.
+	UnitsDirect uint64
 }
 
 // Viewers counts playing sessions by transport.
@@ -43,7 +47,10 @@ func (v Viewers) Total() int { return v.UDP + v.TCP + v.HTTP }
 // pathCounters are the totals of one path, kept across Handle calls that
 // replace its source.
 type pathCounters struct {
-	bytesSent, unitsDropped atomic.Uint64
+	bytesSent, unitsDropped, unitsDirect atomic.Uint64
+	// unitsHanded counts the direct writes that the socket took only a
+	// part of (the session's writer sent the rest).
+	unitsHanded atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters. It may be called from any
@@ -58,7 +65,8 @@ func (s *Server) Stats() Stats {
 		Paths:           make(map[string]PathStats, len(s.paths)),
 	}
 	for name, p := range s.paths {
-		st.Paths[name] = PathStats{BytesSent: p.counters.bytesSent.Load(), UnitsDropped: p.counters.unitsDropped.Load()}
+		st.Paths[name] = PathStats{BytesSent: p.counters.bytesSent.Load(), UnitsDropped: p.counters.unitsDropped.Load(),
+			UnitsDirect: p.counters.unitsDirect.Load()}
 	}
 	sessions := make([]*session, 0, len(s.sessions))
 	for _, ss := range s.sessions {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,14 +37,30 @@ const (
 	maxPayload = 1400
 	// payloadTypeH264 is the dynamic payload type announced in the SDP.
 	payloadTypeH264 = 96
+	// interleavedLen is the framing of a packet in an RTSP connection
+	// (RFC 2326 §10.12): '$', the channel, the length (16 bits).
+	interleavedLen = 4
+	// packetRoom is what a producer leaves in front of every payload of a
+	// unit: the interleaved framing, then the RTP header.
+	packetRoom = interleavedLen + rtpHeaderLen
 )
 
 // unit is one frame (or audio block) packetized once and sent to every
-// reader: buf holds the complete RTP packets back to back, ends[i] is the
-// offset just past packet i. A unit is immutable once dispatched.
+// reader: buf holds the complete RTP packets back to back, each behind
+// interleavedLen bytes of room for its interleaved framing, and ends[i]
+// is the offset just past packet i. So buf is also the whole unit as it
+// goes into an RTSP connection, and it is written with one call. A unit is
+// immutable once dispatched.
 type unit struct {
 	buf  []byte
 	ends []int
+	// framed is set once buf carries the framing for channel ch;
+	// others holds copies framed for other channels. Both are set by
+	// dispatch only, under the track's lock: buf before any session
+	// sees the unit, a copy before the session it is for.
+	framed bool
+	ch     byte
+	others []framedCopy
 	// key is true when a decoder can start with this unit (always for JPEG
 	// and audio; H.264 IDR access units).
 	key bool
@@ -51,16 +68,56 @@ type unit struct {
 	octets int
 }
 
+// framedCopy is a unit framed for another interleaved channel.
+type framedCopy struct {
+	ch  byte
+	buf []byte
+}
+
 // packets calls fn for every RTP packet of u.
 func (u *unit) packets(fn func(p []byte) error) error {
 	start := 0
 	for _, e := range u.ends {
-		if err := fn(u.buf[start:e]); err != nil {
+		if err := fn(u.buf[start+interleavedLen : e]); err != nil {
 			return err
 		}
 		start = e
 	}
 	return nil
+}
+
+// rtpBytes is the size of u's RTP packets, without their framing.
+func (u *unit) rtpBytes() int { return len(u.buf) - interleavedLen*len(u.ends) }
+
+// interleaved returns u's packets framed for interleaved channel ch, as
+// they go into an RTSP connection: buf itself for the first channel asked
+// for, a copy for others. Called by dispatch, under the track's lock.
+func (u *unit) interleaved(ch byte) []byte {
+	if !u.framed {
+		u.framed, u.ch = true, ch
+		setChannel(u.buf, u.ends, ch)
+	}
+	if ch == u.ch {
+		return u.buf
+	}
+	for _, c := range u.others {
+		if c.ch == ch {
+			return c.buf
+		}
+	}
+	b := slices.Clone(u.buf)
+	setChannel(b, u.ends, ch)
+	u.others = append(u.others, framedCopy{ch, b})
+	return b
+}
+
+// setChannel writes channel ch into the framing of every packet of buf.
+func setChannel(buf []byte, ends []int, ch byte) {
+	start := 0
+	for _, e := range ends {
+		buf[start+1] = ch
+		start = e
+	}
 }
 
 // producer turns a camera's frames into units for a track until ctx ends.
@@ -122,13 +179,18 @@ func startUnit(size, packets int) *unit {
 	return &unit{buf: make([]byte, 0, size), ends: make([]int, 0, packets)}
 }
 
-// finish writes the RTP headers into the room left before every payload
-// (RFC 3550 §5.1): version 2, the marker on the last packet, the track's
-// payload type, consecutive sequence numbers, timestamp ts and the SSRC.
+// finish writes the framing and RTP headers into the room left before
+// every payload: the interleaved framing but its channel (RFC 2326
+// §10.12), then the RTP header (RFC 3550 §5.1): version 2, the marker on
+// the last packet, the track's payload type, consecutive sequence numbers,
+// timestamp ts and the SSRC.
 func (t *track) finish(u *unit, ts uint32) {
 	start := 0
 	for i, e := range u.ends {
-		h := u.buf[start : start+rtpHeaderLen]
+		f := u.buf[start : start+interleavedLen]
+		f[0] = '$'
+		binary.BigEndian.PutUint16(f[2:], uint16(e-start-interleavedLen))
+		h := u.buf[start+interleavedLen : start+packetRoom]
 		h[0] = 0x80
 		h[1] = t.payloadType
 		if i == len(u.ends)-1 {
@@ -138,20 +200,30 @@ func (t *track) finish(u *unit, ts uint32) {
 		binary.BigEndian.PutUint16(h[2:], seq)
 		binary.BigEndian.PutUint32(h[4:], ts)
 		binary.BigEndian.PutUint32(h[8:], t.ssrc)
-		u.octets += e - start - rtpHeaderLen
+		u.octets += e - start - packetRoom
 		start = e
 	}
 }
 
-// dispatch hands u to every reader without waiting for any of them. The
+// dispatch hands u to every reader without waiting for any of them: it
+// writes u itself to the interleaved sessions that are up to date (at
+// most maxDirect of them), and queues it for the others' writers. The
 // lock is released by a deferred call so that a panic while dispatching
 // (recovered by the producer's owner, which restarts the track) cannot
 // leave the track locked.
 func (t *track) dispatch(u *unit) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	// buf gets its framing before any session can see it.
 	for st := range t.readers {
-		st.offer(u)
+		if st.s.interleaved() {
+			u.interleaved(st.channels[0])
+			break
+		}
+	}
+	direct := 0
+	for st := range t.readers {
+		st.offer(u, &direct)
 	}
 }
 
