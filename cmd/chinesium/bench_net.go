@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -21,10 +19,10 @@ import (
 	"github.com/chinesium/chinesium/bridge"
 	"github.com/chinesium/chinesium/camsession"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/testutil/soaptest"
 	"github.com/chinesium/chinesium/onvif"
 	"github.com/chinesium/chinesium/onvif/discovery"
 	"github.com/chinesium/chinesium/soap"
-	"github.com/chinesium/chinesium/wsdl"
 )
 
 var (
@@ -47,22 +45,6 @@ const soapUsers = 32
 
 const getStreamURIBody = `<trt:GetStreamUri><trt:StreamSetup><tt:Stream>RTP-Unicast</tt:Stream><tt:Transport>` +
 	`<tt:Protocol>TCP</tt:Protocol></tt:Transport></trt:StreamSetup><trt:ProfileToken>jpeg</trt:ProfileToken></trt:GetStreamUri>`
-
-// soapEnvelope is a SOAP 1.2 request for body with a WS-Security
-// UsernameToken (password digest, fresh nonce) as ONVIF clients send it.
-func soapEnvelope(user, password, body string) string {
-	nonce := make([]byte, 16)
-	_, _ = rand.Read(nonce)
-	created := time.Now().UTC().Format(time.RFC3339)
-	header := fmt.Sprintf(`<s:Header><wsse:Security xmlns:wsse=%q xmlns:wsu=%q><wsse:UsernameToken>`+
-		`<wsse:Username>%s</wsse:Username><wsse:Password Type=%q>%s</wsse:Password>`+
-		`<wsse:Nonce>%s</wsse:Nonce><wsu:Created>%s</wsu:Created></wsse:UsernameToken></wsse:Security></s:Header>`,
-		wsdl.NSWSSE, wsdl.NSWSU, user, wsdl.PasswordDigest, soap.PasswordDigest(nonce, created, password),
-		base64.StdEncoding.EncodeToString(nonce), created)
-	return `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" ` +
-		`xmlns:trt="http://www.onvif.org/ver10/media/wsdl" xmlns:tt="http://www.onvif.org/ver10/schema">` +
-		header + `<s:Body>` + body + `</s:Body></s:Envelope>`
-}
 
 // soap: GetStreamUri with WS-Security, requests/s, beside a trivial
 // net/http handler fed the same requests by the same clients.
@@ -106,7 +88,7 @@ func (b *bench) soap(ctx context.Context) error {
 			wg.Go(func() {
 				defer cl.CloseIdleConnections()
 				for i := w; time.Now().Before(stop) && n.Load() < limit && ctx.Err() == nil; i += len(soapClients) {
-					body := soapEnvelope(fmt.Sprintf("bench%d", i%soapUsers), "bench-secret", getStreamURIBody)
+					body := soaptest.Envelope(fmt.Sprintf("bench%d", i%soapUsers), "bench-secret", getStreamURIBody)
 					resp, perr := cl.Post(u, "application/soap+xml; charset=utf-8", strings.NewReader(body))
 					if perr != nil {
 						firstErr.CompareAndSwap(nil, perr)

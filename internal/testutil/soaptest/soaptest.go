@@ -1,9 +1,8 @@
 // Package soaptest builds the SOAP requests of ONVIF clients for the
-// tests of several packages.
+// tests of several packages and for chinesium bench's SOAP clients.
 //
-// It is imported by _test.go files only. It is a package of its own, not
-// part of internal/testutil, because it imports soap and wsdl, whose
-// tests import internal/testutil.
+// It is a package of its own, not part of internal/testutil, because it
+// imports soap and wsdl, whose tests import internal/testutil.
 package soaptest
 
 import (
