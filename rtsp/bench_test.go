@@ -126,11 +126,15 @@ func contextWithCancel() (context.Context, context.CancelFunc) {
 
 // cameraLikeJPEG is a 640x480 JPEG with detail everywhere, about the size
 // of a real camera frame (tens of kilobytes, dozens of RTP packets).
-func cameraLikeJPEG(b *testing.B) []byte {
+func cameraLikeJPEG(b testing.TB) []byte { return cameraLikeJPEGn(b, 0) }
+
+// cameraLikeJPEGn is cameraLikeJPEG's picture shifted by k pixels: a
+// different frame for every k.
+func cameraLikeJPEGn(b testing.TB, k int) []byte {
 	img := image.NewRGBA(image.Rect(0, 0, testW, testH))
 	for y := range testH {
 		for x := range testW {
-			img.Set(x, y, color.RGBA{uint8(x ^ y), uint8(x * y >> 4), uint8(x + y), 255})
+			img.Set(x, y, color.RGBA{uint8((x + k) ^ y), uint8((x + k) * y >> 4), uint8(x + y), 255})
 		}
 	}
 	var buf bytes.Buffer

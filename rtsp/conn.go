@@ -259,29 +259,54 @@ func (c *conn) writeRestLocked() error {
 	return err
 }
 
-// writeInterleaved sends b, a unit framed for its channel (unit.interleaved).
-func (c *conn) writeInterleaved(b []byte) error { return c.write(b) }
-
-// writeInterleavedPacket sends one packet on channel ch (RFC 2326 §10.12).
-func (c *conn) writeInterleavedPacket(ch byte, p []byte) error {
-	b := make([]byte, 0, interleavedLen+len(p))
-	b = append(appendInterleavedHeader(b, ch, len(p)), p...)
-	return c.write(b)
+// writeUnit sends b, unit u framed for st's channel (unit.interleaved),
+// and counts it.
+func (c *conn) writeUnit(st *sessionTrack, u *unit, b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.out.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if err := c.writeRestLocked(); err != nil {
+		return err
+	}
+	if _, err := c.out.Write(b); err != nil {
+		return err
+	}
+	st.count(u, len(b))
+	return nil
 }
 
-// tryDirect writes b, a unit framed for session s, in the producer's
+// writeReport sends st's RTCP sender report on its second channel
+// (RFC 2326 §10.12), with the counts of the units written before it.
+func (c *conn) writeReport(st *sessionTrack) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.out.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if err := c.writeRestLocked(); err != nil {
+		return err
+	}
+	b, err := st.report(make([]byte, interleavedLen, 64))
+	if err != nil {
+		return err
+	}
+	appendInterleavedHeader(b[:0], st.channels[1], len(b)-interleavedLen)
+	_, err = c.out.Write(b)
+	return err
+}
+
+// tryDirect writes b, unit u framed for st's session, in the producer's
 // goroutine, when the connection is idle: no goroutine writes it, nothing
-// of an earlier unit waits (rest), and s has no unit queued for its
-// writer, so that b cannot pass one. It reports whether b was written.
-// When the socket took only a part of it (partial), the rest waits in
-// rest for the next writer, and the caller must kick s's writer. When it
-// took nothing, b was not written: it goes through the queue as usual.
-func (c *conn) tryDirect(s *session, b []byte) (sent, partial bool) {
+// of an earlier unit waits (rest), and the session has no unit queued for
+// its writer, so that b cannot pass one. It reports whether b was written
+// (and counted). When the socket took only a part of it (partial), the
+// rest waits in rest for the next writer of the connection, and the
+// caller must kick the session's writer. When it took nothing, b was not
+// written: it goes through the queue as usual.
+func (c *conn) tryDirect(st *sessionTrack, u *unit, b []byte) (sent, partial bool) {
 	if !c.wmu.TryLock() {
 		return false, false
 	}
 	defer c.wmu.Unlock()
-	if len(c.rest) > 0 || s.pending.Load() != 0 {
+	if len(c.rest) > 0 || st.s.pending.Load() != 0 {
 		return false, false
 	}
 	if !c.dwMade {
@@ -291,12 +316,14 @@ func (c *conn) tryDirect(s *session, b []byte) (sent, partial bool) {
 	if c.dw == nil {
 		return false, false
 	}
-	// An error (the connection failed, or its deadline passed) wrote
-	// nothing: the writer finds out.
+	// On an error (the connection failed, or the deadline that the last
+	// write set has passed) nothing was written: the unit goes through
+	// the queue, whose write sets a new deadline or meets the failure.
 	n, err := c.dw.Try(b)
 	if err != nil || n == 0 {
 		return false, false
 	}
+	st.count(u, len(b))
 	if n < len(b) {
 		c.rest = b[n:]
 		return true, true

@@ -2,10 +2,13 @@ package rtsp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -29,28 +32,40 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // tcpViewer plays a camera's JPEG (and optionally audio) track
 // interleaved and checks, as a strict client would, every interleaved
 // frame it reads: RTP version 2, consecutive sequence numbers on each
-// channel, whole JPEG frames.
+// channel, whole JPEG frames that were sent, in the order of their RTP
+// timestamps.
 type tcpViewer struct {
 	mu     sync.Mutex
-	frames []uint16 // the numbers of the whole frames received
+	frames []uint16 // the numbers of the whole frames received (byScan)
+	stamps []uint32 // their RTP timestamps
 	srs    int      // RTCP sender reports of the video
 	audio  int      // audio packets
 	err    error
-	// gaps allows (true) whole units to be missing, as for a client
-	// that falls behind; never a part of one.
-	gaps bool
+	// hold, when set, stops the reading after the first frame until it
+	// is closed.
+	hold chan struct{}
 }
 
+// has tells whether frame number n (or a later one) has arrived, or the
+// client failed.
 func (v *tcpViewer) has(n uint16) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.err != nil || len(v.frames) > 0 && v.frames[len(v.frames)-1] >= n
 }
 
-func (v *tcpViewer) state() ([]uint16, int, int, error) {
+// hasStamp tells whether the frame with RTP timestamp ts has arrived, or
+// the client failed.
+func (v *tcpViewer) hasStamp(ts uint32) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return append([]uint16(nil), v.frames...), v.srs, v.audio, v.err
+	return v.err != nil || len(v.stamps) > 0 && v.stamps[len(v.stamps)-1] == ts
+}
+
+func (v *tcpViewer) state() (frames []uint16, stamps []uint32, srs, audio int, err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return slices.Clone(v.frames), slices.Clone(v.stamps), v.srs, v.audio, v.err
 }
 
 func (v *tcpViewer) fail(err error) {
@@ -86,10 +101,7 @@ func (v *tcpViewer) read(br *bufio.Reader, byScan map[string]uint16) {
 			return
 		}
 		s := binary.BigEndian.Uint16(data[2:])
-		// A gap is allowed where a client may lose whole units: between
-		// two frames, when gaps.
-		between := v.gaps && !inFrame && ch == 0
-		if seen[ch] && s != seq[ch]+1 && !between {
+		if seen[ch] && s != seq[ch]+1 {
 			v.fail(fmt.Errorf("channel %d: RTP sequence %d after %d", ch, s, seq[ch]))
 			return
 		}
@@ -110,18 +122,29 @@ func (v *tcpViewer) read(br *bufio.Reader, byScan map[string]uint16) {
 		}
 		inFrame = true
 		scan = append(scan, p...)
-		if data[1]&0x80 != 0 {
-			inFrame = false
-			n, ok := byScan[string(scan)]
-			v.mu.Lock()
-			if !ok {
-				v.err = fmt.Errorf("a frame that was not sent (%d bytes of scan)", len(scan))
-			}
-			v.frames = append(v.frames, n)
-			v.mu.Unlock()
-			if !ok {
-				return
-			}
+		if data[1]&0x80 == 0 {
+			continue
+		}
+		inFrame = false
+		n, ok := byScan[string(scan)]
+		ts := binary.BigEndian.Uint32(data[4:])
+		v.mu.Lock()
+		switch {
+		case !ok:
+			v.err = fmt.Errorf("a frame that was not sent (%d bytes of scan)", len(scan))
+		case len(v.stamps) > 0 && int32(ts-v.stamps[len(v.stamps)-1]) <= 0:
+			v.err = fmt.Errorf("a frame of RTP time %d after one of %d", ts, v.stamps[len(v.stamps)-1])
+		}
+		v.frames = append(v.frames, n)
+		v.stamps = append(v.stamps, ts)
+		failed := v.err != nil
+		v.mu.Unlock()
+		if failed {
+			return
+		}
+		if v.hold != nil {
+			<-v.hold
+			v.hold = nil
 		}
 	}
 }
@@ -155,13 +178,88 @@ func playInterleaved(t *testing.T, c *rawClient, url string, audio bool) {
 	_ = c.nc.SetDeadline(time.Time{})
 }
 
+// idle tells whether no session of srv has a unit waiting for its writer.
+func idle(srv *Server) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for _, ss := range srv.sessions {
+		if ss.pending.Load() != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // TestDirectInterleaved: the JPEG producer writes each frame itself to
-// the interleaved sessions that are up to date, every frame after each
-// session's first ((frames-1)×sessions), and every client receives every
-// frame whole and in order, with consecutive RTP sequence numbers. Half of
-// the sessions also play the audio, whose producer writes the same
-// connections at the same time: the framing stays whole.
+// the interleaved sessions that are up to date: every frame after each
+// session's first, (frames-1)×sessions, but for a frame that met a
+// periodic sender report on its connection. Every client receives every
+// frame whole and in order, with consecutive RTP sequence numbers.
 func TestDirectInterleaved(t *testing.T) {
+	const viewers, frames = 6, 30
+	jpegs, byScan := numberedFrames(t, frames)
+	hub := stream.NewHub()
+	srv := &Server{}
+	srv.Handle("cam1", Source{Video: hub})
+	addr := runServer(t, srv).addr
+	url := "rtsp://" + addr + "/cam1/jpeg"
+	var vs []*tcpViewer
+	for range viewers {
+		c := dialRaw(t, addr)
+		playInterleaved(t, c, url, false)
+		v := &tcpViewer{}
+		go v.read(c.br, byScan)
+		vs = append(vs, v)
+	}
+	waitUntil(t, "the sessions playing", func() bool {
+		return srv.Stats().Paths["cam1"].JPEG.TCP == viewers && hub.Readers() == 1
+	})
+	start := time.Now()
+	for i := 1; i <= frames; i++ {
+		hub.Publish(&camsession.Frame{JPEG: jpegs[i], Seq: uint64(i), Time: start.Add(time.Duration(i) * 40 * time.Millisecond)})
+		// Each frame once every session has the last, and its first
+		// sender report (the writer sends one after the first frame),
+		// and no session's writer has anything left to do.
+		waitUntil(t, fmt.Sprintf("frame %d at every client", i), func() bool {
+			for _, v := range vs {
+				_, _, srs, _, err := v.state()
+				if !v.has(uint16(i)) || srs == 0 && err == nil {
+					return false
+				}
+			}
+			return idle(srv)
+		})
+	}
+	periodic := 0 // sender reports after each session's first
+	for i, v := range vs {
+		got, _, srs, _, err := v.state()
+		if err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		if len(got) != frames {
+			t.Fatalf("client %d: frames %v, want 1 to %d", i, got, frames)
+		}
+		for j, n := range got {
+			if n != uint16(j+1) {
+				t.Fatalf("client %d: frames %v, want 1 to %d in order", i, got, frames)
+			}
+		}
+		periodic += srs - 1
+	}
+	st := srv.Stats().Paths["cam1"]
+	want := uint64((frames - 1) * viewers)
+	if st.UnitsDirect > want || st.UnitsDirect+uint64(periodic) < want {
+		t.Errorf("%d frames written directly, want %d (every frame after each session's first), less at most %d that met a periodic sender report; %+v",
+			st.UnitsDirect, want, periodic, st)
+	}
+}
+
+// TestDirectInterleavedAudio: sessions that play video and audio on one
+// connection, whose two producers write it directly at the same time,
+// and sessions that play only video: every client receives every frame
+// whole and in order, and the audio, with consecutive RTP sequence
+// numbers on each channel.
+func TestDirectInterleavedAudio(t *testing.T) {
 	const viewers, frames = 6, 30
 	jpegs, byScan := numberedFrames(t, frames)
 	hub, ahub := stream.NewHub(), stream.NewAudioHub()
@@ -193,16 +291,12 @@ func TestDirectInterleaved(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	})
-
 	start := time.Now()
 	for i := 1; i <= frames; i++ {
 		hub.Publish(&camsession.Frame{JPEG: jpegs[i], Seq: uint64(i), Time: start.Add(time.Duration(i) * 40 * time.Millisecond)})
-		// Each frame after every session has the last, and its first
-		// sender report (the writer sends one after the first frame).
 		waitUntil(t, fmt.Sprintf("frame %d at every client", i), func() bool {
 			for _, v := range vs {
-				_, srs, _, err := v.state()
-				if !v.has(uint16(i)) || srs == 0 && err == nil {
+				if !v.has(uint16(i)) {
 					return false
 				}
 			}
@@ -212,27 +306,20 @@ func TestDirectInterleaved(t *testing.T) {
 	stop()
 	wg.Wait()
 	for i, v := range vs {
-		got, _, audio, err := v.state()
+		got, _, _, audio, err := v.state()
 		if err != nil {
 			t.Fatalf("client %d: %v", i, err)
 		}
-		if len(got) != frames {
+		if len(got) != frames || got[0] != 1 || got[frames-1] != frames {
 			t.Fatalf("client %d: frames %v, want 1 to %d", i, got, frames)
-		}
-		for j, n := range got {
-			if n != uint16(j+1) {
-				t.Fatalf("client %d: frames %v, want 1 to %d in order", i, got, frames)
-			}
 		}
 		if i%2 == 0 && audio == 0 {
 			t.Errorf("client %d got no audio", i)
 		}
 	}
-	st := srv.Stats().Paths["cam1"]
-	if want := uint64((frames - 1) * viewers); st.UnitsDirect < want {
-		t.Errorf("%d units written directly, want at least %d (every frame after each session's first); %+v", st.UnitsDirect, want, st)
+	if st := srv.Stats().Paths["cam1"]; st.UnitsDirect == 0 {
+		t.Errorf("nothing written directly: %+v", st)
 	}
-	t.Logf("%+v", st)
 }
 
 // smallSendBuffers is a listener whose connections have a small socket
@@ -251,22 +338,36 @@ func (l smallSendBuffers) Accept() (net.Conn, error) {
 	return c, nil
 }
 
-// TestDirectInterleavedSlowClient: a client that stops reading fills its
-// socket; the producer's write of a frame goes in part, and the session's
-// writer finishes it; then its queue fills and frames are dropped for it.
-// The client then reads a valid stream: whole frames, in order, with
-// whole frames missing at most. The fast clients get every frame.
+// TestDirectInterleavedSlowClient: frames bigger than a socket buffer,
+// and a client that stops reading after its first frame. The producer's
+// write of the next frame goes in part, the session's writer finishes it
+// once the client reads again, and the frames published meanwhile wait
+// in the session's queue. The slow client then reads every frame whole
+// and in order, and the fast clients, whose writes go in part too, get
+// every frame all along.
 func TestDirectInterleavedSlowClient(t *testing.T) {
-	const fast, maxFrames = 4, 2000
-	jpegs, byScan := numberedFrames(t, maxFrames+10)
+	const fast, variants = 4, 4
+	jpegs := make([][]byte, variants)
+	byScan := map[string]uint16{}
+	for k := range variants {
+		jpegs[k] = cameraLikeJPEGn(t, k)
+		f, err := rtpjpeg.Parse(jpegs[k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		byScan[string(f.Scan)] = uint16(k)
+	}
+	if len(jpegs[0]) < 30000 {
+		t.Fatalf("frames of %d bytes: not bigger than the socket buffers", len(jpegs[0]))
+	}
 	hub := stream.NewHub()
 	srv := &Server{}
 	srv.Handle("cam1", Source{Video: hub})
 	addr := runServerOn(t, srv, smallSendBuffers{listen(t)}).addr
 	url := "rtsp://" + addr + "/cam1/jpeg"
 
-	// The slow client: a small receive buffer, and nothing read until
-	// open is closed.
+	// The slow client: a small receive buffer, and nothing read after
+	// the first frame until hold is closed.
 	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		return rc.Control(func(fd uintptr) {
 			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
@@ -277,14 +378,11 @@ func TestDirectInterleavedSlowClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	sc := &rawClient{t: t, nc: nc, br: bufio.NewReader(nc)}
+	sc := &rawClient{t: t, nc: nc, br: bufio.NewReaderSize(nc, 4096)}
 	playInterleaved(t, sc, url, false)
-	slow := &tcpViewer{gaps: true}
-	open := make(chan struct{})
-	go func() {
-		<-open
-		slow.read(sc.br, byScan)
-	}()
+	hold := make(chan struct{})
+	slow := &tcpViewer{hold: hold}
+	go slow.read(sc.br, byScan)
 	var vs []*tcpViewer
 	for range fast {
 		c := dialRaw(t, addr)
@@ -296,46 +394,118 @@ func TestDirectInterleavedSlowClient(t *testing.T) {
 	waitUntil(t, "the sessions playing", func() bool {
 		return srv.Stats().Paths["cam1"].JPEG.TCP == fast+1 && hub.Readers() == 1
 	})
-	counters := srv.paths["cam1"].counters
+	srv.mu.Lock()
+	slowTrack := srv.sessions[sc.session].tracks[0]
+	srv.mu.Unlock()
+
 	start := time.Now()
 	n := 0
+	var last uint32 // the RTP time of the last frame
 	publish := func() {
 		n++
-		hub.Publish(&camsession.Frame{JPEG: jpegs[n], Seq: uint64(n), Time: start.Add(time.Duration(n) * 40 * time.Millisecond)})
+		hub.Publish(&camsession.Frame{JPEG: jpegs[n%variants], Seq: uint64(n), Time: start.Add(time.Duration(n) * 40 * time.Millisecond)})
 		waitUntil(t, fmt.Sprintf("frame %d at the fast clients", n), func() bool {
 			for _, v := range vs {
-				if !v.has(uint16(n)) {
+				_, stamps, _, _, verr := v.state()
+				if verr == nil && len(stamps) < n {
 					return false
 				}
 			}
 			return true
 		})
+		_, stamps, _, _, _ := vs[0].state()
+		last = stamps[len(stamps)-1]
 	}
-	for counters.unitsHanded.Load() == 0 || counters.unitsDropped.Load() == 0 {
-		if n == maxFrames {
-			t.Fatalf("the slow client's socket never filled: %+v", srv.Stats().Paths["cam1"])
-		}
+	publish()
+	waitUntil(t, "the first frame at the slow client, and every writer idle", func() bool {
+		return slow.hasStamp(last) && idle(srv)
+	})
+	publish()
+	if h := slowTrack.handed.Load(); h != 1 {
+		t.Fatalf("the slow client's second frame: %d writes went in part, want 1: %+v", h, srv.Stats().Paths["cam1"])
+	}
+	for range 5 {
 		publish()
 	}
-	close(open)
+	close(hold)
 	for range 3 {
 		publish()
 	}
-	waitUntil(t, "the last frame at the slow client", func() bool { return slow.has(uint16(n)) })
+	waitUntil(t, "the last frame at the slow client", func() bool { return slow.hasStamp(last) })
 	for i, v := range vs {
-		got, _, _, ferr := v.state()
-		if ferr != nil || len(got) != n {
-			t.Fatalf("fast client %d: %d of %d frames, %v", i, len(got), n, ferr)
+		_, stamps, _, _, ferr := v.state()
+		if ferr != nil || len(stamps) != n {
+			t.Fatalf("fast client %d: %d of %d frames, %v", i, len(stamps), n, ferr)
 		}
 	}
-	got, _, _, err := slow.state()
+	_, stamps, _, _, err := slow.state()
+	if err != nil || len(stamps) != n {
+		t.Fatalf("slow client: %d of %d frames, %v", len(stamps), n, err)
+	}
+	t.Logf("%+v", srv.Stats().Paths["cam1"])
+}
+
+// TestTryDirectKeepsOrder: a producer's direct write never passes what
+// waits to be written on the connection: the rest of a unit that went in
+// part, or a unit queued for the session's writer. The rest leaves before
+// anything else.
+func TestTryDirectKeepsOrder(t *testing.T) {
+	ln := listen(t)
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
-		t.Fatalf("slow client: %v", err)
+		t.Fatal(err)
 	}
-	for j := 1; j < len(got); j++ {
-		if got[j] <= got[j-1] {
-			t.Fatalf("slow client's frames out of order: %v", got)
+	defer client.Close()
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	if err := server.(*net.TCPConn).SetWriteBuffer(4096); err != nil {
+		t.Fatal(err)
+	}
+	c := &conn{out: server}
+	s := &session{conn: c, kind: transportTCP, path: &path{counters: &pathCounters{}}}
+	st := &sessionTrack{s: s}
+	st.sentAny.Store(true)
+	u := &unit{ends: []int{1}}
+
+	// A unit queued for the writer: not passed.
+	s.pending.Store(1)
+	if sent, _ := c.tryDirect(st, u, []byte("x")); sent {
+		t.Fatal("a direct write passed a unit queued for the session's writer")
+	}
+	s.pending.Store(0)
+
+	big := bytes.Repeat([]byte("A"), 1<<20)
+	sent, partial := c.tryDirect(st, u, big)
+	if !sent || !partial {
+		t.Fatalf("1 MiB to a socket that nobody reads: sent %v, partial %v; want a part", sent, partial)
+	}
+	// The rest waits: nothing passes it.
+	if sent, _ := c.tryDirect(st, u, []byte("B")); sent {
+		t.Fatal("a direct write passed the rest of a unit")
+	}
+	errs := make(chan error, 1)
+	go func() {
+		if err := c.writeRest(); err != nil {
+			errs <- err
+			return
 		}
+		errs <- c.write([]byte("C"))
+	}()
+	got := make([]byte, len(big)+1)
+	if _, err := io.ReadFull(client, got); err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("slow client: %d of %d frames; %d units handed to a writer; %+v", len(got), n, counters.unitsHanded.Load(), srv.Stats().Paths["cam1"])
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got[:len(big)], big) || got[len(big)] != 'C' {
+		t.Fatal("the bytes read are not the unit, then the next write")
+	}
+	if sent, partial := c.tryDirect(st, u, []byte("D")); !sent || partial {
+		t.Fatalf("an idle connection: sent %v, partial %v; want whole", sent, partial)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -22,7 +23,10 @@ const (
 	// suggests 5 s as the minimum interval for small sessions).
 	srInterval = 5 * time.Second
 	// writeTimeout bounds one write to a TCP client; a client that does
-	// not read for this long is disconnected.
+	// not read for this long is disconnected. It is longer than
+	// srInterval, so that the deadline an interleaved session's last
+	// write set (which a producer's direct writes must not have passed)
+	// is renewed by the sender reports.
 	writeTimeout = 10 * time.Second
 )
 
@@ -44,6 +48,9 @@ type sessionTrack struct {
 	dropped atomic.Uint64
 	// sent counts units written to the client.
 	sent atomic.Uint64
+	// handed counts the units whose direct write the socket took only a
+	// part of (the connection's next writer sent the rest).
+	handed atomic.Uint64
 
 	// What the sender reports tell; written by whoever sends a unit
 	// (the session's writer, or the producer writing it directly).
@@ -75,12 +82,11 @@ func (st *sessionTrack) offer(u *unit, direct *int) {
 		// Not the first unit: the writer sends a sender report after
 		// that one.
 		if *direct < maxDirect && st.sentAny.Load() {
-			if sent, partial := s.conn.tryDirect(s, b); sent {
+			if sent, partial := s.conn.tryDirect(st, u, b); sent {
 				*direct++
-				st.count(u, len(b))
 				s.path.counters.unitsDirect.Add(1)
 				if partial {
-					s.path.counters.unitsHanded.Add(1)
+					st.handed.Add(1)
 					select {
 					case s.kick <- struct{}{}:
 					default: // a kick is already waiting
@@ -103,7 +109,8 @@ func (st *sessionTrack) offer(u *unit, direct *int) {
 	}
 }
 
-// count records that u (n bytes on the wire) went to the client.
+// count records that u (n bytes on the wire) went to the client, or to
+// its connection to finish (conn.rest).
 func (st *sessionTrack) count(u *unit, n int) {
 	st.sentAny.Store(true)
 	st.packets.Add(uint32(len(u.ends)))
@@ -202,6 +209,13 @@ func (s *session) pause() {
 	<-done
 	// Drain what the writer left so a later PLAY starts fresh. No
 	// producer offers any more: the tracks no longer have s as a reader.
+	// Under mu, and only if no PLAY came meanwhile: its writer owns the
+	// queue, and pending counts its units.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.playing {
+		return
+	}
 	for {
 		select {
 		case <-s.queue:
@@ -215,15 +229,16 @@ func (s *session) pause() {
 
 // close ends the session for good.
 func (s *session) close(reason string) {
-	s.pause()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return
 	}
+	// Closed before it pauses, so that no PLAY can start it again.
 	s.closed = true
 	tracks := s.tracks
 	s.mu.Unlock()
+	s.pause()
 	s.timer.Stop()
 	s.srv.removeSession(s, tracks)
 	s.conn.forget(s)
@@ -266,14 +281,16 @@ func (s *session) writer(ctx context.Context, done chan struct{}) {
 		case q := <-s.queue:
 			first := !q.st.sentAny.Load()
 			err := s.send(q)
+			if err == nil && first {
+				s.sendReport(q.st)
+			}
+			// Only now may a producer write s directly: after the unit,
+			// and after the report that follows the first one.
 			s.pending.Add(-1)
 			if err != nil {
 				s.srv.log.Info("write failed, closing connection", "session", s.id, "err", err)
 				s.conn.close()
 				return
-			}
-			if first {
-				s.sendReport(q.st)
 			}
 		case <-s.kick:
 			if err := s.conn.writeRest(); err != nil {
@@ -298,11 +315,7 @@ func (s *session) writer(ctx context.Context, done chan struct{}) {
 func (s *session) send(q queued) error {
 	st, u := q.st, q.u
 	if q.b != nil {
-		if err := s.conn.writeInterleaved(q.b); err != nil {
-			return err
-		}
-		st.count(u, len(q.b))
-		return nil
+		return s.conn.writeUnit(st, u, q.b)
 	}
 	st.count(u, u.rtpBytes())
 	_ = u.packets(func(p []byte) error {
@@ -319,6 +332,21 @@ func (s *session) send(q queued) error {
 // current wall-clock time and the same instant on the track's RTP clock, so
 // receivers can map RTP timestamps to real time.
 func (s *session) sendReport(st *sessionTrack) {
+	if s.kind == transportTCP {
+		if err := s.conn.writeReport(st); err != nil {
+			s.conn.close()
+		}
+		return
+	}
+	if b, err := st.report(nil); err == nil {
+		_, _ = s.udp.rtcp.WriteToUDPAddrPort(b, st.rtcpAddr)
+	}
+}
+
+// report appends st's sender report, as of now, to dst. An interleaved
+// session builds it under the connection's wmu, so that its counts are
+// those of the units before it on the wire.
+func (st *sessionTrack) report(dst []byte) ([]byte, error) {
 	now := time.Now()
 	sr := rtcp.SenderReport{
 		SSRC:        st.t.ssrc,
@@ -329,15 +357,9 @@ func (s *session) sendReport(st *sessionTrack) {
 	}
 	b, err := sr.Marshal()
 	if err != nil {
-		return
+		return dst, fmt.Errorf("sender report: %w", err)
 	}
-	if s.kind == transportTCP {
-		if err := s.conn.writeInterleavedPacket(st.channels[1], b); err != nil {
-			s.conn.close()
-		}
-		return
-	}
-	_, _ = s.udp.rtcp.WriteToUDPAddrPort(b, st.rtcpAddr)
+	return append(dst, b...), nil
 }
 
 // ntpEpochOffset is the number of seconds from 1900-01-01 (NTP) to

@@ -29,8 +29,10 @@ type PathStats struct {
 	// session because it could not keep up.
 	UnitsDropped uint64
 	// UnitsDirect counts the frames and audio blocks that the path's
-	// producer wrote itself to an interleaved session that was up to
-	// date, instead of waking the session's writer.
+	// producers wrote to an interleaved session that was up to date
+	// themselves, instead of waking the session's writer (a unit the
+	// socket took only a part of counts too; the connection's next
+	// writer sends the rest).
 	UnitsDirect uint64
 }
 
@@ -48,9 +50,6 @@ func (v Viewers) Total() int { return v.UDP + v.TCP + v.HTTP }
 // replace its source.
 type pathCounters struct {
 	bytesSent, unitsDropped, unitsDirect atomic.Uint64
-	// unitsHanded counts the direct writes that the socket took only a
-	// part of (the session's writer sent the rest).
-	unitsHanded atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters. It may be called from any

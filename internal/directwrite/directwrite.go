@@ -37,6 +37,9 @@ const Supported = supported
 // what they wrap with a NetConn() method (as connlimit.Conn does). It
 // returns nil when c has no file descriptor, is a TLS connection (whose
 // socket must only carry records), or the platform has no direct writes.
+// A wrapper that changes what is written must hide the socket: a type
+// that embeds *net.TCPConn (and so its SyscallConn) but overrides Write
+// would be bypassed.
 func New(c net.Conn) *Writer {
 	if !Supported {
 		return nil
