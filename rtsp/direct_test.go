@@ -165,6 +165,20 @@ func numberedFrames(t *testing.T, n int) ([][]byte, map[string]uint16) {
 	return jpegs, byScan
 }
 
+// startViewers starts n tcpViewers of url, viewer i with the audio when
+// audio(i).
+func startViewers(t *testing.T, addr, url string, n int, byScan map[string]uint16, audio func(i int) bool) []*tcpViewer {
+	var vs []*tcpViewer
+	for i := range n {
+		c := dialRaw(t, addr)
+		playInterleaved(t, c, url, audio(i))
+		v := &tcpViewer{}
+		go v.read(c.br, byScan)
+		vs = append(vs, v)
+	}
+	return vs
+}
+
 // playInterleaved sets up the JPEG track (and the audio track when audio)
 // of url on one session, interleaved, and plays it.
 func playInterleaved(t *testing.T, c *rawClient, url string, audio bool) {
@@ -203,14 +217,7 @@ func TestDirectInterleaved(t *testing.T) {
 	srv.Handle("cam1", Source{Video: hub})
 	addr := runServer(t, srv).addr
 	url := "rtsp://" + addr + "/cam1/jpeg"
-	var vs []*tcpViewer
-	for range viewers {
-		c := dialRaw(t, addr)
-		playInterleaved(t, c, url, false)
-		v := &tcpViewer{}
-		go v.read(c.br, byScan)
-		vs = append(vs, v)
-	}
+	vs := startViewers(t, addr, url, viewers, byScan, func(int) bool { return false })
 	waitUntil(t, "the sessions playing", func() bool {
 		return srv.Stats().Paths["cam1"].JPEG.TCP == viewers && hub.Readers() == 1
 	})
@@ -267,14 +274,7 @@ func TestDirectInterleavedAudio(t *testing.T) {
 	srv.Handle("cam1", Source{Video: hub, Audio: ahub})
 	addr := runServer(t, srv).addr
 	url := "rtsp://" + addr + "/cam1/jpeg"
-	var vs []*tcpViewer
-	for i := range viewers {
-		c := dialRaw(t, addr)
-		playInterleaved(t, c, url, i%2 == 0)
-		v := &tcpViewer{}
-		go v.read(c.br, byScan)
-		vs = append(vs, v)
-	}
+	vs := startViewers(t, addr, url, viewers, byScan, func(i int) bool { return i%2 == 0 })
 	waitUntil(t, "the sessions playing", func() bool {
 		return srv.Stats().Paths["cam1"].JPEG.TCP == viewers && hub.Readers() == 1 && ahub.Readers() == 1
 	})
@@ -383,14 +383,7 @@ func TestDirectInterleavedSlowClient(t *testing.T) {
 	hold := make(chan struct{})
 	slow := &tcpViewer{hold: hold}
 	go slow.read(sc.br, byScan)
-	var vs []*tcpViewer
-	for range fast {
-		c := dialRaw(t, addr)
-		playInterleaved(t, c, url, false)
-		v := &tcpViewer{}
-		go v.read(c.br, byScan)
-		vs = append(vs, v)
-	}
+	vs := startViewers(t, addr, url, fast, byScan, func(int) bool { return false })
 	waitUntil(t, "the sessions playing", func() bool {
 		return srv.Stats().Paths["cam1"].JPEG.TCP == fast+1 && hub.Readers() == 1
 	})

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/chinesium/chinesium/camsession"
-	"github.com/chinesium/chinesium/rtsp/rtpjpeg"
 	"github.com/chinesium/chinesium/stream"
 	"github.com/gorilla/mux"
 )
@@ -24,16 +23,7 @@ func TestFanOutHTTPAndRTSP(t *testing.T) {
 	const httpViewers, rtspReaders, frames = 100, 10, 40
 	hub := stream.NewHub()
 
-	jpegs := make([][]byte, frames+1)
-	byScan := make(map[string]uint16)
-	for i := 1; i <= frames; i++ {
-		jpegs[i] = numberedJPEG(t, uint16(i))
-		f, err := rtpjpeg.Parse(jpegs[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		byScan[string(f.Scan)] = uint16(i)
-	}
+	jpegs, byScan := numberedFrames(t, frames)
 	byJPEG := make(map[string]uint16)
 	for i := 1; i <= frames; i++ {
 		byJPEG[string(jpegs[i])] = uint16(i)
