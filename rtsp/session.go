@@ -209,11 +209,12 @@ func (s *session) pause() {
 	<-done
 	// Drain what the writer left so a later PLAY starts fresh. No
 	// producer offers any more: the tracks no longer have s as a reader.
-	// Under mu, and only if no PLAY came meanwhile: its writer owns the
-	// queue, and pending counts its units.
+	// Under mu, and only if no PLAY came meanwhile (its writer owns the
+	// queue, and pending counts its units; if it was paused again, that
+	// pause drains once its writer is gone).
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.playing {
+	if s.playing || s.done != done {
 		return
 	}
 	for {
