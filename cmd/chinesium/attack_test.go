@@ -47,8 +47,8 @@ func attackAddr(n int) string { return fmt.Sprintf("127.0.26.%d", 100+n%attackAd
 // runAttack is the attacker process of TestAdminServedUnderAttack. It
 // prints "grabbed N" once the 'User' account holds its RTSP sessions,
 // "idle N" once N connections are open to each port, then "ready" once
-// every SOAP client has had a hostile body answered, and attacks until it
-// is killed.
+// every SOAP client has had a hostile body answered and it has lowered
+// its priority, and attacks until it is killed.
 func runAttack(spec string) int {
 	f := strings.Fields(spec)
 	if len(f) != 5 {
@@ -132,6 +132,10 @@ func runAttack(spec string) int {
 		}()
 	}
 	answered.Wait()
+	if err := lowestPriority(); err != nil {
+		fmt.Fprintln(os.Stderr, "attack:", err)
+		return 2
+	}
 	fmt.Println("ready")
 	select {}
 }

@@ -12,3 +12,6 @@ func startChild(cmd *exec.Cmd) error { return cmd.Start() }
 const orphanEnv = "CHINESIUM_TEST_ORPHAN_PARENT"
 
 func runOrphanParent() int { return 1 }
+
+// lowestPriority does nothing here (see the Linux version).
+func lowestPriority() error { return nil }

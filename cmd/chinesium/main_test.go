@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -144,7 +145,20 @@ func startFakecam(t *testing.T, ip string, controlPort int, args ...string) {
 			t.Errorf("fakecam on %s: %v\nstderr: %s", ip, err, stderr.String())
 		}
 	})
-	if !answers(t, netip.MustParseAddr(ip), controlPort, 5*time.Second) {
+	// It logs a line for each camera once it listens. The deadline only
+	// bounds a failure: a loaded machine may take long to start it.
+	cams := 1
+	for i, a := range args {
+		if a == "-n" && i+1 < len(args) {
+			cams, _ = strconv.Atoi(args[i+1])
+		}
+	}
+	for end := time.Now().Add(60 * time.Second); strings.Count(stderr.String(), "fake camera ready") < cams; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("fakecam on %s not ready after 60 s; stderr: %s", ip, stderr.String())
+		}
+	}
+	if !answers(t, netip.MustParseAddr(ip), controlPort, 20*time.Second) {
 		t.Fatalf("fakecam on %s does not answer; stderr: %s", ip, stderr.String())
 	}
 }
