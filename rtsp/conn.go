@@ -58,10 +58,9 @@ type conn struct {
 	// rest is the end of a unit that a producer's direct write left
 	// unsent; guarded by wmu.
 	rest []byte
-	// dw writes out without waiting, for the producers; made on first
-	// use, nil when out has no socket. Guarded by wmu.
-	dw     *directwrite.Writer
-	dwMade bool
+	// dw writes out without waiting, for the producers; nil when out
+	// has no socket. Used under wmu.
+	dw *directwrite.Writer
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -79,7 +78,7 @@ type conn struct {
 
 func newConn(srv *Server, in io.Closer, br *bufio.Reader, out net.Conn, udp *udpPair) *conn {
 	c := &conn{
-		srv: srv, br: br, in: in, out: out, udp: udp,
+		srv: srv, br: br, in: in, out: out, udp: udp, dw: directwrite.New(out),
 		closed:   make(chan struct{}),
 		sessions: make(map[*session]struct{}),
 	}
@@ -228,69 +227,60 @@ func (c *conn) writeResponse(res *response, cseq string) error {
 	return c.write(b)
 }
 
-// write writes b after what a producer left unsent, within the write
-// timeout.
-func (c *conn) write(b []byte) error {
+// locked runs fn, which writes out, under wmu and within the write
+// timeout, after what a producer left unsent (rest).
+func (c *conn) locked(fn func() error) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	_ = c.out.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if err := c.writeRestLocked(); err != nil {
-		return err
+	if len(c.rest) > 0 {
+		_, err := c.out.Write(c.rest)
+		c.rest = nil
+		if err != nil {
+			return err
+		}
 	}
-	_, err := c.out.Write(b)
-	return err
-}
-
-// writeRest writes what a producer left unsent, within the write timeout.
-func (c *conn) writeRest() error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = c.out.SetWriteDeadline(time.Now().Add(writeTimeout))
-	return c.writeRestLocked()
-}
-
-// writeRestLocked writes rest. Called with wmu held and a deadline set.
-func (c *conn) writeRestLocked() error {
-	if len(c.rest) == 0 {
+	if fn == nil {
 		return nil
 	}
-	_, err := c.out.Write(c.rest)
-	c.rest = nil
-	return err
+	return fn()
 }
+
+// write writes b after what a producer left unsent.
+func (c *conn) write(b []byte) error {
+	return c.locked(func() error {
+		_, err := c.out.Write(b)
+		return err
+	})
+}
+
+// writeRest writes what a producer left unsent.
+func (c *conn) writeRest() error { return c.locked(nil) }
 
 // writeUnit sends b, unit u framed for st's channel (unit.interleaved),
 // and counts it.
 func (c *conn) writeUnit(st *sessionTrack, u *unit, b []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = c.out.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if err := c.writeRestLocked(); err != nil {
-		return err
-	}
-	if _, err := c.out.Write(b); err != nil {
-		return err
-	}
-	st.count(u, len(b))
-	return nil
+	return c.locked(func() error {
+		if _, err := c.out.Write(b); err != nil {
+			return err
+		}
+		st.count(u, len(b))
+		return nil
+	})
 }
 
 // writeReport sends st's RTCP sender report on its second channel
 // (RFC 2326 §10.12), with the counts of the units written before it.
 func (c *conn) writeReport(st *sessionTrack) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = c.out.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if err := c.writeRestLocked(); err != nil {
+	return c.locked(func() error {
+		b, err := st.report(make([]byte, interleavedLen, 64))
+		if err != nil {
+			return err
+		}
+		appendInterleavedHeader(b[:0], st.channels[1], len(b)-interleavedLen)
+		_, err = c.out.Write(b)
 		return err
-	}
-	b, err := st.report(make([]byte, interleavedLen, 64))
-	if err != nil {
-		return err
-	}
-	appendInterleavedHeader(b[:0], st.channels[1], len(b)-interleavedLen)
-	_, err = c.out.Write(b)
-	return err
+	})
 }
 
 // tryDirect writes b, unit u framed for st's session, in the producer's
@@ -308,10 +298,6 @@ func (c *conn) tryDirect(st *sessionTrack, u *unit, b []byte) (sent, partial boo
 	defer c.wmu.Unlock()
 	if len(c.rest) > 0 || st.s.pending.Load() != 0 {
 		return false, false
-	}
-	if !c.dwMade {
-		c.dwMade = true
-		c.dw = directwrite.New(c.out)
 	}
 	if c.dw == nil {
 		return false, false

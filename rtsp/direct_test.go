@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chinesium/chinesium/camsession"
+	"github.com/chinesium/chinesium/internal/directwrite"
 	"github.com/chinesium/chinesium/rtsp/rtpjpeg"
 	"github.com/chinesium/chinesium/stream"
 )
@@ -458,7 +459,7 @@ func TestTryDirectKeepsOrder(t *testing.T) {
 	if err := server.(*net.TCPConn).SetWriteBuffer(4096); err != nil {
 		t.Fatal(err)
 	}
-	c := &conn{out: server}
+	c := &conn{out: server, dw: directwrite.New(server)}
 	s := &session{conn: c, kind: transportTCP, path: &path{counters: &pathCounters{}}}
 	st := &sessionTrack{s: s}
 	st.sentAny.Store(true)
