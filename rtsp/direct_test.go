@@ -10,6 +10,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -501,5 +502,103 @@ func TestTryDirectKeepsOrder(t *testing.T) {
 	}
 	if sent, partial := c.tryDirect(st, u, []byte("D")); !sent || partial {
 		t.Fatalf("an idle connection: sent %v, partial %v; want whole", sent, partial)
+	}
+}
+
+// TestPauseLeavesANewPlayAlone: a PLAY that comes in while a PAUSE waits
+// for its writer (from another connection: RTSP lets any connection
+// control a session) starts a new writer; the pause must leave that
+// writer's queue alone. Either way it comes, the units queued for the new
+// writer are still there, and still counted, when the pause returns, so a
+// producer cannot write past them, and the client gets them.
+func TestPauseLeavesANewPlayAlone(t *testing.T) {
+	for _, pausedAgain := range []bool{false, true} {
+		t.Run(fmt.Sprintf("paused again %v", pausedAgain), func(t *testing.T) {
+			// Reset last, once the server and its sessions are gone.
+			t.Cleanup(func() { pauseWaited = nil })
+			jpegs, byScan := numberedFrames(t, 3)
+			hub := stream.NewHub()
+			srv := &Server{}
+			srv.Handle("cam1", Source{Video: hub})
+			addr := runServer(t, srv).addr
+			url := "rtsp://" + addr + "/cam1/jpeg"
+			noAudio := func(int) bool { return false }
+			v := startViewers(t, addr, url, 1, byScan, noAudio)[0]
+			srv.mu.Lock()
+			var s *session
+			for _, ss := range srv.sessions {
+				s = ss
+			}
+			srv.mu.Unlock()
+			// A second session keeps the track's producer running while
+			// s is paused, and shows when a frame has been dispatched.
+			witness := startViewers(t, addr, url, 1, byScan, noAudio)[0]
+			publish := func(i int) {
+				hub.Publish(&camsession.Frame{JPEG: jpegs[i], Seq: uint64(i), Time: time.Now()})
+				waitUntil(t, fmt.Sprintf("frame %d at the witness", i), func() bool { return witness.has(uint16(i)) })
+				// The producer offers a unit to every session under t.mu.
+				s.tracks[0].t.mu.Lock()
+				//nolint:staticcheck // an empty critical section: the dispatch is over
+				s.tracks[0].t.mu.Unlock()
+			}
+			waitUntil(t, "both sessions playing", func() bool {
+				return srv.Stats().Paths["cam1"].JPEG.TCP == 2 && hub.Readers() == 1
+			})
+			publish(1)
+			waitUntil(t, "frame 1 and a sender report", func() bool {
+				_, _, srs, _, _ := v.state()
+				return v.has(1) && srs > 0 && idle(srv)
+			})
+
+			var calls atomic.Int32
+			var second chan struct{} // the second pause, done
+			pauseWaited = func(s *session) {
+				if calls.Add(1) != 1 {
+					return // the second pause
+				}
+				s.play()
+				// The new writer's units wait: the connection is busy.
+				s.conn.wmu.Lock()
+				publish(2)
+				publish(3)
+				waitUntil(t, "the new writer holding frame 2", func() bool { return len(s.queue) == 1 })
+				if pausedAgain {
+					second = make(chan struct{})
+					go func() {
+						defer close(second)
+						s.pause()
+					}()
+					waitUntil(t, "the second pause", func() bool {
+						s.mu.Lock()
+						defer s.mu.Unlock()
+						return !s.playing
+					})
+				}
+			}
+
+			s.pause()
+			queued, pending := len(s.queue), s.pending.Load()
+			s.mu.Lock()
+			playing := s.playing
+			s.mu.Unlock()
+			s.conn.wmu.Unlock()
+			if pending != 2 || queued != 1 {
+				t.Errorf("after the first pause: %d units counted, %d queued; want the new writer's 2, 1 of them queued (the other in its hands)", pending, queued)
+			}
+			if pausedAgain {
+				<-second
+				if s.pending.Load() != 0 || len(s.queue) != 0 {
+					t.Errorf("after the second pause: %d units counted, %d queued; want none", s.pending.Load(), len(s.queue))
+				}
+				return
+			}
+			if !playing {
+				t.Fatal("the first pause stopped the session played again meanwhile")
+			}
+			waitUntil(t, "frames 2 and 3 at the client", func() bool { return v.has(3) && idle(srv) })
+			if got, _, _, _, err := v.state(); err != nil || !slices.Equal(got, []uint16{1, 2, 3}) {
+				t.Fatalf("frames %v (%v), want 1, 2, 3", got, err)
+			}
+		})
 	}
 }

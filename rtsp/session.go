@@ -190,6 +190,11 @@ func (s *session) play() {
 	}
 }
 
+// pauseWaited, when set (by tests only, before any session exists), is
+// called by pause once the writer it stopped has finished, before it
+// drains the queue: where a PLAY from another connection can come in.
+var pauseWaited func(*session)
+
 // pause stops sending and waits for the writer to finish.
 func (s *session) pause() {
 	s.mu.Lock()
@@ -207,6 +212,9 @@ func (s *session) pause() {
 	done := s.done
 	s.mu.Unlock()
 	<-done
+	if pauseWaited != nil {
+		pauseWaited(s)
+	}
 	// Drain what the writer left so a later PLAY starts fresh. No
 	// producer offers any more: the tracks no longer have s as a reader.
 	// Under mu, and only if no PLAY came meanwhile (its writer owns the
