@@ -25,10 +25,12 @@ so that the numbers mean the same on a fast and a slow machine. -json writes
 the same table as JSON.
 
 The sections (-sections, comma-separated; default all):
-  latency    last UDP packet of a frame → the frame at 50 HTTP MJPEG and
-             10 RTSP readers of a serve process, beside a bare relay
-             process writing a message of the frame's size to as many
-             loopback TCP sockets for one UDP datagram
+  latency    last UDP packet of a frame → the frame written into the
+             sockets of 50 HTTP MJPEG and 10 RTSP readers of a serve
+             process (the kernel's receive timestamps), and as read by
+             them, beside a bare relay process writing a message of the
+             frame's size to as many loopback TCP sockets for one UDP
+             datagram
   receive    CPU per frame of a camera session's receive path, beside a
              bare UDP receive-and-discard loop fed the same packets
   fanout     one camera at 25 fps × 50 KB to 200 HTTP readers, one of

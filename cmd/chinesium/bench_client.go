@@ -135,8 +135,12 @@ func (ib *inBridge) close() {
 
 // arrival is one frame having arrived whole at a reader.
 type arrival struct {
-	seq uint64 // the fake camera's sequence number; 0 for RTSP
-	at  time.Time
+	seq uint64    // the fake camera's sequence number; 0 for RTSP
+	at  time.Time // when the reader had it
+	// written is when the frame's last bytes came into the reader's
+	// socket (the kernel's receive timestamp): the sender's write, before
+	// the reader's process got to run.
+	written time.Time
 }
 
 // reader is one HTTP MJPEG or RTSP client reading a stream.
@@ -202,7 +206,7 @@ func dialMJPEG(rawURL string, stall bool) (*reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	d := net.Dialer{LocalAddr: benchSource()}
+	d := net.Dialer{LocalAddr: benchSource(), Control: stampDial}
 	if stall {
 		// A small receive buffer, so that the bridge meets the stalled
 		// client within the first seconds.
@@ -216,6 +220,11 @@ func dialMJPEG(rawURL string, stall bool) (*reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
+	sc, err := newStampedConn(c)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
 	r := &reader{conn: c, first: make(chan struct{}), done: make(chan struct{})}
 	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u.RequestURI(), u.Host); err != nil {
 		c.Close()
@@ -227,7 +236,7 @@ func dialMJPEG(rawURL string, stall bool) (*reader, error) {
 	}
 	go func() {
 		defer close(r.done)
-		pr := stream.NewPartReader(c)
+		pr := stream.NewPartReader(sc)
 		if pr.SkipHeader() != nil {
 			return
 		}
@@ -238,7 +247,7 @@ func dialMJPEG(rawURL string, stall bool) (*reader, error) {
 			}
 			at := time.Now()
 			_, seq, _ := fakecam.FrameSeq(b)
-			r.add(arrival{seq, at})
+			r.add(arrival{seq, at, sc.written})
 		}
 	}()
 	return r, nil
@@ -252,12 +261,17 @@ func benchDialRTSP(rawURL string) (*reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	d := net.Dialer{LocalAddr: benchSource()}
+	d := net.Dialer{LocalAddr: benchSource(), Control: stampDial}
 	c, err := d.Dial("tcp", u.Host)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	br := bufio.NewReaderSize(c, 64<<10)
+	sc, err := newStampedConn(c)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	br := bufio.NewReaderSize(sc, 64<<10)
 	cseq := 0
 	do := func(method, target string, hdr ...string) (map[string]string, error) {
 		cseq++
@@ -310,7 +324,7 @@ func benchDialRTSP(rawURL string) (*reader, error) {
 				return
 			}
 			if ch == 0 && n >= 12 && buf[1]&0x80 != 0 {
-				r.add(arrival{at: time.Now()})
+				r.add(arrival{at: time.Now(), written: sc.written})
 			}
 		}
 	}()

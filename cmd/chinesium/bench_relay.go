@@ -140,21 +140,26 @@ func (b *bench) startRelay(ctx context.Context, n, size int) (*child, *net.UDPCo
 
 // dialRelay opens one reader of the bare relay.
 func dialRelay(addr netip.AddrPort, size int) (*reader, error) {
-	d := net.Dialer{LocalAddr: benchSource()}
+	d := net.Dialer{LocalAddr: benchSource(), Control: stampDial}
 	c, err := d.Dial("tcp", addr.String())
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
+	sc, err := newStampedConn(c)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
 	r := &reader{conn: c, first: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		br := bufio.NewReaderSize(c, 64<<10)
+		br := bufio.NewReaderSize(sc, 64<<10)
 		buf := make([]byte, size)
 		for {
 			if _, err := io.ReadFull(br, buf); err != nil {
 				return
 			}
-			r.add(arrival{binary.BigEndian.Uint64(buf), time.Now()})
+			r.add(arrival{binary.BigEndian.Uint64(buf), time.Now(), sc.written})
 		}
 	}()
 	return r, nil

@@ -54,7 +54,7 @@ func TestBenchQuick(t *testing.T) {
 			t.Errorf("%s %q: ratio %v, want %v / %v = %v", f.Section, f.Name, f.Ratio, f.Value, f.Baseline, want)
 		}
 	}
-	want := map[string]int{"latency": 6, "receive": 2, "fanout": 1, "scale": 6, "record": 4, "soap": 1, "discovery": 2, "ttff": 3}
+	want := map[string]int{"latency": 8, "receive": 2, "fanout": 1, "scale": 6, "record": 4, "soap": 1, "discovery": 2, "ttff": 3}
 	for _, s := range sections {
 		if per[s] < want[s] {
 			t.Errorf("section %s: %d figures, want at least %d\n%s", s, per[s], want[s], stdout)
