@@ -382,6 +382,7 @@ func (b *Bridge) newCamera(cc CameraConfig, hasH264 bool) (*Camera, error) {
 		LocalPort:   cc.LocalPort,
 		Audio:       cc.Audio,
 		OnFrame:     c.Video.Publish,
+		FrameRoom:   stream.PartRoom,
 	}
 	LogSession(log.With("component", "session"), &scfg, HintBridge)
 	if c.Audio != nil {

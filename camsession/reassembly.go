@@ -110,6 +110,10 @@ func (a *assembler) edge(head bool) (b0, b1 byte, ok bool) {
 // A Reassembler is not safe for concurrent use, except Stats, which may be
 // called from any goroutine.
 type Reassembler struct {
+	// Room is left around each frame's JPEG (Frame.Framed); set it
+	// before the first Push.
+	Room FrameRoom
+
 	maxFrame   int
 	maxFlight  int
 	maxPackets int
@@ -306,23 +310,24 @@ func (r *Reassembler) finishDropped(a *assembler) {
 }
 
 func (r *Reassembler) emit(a *assembler) *Frame {
-	var jpeg []byte
+	// One allocation: the room before, the JPEG, the room after.
+	head := max(r.Room.Head, 0)
+	mem := make([]byte, head, head+len(a.buf)+max(r.Room.Tail, 0))
 	if a.ordered {
-		jpeg = append([]byte(nil), a.buf...)
+		mem = append(mem, a.buf...)
 	} else {
-		jpeg = make([]byte, 0, len(a.buf))
 		for _, p := range a.pieces[:a.top+1] {
-			jpeg = append(jpeg, a.buf[p.off:p.off+p.n]...)
+			mem = append(mem, a.buf[p.off:p.off+p.n]...)
 		}
 	}
 	// The capacity is clipped, so that a reader who appends to the JPEG
 	// gets a copy rather than writing past the frame.
-	jpeg = jpeg[:len(jpeg):len(jpeg)]
+	jpeg := mem[head:len(mem):len(mem)]
 	// Room for the frames to come: this one plus a margin, so that a
 	// scratch buffer rarely grows while packets arrive.
 	r.sizeHint = max(r.sizeHint, min(r.maxFrame, len(jpeg)+len(jpeg)/8+1024))
 	r.seq++
-	fr := &Frame{JPEG: jpeg, Index: a.index, Seq: r.seq, Time: time.Now()}
+	fr := &Frame{JPEG: jpeg, Index: a.index, Seq: r.seq, Time: time.Now(), mem: mem[:cap(mem)], at: head}
 	r.complete.Add(1)
 	// Older partial frames can no longer be delivered in order.
 	for i := 0; i < len(r.flight); {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -438,4 +439,55 @@ func FuzzReassemble(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFramedInRoom: with Room, a frame's JPEG lies in an allocation with
+// room around it, in order and out of order, and Framed puts a head and a
+// tail around the JPEG in that memory, once, leaving the JPEG as it was.
+func TestFramedInRoom(t *testing.T) {
+	p := newPush()
+	p.r.Room = FrameRoom{Head: 8, Tail: 4}
+	var want [][]byte
+	for i := range 2 {
+		j := testJPEG(3000, byte(i))
+		want = append(want, j)
+		ps := packets(uint16(i), j, 700)
+		if i == 1 {
+			ps[0], ps[1] = ps[1], ps[0]
+		}
+		p.push(t, ps...)
+	}
+	p.wantFrames(t, want...)
+	for i, f := range p.frames {
+		if _, ok := f.Framed(make([]byte, 9), nil); ok {
+			t.Errorf("frame %d: a head of 9 bytes fitted a room of 8", i)
+		}
+		if _, ok := f.Framed(nil, make([]byte, 5)); ok {
+			t.Errorf("frame %d: a tail of 5 bytes fitted a room of 4", i)
+		}
+		got, ok := f.Framed([]byte("head"), []byte("tail"))
+		if !ok {
+			t.Fatalf("frame %d: no room", i)
+		}
+		if !bytes.Equal(got, slices.Concat([]byte("head"), want[i], []byte("tail"))) {
+			t.Errorf("frame %d framed: not head, the JPEG, tail", i)
+		}
+		if &got[4] != &f.JPEG[0] {
+			t.Errorf("frame %d framed: the JPEG was copied", i)
+		}
+		if !bytes.Equal(f.JPEG, want[i]) || cap(f.JPEG) != len(f.JPEG) {
+			t.Errorf("frame %d: the JPEG changed, or can be appended to in place", i)
+		}
+		if _, ok := f.Framed(nil, nil); ok {
+			t.Errorf("frame %d: framed twice", i)
+		}
+	}
+	// Without room, and for frames made elsewhere: no framing.
+	q := newPush()
+	q.push(t, packets(0, testJPEG(3000, 9), 700)...)
+	for _, f := range []*Frame{q.frames[0], {JPEG: testJPEG(100, 1)}} {
+		if _, ok := f.Framed([]byte("h"), nil); ok {
+			t.Error("a frame without room was framed")
+		}
+	}
 }

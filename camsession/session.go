@@ -130,6 +130,10 @@ type Config struct {
 	// MaxFramesInFlight caps partial frames kept for reordering. It
 	// defaults to DefaultMaxFramesInFlight.
 	MaxFramesInFlight int
+	// FrameRoom is left around each frame's JPEG in its allocation, for
+	// the consumer that frames every JPEG to do so without copying it
+	// (Frame.Framed); zero leaves none.
+	FrameRoom FrameRoom
 
 	// OnFrame is called on the receive goroutine for each complete frame.
 	// The Frame is immutable and may be kept.
@@ -396,6 +400,7 @@ func New(cfg Config) (*Session, error) {
 		timeNow:  time.Now,
 		closed:   make(chan struct{}),
 	}
+	s.ra.Room = cfg.FrameRoom
 	s.portRequest = PortRequest()
 	s.portRequest.Backoff = true
 	s.portRequest.OnNoReply = cfg.OnUnreachable

@@ -58,6 +58,7 @@ func startPipeline(t testing.TB, n byte, fps float64, withAudio bool) *pipeline 
 	}
 	cfg := camsession.Config{
 		Camera: e2eIP(n), LocalPort: -1, Audio: withAudio,
+		FrameRoom: PartRoom, // as the bridge sets it
 		OnFrame: func(f *camsession.Frame) {
 			if _, seq, ok := fakecam.FrameSeq(f.JPEG); ok {
 				p.mu.Lock()
@@ -165,6 +166,41 @@ func TestEndToEndFakeCamera(t *testing.T) {
 	}
 	if energy == 0 || crossings < 200 || crossings > 240 {
 		t.Errorf("audio: %d zero crossings in 0.25 s (want about 220 for 440 Hz), energy %.0f", crossings, energy)
+	}
+}
+
+// TestPartInFrameRoom: a frame from a camera session that leaves PartRoom
+// becomes its multipart part in its own memory, the JPEG not copied, and
+// the part is the one appendPart makes. A frame without room is copied.
+func TestPartInFrameRoom(t *testing.T) {
+	p := startPipeline(t, 3, 30, false)
+	c := &Camera{Video: p.hub}
+	var f *camsession.Frame
+	var part []byte
+	for deadline := time.Now().Add(20 * time.Second); part == nil; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no frame from the camera session")
+		}
+		// nil when a newer frame came meanwhile: then again.
+		if f = p.hub.Latest(); f != nil {
+			part = c.sharedPart(f)
+		}
+	}
+	if !bytes.Equal(part, appendPart(nil, f)) {
+		t.Fatal("the part is not the frame's header, JPEG and trailer")
+	}
+	if &part[len(part)-len(partTrailer)-len(f.JPEG)] != &f.JPEG[0] {
+		t.Error("the frame's JPEG was copied into its part")
+	}
+	if again := c.sharedPart(f); &again[0] != &part[0] {
+		t.Error("the part was made twice")
+	}
+
+	plain := &camsession.Frame{JPEG: bytes.Clone(f.JPEG), Seq: 1}
+	hub := NewHub()
+	hub.Publish(plain)
+	if got := (&Camera{Video: hub}).sharedPart(plain); got == nil || !bytes.Equal(got, appendPart(nil, plain)) {
+		t.Error("a frame without room: no part, or not the right one")
 	}
 }
 

@@ -169,11 +169,25 @@ const (
 	partTrailer = "\r\n--" + Boundary + "\r\n"
 )
 
+// partTrailerBytes is partTrailer for Frame.Framed.
+var partTrailerBytes = []byte(partTrailer)
+
+// PartRoom is the room a camera session should leave around each frame
+// (camsession.Config.FrameRoom) for the Camera to make the frame's
+// multipart part in the frame's own memory, without copying the JPEG: the
+// part's header with a length of up to 10 digits, and its trailer.
+var PartRoom = camsession.FrameRoom{Head: len(partHead) + 10 + len("\r\n\r\n"), Tail: len(partTrailer)}
+
+// appendPartHead appends the header of a part of n bytes to b.
+func appendPartHead(b []byte, n int) []byte {
+	b = append(b, partHead...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, "\r\n\r\n"...)
+}
+
 // appendPart appends f's multipart part to b.
 func appendPart(b []byte, f *camsession.Frame) []byte {
-	b = append(b, partHead...)
-	b = strconv.AppendInt(b, int64(len(f.JPEG)), 10)
-	b = append(b, "\r\n\r\n"...)
+	b = appendPartHead(b, len(f.JPEG))
 	b = append(b, f.JPEG...)
 	return append(b, partTrailer...)
 }
@@ -193,7 +207,12 @@ func (c *Camera) sharedPart(f *camsession.Frame) []byte {
 	if p := c.part.Load(); p != nil && p.frame == f {
 		return p.bytes // built while this viewer waited for the lock
 	}
-	b := appendPart(make([]byte, 0, len(partHead)+20+len(f.JPEG)+len(partTrailer)), f)
+	// In the frame's own room when it has one (PartRoom), else a copy.
+	var head [len(partHead) + 20 + 4]byte
+	b, ok := f.Framed(appendPartHead(head[:0], len(f.JPEG)), partTrailerBytes)
+	if !ok {
+		b = appendPart(make([]byte, 0, len(partHead)+20+len(f.JPEG)+len(partTrailer)), f)
+	}
 	c.part.Store(&builtPart{frame: f, bytes: b})
 	return b
 }
