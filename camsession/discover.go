@@ -9,6 +9,8 @@ import (
 	"slices"
 	"syscall"
 	"time"
+
+	"github.com/chinesium/chinesium/internal/sockopt"
 )
 
 // Found is a camera that answered a discovery broadcast.
@@ -52,15 +54,7 @@ func Discover(ctx context.Context, broadcast netip.AddrPort, timeout time.Durati
 	if timeout <= 0 {
 		return nil, fmt.Errorf("camsession: discover: timeout %v must be positive", timeout)
 	}
-	lc := net.ListenConfig{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		if err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_BROADCAST, 1)
-		}); err != nil {
-			return err
-		}
-		return serr
-	}}
+	lc := net.ListenConfig{Control: sockopt.Int(syscall.SOL_SOCKET, syscall.SO_BROADCAST, 1)}
 	pc, err := lc.ListenPacket(ctx, "udp4", "0.0.0.0:0")
 	if err != nil {
 		return nil, fmt.Errorf("camsession: discover: open socket: %w", err)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/chinesium/chinesium/bridge"
 	"github.com/chinesium/chinesium/camsession/fakecam"
+	"github.com/chinesium/chinesium/internal/sockopt"
 	"github.com/chinesium/chinesium/stream"
 )
 
@@ -210,11 +211,7 @@ func dialMJPEG(rawURL string, stall bool) (*reader, error) {
 	if stall {
 		// A small receive buffer, so that the bridge meets the stalled
 		// client within the first seconds.
-		d.Control = func(_, _ string, rc syscall.RawConn) error {
-			return rc.Control(func(fd uintptr) {
-				_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 8192)
-			})
-		}
+		d.Control = sockopt.Int(syscall.SOL_SOCKET, syscall.SO_RCVBUF, 8192)
 	}
 	c, err := d.Dial("tcp", u.Host)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/chinesium/chinesium/internal/sockopt"
 )
 
 // stampedConn reads a TCP connection with the kernel's receive timestamps
@@ -20,15 +22,7 @@ type stampedConn struct {
 }
 
 // stampDial is a net.Dialer's Control that asks for receive timestamps.
-func stampDial(_, _ string, rc syscall.RawConn) error {
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1)
-	}); err != nil {
-		return err
-	}
-	return serr
-}
+var stampDial = sockopt.Int(syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1)
 
 // newStampedConn reads c, dialed with stampDial.
 func newStampedConn(c net.Conn) (*stampedConn, error) {
