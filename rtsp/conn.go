@@ -56,8 +56,10 @@ type conn struct {
 	// (tryDirect). Whoever holds it writes rest first.
 	wmu sync.Mutex
 	// rest is the end of a unit that a producer's direct write left
-	// unsent; guarded by wmu.
-	rest []byte
+	// unsent, and restUnit that unit, held until rest is written;
+	// guarded by wmu.
+	rest     []byte
+	restUnit *unit
 	// dw writes out without waiting, for the producers; nil when out
 	// has no socket. Used under wmu.
 	dw *directwrite.Writer
@@ -236,6 +238,8 @@ func (c *conn) locked(fn func() error) error {
 	if len(c.rest) > 0 {
 		_, err := c.out.Write(c.rest)
 		c.rest = nil
+		c.restUnit.release()
+		c.restUnit = nil
 		if err != nil {
 			return err
 		}
@@ -311,7 +315,8 @@ func (c *conn) tryDirect(st *sessionTrack, u *unit, b []byte) (sent, partial boo
 	}
 	st.count(u, len(b))
 	if n < len(b) {
-		c.rest = b[n:]
+		u.hold()
+		c.rest, c.restUnit = b[n:], u
 		return true, true
 	}
 	return true, false

@@ -261,6 +261,16 @@ func TestDirectInterleaved(t *testing.T) {
 		t.Errorf("%d frames written directly, want %d (every frame after each session's first), less at most %d that met a periodic sender report; %+v",
 			st.UnitsDirect, want, periodic, st)
 	}
+	// Each frame was at every client before the next was published: its
+	// unit was back in the pool when the producer made the next one, so
+	// one unit carried them all.
+	srv.mu.Lock()
+	pool := &srv.paths["cam1"].jpeg.pool
+	srv.mu.Unlock()
+	waitUntil(t, "every unit released", func() bool { n, _ := recycledBy(pool); return n == frames })
+	if _, units := recycledBy(pool); units != 1 {
+		t.Errorf("%d frames were packetized into %d units, want 1 reused for all", frames, units)
+	}
 }
 
 // TestDirectInterleavedAudio: sessions that play video and audio on one

@@ -494,7 +494,7 @@ func (h *h264Track) collect(t *track, au [][]byte, nal []byte, times *frameTimes
 				au = append([][]byte{sps, pps}, au...)
 			}
 		}
-		u := packetizeH264(au)
+		u := t.packetizeH264(au)
 		u.key = key
 		t.finish(u, times.pop(t))
 		t.dispatch(u)
@@ -504,9 +504,9 @@ func (h *h264Track) collect(t *track, au [][]byte, nal []byte, times *frameTimes
 }
 
 // packetizeH264 packs NAL units as RTP payloads (RFC 6184
-// packetization-mode 1): a NAL that fits is a single NAL unit packet,
+// packetization-mode 1) into a unit of t's pool: a NAL that fits is a single NAL unit packet,
 // larger ones are split into FU-A fragments.
-func packetizeH264(nals [][]byte) *unit {
+func (t *track) packetizeH264(nals [][]byte) *unit {
 	const fuMax = maxPayload - 2 // FU indicator + FU header
 	size, count := 0, 0
 	for _, n := range nals {
@@ -519,7 +519,7 @@ func packetizeH264(nals [][]byte) *unit {
 		size += k*(packetRoom+2) + len(n) - 1
 		count += k
 	}
-	u := startUnit(size, count)
+	u := t.startUnit(size, count)
 	var zero [packetRoom]byte
 	for _, n := range nals {
 		if len(n) <= maxPayload {

@@ -49,7 +49,7 @@ func TestPacketizeH264(t *testing.T) {
 	}
 	exact := bytes.Repeat([]byte{0x41}, maxPayload) // exactly fits
 	nals := [][]byte{{0x67, 1, 2, 3}, {0x68, 4}, big, exact, append([]byte{0x41}, bytes.Repeat([]byte{9}, maxPayload)...)}
-	u := packetizeH264(nals)
+	u := (&track{}).packetizeH264(nals)
 	tr := newTrack(&Server{}, kindH264, payloadTypeH264, 90000, nil)
 	tr.finish(u, 1234)
 	got := depacketizeH264(t, u)

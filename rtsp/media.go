@@ -69,8 +69,9 @@ func jpegProducer(hub *stream.Hub, settings *settingsBox) producer {
 				continue
 			}
 			size, n := fr.PayloadSize(maxPayload, packetRoom)
-			u := startUnit(size, n)
+			u := t.startUnit(size, n)
 			if u.buf, u.ends, err = fr.AppendPayloads(u.buf, u.ends, maxPayload, packetRoom); err != nil {
+				u.release()
 				continue
 			}
 			u.key = true
@@ -121,7 +122,7 @@ func pcmuProducer(hub *stream.AudioHub) producer {
 			ts := next
 			for len(pcm) > 0 {
 				n := min(len(pcm), maxPayload)
-				u := startUnit(packetRoom+n, 1)
+				u := t.startUnit(packetRoom+n, 1)
 				u.buf = u.buf[:packetRoom]
 				u.buf = audio.AppendMuLaw(u.buf, pcm[:n])
 				u.ends = append(u.ends, len(u.buf))

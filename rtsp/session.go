@@ -97,9 +97,11 @@ func (st *sessionTrack) offer(u *unit, direct *int) {
 		}
 	}
 	s.pending.Add(1)
+	u.hold()
 	select {
 	case s.queue <- queued{st, u, b}:
 	default:
+		u.release()
 		s.pending.Add(-1)
 		st.dropped.Add(1)
 		s.path.counters.unitsDropped.Add(1)
@@ -121,7 +123,7 @@ func (st *sessionTrack) count(u *unit, n int) {
 
 type queued struct {
 	st *sessionTrack
-	u  *unit
+	u  *unit  // held until written or drained
 	b  []byte // u framed for the session's interleaved channel; nil for UDP
 }
 
@@ -227,7 +229,8 @@ func (s *session) pause() {
 	}
 	for {
 		select {
-		case <-s.queue:
+		case q := <-s.queue:
+			q.u.release()
 		case <-s.kick:
 		default:
 			s.pending.Store(0)
@@ -290,6 +293,7 @@ func (s *session) writer(ctx context.Context, done chan struct{}) {
 		case q := <-s.queue:
 			first := !q.st.sentAny.Load()
 			err := s.send(q)
+			q.u.release()
 			if err == nil && first {
 				s.sendReport(q.st)
 			}

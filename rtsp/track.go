@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,10 +49,22 @@ const (
 // interleavedLen bytes of room for its interleaved framing, and ends[i]
 // is the offset just past packet i. So buf is also the whole unit as it
 // goes into an RTSP connection, and it is written with one call. A unit is
-// immutable once dispatched.
+// immutable once dispatched, until its last holder releases it.
+//
+// A unit from a track's pool (track.startUnit) is filled again for a later
+// frame once every holder of its memory has released it: the producer
+// that dispatches it, each session queue it waits in, and a connection
+// that holds the end of it (conn.rest). Each takes its hold before it can
+// be seen holding the unit, and releases it when it no longer reads buf.
+// A unit whose holds are never all released (a connection that closed
+// with a rest) is left to the garbage collector.
 type unit struct {
 	buf  []byte
 	ends []int
+	// refs counts the holders; pool, when set, takes the unit back when
+	// the last one releases it.
+	refs atomic.Int32
+	pool *unitPool
 	// framed is set once buf carries the framing for channel ch;
 	// others holds copies framed for other channels. Both are set by
 	// dispatch only, under the track's lock: buf before any session
@@ -105,10 +116,101 @@ func (u *unit) interleaved(ch byte) []byte {
 			return c.buf
 		}
 	}
-	b := slices.Clone(u.buf)
+	// A recycled unit keeps the buffers of its earlier copies.
+	var b []byte
+	if n := len(u.others); n < cap(u.others) {
+		b = u.others[:n+1][n].buf[:0]
+	}
+	b = append(b, u.buf...)
 	setChannel(b, u.ends, ch)
 	u.others = append(u.others, framedCopy{ch, b})
 	return b
+}
+
+// hold adds a holder of u's memory.
+func (u *unit) hold() { u.refs.Add(1) }
+
+// release drops a hold on u; the last one gives u back to its pool.
+func (u *unit) release() {
+	switch n := u.refs.Add(-1); {
+	case n == 0 && u.pool != nil:
+		u.pool.put(u)
+	case n < 0:
+		panic("rtsp: a unit released more often than held")
+	}
+}
+
+// unitPool keeps a track's released units for its producer to fill again,
+// instead of allocating about a frame's worth of memory for each frame.
+type unitPool struct {
+	mu   sync.Mutex
+	free []*unit // guarded by mu; at most unitPoolLen
+	// keep is set while the track's producer runs: a track nobody plays
+	// keeps no units.
+	keep bool // guarded by mu
+}
+
+// unitPoolLen is how many released units a track keeps. With readers that
+// keep up, a unit is released as soon as it is dispatched, and one is
+// enough; the others are for a unit some queue or connection still holds.
+const unitPoolLen = 2
+
+// unitRecycled, when set (by tests only, before any track exists), is
+// called with every unit its pool takes back, before any producer can
+// fill it again.
+var unitRecycled func(*unit)
+
+func (p *unitPool) put(u *unit) {
+	if unitRecycled != nil {
+		unitRecycled(u)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.keep && len(p.free) < unitPoolLen {
+		p.free = append(p.free, u)
+	}
+}
+
+// get returns a released unit with room for size bytes and packets
+// packets, or a new one, held once (by the producer).
+func (p *unitPool) get(size, packets int) *unit {
+	p.mu.Lock()
+	var u *unit
+	if n := len(p.free); n > 0 {
+		u, p.free[n-1] = p.free[n-1], nil
+		p.free = p.free[:n-1]
+	}
+	p.mu.Unlock()
+	switch {
+	case u == nil:
+		u = &unit{pool: p, buf: make([]byte, 0, size), ends: make([]int, 0, packets)}
+	case cap(u.buf) < size || cap(u.ends) < packets:
+		// Frames vary in size: room for a slightly bigger one next time.
+		u.buf = make([]byte, 0, max(size+size/8, cap(u.buf)))
+		u.ends = make([]int, 0, max(packets+packets/8, cap(u.ends)))
+	}
+	u.buf, u.ends = u.buf[:0], u.ends[:0]
+	u.framed, u.ch, u.others = false, 0, u.others[:0]
+	u.key, u.octets = false, 0
+	u.refs.Store(1)
+	return u
+}
+
+// open makes p keep released units (the producer starts).
+func (p *unitPool) open() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.keep = true
+}
+
+// close forgets the units p keeps, and those released later (the
+// producer stopped).
+func (p *unitPool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.keep = false
+	clear(p.free)
+	p.free = p.free[:0]
 }
 
 // setChannel writes channel ch into the framing of every packet of buf.
@@ -140,7 +242,10 @@ type track struct {
 	// seq is the sequence number of the next packet.
 	seq atomic.Uint32
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// pool keeps the units released by every holder (unit).
+	pool unitPool
+
 	readers map[*sessionTrack]struct{} // guarded by mu
 	cancel  context.CancelFunc         // guarded by mu; non-nil while the producer runs
 	done    chan struct{}              // guarded by mu; closed when the producer returned
@@ -174,10 +279,17 @@ func (t *track) rtpTime(at time.Time) uint32 {
 // nextSeq returns the sequence number the next packet will carry.
 func (t *track) nextSeq() uint16 { return uint16(t.seq.Load()) }
 
-// startUnit returns a unit whose buffer has room for size bytes.
+// startUnit returns a unit whose buffer has room for size bytes, not
+// from any pool, held once.
 func startUnit(size, packets int) *unit {
-	return &unit{buf: make([]byte, 0, size), ends: make([]int, 0, packets)}
+	u := &unit{buf: make([]byte, 0, size), ends: make([]int, 0, packets)}
+	u.refs.Store(1)
+	return u
 }
+
+// startUnit returns a unit of t's pool with room for size bytes, held
+// once (by the producer, which releases it after dispatch).
+func (t *track) startUnit(size, packets int) *unit { return t.pool.get(size, packets) }
 
 // finish writes the framing and RTP headers into the room left before
 // every payload: the interleaved framing but its channel (RFC 2326
@@ -207,11 +319,13 @@ func (t *track) finish(u *unit, ts uint32) {
 
 // dispatch hands u to every reader without waiting for any of them: it
 // writes u itself to the interleaved sessions that are up to date (at
-// most maxDirect of them), and queues it for the others' writers. The
-// lock is released by a deferred call so that a panic while dispatching
-// (recovered by the producer's owner, which restarts the track) cannot
-// leave the track locked.
+// most maxDirect of them), and queues it for the others' writers. It
+// takes over the producer's hold on u and releases it once every reader
+// has u or its own hold. The lock is released by a deferred call so that
+// a panic while dispatching (recovered by the producer's owner, which
+// restarts the track) cannot leave the track locked.
 func (t *track) dispatch(u *unit) {
+	defer u.release()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	// buf gets its framing before any session can see it.
@@ -244,6 +358,7 @@ func (t *track) addReader(st *sessionTrack) {
 	if t.cancel != nil {
 		return
 	}
+	t.pool.open()
 	ctx, cancel := context.WithCancel(context.Background())
 	prev := t.done
 	done := make(chan struct{})
@@ -304,6 +419,7 @@ func (t *track) removeReader(st *sessionTrack) <-chan struct{} {
 	}
 	t.cancel()
 	t.cancel = nil
+	t.pool.close()
 	return t.done
 }
 
