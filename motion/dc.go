@@ -311,7 +311,11 @@ type component struct {
 // decodeDC decodes the DC image of a baseline or extended sequential
 // Huffman JPEG with one component or an interleaved scan of all of them.
 // Other codings return an error wrapping errUnsupported.
-func decodeDC(b []byte) (*dcImage, error) {
+func decodeDC(b []byte) (*dcImage, error) { return decodeDCInto(b, new(dcImage)) }
+
+// decodeDCInto is decodeDC into img, whose slices it reuses when they are
+// large enough.
+func decodeDCInto(b []byte, img *dcImage) (*dcImage, error) {
 	var hdr jpeg.Header
 	if err := jpeg.Parse(b, &hdr); err != nil {
 		if errors.Is(err, jpeg.ErrUnsupported) {
@@ -333,12 +337,12 @@ func decodeDC(b []byte) (*dcImage, error) {
 	if nf == 3 && !hdr.JFIF && (hdr.Adobe && hdr.AdobeTransform == 0 || fc[0].ID == 'R' && fc[1].ID == 'G' && fc[2].ID == 'B') {
 		return nil, fmt.Errorf("%w: RGB components", errUnsupported)
 	}
-	return decodeScan(b[hdr.DataOffset:], &hdr)
+	return decodeScan(b[hdr.DataOffset:], &hdr, img)
 }
 
 // decodeScan decodes the first scan of the frame hdr, whose entropy-coded
-// data starts data.
-func decodeScan(data []byte, hdr *jpeg.Header) (*dcImage, error) {
+// data starts data, into img.
+func decodeScan(data []byte, hdr *jpeg.Header, img *dcImage) (*dcImage, error) {
 	ns := hdr.NumScanComponents
 	if ns != hdr.NumComponents {
 		return nil, fmt.Errorf("%w: scan of %d of %d components", errUnsupported, ns, hdr.NumComponents)
@@ -386,12 +390,10 @@ func decodeScan(data []byte, hdr *jpeg.Header) (*dcImage, error) {
 		mcuX, mcuY = (width+8*hmax-1)/(8*hmax), (height+8*vmax-1)/(8*vmax)
 	}
 	lumaBW, lumaBH = mcuX*luma.h, mcuY*luma.v
-	img := &dcImage{
-		Width: width, Height: height,
-		BW: (width + 7) / 8, BH: (height + 7) / 8,
-	}
-	img.Luma = make([]float32, img.BW*img.BH)
-	img.Texture = make([]float32, img.BW*img.BH)
+	img.Width, img.Height = width, height
+	img.BW, img.BH = (width+7)/8, (height+7)/8
+	img.Luma = resize(img.Luma, img.BW*img.BH)
+	img.Texture = resize(img.Texture, img.BW*img.BH)
 
 	// Dequantization folded into the weights: luma coefficient k contributes
 	// (v·q[k])²·stepWeight[k] to the block's step energy.
@@ -497,16 +499,60 @@ func decodeScan(data []byte, hdr *jpeg.Header) (*dcImage, error) {
 	return img, nil
 }
 
+// resize returns s with n zeros, in s's memory when it has room.
+func resize(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// scratch is the memory an analysis works in, which a Detector keeps from
+// one frame to the next instead of allocating it for each.
+type scratch struct {
+	img     dcImage
+	xs, ys  axis
+	weights []float32
+	// spare is a Grid no longer in use, filled again by the next grid.
+	spare *Grid
+}
+
+// axis is the overlaps of blocks and cells along an axis of size pixels
+// and n cells.
+type axis struct {
+	size, n int
+	o       []overlap
+}
+
+// overlaps returns the overlaps for size pixels and n cells, made again
+// only when they differ from the last ones.
+func (a *axis) overlaps(size, n int) []overlap {
+	if a.o == nil || a.size != size || a.n != n {
+		a.size, a.n, a.o = size, n, overlaps(size, n)
+	}
+	return a.o
+}
+
 // grid reduces the DC image to a w×h grid: each cell is the area-weighted
-// mean of the blocks it covers.
-func (d *dcImage) grid(w, h int) (*Grid, error) {
+// mean of the blocks it covers. It works in sc, and fills sc's spare grid
+// if it has one.
+func (d *dcImage) grid(w, h int, sc *scratch) (*Grid, error) {
 	if d.Width < 2*w || d.Height < 2*h {
 		return nil, fmt.Errorf("motion: image %dx%d too small for a %dx%d grid", d.Width, d.Height, w, h)
 	}
-	xs := overlaps(d.Width, w)
-	ys := overlaps(d.Height, h)
-	g := &Grid{W: w, H: h, Cells: make([]float32, w*h), Texture: make([]float32, w*h)}
-	weights := make([]float32, w*h)
+	xs := sc.xs.overlaps(d.Width, w)
+	ys := sc.ys.overlaps(d.Height, h)
+	g := sc.spare
+	sc.spare = nil
+	if g == nil {
+		g = &Grid{}
+	}
+	g.W, g.H = w, h
+	g.Cells, g.Texture = resize(g.Cells, w*h), resize(g.Texture, w*h)
+	sc.weights = resize(sc.weights, w*h)
+	weights := sc.weights
 	for _, oy := range ys {
 		row := oy.block * d.BW
 		for _, ox := range xs {

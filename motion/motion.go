@@ -114,6 +114,7 @@ type Detector struct {
 
 	mu       sync.Mutex
 	prev     *Grid
+	scratch  *scratch  // nil while an analysis works in it
 	last     time.Time // time of the last analysis
 	lastSeen time.Time // time motion was last detected
 	motion   bool
@@ -154,11 +155,17 @@ func (d *Detector) Analyse(jpg []byte, now time.Time) bool {
 		return m
 	}
 	d.last = now
+	sc := d.scratch
+	d.scratch = nil
 	d.mu.Unlock()
+	if sc == nil {
+		sc = &scratch{}
+	}
 
-	g, err := DecodeGrid(jpg, d.cfg.GridW, d.cfg.GridH)
+	g, err := decodeGrid(jpg, d.cfg.GridW, d.cfg.GridH, sc)
 
 	d.mu.Lock()
+	d.scratch = sc
 	if err != nil {
 		d.stats.BadFrames++
 		m := d.updateLocked(now, false)
@@ -173,7 +180,9 @@ func (d *Detector) Analyse(jpg []byte, now time.Time) bool {
 		d.stats.LastArea = area
 		seen = area >= d.cfg.MinArea
 	}
-	d.prev = g
+	// The grid compared with is not needed any more: the next analysis
+	// fills it again.
+	sc.spare, d.prev = d.prev, g
 	if seen {
 		d.stats.Detections++
 	}
@@ -269,10 +278,13 @@ const MaxDimension = 4096
 // coefficients give (see decodeDC). Other JPEGs (progressive, arithmetic,
 // 12-bit) are decoded with image/jpeg. Frames wider or taller than
 // MaxDimension are refused before decoding.
-func DecodeGrid(jpg []byte, w, h int) (*Grid, error) {
-	dc, err := decodeDC(jpg)
+func DecodeGrid(jpg []byte, w, h int) (*Grid, error) { return decodeGrid(jpg, w, h, &scratch{}) }
+
+// decodeGrid is DecodeGrid working in sc.
+func decodeGrid(jpg []byte, w, h int, sc *scratch) (*Grid, error) {
+	dc, err := decodeDCInto(jpg, &sc.img)
 	if err == nil {
-		return dc.grid(w, h)
+		return dc.grid(w, h, sc)
 	}
 	if !errors.Is(err, errUnsupported) {
 		return nil, err

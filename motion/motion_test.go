@@ -274,3 +274,54 @@ func BenchmarkAnalyse(b *testing.B) {
 		})
 	}
 }
+
+// TestAnalyseReusesItsMemory: a Detector works in the same memory from
+// one analysis to the next, so that after its first frames an analysis
+// allocates nothing. Its verdicts are those of grids decoded afresh,
+// also when the picture's size changes (the memory then holds what a
+// picture of another size left).
+func TestAnalyseReusesItsMemory(t *testing.T) {
+	still, moving := readJPEG(t, "fakecam-still.jpg"), readJPEG(t, "fakecam-moving.jpg")
+	var small [2][]byte
+	for i := range small {
+		img := image.NewGray(image.Rect(0, 0, 320, 240))
+		for p := range img.Pix {
+			img.Pix[p] = uint8(p%320/3 + 60*i*(p/320/120))
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, nil); err != nil {
+			t.Fatal(err)
+		}
+		small[i] = buf.Bytes()
+	}
+	frames := [][]byte{still, moving, small[0], small[1], still, moving, still, small[1], moving}
+	d := New(Config{Rate: 1e9})
+	now := time.Unix(0, 0)
+	var prev *Grid
+	for i, f := range frames {
+		now = now.Add(time.Second)
+		d.Analyse(f, now)
+		g, err := DecodeGrid(f, DefaultGridW, DefaultGridH)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prev != nil {
+			want := prev.ChangedArea(g, d.cfg.Threshold)
+			if got := d.Stats().LastArea; got != want {
+				t.Errorf("frame %d: changed area %v, want %v as from grids decoded afresh", i, got, want)
+			}
+		}
+		prev = g
+	}
+	if st := d.Stats(); st.Analysed != uint64(len(frames)) || st.BadFrames != 0 || st.Detections == 0 {
+		t.Fatalf("stats %+v: want %d frames analysed, none bad, some motion", st, len(frames))
+	}
+	i := 0
+	if n := testing.AllocsPerRun(20, func() {
+		now = now.Add(time.Second)
+		d.Analyse(frames[i%2], now)
+		i++
+	}); n != 0 {
+		t.Errorf("%v allocations per analysis, want none", n)
+	}
+}
