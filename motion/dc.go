@@ -509,14 +509,47 @@ func resize(s []float32, n int) []float32 {
 	return s
 }
 
-// scratch is the memory an analysis works in, which a Detector keeps from
-// one frame to the next instead of allocating it for each.
+// scratch is the memory an analysis works in, kept for the next one
+// instead of allocated for each (scratches).
 type scratch struct {
 	img     dcImage
 	xs, ys  axis
 	weights []float32
-	// spare is a Grid no longer in use, filled again by the next grid.
-	spare *Grid
+}
+
+// scratches keeps the memory of finished analyses for the next ones, of
+// any Detector: as many are kept as analyses ran at once, up to
+// maxScratches, not one for each camera.
+var scratches struct {
+	sync.Mutex
+	free []*scratch
+}
+
+// maxScratches bounds scratches: more analyses than this at once are
+// rare, and allocate.
+const maxScratches = 8
+
+// getScratch returns the memory of a finished analysis, or new memory.
+func getScratch() *scratch {
+	scratches.Lock()
+	defer scratches.Unlock()
+	n := len(scratches.free)
+	if n == 0 {
+		return new(scratch)
+	}
+	sc := scratches.free[n-1]
+	scratches.free[n-1] = nil
+	scratches.free = scratches.free[:n-1]
+	return sc
+}
+
+// putScratch keeps sc for a later analysis.
+func putScratch(sc *scratch) {
+	scratches.Lock()
+	defer scratches.Unlock()
+	if len(scratches.free) < maxScratches {
+		scratches.free = append(scratches.free, sc)
+	}
 }
 
 // axis is the overlaps of blocks and cells along an axis of size pixels
@@ -536,16 +569,14 @@ func (a *axis) overlaps(size, n int) []overlap {
 }
 
 // grid reduces the DC image to a w×h grid: each cell is the area-weighted
-// mean of the blocks it covers. It works in sc, and fills sc's spare grid
-// if it has one.
-func (d *dcImage) grid(w, h int, sc *scratch) (*Grid, error) {
+// mean of the blocks it covers. It works in sc, and fills g (a new Grid
+// when nil).
+func (d *dcImage) grid(w, h int, sc *scratch, g *Grid) (*Grid, error) {
 	if d.Width < 2*w || d.Height < 2*h {
 		return nil, fmt.Errorf("motion: image %dx%d too small for a %dx%d grid", d.Width, d.Height, w, h)
 	}
 	xs := sc.xs.overlaps(d.Width, w)
 	ys := sc.ys.overlaps(d.Height, h)
-	g := sc.spare
-	sc.spare = nil
 	if g == nil {
 		g = &Grid{}
 	}

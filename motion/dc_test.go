@@ -128,7 +128,7 @@ func TestDCImageMatchesFullDecode(t *testing.T) {
 			if w < 640 || h < 480 {
 				return
 			}
-			gDC, err := dc.grid(32, 24, &scratch{})
+			gDC, err := dc.grid(32, 24, &scratch{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -232,7 +232,7 @@ func FuzzDecodeDC(f *testing.F) {
 			}
 		}
 		if dc.Width >= 64 && dc.Height >= 48 {
-			if _, err := dc.grid(32, 24, &scratch{}); err != nil {
+			if _, err := dc.grid(32, 24, &scratch{}, nil); err != nil {
 				t.Fatal(err)
 			}
 		}

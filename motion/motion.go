@@ -114,7 +114,7 @@ type Detector struct {
 
 	mu       sync.Mutex
 	prev     *Grid
-	scratch  *scratch  // nil while an analysis works in it
+	spare    *Grid     // a grid for the next analysis to fill; nil while one does
 	last     time.Time // time of the last analysis
 	lastSeen time.Time // time motion was last detected
 	motion   bool
@@ -155,18 +155,15 @@ func (d *Detector) Analyse(jpg []byte, now time.Time) bool {
 		return m
 	}
 	d.last = now
-	sc := d.scratch
-	d.scratch = nil
+	spare := d.spare
+	d.spare = nil
 	d.mu.Unlock()
-	if sc == nil {
-		sc = &scratch{}
-	}
 
-	g, err := decodeGrid(jpg, d.cfg.GridW, d.cfg.GridH, sc)
+	g, err := decodeGrid(jpg, d.cfg.GridW, d.cfg.GridH, spare)
 
 	d.mu.Lock()
-	d.scratch = sc
 	if err != nil {
+		d.spare = spare
 		d.stats.BadFrames++
 		m := d.updateLocked(now, false)
 		d.mu.Unlock()
@@ -182,7 +179,7 @@ func (d *Detector) Analyse(jpg []byte, now time.Time) bool {
 	}
 	// The grid compared with is not needed any more: the next analysis
 	// fills it again.
-	sc.spare, d.prev = d.prev, g
+	d.spare, d.prev = d.prev, g
 	if seen {
 		d.stats.Detections++
 	}
@@ -278,13 +275,16 @@ const MaxDimension = 4096
 // coefficients give (see decodeDC). Other JPEGs (progressive, arithmetic,
 // 12-bit) are decoded with image/jpeg. Frames wider or taller than
 // MaxDimension are refused before decoding.
-func DecodeGrid(jpg []byte, w, h int) (*Grid, error) { return decodeGrid(jpg, w, h, &scratch{}) }
+func DecodeGrid(jpg []byte, w, h int) (*Grid, error) { return decodeGrid(jpg, w, h, nil) }
 
-// decodeGrid is DecodeGrid working in sc.
-func decodeGrid(jpg []byte, w, h int, sc *scratch) (*Grid, error) {
+// decodeGrid is DecodeGrid filling g (a new Grid when nil), working in
+// memory kept from earlier analyses (scratches).
+func decodeGrid(jpg []byte, w, h int, g *Grid) (*Grid, error) {
+	sc := getScratch()
+	defer putScratch(sc)
 	dc, err := decodeDCInto(jpg, &sc.img)
 	if err == nil {
-		return dc.grid(w, h, sc)
+		return dc.grid(w, h, sc, g)
 	}
 	if !errors.Is(err, errUnsupported) {
 		return nil, err

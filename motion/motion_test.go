@@ -275,11 +275,11 @@ func BenchmarkAnalyse(b *testing.B) {
 	}
 }
 
-// TestAnalyseReusesItsMemory: a Detector works in the same memory from
-// one analysis to the next, so that after its first frames an analysis
-// allocates nothing. Its verdicts are those of grids decoded afresh,
-// also when the picture's size changes (the memory then holds what a
-// picture of another size left).
+// TestAnalyseReusesItsMemory: an analysis works in memory kept from the
+// ones before (the DC image, from any Detector; the grid, the Detector's
+// own), so that after the first frames it allocates nothing. Its verdicts
+// are those of grids decoded afresh, also when the picture's size
+// changes (the memory then holds what a picture of another size left).
 func TestAnalyseReusesItsMemory(t *testing.T) {
 	still, moving := readJPEG(t, "fakecam-still.jpg"), readJPEG(t, "fakecam-moving.jpg")
 	var small [2][]byte
