@@ -20,9 +20,9 @@ const (
 	// starts afresh instead of discarding the new stream.
 	lateWindow = 64
 
-	// initialScratch is the first scratch buffer's capacity; it grows to
-	// the camera's frame size (plus a margin) with the first frames.
-	initialScratch = 16 << 10
+	// initialFrameSize is the memory given to the first frame; then each
+	// frame gets the size of the one before, plus a margin.
+	initialFrameSize = 16 << 10
 )
 
 // ReassemblyStats counts what a Reassembler saw.
@@ -39,29 +39,40 @@ type piece struct {
 	off, n int32 // n < 0: not received
 }
 
-// assembler collects the packets of one frame index. Assemblers, their
-// piece tables and their payload buffers are reused: the buffer is scratch
-// space that stays in the CPU cache, and a finished frame is copied out of
-// it once, at its exact size.
+// assembler collects the packets of one frame index. Assemblers and
+// their piece tables are reused. Their memory is the frame's: allocated
+// with the frame's room when its first packet arrives, so that the last
+// packet finds nothing to allocate, and a frame whose packets came in
+// order is emitted in it as it is, without a copy; the assembler gets new
+// memory for its next frame. A frame that came out of order is copied
+// out of it in packet order, and memory of frames given up is reused.
 type assembler struct {
 	index   uint16
-	dead    bool    // given up (and counted); later packets are ignored
-	ordered bool    // every packet so far arrived in index order: buf is the frame
-	buf     []byte  // payloads in arrival order (scratch, reused)
-	pieces  []piece // by packet index
-	count   int     // distinct packets stored
-	top     int     // highest packet index stored, -1 when none
+	dead    bool // given up (and counted); later packets are ignored
+	ordered bool // every packet so far arrived in index order: the payloads are the frame
+	// mem is head bytes of room, then the payloads in arrival order;
+	// nil once an emitted frame took it.
+	mem    []byte
+	head   int
+	pieces []piece // by packet index
+	count  int     // distinct packets stored
+	top    int     // highest packet index stored, -1 when none
 }
 
-func (a *assembler) reset(index uint16, sizeHint int) {
+// reset starts frame index in memory with room for head bytes before and
+// size+tail bytes after.
+func (a *assembler) reset(index uint16, head, size, tail int) {
 	a.index, a.dead, a.ordered = index, false, true
-	if cap(a.buf) < sizeHint {
-		a.buf = make([]byte, 0, sizeHint)
+	if need := head + size + tail; cap(a.mem) < need || a.head != head {
+		a.mem = make([]byte, head, need)
 	}
-	a.buf = a.buf[:0]
+	a.mem, a.head = a.mem[:head], head
 	a.pieces = a.pieces[:0]
 	a.count, a.top = 0, -1
 }
+
+// payloads returns the payloads stored, in arrival order.
+func (a *assembler) payloads() []byte { return a.mem[a.head:] }
 
 // edge returns the first two (head) or last two bytes of the frame. The
 // caller guarantees that packets 0..top are all present; payloads may be
@@ -69,11 +80,12 @@ func (a *assembler) reset(index uint16, sizeHint int) {
 func (a *assembler) edge(head bool) (b0, b1 byte, ok bool) {
 	var got [2]byte
 	need := 2
+	buf := a.payloads()
 	if head {
 		for i := 0; i <= a.top && need > 0; i++ {
 			p := a.pieces[i]
 			for j := int32(0); j < p.n && need > 0; j++ {
-				got[2-need] = a.buf[p.off+j]
+				got[2-need] = buf[p.off+j]
 				need--
 			}
 		}
@@ -82,7 +94,7 @@ func (a *assembler) edge(head bool) (b0, b1 byte, ok bool) {
 	for i := a.top; i >= 0 && need > 0; i-- {
 		p := a.pieces[i]
 		for j := p.n - 1; j >= 0 && need > 0; j-- {
-			got[need-1] = a.buf[p.off+j]
+			got[need-1] = buf[p.off+j]
 			need--
 		}
 	}
@@ -126,7 +138,7 @@ type Reassembler struct {
 	done       uint16 // newest frame index finished (emitted or given up)
 	haveDone   bool
 	seq        uint64
-	sizeHint   int // capacity for a new scratch buffer
+	sizeHint   int // memory for a new frame, besides its room
 
 	complete, dropped, dups, reorders, late atomic.Uint64
 }
@@ -147,7 +159,7 @@ func NewReassembler(maxFrameSize, maxFramesInFlight int) *Reassembler {
 		maxFrame:   maxFrameSize,
 		maxFlight:  maxFramesInFlight,
 		maxPackets: maxPackets,
-		sizeHint:   min(maxFrameSize, initialScratch),
+		sizeHint:   min(maxFrameSize, initialFrameSize),
 		flight:     make([]*assembler, 0, maxFramesInFlight),
 		free:       make([]*assembler, 0, maxFramesInFlight+1),
 	}
@@ -215,7 +227,7 @@ func (r *Reassembler) Push(m Media) *Frame {
 		}
 		a = r.free[len(r.free)-1]
 		r.free = r.free[:len(r.free)-1]
-		a.reset(f, r.sizeHint)
+		a.reset(f, max(r.Room.Head, 0), r.sizeHint, max(r.Room.Tail, 0))
 		r.flight = append(r.flight, a)
 	}
 	if a.dead {
@@ -230,7 +242,7 @@ func (r *Reassembler) Push(m Media) *Frame {
 	if reordered || p < a.top {
 		r.reorders.Add(1)
 	}
-	if p >= r.maxPackets || len(a.buf)+len(m.Payload) > r.maxFrame {
+	if p >= r.maxPackets || len(a.mem)-a.head+len(m.Payload) > r.maxFrame {
 		a.dead = true
 		r.dropped.Add(1)
 		return nil
@@ -241,8 +253,8 @@ func (r *Reassembler) Push(m Media) *Frame {
 	if p != a.count {
 		a.ordered = false
 	}
-	a.pieces[p] = piece{off: int32(len(a.buf)), n: int32(len(m.Payload))}
-	a.buf = append(a.buf, m.Payload...)
+	a.pieces[p] = piece{off: int32(len(a.mem) - a.head), n: int32(len(m.Payload))}
+	a.mem = append(a.mem, m.Payload...)
 	a.count++
 	a.top = max(a.top, p)
 
@@ -310,24 +322,31 @@ func (r *Reassembler) finishDropped(a *assembler) {
 }
 
 func (r *Reassembler) emit(a *assembler) *Frame {
-	// One allocation: the room before, the JPEG, the room after.
-	head := max(r.Room.Head, 0)
-	mem := make([]byte, head, head+len(a.buf)+max(r.Room.Tail, 0))
-	if a.ordered {
-		mem = append(mem, a.buf...)
+	head, tail := a.head, max(r.Room.Tail, 0)
+	var mem []byte
+	if a.ordered && cap(a.mem)-len(a.mem) >= tail {
+		// The payloads are the JPEG, with the room around it: the
+		// frame takes the memory.
+		mem, a.mem = a.mem, nil
 	} else {
+		// One allocation: the room before, the JPEG, the room after.
+		buf := a.payloads()
+		mem = make([]byte, head, head+len(buf)+tail)
 		for _, p := range a.pieces[:a.top+1] {
-			mem = append(mem, a.buf[p.off:p.off+p.n]...)
+			mem = append(mem, buf[p.off:p.off+p.n]...)
 		}
 	}
 	// The capacity is clipped, so that a reader who appends to the JPEG
 	// gets a copy rather than writing past the frame.
 	jpeg := mem[head:len(mem):len(mem)]
-	// Room for the frames to come: this one plus a margin, so that a
-	// scratch buffer rarely grows while packets arrive.
-	r.sizeHint = max(r.sizeHint, min(r.maxFrame, len(jpeg)+len(jpeg)/8+1024))
+	// Memory for the next frame: this one's size plus a margin, so that
+	// it rarely grows while its packets arrive, and little is left unused
+	// in the frames a hub keeps.
+	r.sizeHint = min(r.maxFrame, len(jpeg)+len(jpeg)/16+1024)
 	r.seq++
-	fr := &Frame{JPEG: jpeg, Index: a.index, Seq: r.seq, Time: time.Now(), mem: mem[:cap(mem)], at: head}
+	// The frame's room is what was asked for, whatever memory is left.
+	room := mem[:len(mem)+tail]
+	fr := &Frame{JPEG: jpeg, Index: a.index, Seq: r.seq, Time: time.Now(), mem: room, at: head}
 	r.complete.Add(1)
 	// Older partial frames can no longer be delivered in order.
 	for i := 0; i < len(r.flight); {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 )
@@ -355,6 +356,42 @@ func TestReassembleNoAllocsPerPacket(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, full); n > 2 {
 		t.Errorf("%v allocations per frame, want <= 2", n)
+	}
+}
+
+// TestLastPacketAllocatesOnlyTheFrame: a frame's memory is allocated when
+// its first packet arrives, so the last packet, after which viewers wait
+// for the frame, allocates only the Frame itself (not the 60 KB of JPEG),
+// and a frame whose packets came in order is not copied.
+func TestLastPacketAllocatesOnlyTheFrame(t *testing.T) {
+	r := NewReassembler(0, 0)
+	r.Room = FrameRoom{Head: 64, Tail: 2}
+	j := testJPEG(60000, 1)
+	ps := packets(0, j, 1032)
+	var before, after runtime.MemStats
+	var mallocs, allocated uint64
+	const frames = 50
+	for idx := range uint16(frames + 1) {
+		for _, m := range ps[:len(ps)-1] {
+			m.Frame = idx
+			r.Push(m)
+		}
+		m := ps[len(ps)-1]
+		m.Frame = idx
+		runtime.ReadMemStats(&before)
+		f := r.Push(m)
+		runtime.ReadMemStats(&after)
+		if f == nil || !bytes.Equal(f.JPEG, j) {
+			t.Fatalf("frame %d not emitted whole", idx)
+		}
+		if idx > 0 { // the first frame's memory was too small
+			mallocs += after.Mallocs - before.Mallocs
+			allocated += after.TotalAlloc - before.TotalAlloc
+		}
+	}
+	if mallocs > frames || allocated > frames*1024 {
+		t.Errorf("the last packet of a frame allocated %d times, %d bytes, in %d frames; want only the Frame each time",
+			mallocs, allocated, frames)
 	}
 }
 
