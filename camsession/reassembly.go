@@ -139,6 +139,7 @@ type Reassembler struct {
 	haveDone   bool
 	seq        uint64
 	sizeHint   int // memory for a new frame, besides its room
+	recent     int // the size of the largest recent frame, fading
 
 	complete, dropped, dups, reorders, late atomic.Uint64
 }
@@ -339,10 +340,13 @@ func (r *Reassembler) emit(a *assembler) *Frame {
 	// The capacity is clipped, so that a reader who appends to the JPEG
 	// gets a copy rather than writing past the frame.
 	jpeg := mem[head:len(mem):len(mem)]
-	// Memory for the next frame: this one's size plus a margin, so that
-	// it rarely grows while its packets arrive, and little is left unused
-	// in the frames a hub keeps.
-	r.sizeHint = min(r.maxFrame, len(jpeg)+len(jpeg)/16+1024)
+	// Memory for the next frame: the size of the largest recent one (it
+	// fades by 1/32 a frame) plus a margin, so that a frame's memory
+	// rarely grows while its packets arrive (a copy, on the last packets
+	// as often as not), and little is left unused in the frames a hub
+	// keeps.
+	r.recent = max(len(jpeg), r.recent-r.recent/32)
+	r.sizeHint = min(r.maxFrame, r.recent+r.recent/16+1024)
 	r.seq++
 	// The frame's room is what was asked for, whatever memory is left.
 	room := mem[:len(mem)+tail]
