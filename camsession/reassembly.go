@@ -112,12 +112,14 @@ func (a *assembler) edge(head bool) (b0, b1 byte, ok bool) {
 // the next frame's packet 0. When a frame completes, older partial frames can
 // no longer be shown in order and are dropped.
 //
-// Push allocates nothing per packet. Packets are gathered in reused
-// scratch buffers, and a completed frame's JPEG is copied out once into a
-// buffer of its exact size (not cleared first: the copy fills it), so a
-// frame kept by readers holds its own bytes and nothing more. Memory is
-// bounded by about MaxFrameSize × (MaxFramesInFlight + 1) of scratch plus
-// the frames still referenced (a stream hub keeps the last few).
+// Push allocates once per frame, at the frame's first packet: memory the
+// size of the largest recent frame plus a margin, with the frame's room.
+// The packets are gathered in it; a frame whose packets came in order is
+// emitted in it, so the last packet, which viewers wait on, allocates
+// only the Frame and copies nothing. A frame that came out of order is
+// copied once into memory of its exact size. Memory is bounded by about
+// MaxFrameSize × (MaxFramesInFlight + 1) for the frames in flight plus the
+// frames still referenced (a stream hub keeps the last few).
 //
 // A Reassembler is not safe for concurrent use, except Stats, which may be
 // called from any goroutine.
