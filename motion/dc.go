@@ -529,6 +529,10 @@ var scratches struct {
 // rare, and allocate.
 const maxScratches = 8
 
+// maxKeptBlocks bounds the DC image a kept scratch holds: a 1920×1088
+// picture's (256 KB). The memory of a larger picture is not kept.
+const maxKeptBlocks = 1920 / 8 * 1088 / 8
+
 // getScratch returns the memory of a finished analysis, or new memory.
 func getScratch() *scratch {
 	scratches.Lock()
@@ -545,6 +549,9 @@ func getScratch() *scratch {
 
 // putScratch keeps sc for a later analysis.
 func putScratch(sc *scratch) {
+	if cap(sc.img.Luma) > maxKeptBlocks {
+		return
+	}
 	scratches.Lock()
 	defer scratches.Unlock()
 	if len(scratches.free) < maxScratches {

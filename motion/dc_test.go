@@ -266,3 +266,38 @@ func TestDecodeDCAllocatesOnlyTheImage(t *testing.T) {
 		t.Errorf("%v allocations per frame, want 3 (the DC image)", n)
 	}
 }
+
+// TestLargePictureMemoryNotKept: the memory that the analysis of a
+// picture larger than 1080p worked in is not kept for later analyses,
+// while that of a camera's picture is.
+func TestLargePictureMemoryNotKept(t *testing.T) {
+	large := image.NewGray(image.Rect(0, 0, 2048, 2048))
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, large, nil); err != nil {
+		t.Fatal(err)
+	}
+	kept := func() (small, big int) {
+		scratches.Lock()
+		defer scratches.Unlock()
+		for _, sc := range scratches.free {
+			if cap(sc.img.Luma) > maxKeptBlocks {
+				big++
+			} else if cap(sc.img.Luma) > 0 {
+				small++
+			}
+		}
+		return small, big
+	}
+	if _, err := DecodeGrid(buf.Bytes(), 32, 24); err != nil {
+		t.Fatal(err)
+	}
+	if _, big := kept(); big != 0 {
+		t.Errorf("%d scratches of a 2048×2048 picture kept", big)
+	}
+	if _, err := DecodeGrid(readJPEG(t, "fakecam-moving.jpg"), 32, 24); err != nil {
+		t.Fatal(err)
+	}
+	if small, _ := kept(); small == 0 {
+		t.Error("no scratch of a 640×480 picture kept")
+	}
+}
