@@ -21,7 +21,7 @@ const (
 	lateWindow = 64
 
 	// initialFrameSize is the memory given to the first frame; then each
-	// frame gets the size of the one before, plus a margin.
+	// frame gets the size of the largest recent one, plus a margin.
 	initialFrameSize = 16 << 10
 )
 
