@@ -373,7 +373,7 @@ func TestLastPacketAllocatesOnlyTheFrame(t *testing.T) {
 		jpegs = append(jpegs, testJPEG(n, byte(i)))
 	}
 	var before, after runtime.MemStats
-	var mallocs, allocated uint64
+	var allocated uint64
 	const frames = 48
 	warm := len(jpegs)
 	for idx := range uint16(warm + frames) {
@@ -392,13 +392,16 @@ func TestLastPacketAllocatesOnlyTheFrame(t *testing.T) {
 			t.Fatalf("frame %d not emitted whole", idx)
 		}
 		if int(idx) >= warm {
-			mallocs += after.Mallocs - before.Mallocs
 			allocated += after.TotalAlloc - before.TotalAlloc
 		}
 	}
-	if mallocs > frames || allocated > frames*1024 {
-		t.Errorf("the packets after the first allocated %d times, %d bytes, in %d frames; want only the Frame each time",
-			mallocs, allocated, frames)
+	// The Frame is about 100 bytes; any frame's memory allocated or
+	// grown after its first packet, even once, is 40 KB or more. (The
+	// count is the process's: a goroutine of an earlier test may add a
+	// little, not that much.)
+	if allocated > frames*1024 {
+		t.Errorf("the packets after the first allocated %d bytes in %d frames; want only the Frame each time",
+			allocated, frames)
 	}
 }
 
