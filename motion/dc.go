@@ -308,13 +308,10 @@ type component struct {
 	pred   int32
 }
 
-// decodeDC decodes the DC image of a baseline or extended sequential
-// Huffman JPEG with one component or an interleaved scan of all of them.
-// Other codings return an error wrapping errUnsupported.
-func decodeDC(b []byte) (*dcImage, error) { return decodeDCInto(b, new(dcImage)) }
-
-// decodeDCInto is decodeDC into img, whose slices it reuses when they are
-// large enough.
+// decodeDCInto decodes into img, whose slices it reuses when they are
+// large enough, the DC image of a baseline or extended sequential Huffman
+// JPEG with one component or an interleaved scan of all of them. Other
+// codings return an error wrapping errUnsupported.
 func decodeDCInto(b []byte, img *dcImage) (*dcImage, error) {
 	var hdr jpeg.Header
 	if err := jpeg.Parse(b, &hdr); err != nil {

@@ -19,6 +19,9 @@ import (
 // rtsp/rtpjpeg (restart markers, 4:2:2, optimized Huffman tables);
 // fakecam-*.jpg are the fake camera's frames.
 
+// decodeDC is decodeDCInto a new image.
+func decodeDC(b []byte) (*dcImage, error) { return decodeDCInto(b, new(dcImage)) }
+
 func readJPEG(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))

@@ -272,7 +272,7 @@ const MaxDimension = 4096
 // DecodeGrid reduces a JPEG's luma to a w×h grid. A baseline (or extended
 // sequential) Huffman-coded JPEG is not decoded whole: only its 1/8-scale
 // luma, the DC coefficient of each 8×8 block, and the texture its AC
-// coefficients give (see decodeDC). Other JPEGs (progressive, arithmetic,
+// coefficients give (see decodeDCInto). Other JPEGs (progressive, arithmetic,
 // 12-bit) are decoded with image/jpeg. Frames wider or taller than
 // MaxDimension are refused before decoding.
 func DecodeGrid(jpg []byte, w, h int) (*Grid, error) { return decodeGrid(jpg, w, h, nil) }

@@ -77,7 +77,7 @@ func BenchmarkFanout(b *testing.B) {
 					b.Fatal(err)
 				}
 				size, n := fr.PayloadSize(maxPayload, packetRoom)
-				u := startUnit(size, n)
+				u := tr.startUnit(size, n)
 				u.buf, u.ends, _ = fr.AppendPayloads(u.buf, u.ends, maxPayload, packetRoom)
 				u.key = true
 				tr.finish(u, tr.rtpTime(time.Now()))

@@ -279,14 +279,6 @@ func (t *track) rtpTime(at time.Time) uint32 {
 // nextSeq returns the sequence number the next packet will carry.
 func (t *track) nextSeq() uint16 { return uint16(t.seq.Load()) }
 
-// startUnit returns a unit whose buffer has room for size bytes, not
-// from any pool, held once.
-func startUnit(size, packets int) *unit {
-	u := &unit{buf: make([]byte, 0, size), ends: make([]int, 0, packets)}
-	u.refs.Store(1)
-	return u
-}
-
 // startUnit returns a unit of t's pool with room for size bytes, held
 // once (by the producer, which releases it after dispatch).
 func (t *track) startUnit(size, packets int) *unit { return t.pool.get(size, packets) }
